@@ -1,0 +1,373 @@
+package dev.interestgraph.config;
+
+import static org.apache.flink.configuration.ConfigOptions.key;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.IllegalConfigurationException;
+import org.apache.flink.configuration.ReadableConfig;
+
+/**
+ * Every parameter of the interest-graph job, as typed Flink {@link ConfigOption}s. Each is
+ * settable as {@code --key value} on the command line or in a Flink configuration file; {@link
+ * #validate} rejects bad values at start-up, naming the key and the allowed range.
+ *
+ * <p>Graph semantics follow DESIGN.md §3; defaults were chosen as documented in {@code
+ * docs/configuration.md}.
+ */
+public final class InterestGraphOptions {
+
+    private InterestGraphOptions() {}
+
+    // ---------------------------------------------------------------- Kafka
+
+    public static final ConfigOption<String> KAFKA_BOOTSTRAP =
+            key("kafka.bootstrap")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Kafka bootstrap servers, host:port[,host:port]. Required.");
+
+    public static final ConfigOption<String> TOPIC_EVENTS =
+            key("kafka.topic.events").stringType().defaultValue("user-events")
+                    .withDescription("Input topic of UserEvents, key = user_id.");
+
+    public static final ConfigOption<String> TOPIC_ITEMS =
+            key("kafka.topic.items").stringType().defaultValue("item-catalog")
+                    .withDescription("Input topic of ItemEvents (catalogue versions), key = item_id.");
+
+    public static final ConfigOption<String> TOPIC_DELTAS =
+            key("kafka.topic.deltas").stringType().defaultValue("graph-deltas")
+                    .withDescription("Output topic of GraphDeltas (protobuf), key = user_id.");
+
+    public static final ConfigOption<String> TOPIC_DEAD_LETTERS =
+            key("kafka.topic.dead-letters").stringType().defaultValue("dead-letters")
+                    .withDescription("Output topic of malformed input records, with the reason.");
+
+    public static final ConfigOption<String> TOPIC_ITEM_EMBEDDINGS =
+            key("kafka.topic.item-embeddings").stringType().defaultValue("item-embeddings")
+                    .withDescription("Compacted output topic of item embeddings, key = item_id. "
+                            + "Empty disables it.");
+
+    public static final ConfigOption<String> KAFKA_GROUP_ID =
+            key("kafka.group-id").stringType().defaultValue("interest-graph")
+                    .withDescription("Consumer group id of the job's Kafka sources.");
+
+    public static final ConfigOption<StartingOffsets> KAFKA_STARTING_OFFSETS =
+            key("kafka.starting-offsets").enumType(StartingOffsets.class)
+                    .defaultValue(StartingOffsets.EARLIEST)
+                    .withDescription("Where the sources start without a checkpoint: EARLIEST, "
+                            + "LATEST, or COMMITTED (the group's offsets, else earliest).");
+
+    public static final ConfigOption<Boolean> KAFKA_BOUNDED =
+            key("kafka.bounded").booleanType().defaultValue(false)
+                    .withDescription("Stop the sources at the offsets that are latest at start-up "
+                            + "(a bounded replay); the job then finishes.");
+
+    public static final ConfigOption<String> KAFKA_TRANSACTIONAL_ID_PREFIX =
+            key("kafka.transactional-id-prefix").stringType().defaultValue("interest-graph")
+                    .withDescription("Prefix of the exactly-once sinks' transactional ids. Must be "
+                            + "unique per job on the cluster.");
+
+    public static final ConfigOption<Duration> KAFKA_TRANSACTION_TIMEOUT =
+            key("kafka.transaction-timeout").durationType().defaultValue(Duration.ofMinutes(10))
+                    .withDescription("transaction.timeout.ms of the sinks: longer than the "
+                            + "checkpoint interval plus restart time, at most the broker's "
+                            + "transaction.max.timeout.ms (15 min by default).");
+
+    /**
+     * Client properties passed through to every Kafka client, e.g.
+     * {@code --kafka.properties.security.protocol SASL_SSL}.
+     */
+    public static final String KAFKA_PROPERTIES_PREFIX = "kafka.properties.";
+
+    // ---------------------------------------------------------------- Input
+
+    public static final ConfigOption<InputFormat> INPUT_FORMAT =
+            key("input.format").enumType(InputFormat.class).defaultValue(InputFormat.JSON)
+                    .withDescription("Encoding of the input topics: JSON or PROTOBUF.");
+
+    public static final ConfigOption<Integer> INPUT_MAX_ID_LENGTH =
+            key("input.max-id-length").intType().defaultValue(128)
+                    .withDescription("Longest accepted user, item or event id, in characters.");
+
+    public static final ConfigOption<Integer> INPUT_MAX_TEXT_LENGTH =
+            key("input.max-text-length").intType().defaultValue(8192)
+                    .withDescription("Longest accepted event or item text, in characters.");
+
+    public static final ConfigOption<Duration> INPUT_MAX_FUTURE_SKEW =
+            key("input.max-future-skew").durationType().defaultValue(Duration.ofDays(1))
+                    .withDescription("Events stamped further than this ahead of the wall clock "
+                            + "are dead-lettered (they would stall event time).");
+
+    // ---------------------------------------------------------------- Event time
+
+    public static final ConfigOption<Duration> WATERMARK_OUT_OF_ORDERNESS =
+            key("watermark.max-out-of-orderness").durationType().defaultValue(Duration.ofSeconds(5))
+                    .withDescription("Bounded out-of-orderness of the input: events later than "
+                            + "this are still applied, but no longer in exact event-time order.");
+
+    public static final ConfigOption<Duration> WATERMARK_IDLENESS =
+            key("watermark.idleness").durationType().defaultValue(Duration.ofSeconds(30))
+                    .withDescription("A partition without records for this long stops holding "
+                            + "back event time.");
+
+    // ---------------------------------------------------------------- Graph (DESIGN.md §3)
+
+    public static final ConfigOption<Duration> EDGE_HALF_LIFE =
+            key("graph.half-life").durationType().defaultValue(Duration.ofDays(30))
+                    .withDescription("Half-life of edge and interest weights, in event time.");
+
+    public static final ConfigOption<Double> PRUNE_THRESHOLD =
+            key("graph.prune-threshold").doubleType().defaultValue(0.05)
+                    .withDescription("Edges whose |weight| decays below this are removed.");
+
+    public static final ConfigOption<Integer> MAX_EDGES_PER_USER =
+            key("graph.max-edges-per-user").intType().defaultValue(200)
+                    .withDescription("At most this many edges per user; the weakest go (CAPPED).");
+
+    public static final ConfigOption<Integer> MAX_INTERESTS =
+            key("graph.max-interests").intType().defaultValue(6)
+                    .withDescription("At most this many interest clusters per user (K).");
+
+    public static final ConfigOption<Double> INTEREST_JOIN_THRESHOLD =
+            key("graph.interest-join-threshold").doubleType().defaultValue(0.5)
+                    .withDescription("Cosine similarity (τ) at or above which an item joins an "
+                            + "interest; below it opens a new one.");
+
+    public static final ConfigOption<Integer> INTEREST_TOP_ITEMS =
+            key("graph.interest-top-items").intType().defaultValue(5)
+                    .withDescription("How many strongest items each InterestUpsert lists.");
+
+    public static final ConfigOption<Duration> PROFILE_LONG_HALF_LIFE =
+            key("profile.long-term-half-life").durationType().defaultValue(Duration.ofDays(30))
+                    .withDescription("Half-life of the long-term profile embedding.");
+
+    public static final ConfigOption<Duration> PROFILE_SHORT_HALF_LIFE =
+            key("profile.short-term-half-life").durationType().defaultValue(Duration.ofDays(1))
+                    .withDescription("Half-life of the short-term profile embedding.");
+
+    public static final ConfigOption<Duration> FLUSH_INTERVAL =
+            key("graph.flush-interval").durationType().defaultValue(Duration.ofSeconds(1))
+                    .withDescription("Event-time granularity of flushes: a user's events of one "
+                            + "interval are applied together and leave as one GraphDelta.");
+
+    public static final ConfigOption<Duration> SWEEP_INTERVAL =
+            key("graph.sweep-interval").durationType().defaultValue(Duration.ofDays(1))
+                    .withDescription("Event-time interval of the decay sweep that removes edges "
+                            + "which decayed below the prune threshold.");
+
+    public static final ConfigOption<Duration> IDLE_TTL =
+            key("graph.idle-ttl").durationType().defaultValue(Duration.ofDays(180))
+                    .withDescription("A user without events for this long (event time) is cleared; "
+                            + "the delta says EXPIRED.");
+
+    public static final ConfigOption<Double> WEIGHT_VIEW = actionWeight("view", 0.1);
+    public static final ConfigOption<Double> WEIGHT_CLICK = actionWeight("click", 0.3);
+    public static final ConfigOption<Double> WEIGHT_CART = actionWeight("cart", 0.6);
+    public static final ConfigOption<Double> WEIGHT_PURCHASE = actionWeight("purchase", 1.0);
+    public static final ConfigOption<Double> WEIGHT_COMMENT = actionWeight("comment", 0.5);
+    public static final ConfigOption<Double> WEIGHT_SHARE = actionWeight("share", 0.7);
+    public static final ConfigOption<Double> WEIGHT_DISLIKE = actionWeight("dislike", -1.0);
+
+    private static ConfigOption<Double> actionWeight(String action, double defaultWeight) {
+        return key("graph.action-weight." + action).doubleType().defaultValue(defaultWeight)
+                .withDescription("Weight a " + action.toUpperCase() + " adds to its edge. RATE "
+                        + "adds (stars - 2.5) / 2.5.");
+    }
+
+    // ---------------------------------------------------------------- Runtime
+
+    public static final ConfigOption<Integer> MAX_PARALLELISM =
+            key("job.max-parallelism").intType().defaultValue(128)
+                    .withDescription("Max parallelism of the keyed operators (key groups); fixed "
+                            + "for the lifetime of savepoints.");
+
+    public static final ConfigOption<Integer> EMBED_MAX_IN_FLIGHT =
+            key("embedding.max-in-flight").intType().defaultValue(64)
+                    .withDescription("Embedding requests in flight per operator instance; more "
+                            + "backpressure the source.");
+
+    public static final ConfigOption<Duration> EMBED_TIMEOUT =
+            key("embedding.timeout").durationType().defaultValue(Duration.ofSeconds(30))
+                    .withDescription("Time an embedding request may take before it is retried.");
+
+    /** The options of this class, for documentation and the unknown-key check. */
+    public static List<ConfigOption<?>> all() {
+        return List.of(KAFKA_BOOTSTRAP, TOPIC_EVENTS, TOPIC_ITEMS, TOPIC_DELTAS,
+                TOPIC_DEAD_LETTERS, TOPIC_ITEM_EMBEDDINGS, KAFKA_GROUP_ID, KAFKA_STARTING_OFFSETS,
+                KAFKA_BOUNDED, KAFKA_TRANSACTIONAL_ID_PREFIX, KAFKA_TRANSACTION_TIMEOUT,
+                INPUT_FORMAT, INPUT_MAX_ID_LENGTH, INPUT_MAX_TEXT_LENGTH, INPUT_MAX_FUTURE_SKEW,
+                WATERMARK_OUT_OF_ORDERNESS, WATERMARK_IDLENESS, EDGE_HALF_LIFE, PRUNE_THRESHOLD,
+                MAX_EDGES_PER_USER, MAX_INTERESTS, INTEREST_JOIN_THRESHOLD, INTEREST_TOP_ITEMS,
+                PROFILE_LONG_HALF_LIFE, PROFILE_SHORT_HALF_LIFE, FLUSH_INTERVAL, SWEEP_INTERVAL,
+                IDLE_TTL, WEIGHT_VIEW, WEIGHT_CLICK, WEIGHT_CART, WEIGHT_PURCHASE, WEIGHT_COMMENT,
+                WEIGHT_SHARE, WEIGHT_DISLIKE, MAX_PARALLELISM, EMBED_MAX_IN_FLIGHT, EMBED_TIMEOUT);
+    }
+
+    /** Where the Kafka sources start when there is no checkpoint to restore. */
+    public enum StartingOffsets { EARLIEST, LATEST, COMMITTED }
+
+    /** Encoding of the input topics. */
+    public enum InputFormat { JSON, PROTOBUF }
+
+    // ---------------------------------------------------------------- Parsing and validation
+
+    /**
+     * Reads {@code --key value} arguments into a Flink configuration. Keys are kept as given, so
+     * Flink's own options ({@code --state.backend.type rocksdb}) pass through too.
+     */
+    public static Configuration fromArgs(String[] args) {
+        Map<String, String> values = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("--") || arg.length() == 2) {
+                throw new IllegalConfigurationException("Unexpected argument '" + arg
+                        + "': options are given as --key value (e.g. --kafka.bootstrap host:9092)");
+            }
+            String key = arg.substring(2);
+            int equals = key.indexOf('=');
+            if (equals > 0) { // --key=value
+                values.put(key.substring(0, equals), key.substring(equals + 1));
+            } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+                values.put(key, args[++i]);
+            } else { // a bare flag
+                values.put(key, "true");
+            }
+        }
+        return Configuration.fromMap(values);
+    }
+
+    /**
+     * Checks every option of this class that is set. Throws {@link IllegalConfigurationException}
+     * naming the key, the value, the allowed range and how to fix it.
+     */
+    public static void validate(ReadableConfig config) {
+        List<String> problems = new ArrayList<>();
+        String bootstrap = config.get(KAFKA_BOOTSTRAP);
+        if (bootstrap == null || bootstrap.isBlank()) {
+            problems.add("kafka.bootstrap is required: pass --kafka.bootstrap host:port");
+        } else if (!bootstrap.matches("[^,:\\s]+:\\d{1,5}(,[^,:\\s]+:\\d{1,5})*")) {
+            problems.add("kafka.bootstrap must be host:port[,host:port], got '" + bootstrap + "'");
+        }
+        for (ConfigOption<String> topic : List.of(TOPIC_EVENTS, TOPIC_ITEMS, TOPIC_DELTAS,
+                TOPIC_DEAD_LETTERS)) {
+            String name = config.get(topic);
+            if (name == null || !name.matches("[a-zA-Z0-9._-]{1,249}")) {
+                problems.add(topic.key() + " must be a Kafka topic name ([a-zA-Z0-9._-], 1..249 "
+                        + "characters), got '" + name + "'");
+            }
+        }
+        if (config.get(KAFKA_TRANSACTIONAL_ID_PREFIX).isBlank()) {
+            problems.add("kafka.transactional-id-prefix must not be empty: set a prefix unique to "
+                    + "this job, e.g. --kafka.transactional-id-prefix interest-graph-prod");
+        }
+        durationBetween(config, KAFKA_TRANSACTION_TIMEOUT, Duration.ofSeconds(10),
+                Duration.ofHours(24), problems);
+        intBetween(config, INPUT_MAX_ID_LENGTH, 1, 4096, problems);
+        intBetween(config, INPUT_MAX_TEXT_LENGTH, 1, 1_000_000, problems);
+        durationBetween(config, INPUT_MAX_FUTURE_SKEW, Duration.ZERO, Duration.ofDays(3650),
+                problems);
+        durationBetween(config, WATERMARK_OUT_OF_ORDERNESS, Duration.ZERO, Duration.ofDays(7),
+                problems);
+        durationBetween(config, WATERMARK_IDLENESS, Duration.ofMillis(1), Duration.ofDays(1),
+                problems);
+        durationBetween(config, EDGE_HALF_LIFE, Duration.ofSeconds(1), Duration.ofDays(36500),
+                problems);
+        doubleBetween(config, PRUNE_THRESHOLD, 0.0, 100.0, problems);
+        intBetween(config, MAX_EDGES_PER_USER, 1, 100_000, problems);
+        intBetween(config, MAX_INTERESTS, 1, 64, problems);
+        doubleBetween(config, INTEREST_JOIN_THRESHOLD, -1.0, 1.0, problems);
+        intBetween(config, INTEREST_TOP_ITEMS, 1, 100, problems);
+        durationBetween(config, PROFILE_LONG_HALF_LIFE, Duration.ofSeconds(1),
+                Duration.ofDays(36500), problems);
+        durationBetween(config, PROFILE_SHORT_HALF_LIFE, Duration.ofSeconds(1),
+                Duration.ofDays(36500), problems);
+        durationBetween(config, FLUSH_INTERVAL, Duration.ofMillis(1), Duration.ofDays(1), problems);
+        durationBetween(config, SWEEP_INTERVAL, Duration.ofSeconds(1), Duration.ofDays(3650),
+                problems);
+        durationBetween(config, IDLE_TTL, Duration.ofSeconds(1), Duration.ofDays(36500), problems);
+        for (ConfigOption<Double> weight : List.of(WEIGHT_VIEW, WEIGHT_CLICK, WEIGHT_CART,
+                WEIGHT_PURCHASE, WEIGHT_COMMENT, WEIGHT_SHARE, WEIGHT_DISLIKE)) {
+            doubleBetween(config, weight, -100.0, 100.0, problems);
+        }
+        intBetween(config, MAX_PARALLELISM, 1, 32768, problems);
+        intBetween(config, EMBED_MAX_IN_FLIGHT, 1, 100_000, problems);
+        durationBetween(config, EMBED_TIMEOUT, Duration.ofMillis(1), Duration.ofHours(1), problems);
+        if (problems.isEmpty()
+                && config.get(PROFILE_SHORT_HALF_LIFE).compareTo(config.get(PROFILE_LONG_HALF_LIFE)) > 0) {
+            problems.add("profile.short-term-half-life (" + config.get(PROFILE_SHORT_HALF_LIFE)
+                    + ") must not exceed profile.long-term-half-life ("
+                    + config.get(PROFILE_LONG_HALF_LIFE) + ")");
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalConfigurationException(
+                    "Invalid interest-graph configuration:\n  - " + String.join("\n  - ", problems));
+        }
+    }
+
+    /** Kafka client properties given with the {@value #KAFKA_PROPERTIES_PREFIX} prefix. */
+    public static java.util.Properties kafkaClientProperties(Configuration config) {
+        java.util.Properties properties = new java.util.Properties();
+        for (Map.Entry<String, String> entry : config.toMap().entrySet()) {
+            if (entry.getKey().startsWith(KAFKA_PROPERTIES_PREFIX)) {
+                properties.setProperty(
+                        entry.getKey().substring(KAFKA_PROPERTIES_PREFIX.length()), entry.getValue());
+            }
+        }
+        return properties;
+    }
+
+    private static void intBetween(ReadableConfig config, ConfigOption<Integer> option, int min,
+            int max, List<String> problems) {
+        Integer value = readOrReport(config, option, problems);
+        if (value != null && (value < min || value > max)) {
+            problems.add(option.key() + " must be in [" + min + ", " + max + "], got " + value
+                    + ": pass --" + option.key() + " <value in range>");
+        }
+    }
+
+    private static void doubleBetween(ReadableConfig config, ConfigOption<Double> option,
+            double min, double max, List<String> problems) {
+        Double value = readOrReport(config, option, problems);
+        if (value != null && !(value >= min && value <= max)) {
+            problems.add(option.key() + " must be in [" + min + ", " + max + "], got " + value
+                    + ": pass --" + option.key() + " <value in range>");
+        }
+    }
+
+    private static void durationBetween(ReadableConfig config, ConfigOption<Duration> option,
+            Duration min, Duration max, List<String> problems) {
+        Duration value = readOrReport(config, option, problems);
+        if (value != null && (value.compareTo(min) < 0 || value.compareTo(max) > 0)) {
+            problems.add(option.key() + " must be between " + min + " and " + max + ", got "
+                    + value + ": pass --" + option.key() + " with a duration like '30 d', "
+                    + "'12 h' or '500 ms'");
+        }
+    }
+
+    /**
+     * Reads an option, turning a parse failure into a problem that names the key; null then, so
+     * that the range check does not report the same key twice.
+     */
+    private static <T> T readOrReport(ReadableConfig config, ConfigOption<T> option,
+            List<String> problems) {
+        try {
+            return config.get(option);
+        } catch (RuntimeException e) {
+            problems.add(option.key() + ": cannot read the value (" + rootMessage(e) + ")");
+            return null;
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable cause = e;
+        while (cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause.getMessage();
+    }
+}

@@ -1,0 +1,169 @@
+package dev.interestgraph.enrich;
+
+import dev.interestgraph.graph.HalfFloats;
+import dev.interestgraph.graph.VectorMath;
+import dev.interestgraph.model.Action;
+import dev.interestgraph.model.EnrichedAction;
+import dev.interestgraph.model.ItemVersion;
+import dev.interestgraph.model.UserAction;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeHint;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * {@code item-enrich}, keyed by item id: an event-time temporal join of user actions with the
+ * item version valid at each action's time. Actions wait until the watermark passes them (by then
+ * every version valid at their time has arrived), then meet the newest version with
+ * {@code updated_ms <= event_time_ms}. New item versions also leave on {@link #ITEM_EMBEDDINGS}
+ * for the compacted item-embeddings topic.
+ *
+ * <p>State per item: the versions that can still be needed (the newest one at or before the
+ * watermark and any later ones) and the actions waiting for the watermark.
+ */
+public class ItemEnrichFunction
+        extends KeyedCoProcessFunction<String, UserAction, ItemVersion, EnrichedAction> {
+    private static final long serialVersionUID = 1L;
+
+    public static final OutputTag<ItemVersion> ITEM_EMBEDDINGS =
+            new OutputTag<>("item-embeddings", TypeInformation.of(ItemVersion.class));
+
+    /** How many label terms travel with each action. */
+    static final int TERMS_PER_ITEM = 5;
+
+    private transient MapState<Long, ItemVersion> versions;
+    private transient MapState<Long, List<UserAction>> waiting;
+    private transient Counter actionsWithoutItem;
+
+    @Override
+    public void open(Configuration parameters) {
+        versions = getRuntimeContext().getMapState(new MapStateDescriptor<>("item-versions",
+                Types.LONG, TypeInformation.of(ItemVersion.class)));
+        waiting = getRuntimeContext().getMapState(new MapStateDescriptor<>("waiting-actions",
+                Types.LONG, new TypeHint<List<UserAction>>() {}.getTypeInfo()));
+        actionsWithoutItem = getRuntimeContext().getMetricGroup().counter("actionsWithoutItem");
+    }
+
+    @Override
+    public void processElement1(UserAction action, Context ctx, Collector<EnrichedAction> out)
+            throws Exception {
+        if (action.action == Action.FORGET_USER) {
+            out.collect(enrich(action, null)); // erasure concerns no item: on at once
+            return;
+        }
+        List<UserAction> atTime = waiting.get(action.eventTimeMs);
+        if (atTime == null) {
+            atTime = new ArrayList<>(1);
+        }
+        atTime.add(action);
+        waiting.put(action.eventTimeMs, atTime);
+        // A late action's timer is already in the past: it fires with the next watermark.
+        ctx.timerService().registerEventTimeTimer(action.eventTimeMs);
+    }
+
+    @Override
+    public void processElement2(ItemVersion item, Context ctx, Collector<EnrichedAction> out)
+            throws Exception {
+        versions.put(item.updatedMs, item);
+        if (item.embedding != null) {
+            ctx.output(ITEM_EMBEDDINGS, item);
+        }
+        ctx.timerService().registerEventTimeTimer(item.updatedMs); // to prune older versions
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<EnrichedAction> out)
+            throws Exception {
+        Iterator<Map.Entry<Long, List<UserAction>>> entries = waiting.iterator();
+        List<UserAction> due = new ArrayList<>();
+        while (entries.hasNext()) {
+            Map.Entry<Long, List<UserAction>> entry = entries.next();
+            if (entry.getKey() <= timestamp) {
+                due.addAll(entry.getValue());
+                entries.remove();
+            }
+        }
+        if (!due.isEmpty() && waiting.isEmpty()) {
+            waiting.clear(); // an empty map still counts as a state entry on the heap backend
+        }
+        for (UserAction action : due) {
+            ItemVersion version = versionAt(action.eventTimeMs);
+            if (version == null) {
+                actionsWithoutItem.inc();
+            }
+            out.collect(enrich(action, version));
+        }
+        pruneVersions(ctx.timerService().currentWatermark());
+    }
+
+    /** The newest version with updatedMs at or before the time, or null. */
+    private ItemVersion versionAt(long timeMs) throws Exception {
+        ItemVersion valid = null;
+        for (Map.Entry<Long, ItemVersion> entry : versions.entries()) {
+            if (entry.getKey() <= timeMs && (valid == null || entry.getKey() > valid.updatedMs)) {
+                valid = entry.getValue();
+            }
+        }
+        return valid;
+    }
+
+    /**
+     * Drops versions no future action can need: actions at or before the watermark are late, so
+     * of the versions at or before it only the newest still matters.
+     */
+    private void pruneVersions(long watermark) throws Exception {
+        long newestBeforeWatermark = Long.MIN_VALUE;
+        for (Long updated : versions.keys()) {
+            if (updated <= watermark) {
+                newestBeforeWatermark = Math.max(newestBeforeWatermark, updated);
+            }
+        }
+        Iterator<Long> keys = versions.keys().iterator();
+        while (keys.hasNext()) {
+            if (keys.next() < newestBeforeWatermark) {
+                keys.remove();
+            }
+        }
+    }
+
+    /**
+     * The action with the item's vector and label terms. An action that brings its own text
+     * (a comment) fuses it with the item's vector when both come from the same model version.
+     */
+    static EnrichedAction enrich(UserAction action, ItemVersion item) {
+        EnrichedAction enriched = new EnrichedAction();
+        enriched.eventId = action.eventId;
+        enriched.userId = action.userId;
+        enriched.itemId = action.itemId;
+        enriched.action = action.action;
+        enriched.eventTimeMs = action.eventTimeMs;
+        enriched.value = action.value;
+        float[] vector = item == null ? null : item.embedding;
+        String version = item == null ? null : item.modelVersion;
+        if (action.textEmbedding != null) {
+            if (vector == null) {
+                vector = action.textEmbedding;
+                version = action.textModelVersion;
+            } else if (action.textModelVersion.equals(version)) {
+                vector = VectorMath.normalized(
+                        VectorMath.weightedMean(vector, 1.0, action.textEmbedding, 1.0));
+            }
+        }
+        if (vector != null) {
+            enriched.vector = HalfFloats.fromFloats(vector);
+            enriched.modelVersion = version;
+        }
+        enriched.terms = item == null ? new String[0] : item.labelTerms(TERMS_PER_ITEM);
+        return enriched;
+    }
+}

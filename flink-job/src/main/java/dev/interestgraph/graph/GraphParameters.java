@@ -1,0 +1,63 @@
+package dev.interestgraph.graph;
+
+import static dev.interestgraph.config.InterestGraphOptions.*;
+
+import dev.interestgraph.model.Action;
+import java.io.Serializable;
+import java.util.EnumMap;
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ReadableConfig;
+
+/** The interest-graph semantics of DESIGN.md §3, read once from the validated configuration. */
+public final class GraphParameters implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public final long edgeHalfLifeMs;
+    public final double pruneThreshold;
+    public final int maxEdgesPerUser;
+    public final int maxInterests;
+    public final double interestJoinThreshold;
+    public final int interestTopItems;
+    public final long longTermHalfLifeMs;
+    public final long shortTermHalfLifeMs;
+    public final long flushIntervalMs;
+    public final long sweepIntervalMs;
+    public final long idleTtlMs;
+    private final EnumMap<Action, Double> actionWeights;
+
+    public GraphParameters(ReadableConfig config) {
+        edgeHalfLifeMs = config.get(EDGE_HALF_LIFE).toMillis();
+        pruneThreshold = config.get(PRUNE_THRESHOLD);
+        maxEdgesPerUser = config.get(MAX_EDGES_PER_USER);
+        maxInterests = config.get(MAX_INTERESTS);
+        interestJoinThreshold = config.get(INTEREST_JOIN_THRESHOLD);
+        interestTopItems = config.get(INTEREST_TOP_ITEMS);
+        longTermHalfLifeMs = config.get(PROFILE_LONG_HALF_LIFE).toMillis();
+        shortTermHalfLifeMs = config.get(PROFILE_SHORT_HALF_LIFE).toMillis();
+        flushIntervalMs = config.get(FLUSH_INTERVAL).toMillis();
+        sweepIntervalMs = config.get(SWEEP_INTERVAL).toMillis();
+        idleTtlMs = config.get(IDLE_TTL).toMillis();
+        actionWeights = new EnumMap<>(Map.of(
+                Action.VIEW, config.get(WEIGHT_VIEW),
+                Action.CLICK, config.get(WEIGHT_CLICK),
+                Action.CART, config.get(WEIGHT_CART),
+                Action.PURCHASE, config.get(WEIGHT_PURCHASE),
+                Action.COMMENT, config.get(WEIGHT_COMMENT),
+                Action.SHARE, config.get(WEIGHT_SHARE),
+                Action.DISLIKE, config.get(WEIGHT_DISLIKE)));
+    }
+
+    public static GraphParameters defaults() {
+        return new GraphParameters(new Configuration());
+    }
+
+    /** The weight an action adds to its edge: RATE maps 0..5 stars to -1..+1. */
+    public double actionWeight(Action action, double value) {
+        if (action == Action.RATE) {
+            return (value - 2.5) / 2.5;
+        }
+        Double weight = actionWeights.get(action);
+        return weight == null ? 0.0 : weight;
+    }
+}

@@ -1,0 +1,509 @@
+package dev.interestgraph.graph;
+
+import dev.interestgraph.graph.UserGraph.DecayedMean;
+import dev.interestgraph.graph.UserGraph.Edge;
+import dev.interestgraph.graph.UserGraph.Interest;
+import dev.interestgraph.model.Action;
+import dev.interestgraph.model.EnrichedAction;
+import dev.interestgraph.proto.v1.DeltaOp;
+import dev.interestgraph.proto.v1.EdgeRemove;
+import dev.interestgraph.proto.v1.EdgeUpsert;
+import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.proto.v1.InterestRemove;
+import dev.interestgraph.proto.v1.InterestUpsert;
+import dev.interestgraph.proto.v1.ProfileUpdate;
+import dev.interestgraph.proto.v1.UserErased;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The interest-graph semantics (DESIGN.md §3) as plain Java: applies a flush's events to a
+ * {@link UserGraph} in event-time order and describes the net change as {@link GraphDelta}s.
+ * The Flink operator ({@link UserGraphFunction}) only buffers, times and stores; everything that
+ * decides a weight, an interest or a label is here and unit-testable.
+ */
+public final class GraphUpdater {
+    /** Terms kept per interest for its label. */
+    static final int MAX_TERMS_PER_INTEREST = 16;
+    static final int LABEL_TERMS = 3;
+
+    private final GraphParameters params;
+
+    public GraphUpdater(GraphParameters params) {
+        this.params = params;
+    }
+
+    /** Sort order of a flush: event time, then event id, so that replays apply identically. */
+    public static final Comparator<EnrichedAction> EVENT_ORDER =
+            Comparator.<EnrichedAction>comparingLong(e -> e.eventTimeMs)
+                    .thenComparing(e -> e.eventId == null ? "" : e.eventId);
+
+    /** The outcome of a flush, sweep or expiry. */
+    public static final class Result {
+        /** The graph to store; null when the user's state is to be cleared. */
+        public UserGraph graph;
+        public final List<GraphDelta> deltas = new ArrayList<>();
+        public int edgesPruned;
+        public int edgesCapped;
+        public int interestsOpened;
+        public int interestsMerged;
+        public int duplicatesDropped;
+    }
+
+    /**
+     * Applies events (any order; they are sorted here) to the graph, which may be null for a user
+     * without state. Usually yields one delta; FORGET_USER ends one and emits {@code UserErased}.
+     */
+    public Result flush(UserGraph graph, String userId, List<EnrichedAction> events) {
+        List<EnrichedAction> sorted = new ArrayList<>(events);
+        sorted.sort(EVENT_ORDER);
+        Result result = new Result();
+        Changes changes = new Changes();
+        Set<String> seenEventIds = new HashSet<>();
+        long flushTime = Long.MIN_VALUE;
+        for (EnrichedAction event : sorted) {
+            if (event.eventId != null && !seenEventIds.add(event.eventId)) {
+                result.duplicatesDropped++;
+                continue;
+            }
+            if (event.action == Action.FORGET_USER) {
+                // changes not yet emitted are about the user too: they never leave the job
+                result.deltas.add(erasure(graph, userId, event.eventTimeMs));
+                graph = null;
+                changes = new Changes();
+                continue;
+            }
+            if (graph == null) {
+                graph = new UserGraph();
+                graph.epoch = event.eventTimeMs;
+            }
+            flushTime = Math.max(flushTime, event.eventTimeMs);
+            apply(graph, event, changes, result);
+        }
+        if (graph != null && !changes.isEmpty()) {
+            finish(graph, flushTime, changes, result);
+            result.deltas.add(emit(graph, userId, flushTime, changes));
+        }
+        result.graph = graph == null || graph.isEmpty() && graph.seq == 0 ? null : graph;
+        return result;
+    }
+
+    /** The decay sweep at event time {@code atMs}: removes what decayed below the threshold. */
+    public Result sweep(UserGraph graph, String userId, long atMs) {
+        Result result = new Result();
+        Changes changes = new Changes();
+        finish(graph, atMs, changes, result);
+        if (!changes.isEmpty()) {
+            result.deltas.add(emit(graph, userId, atMs, changes));
+        }
+        result.graph = graph;
+        return result;
+    }
+
+    /** Idle expiry: everything goes, with reason EXPIRED; the user's state is then cleared. */
+    public Result expire(UserGraph graph, String userId, long atMs) {
+        Result result = new Result();
+        Changes changes = new Changes();
+        for (String itemId : graph.edges.keySet()) {
+            changes.removeEdge(itemId, true, EdgeRemove.Reason.EXPIRED);
+        }
+        changes.removedInterests.addAll(graph.interests.keySet());
+        graph.edges.clear();
+        graph.interests.clear();
+        result.deltas.add(emit(graph, userId, atMs, changes));
+        result.graph = null;
+        return result;
+    }
+
+    // ------------------------------------------------------------------ applying one event
+
+    private void apply(UserGraph graph, EnrichedAction event, Changes changes, Result result) {
+        double amount = params.actionWeight(event.action, event.value);
+        Edge edge = graph.edges.get(event.itemId);
+        changes.touchEdge(event.itemId, edge != null);
+        if (edge == null) {
+            edge = new Edge(event.itemId, event.eventTimeMs);
+            graph.edges.put(event.itemId, edge);
+        }
+        edge.add(amount, event.eventTimeMs, params.edgeHalfLifeMs);
+        edge.actionCounts[event.action.ordinal()]++;
+        if (event.hasVector()) {
+            edge.modelVersion = event.modelVersion;
+        }
+        graph.lastEventMs = Math.max(graph.lastEventMs, event.eventTimeMs);
+
+        if (amount > 0 && event.hasVector()) {
+            float[] vector = HalfFloats.toFloats(event.vector);
+            joinInterest(graph, edge, event, vector, amount, changes, result);
+            graph.longTerm = addToProfile(graph.longTerm, vector, amount, event,
+                    params.longTermHalfLifeMs);
+            graph.shortTerm = addToProfile(graph.shortTerm, vector, amount, event,
+                    params.shortTermHalfLifeMs);
+            changes.profileChanged = true;
+        } else if (edge.weight <= 0 && edge.interestId >= 0) {
+            // a disliked item no longer stands for the interest it was in
+            changes.interestChanged(edge.interestId);
+            edge.interestId = -1;
+        }
+    }
+
+    /**
+     * Fusion of new evidence into the profile: a decayed mean of item vectors of one model
+     * version. A vector of another version starts the profile afresh rather than being mixed.
+     */
+    private static DecayedMean addToProfile(DecayedMean profile, float[] vector, double amount,
+            EnrichedAction event, long halfLifeMs) {
+        if (profile == null || !profile.modelVersion.equals(event.modelVersion)) {
+            return new DecayedMean(event.vector.clone(), amount, event.eventTimeMs,
+                    event.modelVersion);
+        }
+        profile.add(vector, amount, event.eventTimeMs, halfLifeMs);
+        return profile;
+    }
+
+    private void joinInterest(UserGraph graph, Edge edge, EnrichedAction event, float[] vector,
+            double amount, Changes changes, Result result) {
+        Interest best = null;
+        double bestSimilarity = Double.NEGATIVE_INFINITY;
+        for (Interest interest : graph.interests.values()) {
+            if (!interest.centroid.modelVersion.equals(event.modelVersion)) {
+                continue; // never compare or mix vectors of different model versions
+            }
+            double similarity = VectorMath.cosine(interest.centroid.meanVector(), vector);
+            if (similarity > bestSimilarity) {
+                best = interest;
+                bestSimilarity = similarity;
+            }
+        }
+        if (best == null || bestSimilarity < params.interestJoinThreshold) {
+            if (graph.interests.size() >= params.maxInterests) {
+                makeRoom(graph, event.eventTimeMs, changes, result);
+            }
+            best = new Interest(graph.nextInterestId++, new DecayedMean(event.vector.clone(), 0,
+                    event.eventTimeMs, event.modelVersion));
+            graph.interests.put(best.id, best);
+            result.interestsOpened++;
+        }
+        if (best.centroid.weight == 0) {
+            best.centroid.weight = amount; // a new interest: the item's own vector is the centroid
+        } else {
+            best.centroid.add(vector, amount, event.eventTimeMs, params.edgeHalfLifeMs);
+        }
+        addTerms(best, event.terms, amount);
+        if (edge.interestId != best.id) {
+            if (edge.interestId >= 0) {
+                changes.interestChanged(edge.interestId);
+            }
+            edge.interestId = best.id;
+        }
+        changes.interestChanged(best.id);
+    }
+
+    /**
+     * The interests are full: merges the two most similar interests of the same model version;
+     * if no two share a version, drops the weakest.
+     */
+    private void makeRoom(UserGraph graph, long atMs, Changes changes, Result result) {
+        List<Interest> all = new ArrayList<>(graph.interests.values());
+        Interest keep = null;
+        Interest absorb = null;
+        double bestSimilarity = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < all.size(); i++) {
+            for (int j = i + 1; j < all.size(); j++) {
+                Interest a = all.get(i);
+                Interest b = all.get(j);
+                if (!a.centroid.modelVersion.equals(b.centroid.modelVersion)) {
+                    continue;
+                }
+                double similarity =
+                        VectorMath.cosine(a.centroid.meanVector(), b.centroid.meanVector());
+                if (similarity > bestSimilarity) {
+                    bestSimilarity = similarity;
+                    boolean aHeavier = a.centroid.weightAt(atMs, params.edgeHalfLifeMs)
+                            >= b.centroid.weightAt(atMs, params.edgeHalfLifeMs);
+                    keep = aHeavier ? a : b;
+                    absorb = aHeavier ? b : a;
+                }
+            }
+        }
+        if (keep != null) {
+            keep.centroid.merge(absorb.centroid, atMs, params.edgeHalfLifeMs);
+            for (Map.Entry<String, Float> term : absorb.terms.entrySet()) {
+                keep.terms.merge(term.getKey(), term.getValue(), Float::sum);
+            }
+            trimTerms(keep);
+            reassign(graph, absorb.id, keep.id);
+            graph.interests.remove(absorb.id);
+            changes.interestRemoved(absorb.id);
+            changes.interestChanged(keep.id);
+            result.interestsMerged++;
+        } else {
+            Interest weakest = all.stream()
+                    .min(Comparator.comparingDouble(
+                            (Interest i) -> i.centroid.weightAt(atMs, params.edgeHalfLifeMs))
+                            .thenComparingInt(i -> i.id))
+                    .orElseThrow();
+            reassign(graph, weakest.id, -1);
+            graph.interests.remove(weakest.id);
+            changes.interestRemoved(weakest.id);
+        }
+    }
+
+    private static void reassign(UserGraph graph, int fromInterest, int toInterest) {
+        for (Edge edge : graph.edges.values()) {
+            if (edge.interestId == fromInterest) {
+                edge.interestId = toInterest;
+            }
+        }
+    }
+
+    private static void addTerms(Interest interest, String[] terms, double amount) {
+        if (terms == null) {
+            return;
+        }
+        for (String term : terms) {
+            interest.terms.merge(term, (float) amount, Float::sum);
+        }
+        trimTerms(interest);
+    }
+
+    private static void trimTerms(Interest interest) {
+        while (interest.terms.size() > MAX_TERMS_PER_INTEREST) {
+            String weakest = interest.terms.entrySet().stream()
+                    .min(Map.Entry.<String, Float>comparingByValue()
+                            .thenComparing(Map.Entry.comparingByKey(Comparator.reverseOrder())))
+                    .orElseThrow().getKey();
+            interest.terms.remove(weakest);
+        }
+    }
+
+    // ------------------------------------------------------------------ end of a flush
+
+    /** Prunes decayed edges, applies the cap, drops empty interests and refreshes labels. */
+    private void finish(UserGraph graph, long atMs, Changes changes, Result result) {
+        List<String> decayed = new ArrayList<>();
+        for (Edge edge : graph.edges.values()) {
+            if (Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs)) < params.pruneThreshold) {
+                decayed.add(edge.itemId);
+            }
+        }
+        for (String itemId : decayed) {
+            removeEdge(graph, itemId, EdgeRemove.Reason.DECAYED, changes);
+            result.edgesPruned++;
+        }
+        int excess = graph.edges.size() - params.maxEdgesPerUser;
+        if (excess > 0) {
+            List<Edge> weakestFirst = new ArrayList<>(graph.edges.values());
+            weakestFirst.sort(Comparator.comparingDouble(
+                    (Edge e) -> Math.abs(e.weightAt(atMs, params.edgeHalfLifeMs)))
+                    .thenComparing(e -> e.itemId));
+            for (int i = 0; i < excess; i++) {
+                removeEdge(graph, weakestFirst.get(i).itemId, EdgeRemove.Reason.CAPPED, changes);
+                result.edgesCapped++;
+            }
+        }
+        Map<Integer, Integer> sizes = interestSizes(graph);
+        for (Integer interestId : new ArrayList<>(graph.interests.keySet())) {
+            if (!sizes.containsKey(interestId)) {
+                graph.interests.remove(interestId);
+                changes.interestRemoved(interestId);
+            }
+        }
+        for (Interest interest : graph.interests.values()) {
+            String label = label(interest, graph);
+            if (!label.equals(interest.label)) {
+                interest.label = label;
+                changes.interestChanged(interest.id);
+            }
+        }
+    }
+
+    private static void removeEdge(UserGraph graph, String itemId, EdgeRemove.Reason reason,
+            Changes changes) {
+        Edge edge = graph.edges.remove(itemId);
+        if (edge.interestId >= 0) {
+            changes.interestChanged(edge.interestId);
+        }
+        changes.removeEdge(itemId, changes.existedBefore(itemId), reason);
+    }
+
+    private static Map<Integer, Integer> interestSizes(UserGraph graph) {
+        Map<Integer, Integer> sizes = new TreeMap<>();
+        for (Edge edge : graph.edges.values()) {
+            if (edge.interestId >= 0) {
+                sizes.merge(edge.interestId, 1, Integer::sum);
+            }
+        }
+        return sizes;
+    }
+
+    /**
+     * The interest's most distinctive terms within this user's graph: a term's weight here,
+     * discounted by its weight in the user's other interests.
+     */
+    static String label(Interest interest, UserGraph graph) {
+        List<Map.Entry<String, Double>> scored = new ArrayList<>();
+        for (Map.Entry<String, Float> term : interest.terms.entrySet()) {
+            double elsewhere = 0;
+            for (Interest other : graph.interests.values()) {
+                if (other.id != interest.id) {
+                    elsewhere += other.terms.getOrDefault(term.getKey(), 0f);
+                }
+            }
+            scored.add(Map.entry(term.getKey(), term.getValue() / (1.0 + elsewhere)));
+        }
+        scored.sort(Map.Entry.<String, Double>comparingByValue().reversed()
+                .thenComparing(Map.Entry.comparingByKey()));
+        List<String> top = new ArrayList<>();
+        for (int i = 0; i < Math.min(LABEL_TERMS, scored.size()); i++) {
+            top.add(scored.get(i).getKey());
+        }
+        return top.isEmpty() ? "interest " + interest.id : String.join(", ", top);
+    }
+
+    // ------------------------------------------------------------------ building deltas
+
+    private GraphDelta emit(UserGraph graph, String userId, long atMs, Changes changes) {
+        GraphDelta.Builder delta = GraphDelta.newBuilder()
+                .setUserId(userId)
+                .setEpoch(graph.epoch)
+                .setSeq(++graph.seq)
+                .setEventTimeMs(atMs);
+        for (Map.Entry<String, EdgeRemove.Reason> removed : changes.removedEdges.entrySet()) {
+            delta.addOps(DeltaOp.newBuilder().setEdgeRemove(EdgeRemove.newBuilder()
+                    .setItemId(removed.getKey()).setReason(removed.getValue())));
+        }
+        for (String itemId : changes.upsertedEdges) {
+            Edge edge = graph.edges.get(itemId);
+            if (edge != null) {
+                delta.addOps(DeltaOp.newBuilder().setEdgeUpsert(edgeUpsert(edge)));
+            }
+        }
+        for (Integer interestId : changes.removedInterests) {
+            if (!graph.interests.containsKey(interestId)) {
+                delta.addOps(DeltaOp.newBuilder().setInterestRemove(
+                        InterestRemove.newBuilder().setInterestId(interestId)));
+            }
+        }
+        for (Integer interestId : changes.changedInterests) {
+            Interest interest = graph.interests.get(interestId);
+            if (interest != null) {
+                delta.addOps(DeltaOp.newBuilder().setInterestUpsert(
+                        interestUpsert(graph, interest, atMs)));
+            }
+        }
+        if (changes.profileChanged && graph.longTerm != null) {
+            delta.addOps(DeltaOp.newBuilder().setProfileUpdate(ProfileUpdate.newBuilder()
+                    .addAllLongTerm(boxed(graph.longTerm.direction()))
+                    .addAllShortTerm(boxed(graph.shortTerm.direction()))
+                    .setModelVersion(graph.longTerm.modelVersion)));
+        }
+        return delta.build();
+    }
+
+    private static EdgeUpsert edgeUpsert(Edge edge) {
+        EdgeUpsert.Builder upsert = EdgeUpsert.newBuilder()
+                .setItemId(edge.itemId)
+                .setWeight(edge.weight)
+                .setFirstMs(edge.firstMs)
+                .setLastMs(edge.lastMs)
+                .setInterestId(edge.interestId)
+                .setModelVersion(edge.modelVersion);
+        Action[] actions = Action.values();
+        for (int i = 0; i < edge.actionCounts.length; i++) {
+            if (edge.actionCounts[i] > 0) {
+                upsert.putActionCounts(actions[i].name(), edge.actionCounts[i]);
+            }
+        }
+        return upsert.build();
+    }
+
+    private InterestUpsert interestUpsert(UserGraph graph, Interest interest, long atMs) {
+        List<Edge> members = new ArrayList<>();
+        for (Edge edge : graph.edges.values()) {
+            if (edge.interestId == interest.id) {
+                members.add(edge);
+            }
+        }
+        members.sort(Comparator.comparingDouble(
+                (Edge e) -> -e.weightAt(atMs, params.edgeHalfLifeMs)).thenComparing(e -> e.itemId));
+        InterestUpsert.Builder upsert = InterestUpsert.newBuilder()
+                .setInterestId(interest.id)
+                .setLabel(interest.label)
+                .setWeight(interest.centroid.weightAt(atMs, params.edgeHalfLifeMs))
+                .setSize(members.size())
+                .addAllCentroid(boxed(interest.centroid.direction()))
+                .setModelVersion(interest.centroid.modelVersion);
+        for (int i = 0; i < Math.min(params.interestTopItems, members.size()); i++) {
+            upsert.addTopItems(members.get(i).itemId);
+        }
+        return upsert.build();
+    }
+
+    private static GraphDelta erasure(UserGraph graph, String userId, long atMs) {
+        return GraphDelta.newBuilder()
+                .setUserId(userId)
+                .setEpoch(graph == null ? atMs : graph.epoch)
+                .setSeq(graph == null ? 1 : graph.seq + 1)
+                .setEventTimeMs(atMs)
+                .addOps(DeltaOp.newBuilder().setUserErased(UserErased.getDefaultInstance()))
+                .build();
+    }
+
+    private static List<Float> boxed(float[] values) {
+        List<Float> list = new ArrayList<>(values.length);
+        for (float value : values) {
+            list.add(value);
+        }
+        return list;
+    }
+
+    /** What a flush changed, so that the delta carries the net change and nothing else. */
+    private static final class Changes {
+        /** item → whether it had an edge before this flush touched it. */
+        private final Map<String, Boolean> existed = new TreeMap<>();
+        final Set<String> upsertedEdges = new TreeSet<>();
+        final Map<String, EdgeRemove.Reason> removedEdges = new TreeMap<>();
+        final Set<Integer> changedInterests = new TreeSet<>();
+        final Set<Integer> removedInterests = new TreeSet<>();
+        boolean profileChanged;
+
+        void touchEdge(String itemId, boolean exists) {
+            existed.putIfAbsent(itemId, exists);
+            upsertedEdges.add(itemId);
+            removedEdges.remove(itemId);
+        }
+
+        boolean existedBefore(String itemId) {
+            return existed.getOrDefault(itemId, true);
+        }
+
+        /** An edge that never reached downstream needs no remove. */
+        void removeEdge(String itemId, boolean existedBefore, EdgeRemove.Reason reason) {
+            upsertedEdges.remove(itemId);
+            if (existedBefore) {
+                removedEdges.put(itemId, reason);
+            }
+        }
+
+        void interestChanged(int interestId) {
+            changedInterests.add(interestId);
+        }
+
+        void interestRemoved(int interestId) {
+            removedInterests.add(interestId);
+            changedInterests.remove(interestId);
+        }
+
+        boolean isEmpty() {
+            return upsertedEdges.isEmpty() && removedEdges.isEmpty() && changedInterests.isEmpty()
+                    && removedInterests.isEmpty() && !profileChanged;
+        }
+    }
+}

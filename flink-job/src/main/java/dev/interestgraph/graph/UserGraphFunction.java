@@ -1,0 +1,217 @@
+package dev.interestgraph.graph;
+
+import dev.interestgraph.delta.DeltaRecord;
+import dev.interestgraph.model.EnrichedAction;
+import dev.interestgraph.proto.v1.GraphDelta;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeHint;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * The {@code user-graph} operator, keyed by user id. Buffers each user's enriched actions until
+ * the watermark passes them, then applies them in event-time order (so a replay, or any arrival
+ * order within the watermark bound, gives the same deltas) and emits one {@link GraphDelta} per
+ * user per flush.
+ *
+ * <p>Timers, all in event time:
+ * <ul>
+ *   <li>flush ticks: events are grouped into {@code graph.flush-interval} slots; the tick at the
+ *       end of a slot applies them together, touching the user's graph state once;
+ *   <li>one maintenance timer per user: the decay sweep every {@code graph.sweep-interval}, and
+ *       idle expiry {@code graph.idle-ttl} after the user's last event, which clears all state.
+ * </ul>
+ */
+public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedAction, DeltaRecord> {
+    private static final long serialVersionUID = 1L;
+
+    private final GraphParameters params;
+
+    private transient GraphUpdater updater;
+    private transient ValueState<UserGraph> graphState;
+    /** Event time → actions at that time, awaiting their flush tick. */
+    private transient MapState<Long, List<EnrichedAction>> pending;
+
+    private transient Counter deltasOut;
+    private transient Counter edgesPruned;
+    private transient Counter edgesCapped;
+    private transient Counter interestsOpened;
+    private transient Counter interestsMerged;
+    private transient Counter lateEvents;
+    private transient Counter duplicateEvents;
+    private transient Counter usersErased;
+    private transient Counter usersExpired;
+
+    public UserGraphFunction(GraphParameters params) {
+        this.params = params;
+    }
+
+    /** The per-user graph state; public so that tests and state tools can read it. */
+    public static ValueStateDescriptor<UserGraph> graphStateDescriptor() {
+        return new ValueStateDescriptor<>("user-graph", UserGraphSerializer.INSTANCE);
+    }
+
+    @Override
+    public void open(Configuration parameters) {
+        updater = new GraphUpdater(params);
+        graphState = getRuntimeContext().getState(graphStateDescriptor());
+        pending = getRuntimeContext().getMapState(new MapStateDescriptor<>("pending-actions",
+                Types.LONG, new TypeHint<List<EnrichedAction>>() {}.getTypeInfo()));
+
+        MetricGroup metrics = getRuntimeContext().getMetricGroup();
+        deltasOut = metrics.counter("deltasOut");
+        edgesPruned = metrics.counter("edgesPruned");
+        edgesCapped = metrics.counter("edgesCapped");
+        interestsOpened = metrics.counter("interestsOpened");
+        interestsMerged = metrics.counter("interestsMerged");
+        lateEvents = metrics.counter("lateEvents");
+        duplicateEvents = metrics.counter("duplicateEvents");
+        usersErased = metrics.counter("usersErased");
+        usersExpired = metrics.counter("usersExpired");
+    }
+
+    @Override
+    public void processElement(EnrichedAction action, Context ctx, Collector<DeltaRecord> out)
+            throws Exception {
+        long watermark = ctx.timerService().currentWatermark();
+        long tick = flushTick(action.eventTimeMs);
+        if (tick <= watermark) {
+            // Late: its slot has been flushed. Still applied (nothing is lost), in the next slot.
+            lateEvents.inc();
+            tick = watermark == Long.MAX_VALUE ? watermark : flushTick(watermark + 1);
+        }
+        List<EnrichedAction> atTime = pending.get(action.eventTimeMs);
+        if (atTime == null) {
+            atTime = new ArrayList<>(1);
+        }
+        atTime.add(action);
+        pending.put(action.eventTimeMs, atTime);
+        ctx.timerService().registerEventTimeTimer(tick);
+    }
+
+    /** The last millisecond of the flush slot that holds {@code eventTimeMs}. */
+    long flushTick(long eventTimeMs) {
+        long interval = params.flushIntervalMs;
+        return Math.floorDiv(eventTimeMs, interval) * interval + interval - 1;
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<DeltaRecord> out)
+            throws Exception {
+        String userId = ctx.getCurrentKey();
+        List<EnrichedAction> due = takeDue(timestamp);
+        UserGraph graph = graphState.value();
+        long timerBefore = graph == null ? Long.MIN_VALUE : graph.maintenanceTimerMs;
+
+        if (!due.isEmpty()) {
+            GraphUpdater.Result result = updater.flush(graph, userId, due);
+            graph = store(result, timerBefore, timestamp, ctx, out);
+            timerBefore = graph == null ? Long.MIN_VALUE : graph.maintenanceTimerMs;
+        }
+        // The end of a bounded input moves the watermark to +∞: that is not time passing, so the
+        // graph stays as the last event left it instead of decaying and expiring.
+        boolean endOfInput = ctx.timerService().currentWatermark() == Long.MAX_VALUE;
+        if (graph != null && graph.maintenanceTimerMs == timestamp && !endOfInput) {
+            boolean idle = timestamp >= saturatedAdd(graph.lastEventMs, params.idleTtlMs);
+            GraphUpdater.Result result = idle
+                    ? updater.expire(graph, userId, timestamp)
+                    : updater.sweep(graph, userId, timestamp);
+            if (idle) {
+                usersExpired.inc();
+            }
+            graph.maintenanceTimerMs = Long.MIN_VALUE; // this timer has fired
+            store(result, Long.MIN_VALUE, timestamp, ctx, out);
+        }
+    }
+
+    /** Removes and returns the buffered actions whose time is at or before the tick. */
+    private List<EnrichedAction> takeDue(long tick) throws Exception {
+        List<EnrichedAction> due = new ArrayList<>();
+        Iterator<Map.Entry<Long, List<EnrichedAction>>> entries = pending.iterator();
+        while (entries.hasNext()) {
+            Map.Entry<Long, List<EnrichedAction>> entry = entries.next();
+            if (entry.getKey() <= tick) {
+                due.addAll(entry.getValue());
+                entries.remove();
+            }
+        }
+        if (!due.isEmpty() && pending.isEmpty()) {
+            pending.clear(); // an empty map still counts as a state entry on the heap backend
+        }
+        return due;
+    }
+
+    /**
+     * Emits the result's deltas, stores (or clears) the graph and moves the maintenance timer.
+     * Returns the graph as stored.
+     */
+    private UserGraph store(GraphUpdater.Result result, long timerBefore, long nowMs,
+            Context ctx, Collector<DeltaRecord> out) throws Exception {
+        for (GraphDelta delta : result.deltas) {
+            out.collect(DeltaRecord.of(delta));
+            deltasOut.inc();
+            if (delta.getOpsCount() == 1 && delta.getOps(0).hasUserErased()) {
+                usersErased.inc();
+            }
+        }
+        edgesPruned.inc(result.edgesPruned);
+        edgesCapped.inc(result.edgesCapped);
+        interestsOpened.inc(result.interestsOpened);
+        interestsMerged.inc(result.interestsMerged);
+        duplicateEvents.inc(result.duplicatesDropped);
+
+        UserGraph graph = result.graph;
+        long timerAfter = graph == null ? Long.MIN_VALUE : nextMaintenance(graph, nowMs);
+        if (timerBefore != Long.MIN_VALUE && timerBefore != timerAfter
+                && !hasPendingActionsDueAt(timerBefore)) {
+            // Timers are unique per (user, time): one that is also a pending flush tick stays,
+            // and fires as a flush only.
+            ctx.timerService().deleteEventTimeTimer(timerBefore);
+        }
+        if (graph == null) {
+            graphState.clear();
+            return null;
+        }
+        if (timerAfter != timerBefore) {
+            ctx.timerService().registerEventTimeTimer(timerAfter);
+        }
+        graph.maintenanceTimerMs = timerAfter;
+        graphState.update(graph);
+        return graph;
+    }
+
+    private boolean hasPendingActionsDueAt(long timestamp) throws Exception {
+        for (Long eventTime : pending.keys()) {
+            if (eventTime <= timestamp) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The next sweep, or the idle expiry if that comes first (the tick at or after it). */
+    private long nextMaintenance(UserGraph graph, long nowMs) {
+        long now = Math.max(nowMs, graph.lastEventMs);
+        long expiry = saturatedAdd(graph.lastEventMs, params.idleTtlMs);
+        long next = Math.min(saturatedAdd(now, params.sweepIntervalMs), expiry);
+        // aligned to a flush tick, so that a maintenance timer never splits a flush slot
+        return next >= Long.MAX_VALUE - params.flushIntervalMs ? Long.MAX_VALUE : flushTick(next);
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+    }
+}
