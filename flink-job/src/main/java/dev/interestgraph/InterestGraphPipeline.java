@@ -1,0 +1,226 @@
+package dev.interestgraph;
+
+import static dev.interestgraph.config.InterestGraphOptions.*;
+
+import dev.interestgraph.config.InterestGraphOptions;
+import dev.interestgraph.delta.DeltaRecord;
+import dev.interestgraph.delta.DeltaSerializationSchema;
+import dev.interestgraph.embed.AsyncEmbedFunction;
+import dev.interestgraph.embed.EmbeddingClientFactory;
+import dev.interestgraph.enrich.ItemEnrichFunction;
+import dev.interestgraph.graph.GraphParameters;
+import dev.interestgraph.graph.UserGraphFunction;
+import dev.interestgraph.ingest.DeadLetter;
+import dev.interestgraph.ingest.InputDeserializationSchema;
+import dev.interestgraph.ingest.InputLimits;
+import dev.interestgraph.ingest.InputRecord;
+import dev.interestgraph.ingest.SplitDeadLetters;
+import dev.interestgraph.model.EnrichedAction;
+import dev.interestgraph.model.ItemVersion;
+import dev.interestgraph.model.UserAction;
+import dev.interestgraph.sink.DeadLetterSerializationSchema;
+import dev.interestgraph.sink.ItemEmbeddingSerializationSchema;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.async.AsyncRetryStrategy;
+import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
+import org.apache.flink.streaming.util.retryable.RetryPredicates;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * Builds the interest-graph dataflow of DESIGN.md §1 on an environment. Every operator has a
+ * stable uid (savepoints survive upgrades) and a name that reads like the design picture in the
+ * dashboard.
+ */
+public final class InterestGraphPipeline {
+
+    private final Configuration config;
+    private final EmbeddingClientFactory embeddings;
+
+    public InterestGraphPipeline(Configuration config, EmbeddingClientFactory embeddings) {
+        InterestGraphOptions.validate(config);
+        this.config = config;
+        this.embeddings = embeddings;
+    }
+
+    /** The streams the pipeline produces, for tests that want to tap them. */
+    public static final class Outputs {
+        public final DataStream<DeltaRecord> deltas;
+        public final DataStream<DeadLetter> deadLetters;
+
+        Outputs(DataStream<DeltaRecord> deltas, DataStream<DeadLetter> deadLetters) {
+            this.deltas = deltas;
+            this.deadLetters = deadLetters;
+        }
+    }
+
+    /** Adds sources, operators and the Kafka sinks to the environment. */
+    public Outputs build(StreamExecutionEnvironment env) {
+        InputLimits limits = InputLimits.from(config);
+        InputFormat format = config.get(INPUT_FORMAT);
+        int maxInFlight = config.get(EMBED_MAX_IN_FLIGHT);
+        long timeoutMs = config.get(EMBED_TIMEOUT).toMillis();
+
+        // ---- user events: source (parsing, per-partition watermarks) → dead letters → event text
+        SingleOutputStreamOperator<UserAction> actions = env
+                .fromSource(kafkaSource(config.get(TOPIC_EVENTS),
+                        InputDeserializationSchema.forUserEvents(format, limits)),
+                        watermarks(), "user-events source")
+                .uid("source-user-events")
+                .process(SplitDeadLetters.userEvents())
+                .name("parse + validate user events")
+                .uid("parse-user-events");
+        DataStream<UserAction> embeddedActions = AsyncDataStream
+                .orderedWaitWithRetry(actions, AsyncEmbedFunction.eventTexts(embeddings),
+                        timeoutMs, TimeUnit.MILLISECONDS, maxInFlight, InterestGraphPipeline.<UserAction>retryStrategy())
+                .name("embed event text")
+                .uid("embed-event-text");
+
+        // ---- item catalogue: source → dead letters → item text embedding
+        SingleOutputStreamOperator<ItemVersion> items = env
+                .fromSource(kafkaSource(config.get(TOPIC_ITEMS),
+                        InputDeserializationSchema.forItems(format, limits)),
+                        watermarks(), "item-catalog source")
+                .uid("source-item-catalog")
+                .process(SplitDeadLetters.items())
+                .name("parse + validate items")
+                .uid("parse-items");
+        DataStream<ItemVersion> embeddedItems = AsyncDataStream
+                .orderedWaitWithRetry(items, AsyncEmbedFunction.items(embeddings), timeoutMs,
+                        TimeUnit.MILLISECONDS, maxInFlight, InterestGraphPipeline.<ItemVersion>retryStrategy())
+                .name("embed items")
+                .uid("embed-items");
+
+        // ---- item-enrich: temporal join of each action with the item version valid at its time
+        SingleOutputStreamOperator<EnrichedAction> enriched = embeddedActions
+                .keyBy(action -> action.itemId)
+                .connect(embeddedItems.keyBy(item -> item.itemId))
+                .process(new ItemEnrichFunction())
+                .name("item-enrich (temporal join)")
+                .uid("item-enrich");
+
+        // ---- user-graph: the per-user interest graph, one delta per user per flush
+        SingleOutputStreamOperator<DeltaRecord> deltas = enriched
+                .keyBy(action -> action.userId)
+                .process(new UserGraphFunction(new GraphParameters(config)))
+                .name("user-graph")
+                .uid("user-graph");
+
+        deltas.sinkTo(exactlyOnceSink(new DeltaSerializationSchema(config.get(TOPIC_DELTAS)),
+                        "deltas"))
+                .name("graph-deltas sink")
+                .uid("sink-graph-deltas");
+
+        DataStream<DeadLetter> deadLetters = actions.getSideOutput(SplitDeadLetters.DEAD_LETTERS)
+                .union(items.getSideOutput(SplitDeadLetters.DEAD_LETTERS));
+        deadLetters.sinkTo(exactlyOnceSink(
+                        new DeadLetterSerializationSchema(config.get(TOPIC_DEAD_LETTERS)),
+                        "dead-letters"))
+                .name("dead-letters sink")
+                .uid("sink-dead-letters");
+
+        String itemEmbeddingsTopic = config.get(TOPIC_ITEM_EMBEDDINGS);
+        if (!itemEmbeddingsTopic.isBlank()) {
+            enriched.getSideOutput(ItemEnrichFunction.ITEM_EMBEDDINGS)
+                    .sinkTo(exactlyOnceSink(
+                            new ItemEmbeddingSerializationSchema(itemEmbeddingsTopic),
+                            "item-embeddings"))
+                    .name("item-embeddings sink")
+                    .uid("sink-item-embeddings");
+        }
+        return new Outputs(deltas, deadLetters);
+    }
+
+    private WatermarkStrategy<InputRecord> watermarks() {
+        return WatermarkStrategy
+                .<InputRecord>forBoundedOutOfOrderness(config.get(WATERMARK_OUT_OF_ORDERNESS))
+                .withTimestampAssigner((record, kafkaTimestamp) -> record.eventTimeMs())
+                .withIdleness(config.get(WATERMARK_IDLENESS));
+    }
+
+    /** Transient failures (a restarting sidecar) retry with backoff instead of failing the job. */
+    private static <T> AsyncRetryStrategy<T> retryStrategy() {
+        return new AsyncRetryStrategies.ExponentialBackoffDelayRetryStrategyBuilder<T>(
+                10, 100L, 10_000L, 2.0)
+                .ifException(RetryPredicates.HAS_EXCEPTION_PREDICATE)
+                .build();
+    }
+
+    private KafkaSource<InputRecord> kafkaSource(String topic, InputDeserializationSchema schema) {
+        KafkaSourceBuilder<InputRecord> builder = KafkaSource.<InputRecord>builder()
+                .setBootstrapServers(config.get(KAFKA_BOOTSTRAP))
+                .setTopics(topic)
+                .setGroupId(config.get(KAFKA_GROUP_ID))
+                .setDeserializer(schema)
+                .setProperties(clientProperties())
+                // only committed transactions of upstream exactly-once producers
+                .setProperty("isolation.level", "read_committed")
+                .setStartingOffsets(startingOffsets());
+        if (config.get(KAFKA_BOUNDED)) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        return builder.build();
+    }
+
+    private OffsetsInitializer startingOffsets() {
+        switch (config.get(KAFKA_STARTING_OFFSETS)) {
+            case LATEST:
+                return OffsetsInitializer.latest();
+            case COMMITTED:
+                return OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+            case EARLIEST:
+            default:
+                return OffsetsInitializer.earliest();
+        }
+    }
+
+    private <T> KafkaSink<T> exactlyOnceSink(KafkaRecordSerializationSchema<T> schema,
+            String name) {
+        Properties producer = clientProperties();
+        producer.setProperty("transaction.timeout.ms",
+                String.valueOf(config.get(KAFKA_TRANSACTION_TIMEOUT).toMillis()));
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(config.get(KAFKA_BOOTSTRAP))
+                .setRecordSerializer(schema)
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(config.get(KAFKA_TRANSACTIONAL_ID_PREFIX) + "-" + name)
+                .setKafkaProducerConfig(producer)
+                .build();
+    }
+
+    private Properties clientProperties() {
+        return InterestGraphOptions.kafkaClientProperties(config);
+    }
+
+    /** Defaults for running the job: checkpointing, RocksDB with deliberate memory settings. */
+    public static void applyRuntimeDefaults(Configuration config) {
+        setIfAbsent(config, "execution.checkpointing.interval", "10 s");
+        setIfAbsent(config, "execution.checkpointing.mode", "EXACTLY_ONCE");
+        setIfAbsent(config, "state.backend.type", "rocksdb");
+        setIfAbsent(config, "state.backend.incremental", "true");
+        // DESIGN.md §6: index and filter blocks evicted from the block cache stalled RocksDB
+        setIfAbsent(config, "state.backend.rocksdb.memory.partitioned-index-filters", "true");
+        setIfAbsent(config, "pipeline.max-parallelism",
+                String.valueOf(config.get(MAX_PARALLELISM)));
+        setIfAbsent(config, "pipeline.object-reuse", "false");
+    }
+
+    private static void setIfAbsent(Configuration config, String key, String value) {
+        if (!config.containsKey(key)) {
+            config.setString(key, value);
+        }
+    }
+
+}
