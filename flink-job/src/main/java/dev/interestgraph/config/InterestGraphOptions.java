@@ -179,6 +179,33 @@ public final class InterestGraphOptions {
                         + "adds (stars - 2.5) / 2.5.");
     }
 
+    // ---------------------------------------------------------------- Inference sidecar
+
+    public static final ConfigOption<String> TRITON_ENDPOINT =
+            key("triton.endpoint").stringType().noDefaultValue()
+                    .withDescription("host:port of a Triton (Open Inference Protocol) gRPC endpoint. "
+                            + "Unset: the job starts the embedded in-JVM inference server.");
+
+    public static final ConfigOption<String> TRITON_MODEL =
+            key("triton.model").stringType().defaultValue("item_encoder")
+                    .withDescription("Name of the encoder model on the inference server.");
+
+    public static final ConfigOption<String> TRITON_MODEL_VERSION =
+            key("triton.model-version").stringType().defaultValue("")
+                    .withDescription("Model version to request; empty for the server's latest.");
+
+    public static final ConfigOption<Duration> TRITON_REQUEST_TIMEOUT =
+            key("triton.request-timeout").durationType().defaultValue(Duration.ofSeconds(10))
+                    .withDescription("gRPC deadline of one inference request.");
+
+    public static final ConfigOption<String> TRITON_TLS_TRUST_CERT =
+            key("triton.tls.trust-cert").stringType().noDefaultValue()
+                    .withDescription("PEM certificate to trust for TLS to Triton; unset: plaintext.");
+
+    public static final ConfigOption<Integer> TRITON_DIMENSION =
+            key("triton.dimension").intType().defaultValue(384)
+                    .withDescription("Embedding dimension the model must report.");
+
     // ---------------------------------------------------------------- Runtime
 
     public static final ConfigOption<Integer> MAX_PARALLELISM =
@@ -205,7 +232,9 @@ public final class InterestGraphOptions {
                 MAX_EDGES_PER_USER, MAX_INTERESTS, INTEREST_JOIN_THRESHOLD, INTEREST_TOP_ITEMS,
                 PROFILE_LONG_HALF_LIFE, PROFILE_SHORT_HALF_LIFE, FLUSH_INTERVAL, SWEEP_INTERVAL,
                 IDLE_TTL, WEIGHT_VIEW, WEIGHT_CLICK, WEIGHT_CART, WEIGHT_PURCHASE, WEIGHT_COMMENT,
-                WEIGHT_SHARE, WEIGHT_DISLIKE, MAX_PARALLELISM, EMBED_MAX_IN_FLIGHT, EMBED_TIMEOUT);
+                WEIGHT_SHARE, WEIGHT_DISLIKE, TRITON_ENDPOINT, TRITON_MODEL, TRITON_MODEL_VERSION,
+                TRITON_REQUEST_TIMEOUT, TRITON_TLS_TRUST_CERT, TRITON_DIMENSION, MAX_PARALLELISM,
+                EMBED_MAX_IN_FLIGHT, EMBED_TIMEOUT);
     }
 
     /** Where the Kafka sources start when there is no checkpoint to restore. */

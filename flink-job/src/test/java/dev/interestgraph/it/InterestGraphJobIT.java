@@ -11,6 +11,7 @@ import dev.interestgraph.data.SyntheticDataset;
 import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.delta.DeltaRecord;
 import dev.interestgraph.local.LocalKafkaBroker;
+import dev.interestgraph.local.Topics;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
 import dev.interestgraph.proto.v1.EdgeUpsert;
@@ -18,7 +19,6 @@ import dev.interestgraph.proto.v1.GraphDelta;
 import dev.interestgraph.proto.v1.InterestUpsert;
 import dev.interestgraph.proto.v1.ItemEmbedding;
 import dev.interestgraph.testing.HashingTestEmbedder;
-import dev.interestgraph.testing.KafkaTopics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,7 +84,7 @@ class InterestGraphJobIT {
                 .users(24).itemsPerTopic(12).eventsPerUser(40).spanMs(90 * DAY).noise(0.05)
                 .build();
         Map<String, Integer> malformed = new HashMap<>();
-        try (KafkaProducer<byte[], byte[]> producer = KafkaTopics.producer(kafka.bootstrapServers())) {
+        try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
             for (ItemVersion item : data.items()) {
                 producer.send(new ProducerRecord<>("item-catalog", bytes(item.itemId),
                         EventJson.toJson(item)));
@@ -123,7 +123,7 @@ class InterestGraphJobIT {
         env.execute("interest-graph IT");
 
         // ---- deltas: what the exactly-once sink committed equals what the operator emitted
-        List<GraphDelta> committed = KafkaTopics.readAll(kafka.bootstrapServers(), "graph-deltas")
+        List<GraphDelta> committed = Topics.readAll(kafka.bootstrapServers(), "graph-deltas")
                 .stream().map(InterestGraphJobIT::parseDelta).collect(Collectors.toList());
         List<GraphDelta> tapped = TAPPED.stream().map(InterestGraphJobIT::parseDelta)
                 .collect(Collectors.toList());
@@ -139,7 +139,7 @@ class InterestGraphJobIT {
         });
 
         // ---- dead letters: every malformed record, with its reason
-        List<JsonNode> deadLetters = KafkaTopics.readAll(kafka.bootstrapServers(), "dead-letters")
+        List<JsonNode> deadLetters = Topics.readAll(kafka.bootstrapServers(), "dead-letters")
                 .stream().map(InterestGraphJobIT::parseJson).collect(Collectors.toList());
         Map<String, Integer> reasons = new HashMap<>();
         deadLetters.forEach(d -> reasons.merge(d.get("reason").asText(), 1, Integer::sum));
@@ -147,7 +147,7 @@ class InterestGraphJobIT {
         assertThat(deadLetters).allSatisfy(d -> assertThat(d.get("detail").asText()).isNotBlank());
 
         // ---- item embeddings: one per item
-        assertThat(KafkaTopics.readAll(kafka.bootstrapServers(), "item-embeddings"))
+        assertThat(Topics.readAll(kafka.bootstrapServers(), "item-embeddings"))
                 .hasSize(data.items().size())
                 .allSatisfy(r -> assertThat(ItemEmbedding.parseFrom(r.value()).getEmbeddingCount())
                         .isEqualTo(HashingTestEmbedder.DIMENSION));

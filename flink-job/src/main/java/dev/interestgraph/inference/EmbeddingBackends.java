@@ -1,0 +1,111 @@
+package dev.interestgraph.inference;
+
+import static dev.interestgraph.config.InterestGraphOptions.*;
+
+import dev.interestgraph.embed.EmbeddingBatch;
+import dev.interestgraph.embed.EmbeddingClient;
+import dev.interestgraph.embed.EmbeddingClientFactory;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.flink.configuration.IllegalConfigurationException;
+import org.apache.flink.configuration.ReadableConfig;
+
+/**
+ * Chooses the embedding backend from the configuration: Triton at {@code --triton.endpoint}, or,
+ * when it is not set, the embedded inference server started inside each task manager's JVM. Both
+ * are spoken to with the same gRPC client, so the embedded default exercises the same path.
+ */
+public final class EmbeddingBackends {
+    private EmbeddingBackends() {}
+
+    public static EmbeddingClientFactory fromConfig(ReadableConfig config) {
+        String endpoint = config.get(TRITON_ENDPOINT);
+        if (endpoint == null || endpoint.isBlank()) {
+            return new EmbeddedServerFactory(clientConfig(config, null));
+        }
+        return new TritonClientFactory(clientConfig(config, endpoint));
+    }
+
+    /** Builds the client configuration, turning builder errors into start-up errors. */
+    static TritonClientConfig clientConfig(ReadableConfig config, String endpoint) {
+        try {
+            TritonClientConfig.Builder builder = TritonClientConfig.builder()
+                    .endpoint(endpoint == null ? "127.0.0.1:1" : endpoint)
+                    .modelName(config.get(TRITON_MODEL))
+                    .modelVersion(config.get(TRITON_MODEL_VERSION))
+                    .requestTimeout(config.get(TRITON_REQUEST_TIMEOUT))
+                    .expectedDimension(config.get(TRITON_DIMENSION));
+            config.getOptional(TRITON_TLS_TRUST_CERT).ifPresent(builder::tlsTrustCertPath);
+            return builder.build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalConfigurationException("Invalid inference configuration: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Starts (once per JVM) the embedded inference server and connects a gRPC client to it. The
+     * server stays up while any client uses it.
+     */
+    static final class EmbeddedServerFactory implements EmbeddingClientFactory {
+        private static final long serialVersionUID = 1L;
+        private static EmbeddedInferenceServer server;
+        private static int users;
+
+        private final TritonClientConfig template;
+
+        EmbeddedServerFactory(TritonClientConfig template) {
+            this.template = template;
+        }
+
+        @Override
+        public EmbeddingClient create() throws Exception {
+            String endpoint = acquire();
+            TritonClientConfig config = TritonClientConfig.builder()
+                    .endpoint(endpoint)
+                    .modelName(template.modelName())
+                    .modelVersion(template.modelVersion())
+                    .requestTimeout(template.requestTimeout())
+                    .expectedDimension(template.expectedDimension())
+                    .build();
+            TritonEmbeddingClient client = new TritonEmbeddingClient(config);
+            return new EmbeddingClient() {
+                @Override
+                public void checkReady() throws Exception {
+                    client.checkReady();
+                }
+
+                @Override
+                public int dimension() {
+                    return client.dimension();
+                }
+
+                @Override
+                public CompletableFuture<EmbeddingBatch> embed(List<String> texts) {
+                    return client.embed(texts);
+                }
+
+                @Override
+                public void close() {
+                    client.close();
+                    release();
+                }
+            };
+        }
+
+        private static synchronized String acquire() throws Exception {
+            if (server == null) {
+                server = EmbeddedInferenceServer.builder().build();
+            }
+            users++;
+            return server.endpoint();
+        }
+
+        private static synchronized void release() {
+            if (--users == 0) {
+                server.close();
+                server = null;
+            }
+        }
+    }
+}
