@@ -296,6 +296,9 @@ public final class InterestGraphOptions {
         }
         durationBetween(config, KAFKA_TRANSACTION_TIMEOUT, Duration.ofSeconds(10),
                 Duration.ofHours(24), problems);
+        readOrReport(config, INPUT_FORMAT, problems);
+        readOrReport(config, KAFKA_STARTING_OFFSETS, problems);
+        readOrReport(config, KAFKA_BOUNDED, problems);
         intBetween(config, INPUT_MAX_ID_LENGTH, 1, 4096, problems);
         intBetween(config, INPUT_MAX_TEXT_LENGTH, 1, 1_000_000, problems);
         durationBetween(config, INPUT_MAX_FUTURE_SKEW, Duration.ZERO, Duration.ofDays(3650),
@@ -326,6 +329,9 @@ public final class InterestGraphOptions {
         intBetween(config, MAX_PARALLELISM, 1, 32768, problems);
         intBetween(config, EMBED_MAX_IN_FLIGHT, 1, 100_000, problems);
         durationBetween(config, EMBED_TIMEOUT, Duration.ofMillis(1), Duration.ofHours(1), problems);
+        if (config instanceof Configuration) {
+            problems.addAll(unknownKeys((Configuration) config));
+        }
         if (problems.isEmpty()
                 && config.get(PROFILE_SHORT_HALF_LIFE).compareTo(config.get(PROFILE_LONG_HALF_LIFE)) > 0) {
             problems.add("profile.short-term-half-life (" + config.get(PROFILE_SHORT_HALF_LIFE)
@@ -336,6 +342,27 @@ public final class InterestGraphOptions {
             throw new IllegalConfigurationException(
                     "Invalid interest-graph configuration:\n  - " + String.join("\n  - ", problems));
         }
+    }
+
+    /** Namespaces that belong to this job: a key in them that no option has is a typo. */
+    private static final List<String> OWN_PREFIXES = List.of("kafka.", "input.", "watermark.",
+            "graph.", "profile.", "triton.", "embedding.", "job.");
+
+    private static List<String> unknownKeys(Configuration config) {
+        java.util.Set<String> known = new java.util.TreeSet<>();
+        all().forEach(option -> known.add(option.key()));
+        List<String> problems = new ArrayList<>();
+        for (String key : config.keySet()) {
+            boolean ours = OWN_PREFIXES.stream().anyMatch(key::startsWith)
+                    && !key.startsWith(KAFKA_PROPERTIES_PREFIX);
+            if (ours && !known.contains(key)) {
+                String namespace = key.substring(0, key.indexOf('.') + 1);
+                problems.add("unknown option '" + key + "'; options under " + namespace + " are: "
+                        + known.stream().filter(k -> k.startsWith(namespace))
+                                .collect(java.util.stream.Collectors.joining(", ")));
+            }
+        }
+        return problems;
     }
 
     /** Kafka client properties given with the {@value #KAFKA_PROPERTIES_PREFIX} prefix. */

@@ -101,8 +101,9 @@ public final class DeltaMaterializer {
                 case INTEREST_REMOVE:
                     view.interests.remove(op.getInterestRemove().getInterestId());
                     break;
-                case PROFILE_UPDATE:
-                    view.profile = op.getProfileUpdate();
+                case PROFILE_UPDATE: // an empty update clears the profile (idle expiry)
+                    view.profile = op.getProfileUpdate().getLongTermCount() == 0
+                            ? null : op.getProfileUpdate();
                     break;
                 case USER_ERASED:
                     users.remove(userId);

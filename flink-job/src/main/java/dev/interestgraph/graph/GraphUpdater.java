@@ -116,7 +116,12 @@ public final class GraphUpdater {
         changes.removedInterests.addAll(graph.interests.keySet());
         graph.edges.clear();
         graph.interests.clear();
-        result.deltas.add(emit(graph, userId, atMs, changes));
+        GraphDelta.Builder delta = emit(graph, userId, atMs, changes).toBuilder();
+        if (graph.longTerm != null) {
+            // an empty ProfileUpdate clears the profile
+            delta.addOps(DeltaOp.newBuilder().setProfileUpdate(ProfileUpdate.getDefaultInstance()));
+        }
+        result.deltas.add(delta.build());
         result.graph = null;
         return result;
     }

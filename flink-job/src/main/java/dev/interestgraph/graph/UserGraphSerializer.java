@@ -4,6 +4,8 @@ import dev.interestgraph.graph.UserGraph.DecayedMean;
 import dev.interestgraph.graph.UserGraph.Edge;
 import dev.interestgraph.graph.UserGraph.Interest;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
@@ -15,7 +17,8 @@ import org.apache.flink.core.memory.DataOutputView;
 
 /**
  * Explicit, compact serializer of {@link UserGraph} (instead of Kryo): varints for counts and
- * times, half-precision vectors, action counts as a bitmask plus the non-zero counts. A user with
+ * times (edge times relative to the graph's epoch), model versions once per graph, half-precision
+ * vectors, action counts as a bitmask plus the non-zero counts. A user with
  * 50 edges and 5 interests of 384 dimensions takes about 7 KB (see docs/benchmarks.md).
  *
  * <p>The format starts with a version byte so that it can evolve without breaking savepoints.
@@ -67,11 +70,23 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
         out.writeLong(graph.maintenanceTimerMs);
         VarInts.writeUnsigned(out, graph.nextInterestId);
 
+        // model versions once per graph; each edge refers to one by index
+        List<String> versions = new ArrayList<>();
+        for (Edge edge : graph.edges.values()) {
+            if (!versions.contains(edge.modelVersion)) {
+                versions.add(edge.modelVersion);
+            }
+        }
+        VarInts.writeUnsigned(out, versions.size());
+        for (String version : versions) {
+            out.writeUTF(version);
+        }
+
         VarInts.writeUnsigned(out, graph.edges.size());
         for (Edge edge : graph.edges.values()) {
             out.writeUTF(edge.itemId);
             out.writeDouble(edge.weight);
-            out.writeLong(edge.firstMs);
+            VarInts.writeSigned(out, edge.firstMs - graph.epoch);
             VarInts.writeUnsigned(out, edge.lastMs - edge.firstMs);
             int present = 0;
             for (int i = 0; i < edge.actionCounts.length; i++) {
@@ -86,7 +101,7 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
                 }
             }
             VarInts.writeSigned(out, edge.interestId);
-            out.writeUTF(edge.modelVersion);
+            VarInts.writeUnsigned(out, versions.indexOf(edge.modelVersion));
         }
 
         VarInts.writeUnsigned(out, graph.interests.size());
@@ -117,11 +132,16 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
         graph.maintenanceTimerMs = in.readLong();
         graph.nextInterestId = (int) VarInts.readUnsigned(in);
 
+        String[] versions = new String[(int) VarInts.readUnsigned(in)];
+        for (int v = 0; v < versions.length; v++) {
+            versions[v] = in.readUTF();
+        }
+
         int edges = (int) VarInts.readUnsigned(in);
         for (int e = 0; e < edges; e++) {
             Edge edge = new Edge(in.readUTF(), 0);
             edge.weight = in.readDouble();
-            edge.firstMs = in.readLong();
+            edge.firstMs = graph.epoch + VarInts.readSigned(in);
             edge.lastMs = edge.firstMs + VarInts.readUnsigned(in);
             int present = in.readUnsignedByte();
             for (int i = 0; i < edge.actionCounts.length; i++) {
@@ -130,7 +150,7 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
                 }
             }
             edge.interestId = (int) VarInts.readSigned(in);
-            edge.modelVersion = in.readUTF();
+            edge.modelVersion = versions[(int) VarInts.readUnsigned(in)];
             graph.edges.put(edge.itemId, edge);
         }
 

@@ -55,10 +55,14 @@ abstract class RecordParser implements Serializable {
         try {
             node = MAPPER.readTree(payload);
         } catch (JsonProcessingException e) {
-            throw new InvalidRecordException(MALFORMED_JSON,
-                    "not JSON: " + e.getOriginalMessage());
+            // Jackson's message quotes the offending token: the detail says where, not what
+            throw new InvalidRecordException(MALFORMED_JSON, "not JSON ("
+                    + e.getClass().getSimpleName() + ")" + (e.getLocation() == null ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column "
+                            + e.getLocation().getColumnNr()));
         } catch (java.io.IOException e) {
-            throw new InvalidRecordException(MALFORMED_JSON, "not JSON: " + e.getMessage());
+            throw new InvalidRecordException(MALFORMED_JSON,
+                    "not JSON (" + e.getClass().getSimpleName() + ")");
         }
         if (node == null || !node.isObject()) {
             throw new InvalidRecordException(MALFORMED_JSON, "expected a JSON object");

@@ -37,8 +37,8 @@ public final class UserEventParser extends RecordParser {
         String actionName = requiredText(node, "action");
         Action action = Action.parse(actionName);
         if (action == null) {
-            throw new InvalidRecordException(UNKNOWN_ACTION, "unknown action '" + truncate(actionName)
-                    + "'");
+            throw new InvalidRecordException(UNKNOWN_ACTION, "unknown action (" + actionName.length()
+                    + " characters); expected one of " + java.util.Arrays.toString(Action.values()));
         }
         String itemId = optionalText(node, "item_id");
         return new UserAction(requiredText(node, "event_id"), requiredText(node, "user_id"),
@@ -79,9 +79,5 @@ public final class UserEventParser extends RecordParser {
         if (!Double.isFinite(action.value)) {
             throw new InvalidRecordException(INVALID_VALUE, "'value' is not a finite number");
         }
-    }
-
-    private static String truncate(String s) {
-        return s.length() <= 32 ? s : s.substring(0, 32) + "…";
     }
 }

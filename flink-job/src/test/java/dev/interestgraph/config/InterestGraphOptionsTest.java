@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.Properties;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.IllegalConfigurationException;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 class InterestGraphOptionsTest {
@@ -229,8 +228,6 @@ class InterestGraphOptionsTest {
     }
 
     @Test
-    @Disabled("BUG: validate() never reads input.format, kafka.starting-offsets or kafka.bounded,"
-            + " so an unparsable value passes validation and fails later, outside the report")
     void unparsableInputFormatIsReportedNamingTheKey() {
         Configuration config = valid();
         config.setString("input.format", "XML");

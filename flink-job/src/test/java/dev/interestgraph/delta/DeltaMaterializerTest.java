@@ -11,7 +11,6 @@ import dev.interestgraph.proto.v1.InterestUpsert;
 import dev.interestgraph.proto.v1.ProfileUpdate;
 import dev.interestgraph.proto.v1.UserErased;
 import java.util.List;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 class DeltaMaterializerTest {
@@ -183,14 +182,14 @@ class DeltaMaterializerTest {
     }
 
     @Test
-    @Disabled("BUG: an expiry delta has no op that clears the profile, so a user whose graph"
-            + " had a ProfileUpdate keeps a profile-only view after GraphUpdater.expire()")
     void expiryOfUserWithProfileLeavesNoUserView() {
         materializer.apply(delta(T0, 1, edge("i-1", 0.3), interest(0, "jazz"), profile()));
 
-        // exactly what GraphUpdater.expire emits: EXPIRED edge removals and interest removals
+        // what GraphUpdater.expire emits: EXPIRED edge removals, interest removals and an empty
+        // ProfileUpdate, which clears the profile
         materializer.apply(delta(T0, 2, removeEdge("i-1", EdgeRemove.Reason.EXPIRED),
-                removeInterest(0)));
+                removeInterest(0),
+                DeltaOp.newBuilder().setProfileUpdate(ProfileUpdate.getDefaultInstance()).build()));
 
         assertThat(materializer.user(USER)).isEmpty();
     }

@@ -226,6 +226,8 @@ class UserGraphFunctionTest {
         assertThat(removes).extracting(op -> op.getEdgeRemove().getItemId())
                 .containsExactlyInAnyOrder("a", "b");
         assertThat(ops(deltas, DeltaOp.OpCase.INTEREST_REMOVE)).hasSize(1);
+        assertThat(ops(deltas, DeltaOp.OpCase.PROFILE_UPDATE)).last()
+                .satisfies(op -> assertThat(op.getProfileUpdate().getLongTermCount()).isZero());
         assertThat(h.numKeyedStateEntries()).isZero();
         assertThat(h.numEventTimeTimers()).isZero();
         assertThat(materialize(deltas).user("u")).isEmpty();
