@@ -3,7 +3,7 @@ MVN ?= mvn -B -ntp
 ARGS ?=
 export DJL_CACHE_DIR ?= $(CURDIR)/flink-job/target/djl-cache
 
-.PHONY: build test demo jar bench clean
+.PHONY: build test demo jar bench docs clean
 
 ## Compile everything and install the modules locally (no tests).
 build:
@@ -35,3 +35,8 @@ bench: build
 
 clean:
 	$(MVN) -q clean
+
+## Regenerate the option table of docs/configuration.md from the code.
+docs: build
+	$(MVN) -q -pl flink-job exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
+	  -Dexec.args="-cp %classpath dev.interestgraph.config.ConfigurationDocs ../docs/configuration.md"
