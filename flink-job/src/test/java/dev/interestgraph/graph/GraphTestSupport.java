@@ -29,12 +29,16 @@ final class GraphTestSupport {
     static KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> harness(
             Configuration config) throws Exception {
         KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> harness =
-                new KeyedOneInputStreamOperatorTestHarness<>(
-                        new KeyedProcessOperator<>(new UserGraphFunction(
-                                new GraphParameters(config))),
-                        action -> action.userId, Types.STRING);
+                unopened(config);
         harness.open();
         return harness;
+    }
+
+    static KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> unopened(
+            Configuration config) throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new UserGraphFunction(new GraphParameters(config))),
+                action -> action.userId, Types.STRING);
     }
 
     private static int counter;

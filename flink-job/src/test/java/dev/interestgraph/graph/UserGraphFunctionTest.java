@@ -25,6 +25,9 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.apache.flink.contrib.streaming.state.EmbeddedRocksDBStateBackend;
 
 /** Harness tests of the {@code user-graph} operator: state, timers and the deltas it emits. */
 class UserGraphFunctionTest {
@@ -253,8 +256,9 @@ class UserGraphFunctionTest {
         assertThat(materialize(deltas).users()).isEmpty();
     }
 
-    @Test
-    void snapshotAndRestoreContinueWithIdenticalOutput() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"heap", "rocksdb"})
+    void snapshotAndRestoreContinueWithIdenticalOutput(String backend) throws Exception {
         List<EnrichedAction> before = new ArrayList<>();
         List<EnrichedAction> after = new ArrayList<>();
         Random random = new Random(11);
@@ -265,7 +269,8 @@ class UserGraphFunctionTest {
                     "t" + random.nextInt(3));
             (i < 20 ? before : after).add(a);
         }
-        var original = harness(new Configuration());
+        var original = withBackend(unopened(new Configuration()), backend);
+        original.open();
         for (EnrichedAction a : before) {
             send(original, a);
         }
@@ -273,15 +278,23 @@ class UserGraphFunctionTest {
         OperatorSubtaskState snapshot = original.snapshot(1L, 1L);
         drain(original);
         List<GraphDelta> continued = replay(original, after);
+        original.close();
 
-        var restored = new KeyedOneInputStreamOperatorTestHarness<>(
-                new org.apache.flink.streaming.api.operators.KeyedProcessOperator<>(
-                        new UserGraphFunction(GraphParameters.defaults())),
-                (EnrichedAction a) -> a.userId, org.apache.flink.api.common.typeinfo.Types.STRING);
+        var restored = withBackend(unopened(new Configuration()), backend);
         restored.initializeState(snapshot);
         restored.open();
         restored.processWatermark(before.get(19).eventTimeMs + 1000);
         assertThat(byUser(replay(restored, after))).isNotEmpty().isEqualTo(byUser(continued));
+        restored.close();
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord>
+            withBackend(KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> h,
+                    String backend) {
+        if (backend.equals("rocksdb")) {
+            h.setStateBackend(new EmbeddedRocksDBStateBackend());
+        }
+        return h;
     }
 
     private static List<GraphDelta> replay(
