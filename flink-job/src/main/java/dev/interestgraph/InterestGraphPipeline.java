@@ -7,6 +7,7 @@ import dev.interestgraph.delta.DeltaRecord;
 import dev.interestgraph.delta.DeltaSerializationSchema;
 import dev.interestgraph.embed.AsyncEmbedFunction;
 import dev.interestgraph.embed.EmbeddingClientFactory;
+import dev.interestgraph.embed.MicroBatcher;
 import dev.interestgraph.enrich.ItemEnrichFunction;
 import dev.interestgraph.graph.GraphParameters;
 import dev.interestgraph.graph.UserGraphFunction;
@@ -34,9 +35,6 @@ import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.functions.async.AsyncRetryStrategy;
-import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
-import org.apache.flink.streaming.util.retryable.RetryPredicates;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
@@ -72,6 +70,7 @@ public final class InterestGraphPipeline {
         InputFormat format = config.get(INPUT_FORMAT);
         int maxInFlight = config.get(EMBED_MAX_IN_FLIGHT);
         long timeoutMs = config.get(EMBED_TIMEOUT).toMillis();
+        MicroBatcher.Settings batching = batchingSettings();
 
         // ---- user events: source (parsing, per-partition watermarks) → dead letters → event text
         SingleOutputStreamOperator<UserAction> actions = env
@@ -83,8 +82,8 @@ public final class InterestGraphPipeline {
                 .name("parse + validate user events")
                 .uid("parse-user-events");
         DataStream<UserAction> embeddedActions = AsyncDataStream
-                .orderedWaitWithRetry(actions, AsyncEmbedFunction.eventTexts(embeddings),
-                        timeoutMs, TimeUnit.MILLISECONDS, maxInFlight, InterestGraphPipeline.<UserAction>retryStrategy())
+                .orderedWait(actions, AsyncEmbedFunction.eventTexts(embeddings, batching),
+                        timeoutMs, TimeUnit.MILLISECONDS, maxInFlight)
                 .name("embed event text")
                 .uid("embed-event-text");
 
@@ -98,8 +97,8 @@ public final class InterestGraphPipeline {
                 .name("parse + validate items")
                 .uid("parse-items");
         DataStream<ItemVersion> embeddedItems = AsyncDataStream
-                .orderedWaitWithRetry(items, AsyncEmbedFunction.items(embeddings), timeoutMs,
-                        TimeUnit.MILLISECONDS, maxInFlight, InterestGraphPipeline.<ItemVersion>retryStrategy())
+                .orderedWait(items, AsyncEmbedFunction.items(embeddings, batching), timeoutMs,
+                        TimeUnit.MILLISECONDS, maxInFlight)
                 .name("embed items")
                 .uid("embed-items");
 
@@ -150,12 +149,16 @@ public final class InterestGraphPipeline {
                 .withIdleness(config.get(WATERMARK_IDLENESS));
     }
 
-    /** Transient failures (a restarting sidecar) retry with backoff instead of failing the job. */
-    private static <T> AsyncRetryStrategy<T> retryStrategy() {
-        return new AsyncRetryStrategies.ExponentialBackoffDelayRetryStrategyBuilder<T>(
-                10, 100L, 10_000L, 2.0)
-                .ifException(RetryPredicates.HAS_EXCEPTION_PREDICATE)
-                .build();
+    private MicroBatcher.Settings batchingSettings() {
+        MicroBatcher.Settings settings = new MicroBatcher.Settings();
+        settings.maxBatchSize = config.get(EMBED_BATCH_SIZE);
+        settings.maxDelay = config.get(EMBED_BATCH_DELAY);
+        settings.maxConcurrentRequests = config.get(EMBED_MAX_CONCURRENT_REQUESTS);
+        settings.cacheSize = config.get(EMBED_CACHE_SIZE);
+        settings.initialBackoff = config.get(EMBED_RETRY_INITIAL_BACKOFF);
+        settings.maxBackoff = config.get(EMBED_RETRY_MAX_BACKOFF);
+        settings.breakerFailureThreshold = config.get(EMBED_BREAKER_THRESHOLD);
+        return settings;
     }
 
     private KafkaSource<InputRecord> kafkaSource(String topic, InputDeserializationSchema schema) {

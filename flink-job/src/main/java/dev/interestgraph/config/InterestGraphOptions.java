@@ -213,14 +213,50 @@ public final class InterestGraphOptions {
                     .withDescription("Max parallelism of the keyed operators (key groups); fixed "
                             + "for the lifetime of savepoints.");
 
+    public static final ConfigOption<Integer> EMBED_BATCH_SIZE =
+            key("embedding.batch-size").intType().defaultValue(32)
+                    .withDescription("Texts per inference request (micro-batch) at most.");
+
+    public static final ConfigOption<Duration> EMBED_BATCH_DELAY =
+            key("embedding.batch-delay").durationType().defaultValue(Duration.ofMillis(20))
+                    .withDescription("How long a micro-batch waits for more texts before it leaves.");
+
+    public static final ConfigOption<Integer> EMBED_MAX_CONCURRENT_REQUESTS =
+            key("embedding.max-concurrent-requests").intType().defaultValue(4)
+                    .withDescription("Inference requests in flight per operator instance; more "
+                            + "backpressure the pipeline.");
+
+    public static final ConfigOption<Integer> EMBED_CACHE_SIZE =
+            key("embedding.cache-size").intType().defaultValue(10_000)
+                    .withDescription("Recent texts whose embeddings are kept per operator instance.");
+
+    public static final ConfigOption<Duration> EMBED_RETRY_INITIAL_BACKOFF =
+            key("embedding.retry.initial-backoff").durationType()
+                    .defaultValue(Duration.ofMillis(100))
+                    .withDescription("First wait before a failed inference request is retried; "
+                            + "doubles per attempt.");
+
+    public static final ConfigOption<Duration> EMBED_RETRY_MAX_BACKOFF =
+            key("embedding.retry.max-backoff").durationType().defaultValue(Duration.ofSeconds(5))
+                    .withDescription("Longest wait between retries. Requests are retried until "
+                            + "they succeed: nothing is dropped.");
+
+    public static final ConfigOption<Integer> EMBED_BREAKER_THRESHOLD =
+            key("embedding.breaker.failure-threshold").intType().defaultValue(5)
+                    .withDescription("Consecutive failed requests that open the circuit breaker: "
+                            + "no new batches leave (the pipeline backpressures) until a retry "
+                            + "succeeds.");
+
     public static final ConfigOption<Integer> EMBED_MAX_IN_FLIGHT =
-            key("embedding.max-in-flight").intType().defaultValue(64)
-                    .withDescription("Embedding requests in flight per operator instance; more "
-                            + "backpressure the source.");
+            key("embedding.max-in-flight").intType().defaultValue(256)
+                    .withDescription("Records waiting for their embedding per operator instance "
+                            + "(the async operator's capacity); more backpressure the source.");
 
     public static final ConfigOption<Duration> EMBED_TIMEOUT =
-            key("embedding.timeout").durationType().defaultValue(Duration.ofSeconds(30))
-                    .withDescription("Time an embedding request may take before it is retried.");
+            key("embedding.timeout").durationType().defaultValue(Duration.ofMinutes(10))
+                    .withDescription("Longest a record may wait for its embedding, retries "
+                            + "included; past it the job fails and restarts from its last "
+                            + "checkpoint (no record is lost).");
 
     /** The options of this class, for documentation and the unknown-key check. */
     public static List<ConfigOption<?>> all() {
@@ -233,8 +269,10 @@ public final class InterestGraphOptions {
                 PROFILE_LONG_HALF_LIFE, PROFILE_SHORT_HALF_LIFE, FLUSH_INTERVAL, SWEEP_INTERVAL,
                 IDLE_TTL, WEIGHT_VIEW, WEIGHT_CLICK, WEIGHT_CART, WEIGHT_PURCHASE, WEIGHT_COMMENT,
                 WEIGHT_SHARE, WEIGHT_DISLIKE, TRITON_ENDPOINT, TRITON_MODEL, TRITON_MODEL_VERSION,
-                TRITON_REQUEST_TIMEOUT, TRITON_TLS_TRUST_CERT, TRITON_DIMENSION, MAX_PARALLELISM,
-                EMBED_MAX_IN_FLIGHT, EMBED_TIMEOUT);
+                TRITON_REQUEST_TIMEOUT, TRITON_TLS_TRUST_CERT, TRITON_DIMENSION, EMBED_BATCH_SIZE,
+                EMBED_BATCH_DELAY, EMBED_MAX_CONCURRENT_REQUESTS, EMBED_CACHE_SIZE,
+                EMBED_RETRY_INITIAL_BACKOFF, EMBED_RETRY_MAX_BACKOFF, EMBED_BREAKER_THRESHOLD,
+                EMBED_MAX_IN_FLIGHT, EMBED_TIMEOUT, MAX_PARALLELISM);
     }
 
     /** Where the Kafka sources start when there is no checkpoint to restore. */
@@ -327,6 +365,15 @@ public final class InterestGraphOptions {
             doubleBetween(config, weight, -100.0, 100.0, problems);
         }
         intBetween(config, MAX_PARALLELISM, 1, 32768, problems);
+        intBetween(config, EMBED_BATCH_SIZE, 1, 4096, problems);
+        durationBetween(config, EMBED_BATCH_DELAY, Duration.ZERO, Duration.ofSeconds(10), problems);
+        intBetween(config, EMBED_MAX_CONCURRENT_REQUESTS, 1, 1024, problems);
+        intBetween(config, EMBED_CACHE_SIZE, 0, 10_000_000, problems);
+        durationBetween(config, EMBED_RETRY_INITIAL_BACKOFF, Duration.ofMillis(1),
+                Duration.ofMinutes(1), problems);
+        durationBetween(config, EMBED_RETRY_MAX_BACKOFF, Duration.ofMillis(1), Duration.ofHours(1),
+                problems);
+        intBetween(config, EMBED_BREAKER_THRESHOLD, 1, 1000, problems);
         intBetween(config, EMBED_MAX_IN_FLIGHT, 1, 100_000, problems);
         durationBetween(config, EMBED_TIMEOUT, Duration.ofMillis(1), Duration.ofHours(1), problems);
         if (config instanceof Configuration) {

@@ -3,27 +3,40 @@ package dev.interestgraph.embed;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
 import java.util.Collections;
-import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
 /**
  * Attaches embeddings asynchronously: item texts ({@link #items}) and the text that user events
- * carry ({@link #eventTexts}; events without text pass straight through). Retries and timeouts
- * come from Flink's async operator (see the pipeline); a failure after the last retry fails the
- * job, which restarts from its checkpoint: nothing is dropped.
+ * carry ({@link #eventTexts}; events without text pass straight through). Requests go through a
+ * {@link MicroBatcher}: micro-batches, de-duplication, a cache of recent texts, retries with
+ * backoff and a circuit breaker that backpressures instead of dropping.
+ *
+ * <p>Metrics (dashboard, per subtask): {@code embedBatchSize} and {@code embedLatencyMs}
+ * histograms, {@code embedCacheHitRatio}, {@code embedRetries}, {@code embedBreakerOpen} (0/1),
+ * {@code textsEmbedded}.
  */
 public abstract class AsyncEmbedFunction<T> extends RichAsyncFunction<T, T> {
     private static final long serialVersionUID = 1L;
+    private static final int HISTOGRAM_WINDOW = 1024;
 
     private final EmbeddingClientFactory clientFactory;
+    private final MicroBatcher.Settings settings;
     private transient EmbeddingClient client;
+    private transient MicroBatcher batcher;
     private transient Counter embedded;
 
-    protected AsyncEmbedFunction(EmbeddingClientFactory clientFactory) {
+    protected AsyncEmbedFunction(EmbeddingClientFactory clientFactory,
+            MicroBatcher.Settings settings) {
         this.clientFactory = clientFactory;
+        this.settings = settings;
     }
 
     /** The text to embed, or null when the record needs none. */
@@ -35,23 +48,57 @@ public abstract class AsyncEmbedFunction<T> extends RichAsyncFunction<T, T> {
     @Override
     public void open(Configuration parameters) throws Exception {
         client = clientFactory.create();
-        client.checkReady();
-        embedded = getRuntimeContext().getMetricGroup().counter("textsEmbedded");
+        client.checkReady(); // fails the start with a message naming endpoint, model and problem
+        MetricGroup metrics = getRuntimeContext().getMetricGroup();
+        embedded = metrics.counter("textsEmbedded");
+        Histogram batchSizes = metrics.histogram("embedBatchSize",
+                new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        Histogram latencies = metrics.histogram("embedLatencyMs",
+                new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        Counter retries = metrics.counter("embedRetries");
+        AtomicLong hits = new AtomicLong();
+        AtomicLong lookups = new AtomicLong();
+        metrics.gauge("embedCacheHitRatio",
+                (Gauge<Double>) () -> lookups.get() == 0 ? 0.0 : (double) hits.get() / lookups.get());
+        batcher = new MicroBatcher(client, settings, new MicroBatcher.Listener() {
+            @Override
+            public void batchSent(int texts, long latencyNanos) {
+                batchSizes.update(texts);
+                latencies.update(latencyNanos / 1_000_000);
+            }
+
+            @Override
+            public void retried() {
+                retries.inc();
+            }
+
+            @Override
+            public void cacheHit() {
+                hits.incrementAndGet();
+                lookups.incrementAndGet();
+            }
+
+            @Override
+            public void cacheMiss() {
+                lookups.incrementAndGet();
+            }
+        });
+        metrics.gauge("embedBreakerOpen", (Gauge<Integer>) () -> batcher.isBreakerOpen() ? 1 : 0);
     }
 
     @Override
-    public void asyncInvoke(T record, ResultFuture<T> resultFuture) {
+    public void asyncInvoke(T record, ResultFuture<T> resultFuture) throws Exception {
         String text = textOf(record);
         if (text == null || text.isBlank()) {
             resultFuture.complete(Collections.singleton(record));
             return;
         }
-        client.embed(List.of(text)).whenComplete((batch, error) -> {
+        batcher.embed(text).whenComplete((embedding, error) -> {
             if (error != null) {
                 resultFuture.completeExceptionally(error);
                 return;
             }
-            attach(record, batch.vectors().get(0), batch.modelVersion());
+            attach(record, embedding.vector, embedding.modelVersion);
             embedded.inc();
             resultFuture.complete(Collections.singleton(record));
         });
@@ -59,13 +106,17 @@ public abstract class AsyncEmbedFunction<T> extends RichAsyncFunction<T, T> {
 
     @Override
     public void close() {
+        if (batcher != null) {
+            batcher.close();
+        }
         if (client != null) {
             client.close();
         }
     }
 
-    public static AsyncEmbedFunction<ItemVersion> items(EmbeddingClientFactory factory) {
-        return new AsyncEmbedFunction<>(factory) {
+    public static AsyncEmbedFunction<ItemVersion> items(EmbeddingClientFactory factory,
+            MicroBatcher.Settings settings) {
+        return new AsyncEmbedFunction<>(factory, settings) {
             private static final long serialVersionUID = 1L;
 
             @Override
@@ -81,8 +132,9 @@ public abstract class AsyncEmbedFunction<T> extends RichAsyncFunction<T, T> {
         };
     }
 
-    public static AsyncEmbedFunction<UserAction> eventTexts(EmbeddingClientFactory factory) {
-        return new AsyncEmbedFunction<>(factory) {
+    public static AsyncEmbedFunction<UserAction> eventTexts(EmbeddingClientFactory factory,
+            MicroBatcher.Settings settings) {
+        return new AsyncEmbedFunction<>(factory, settings) {
             private static final long serialVersionUID = 1L;
 
             @Override
