@@ -11,7 +11,7 @@ build:
 
 ## Unit, harness and integration tests (MiniCluster, in-process Kafka, real gRPC + ONNX model).
 test:
-	$(MVN) install
+	$(MVN) test
 
 ## The whole product on this machine: Kafka in-process, embedded inference, Flink dashboard.
 ##   make demo ARGS="--demo.users 500 --graph.max-interests 4"

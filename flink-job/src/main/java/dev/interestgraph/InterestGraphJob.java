@@ -1,6 +1,7 @@
 package dev.interestgraph;
 
 import dev.interestgraph.config.InterestGraphOptions;
+import dev.interestgraph.embed.EmbeddingClientFactory;
 import dev.interestgraph.inference.EmbeddingBackends;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -20,8 +21,12 @@ public final class InterestGraphJob {
     public static void main(String[] args) throws Exception {
         Configuration config = InterestGraphOptions.fromArgs(args);
         InterestGraphPipeline.applyRuntimeDefaults(config);
-        InterestGraphPipeline pipeline =
-                new InterestGraphPipeline(config, EmbeddingBackends.fromConfig(config));
+        EmbeddingClientFactory embeddings = EmbeddingBackends.fromConfig(config);
+        if (config.getOptional(InterestGraphOptions.TRITON_ENDPOINT).isPresent()) {
+            // fail here, before submission, rather than in a restart loop on the cluster
+            EmbeddingBackends.checkReady(embeddings);
+        }
+        InterestGraphPipeline pipeline = new InterestGraphPipeline(config, embeddings);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         pipeline.build(env);
         env.execute("interest-graph");

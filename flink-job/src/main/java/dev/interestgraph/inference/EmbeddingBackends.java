@@ -26,6 +26,20 @@ public final class EmbeddingBackends {
         return new TritonClientFactory(clientConfig(config, endpoint));
     }
 
+    /**
+     * Start-up check: connects once and runs the client's readiness checks (server live and
+     * ready, model ready, metadata as expected), failing with the client's message.
+     */
+    public static void checkReady(EmbeddingClientFactory factory) {
+        try (EmbeddingClient client = factory.create()) {
+            client.checkReady();
+        } catch (Exception e) {
+            throw new IllegalStateException("Inference server check failed: " + e.getMessage()
+                    + " (set --triton.endpoint to a running Triton, or leave it unset for the "
+                    + "embedded server)", e);
+        }
+    }
+
     /** Builds the client configuration, turning builder errors into start-up errors. */
     static TritonClientConfig clientConfig(ReadableConfig config, String endpoint) {
         try {
