@@ -10,6 +10,9 @@ import dev.interestgraph.data.EventJson;
 import dev.interestgraph.data.SyntheticDataset;
 import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.delta.DeltaRecord;
+import dev.interestgraph.inference.EmbeddedInferenceServer;
+import dev.interestgraph.inference.EmbeddingBackends;
+import dev.interestgraph.inference.MiniLmEncoder;
 import dev.interestgraph.local.LocalKafkaBroker;
 import dev.interestgraph.local.Topics;
 import dev.interestgraph.model.ItemVersion;
@@ -171,6 +174,74 @@ class InterestGraphJobIT {
         }
         assertThat(followed).as("users whose strongest interest followed the drift")
                 .isGreaterThanOrEqualTo(20);
+    }
+
+    @Test
+    void theDefaultPathEmbedsWithTheRealModelThroughTheEmbeddedServer() throws Exception {
+        String prefix = "real-";
+        for (String topic : List.of("user-events", "item-catalog", "graph-deltas", "dead-letters")) {
+            kafka.createTopic(prefix + topic, 1);
+        }
+        kafka.createCompactedTopic(prefix + "item-embeddings", 1);
+        SyntheticDataset data = SyntheticDataset.builder().users(4).itemsPerTopic(3)
+                .eventsPerUser(10).build();
+        try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
+            for (ItemVersion item : data.items()) {
+                producer.send(new ProducerRecord<>(prefix + "item-catalog", bytes(item.itemId),
+                        EventJson.toJson(item)));
+            }
+            for (UserAction event : data.events()) {
+                producer.send(new ProducerRecord<>(prefix + "user-events", bytes(event.userId),
+                        EventJson.toJson(event)));
+            }
+        }
+        Configuration config = new Configuration();
+        config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
+        config.set(InterestGraphOptions.KAFKA_BOUNDED, true);
+        config.set(InterestGraphOptions.WATERMARK_IDLENESS, Duration.ofSeconds(1));
+        config.set(InterestGraphOptions.KAFKA_TRANSACTIONAL_ID_PREFIX, "real-model-it");
+        for (var topic : List.of(InterestGraphOptions.TOPIC_EVENTS, InterestGraphOptions.TOPIC_ITEMS,
+                InterestGraphOptions.TOPIC_DELTAS, InterestGraphOptions.TOPIC_DEAD_LETTERS,
+                InterestGraphOptions.TOPIC_ITEM_EMBEDDINGS)) {
+            config.set(topic, prefix + topic.defaultValue());
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        env.enableCheckpointing(500);
+        new InterestGraphPipeline(config, EmbeddingBackends.fromConfig(config)).build(env);
+        env.execute("interest-graph real model IT");
+
+        Map<String, ItemEmbedding> embeddings = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> record :
+                Topics.readAll(kafka.bootstrapServers(), prefix + "item-embeddings")) {
+            ItemEmbedding embedding = ItemEmbedding.parseFrom(record.value());
+            embeddings.put(embedding.getItemId(), embedding);
+        }
+        assertThat(embeddings).hasSize(data.items().size());
+        try (MiniLmEncoder encoder = MiniLmEncoder.load()) {
+            List<String> texts = data.items().stream().map(ItemVersion::text)
+                    .collect(Collectors.toList());
+            float[][] expected = encoder.encode(texts);
+            for (int i = 0; i < expected.length; i++) {
+                ItemEmbedding actual = embeddings.get(data.items().get(i).itemId);
+                assertThat(actual.getModelVersion()).isEqualTo(EmbeddedInferenceServer.MODEL_VERSION);
+                double dot = 0;
+                for (int d = 0; d < expected[i].length; d++) {
+                    dot += expected[i][d] * actual.getEmbedding(d);
+                }
+                assertThat(dot).as("cosine for %s", texts.get(i)).isGreaterThan(0.999);
+            }
+        }
+        List<GraphDelta> deltas = Topics.readAll(kafka.bootstrapServers(), prefix + "graph-deltas")
+                .stream().map(InterestGraphJobIT::parseDelta).collect(Collectors.toList());
+        DeltaMaterializer graphs = new DeltaMaterializer();
+        deltas.forEach(graphs::apply);
+        assertThat(graphs.users()).hasSize(4);
+        assertThat(graphs.users().values()).allSatisfy(user -> {
+            assertThat(user.interests()).isNotEmpty();
+            assertThat(user.profile().orElseThrow().getModelVersion())
+                    .isEqualTo(EmbeddedInferenceServer.MODEL_VERSION);
+        });
     }
 
     /** The label of the interest whose member edges weigh most, decayed to {@code atMs}. */
