@@ -2,11 +2,11 @@ package dev.interestgraph.enrich;
 
 import dev.interestgraph.graph.HalfFloats;
 import dev.interestgraph.graph.VectorMath;
+import dev.interestgraph.internal.TimeBuckets;
 import dev.interestgraph.model.Action;
 import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -61,12 +61,7 @@ public class ItemEnrichFunction
             out.collect(enrich(action, null)); // erasure concerns no item: on at once
             return;
         }
-        List<UserAction> atTime = waiting.get(action.eventTimeMs);
-        if (atTime == null) {
-            atTime = new ArrayList<>(1);
-        }
-        atTime.add(action);
-        waiting.put(action.eventTimeMs, atTime);
+        TimeBuckets.add(waiting, action.eventTimeMs, action);
         // A late action's timer is already in the past: it fires with the next watermark.
         ctx.timerService().registerEventTimeTimer(action.eventTimeMs);
     }
@@ -84,19 +79,7 @@ public class ItemEnrichFunction
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<EnrichedAction> out)
             throws Exception {
-        Iterator<Map.Entry<Long, List<UserAction>>> entries = waiting.iterator();
-        List<UserAction> due = new ArrayList<>();
-        while (entries.hasNext()) {
-            Map.Entry<Long, List<UserAction>> entry = entries.next();
-            if (entry.getKey() <= timestamp) {
-                due.addAll(entry.getValue());
-                entries.remove();
-            }
-        }
-        if (!due.isEmpty() && waiting.isEmpty()) {
-            waiting.clear(); // an empty map still counts as a state entry on the heap backend
-        }
-        for (UserAction action : due) {
+        for (UserAction action : TimeBuckets.takeUpTo(waiting, timestamp)) {
             ItemVersion version = versionAt(action.eventTimeMs);
             if (version == null) {
                 actionsWithoutItem.inc();

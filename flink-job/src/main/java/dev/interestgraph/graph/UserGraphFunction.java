@@ -1,18 +1,15 @@
 package dev.interestgraph.graph;
 
 import dev.interestgraph.delta.DeltaRecord;
+import dev.interestgraph.internal.TimeBuckets;
 import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.proto.v1.GraphDelta;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeHint;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
@@ -92,12 +89,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             lateEvents.inc();
             tick = watermark == Long.MAX_VALUE ? watermark : flushTick(watermark + 1);
         }
-        List<EnrichedAction> atTime = pending.get(action.eventTimeMs);
-        if (atTime == null) {
-            atTime = new ArrayList<>(1);
-        }
-        atTime.add(action);
-        pending.put(action.eventTimeMs, atTime);
+        TimeBuckets.add(pending, action.eventTimeMs, action);
         ctx.timerService().registerEventTimeTimer(tick);
     }
 
@@ -111,7 +103,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<DeltaRecord> out)
             throws Exception {
         String userId = ctx.getCurrentKey();
-        List<EnrichedAction> due = takeDue(timestamp);
+        List<EnrichedAction> due = TimeBuckets.takeUpTo(pending, timestamp);
         UserGraph graph = graphState.value();
         long timerBefore = graph == null ? Long.MIN_VALUE : graph.maintenanceTimerMs;
 
@@ -136,23 +128,6 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         }
     }
 
-    /** Removes and returns the buffered actions whose time is at or before the tick. */
-    private List<EnrichedAction> takeDue(long tick) throws Exception {
-        List<EnrichedAction> due = new ArrayList<>();
-        Iterator<Map.Entry<Long, List<EnrichedAction>>> entries = pending.iterator();
-        while (entries.hasNext()) {
-            Map.Entry<Long, List<EnrichedAction>> entry = entries.next();
-            if (entry.getKey() <= tick) {
-                due.addAll(entry.getValue());
-                entries.remove();
-            }
-        }
-        if (!due.isEmpty() && pending.isEmpty()) {
-            pending.clear(); // an empty map still counts as a state entry on the heap backend
-        }
-        return due;
-    }
-
     /**
      * Emits the result's deltas, stores (or clears) the graph and moves the maintenance timer.
      * Returns the graph as stored.
@@ -175,7 +150,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         UserGraph graph = result.graph;
         long timerAfter = graph == null ? Long.MIN_VALUE : nextMaintenance(graph, nowMs);
         if (timerBefore != Long.MIN_VALUE && timerBefore != timerAfter
-                && !hasPendingActionsDueAt(timerBefore)) {
+                && !TimeBuckets.anyUpTo(pending, timerBefore)) {
             // Timers are unique per (user, time): one that is also a pending flush tick stays,
             // and fires as a flush only.
             ctx.timerService().deleteEventTimeTimer(timerBefore);
@@ -190,15 +165,6 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         graph.maintenanceTimerMs = timerAfter;
         graphState.update(graph);
         return graph;
-    }
-
-    private boolean hasPendingActionsDueAt(long timestamp) throws Exception {
-        for (Long eventTime : pending.keys()) {
-            if (eventTime <= timestamp) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** The next sweep, or the idle expiry if that comes first (the tick at or after it). */
