@@ -123,7 +123,7 @@ public class ItemEnrichFunction
      * The action with the item's vector and label terms. An action that brings its own text
      * (a comment) fuses it with the item's vector when both come from the same model version.
      */
-    static EnrichedAction enrich(UserAction action, ItemVersion item) {
+    public static EnrichedAction enrich(UserAction action, ItemVersion item) {
         EnrichedAction enriched = new EnrichedAction();
         enriched.eventId = action.eventId;
         enriched.userId = action.userId;

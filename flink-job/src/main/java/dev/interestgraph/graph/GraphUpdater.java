@@ -106,6 +106,39 @@ public final class GraphUpdater {
         return result;
     }
 
+    // ------------------------------------------------------------------ event-time schedule
+
+    /** The last millisecond of the flush slot that holds {@code eventTimeMs}. */
+    public long flushTick(long eventTimeMs) {
+        long interval = params.flushIntervalMs;
+        return Math.floorDiv(eventTimeMs, interval) * interval + interval - 1;
+    }
+
+    /**
+     * When the user's maintenance timer fires next: the next decay sweep, or the idle expiry if
+     * that comes first, aligned to a flush tick so that it never splits a flush slot.
+     */
+    public long nextMaintenance(UserGraph graph, long nowMs) {
+        long now = Math.max(nowMs, graph.lastEventMs);
+        long expiry = saturatedAdd(graph.lastEventMs, params.idleTtlMs);
+        long next = Math.min(saturatedAdd(now, params.sweepIntervalMs), expiry);
+        return next >= Long.MAX_VALUE - params.flushIntervalMs ? Long.MAX_VALUE : flushTick(next);
+    }
+
+    /**
+     * The maintenance timer fired: the idle expiry if the user has been idle long enough, else a
+     * decay sweep. A result without a graph means the user expired.
+     */
+    public Result maintain(UserGraph graph, String userId, long atMs) {
+        boolean idle = atMs >= saturatedAdd(graph.lastEventMs, params.idleTtlMs);
+        return idle ? expire(graph, userId, atMs) : sweep(graph, userId, atMs);
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+    }
+
     /** Idle expiry: everything goes, with reason EXPIRED; the user's state is then cleared. */
     public Result expire(UserGraph graph, String userId, long atMs) {
         Result result = new Result();

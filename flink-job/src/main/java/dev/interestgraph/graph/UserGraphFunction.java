@@ -83,20 +83,14 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     public void processElement(EnrichedAction action, Context ctx, Collector<DeltaRecord> out)
             throws Exception {
         long watermark = ctx.timerService().currentWatermark();
-        long tick = flushTick(action.eventTimeMs);
+        long tick = updater.flushTick(action.eventTimeMs);
         if (tick <= watermark) {
             // Late: its slot has been flushed. Still applied (nothing is lost), in the next slot.
             lateEvents.inc();
-            tick = watermark == Long.MAX_VALUE ? watermark : flushTick(watermark + 1);
+            tick = watermark == Long.MAX_VALUE ? watermark : updater.flushTick(watermark + 1);
         }
         TimeBuckets.add(pending, action.eventTimeMs, action);
         ctx.timerService().registerEventTimeTimer(tick);
-    }
-
-    /** The last millisecond of the flush slot that holds {@code eventTimeMs}. */
-    long flushTick(long eventTimeMs) {
-        long interval = params.flushIntervalMs;
-        return Math.floorDiv(eventTimeMs, interval) * interval + interval - 1;
     }
 
     @Override
@@ -116,11 +110,8 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         // graph stays as the last event left it instead of decaying and expiring.
         boolean endOfInput = ctx.timerService().currentWatermark() == Long.MAX_VALUE;
         if (graph != null && graph.maintenanceTimerMs == timestamp && !endOfInput) {
-            boolean idle = timestamp >= saturatedAdd(graph.lastEventMs, params.idleTtlMs);
-            GraphUpdater.Result result = idle
-                    ? updater.expire(graph, userId, timestamp)
-                    : updater.sweep(graph, userId, timestamp);
-            if (idle) {
+            GraphUpdater.Result result = updater.maintain(graph, userId, timestamp);
+            if (result.graph == null) {
                 usersExpired.inc();
             }
             graph.maintenanceTimerMs = Long.MIN_VALUE; // this timer has fired
@@ -148,7 +139,8 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         duplicateEvents.inc(result.duplicatesDropped);
 
         UserGraph graph = result.graph;
-        long timerAfter = graph == null ? Long.MIN_VALUE : nextMaintenance(graph, nowMs);
+        long timerAfter =
+                graph == null ? Long.MIN_VALUE : updater.nextMaintenance(graph, nowMs);
         if (timerBefore != Long.MIN_VALUE && timerBefore != timerAfter
                 && !TimeBuckets.anyUpTo(pending, timerBefore)) {
             // Timers are unique per (user, time): one that is also a pending flush tick stays,
@@ -165,19 +157,5 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         graph.maintenanceTimerMs = timerAfter;
         graphState.update(graph);
         return graph;
-    }
-
-    /** The next sweep, or the idle expiry if that comes first (the tick at or after it). */
-    private long nextMaintenance(UserGraph graph, long nowMs) {
-        long now = Math.max(nowMs, graph.lastEventMs);
-        long expiry = saturatedAdd(graph.lastEventMs, params.idleTtlMs);
-        long next = Math.min(saturatedAdd(now, params.sweepIntervalMs), expiry);
-        // aligned to a flush tick, so that a maintenance timer never splits a flush slot
-        return next >= Long.MAX_VALUE - params.flushIntervalMs ? Long.MAX_VALUE : flushTick(next);
-    }
-
-    private static long saturatedAdd(long a, long b) {
-        long sum = a + b;
-        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
     }
 }

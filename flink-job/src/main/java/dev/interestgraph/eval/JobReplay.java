@@ -1,0 +1,126 @@
+package dev.interestgraph.eval;
+
+import dev.interestgraph.InterestGraphPipeline;
+import dev.interestgraph.config.InterestGraphOptions;
+import dev.interestgraph.data.EventJson;
+import dev.interestgraph.inference.EmbeddingBackends;
+import dev.interestgraph.local.LocalKafkaBroker;
+import dev.interestgraph.local.Topics;
+import dev.interestgraph.model.ItemVersion;
+import dev.interestgraph.model.UserAction;
+import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.proto.v1.ItemEmbedding;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Replays events through the real job: a bounded run on a local cluster against a real
+ * in-process Kafka broker, with the embedded inference server (the real model), reading back
+ * the committed deltas and item embeddings. Each run uses its own topics.
+ */
+public final class JobReplay implements AutoCloseable {
+
+    /** What one run produced. */
+    public static final class Result {
+        public final List<GraphDelta> deltas;
+        public final Map<String, float[]> itemEmbeddings;
+        public final double seconds;
+
+        Result(List<GraphDelta> deltas, Map<String, float[]> itemEmbeddings, double seconds) {
+            this.deltas = deltas;
+            this.itemEmbeddings = itemEmbeddings;
+            this.seconds = seconds;
+        }
+    }
+
+    private final LocalKafkaBroker kafka;
+    private final int parallelism;
+    private int runs;
+
+    public JobReplay(int parallelism) {
+        this.kafka = LocalKafkaBroker.start();
+        this.parallelism = parallelism;
+    }
+
+    /**
+     * Runs the job over the items and events (events in replay order) with the given job options
+     * on top of the defaults.
+     */
+    public Result run(List<ItemVersion> items, List<UserAction> events, Configuration options)
+            throws Exception {
+        String prefix = "run" + (++runs) + "-";
+        Configuration config = new Configuration();
+        config.addAll(options);
+        config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
+        config.set(InterestGraphOptions.KAFKA_BOUNDED, true);
+        config.set(InterestGraphOptions.WATERMARK_IDLENESS, Duration.ofSeconds(1));
+        config.set(InterestGraphOptions.KAFKA_TRANSACTIONAL_ID_PREFIX, prefix + "eval");
+        config.set(InterestGraphOptions.KAFKA_GROUP_ID, prefix + "eval");
+        config.set(InterestGraphOptions.TOPIC_EVENTS, prefix + "user-events");
+        config.set(InterestGraphOptions.TOPIC_ITEMS, prefix + "item-catalog");
+        config.set(InterestGraphOptions.TOPIC_DELTAS, prefix + "graph-deltas");
+        config.set(InterestGraphOptions.TOPIC_DEAD_LETTERS, prefix + "dead-letters");
+        config.set(InterestGraphOptions.TOPIC_ITEM_EMBEDDINGS, prefix + "item-embeddings");
+        for (String topic : List.of("user-events", "item-catalog", "graph-deltas",
+                "dead-letters")) {
+            kafka.createTopic(prefix + topic, parallelism);
+        }
+        kafka.createCompactedTopic(prefix + "item-embeddings", parallelism);
+
+        try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
+            for (ItemVersion item : items) {
+                producer.send(new ProducerRecord<>(prefix + "item-catalog", bytes(item.itemId),
+                        EventJson.toJson(item)));
+            }
+            for (UserAction event : events) {
+                producer.send(new ProducerRecord<>(prefix + "user-events", bytes(event.userId),
+                        EventJson.toJson(event)));
+            }
+        }
+
+        config.setString("execution.checkpointing.interval", "2 s");
+        config.setString("state.backend.type", "hashmap");
+        config.setString("restart-strategy.type", "none");
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(parallelism, config);
+        new InterestGraphPipeline(config, EmbeddingBackends.fromConfig(config)).build(env);
+        long start = System.nanoTime();
+        env.execute("interest-graph replay " + prefix);
+        double seconds = (System.nanoTime() - start) / 1e9;
+
+        List<GraphDelta> deltas = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> record :
+                Topics.readAll(kafka.bootstrapServers(), prefix + "graph-deltas")) {
+            deltas.add(GraphDelta.parseFrom(record.value()));
+        }
+        Map<String, float[]> embeddings = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> record :
+                Topics.readAll(kafka.bootstrapServers(), prefix + "item-embeddings")) {
+            ItemEmbedding embedding = ItemEmbedding.parseFrom(record.value());
+            float[] vector = new float[embedding.getEmbeddingCount()];
+            for (int d = 0; d < vector.length; d++) {
+                vector[d] = embedding.getEmbedding(d);
+            }
+            embeddings.put(embedding.getItemId(), vector);
+        }
+        return new Result(deltas, embeddings, seconds);
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+        kafka.close();
+    }
+}
