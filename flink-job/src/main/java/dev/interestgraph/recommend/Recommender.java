@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.PriorityQueue;
+import java.util.Set;
 
 /**
  * Recommends items to a user from their materialised interest graph: similarity of each candidate
@@ -44,9 +45,11 @@ public final class Recommender {
         }
     }
 
-    /** Weights of the three signals and the edge half-life used to weigh edges now. */
+    /** Weights of the signals and the edge half-life used to weigh edges now. */
     public static final class Weights {
         public double interests = 1.0;
+        /** Similarity to the short-term profile: what the user is into right now. */
+        public double shortTerm = 1.0;
         public double neighbours = 1.0;
         public double popularity = 0.05;
         public long halfLifeMs = 30L * 24 * 3600 * 1000;
@@ -86,6 +89,14 @@ public final class Recommender {
 
     /** The top {@code k} items for the user (null or empty graph: the most popular). */
     public List<Recommendation> recommend(UserView user, int k) {
+        return recommend(user, Set.of(), k);
+    }
+
+    /**
+     * The top {@code k} items for the user, never an item the graph holds nor one in {@code
+     * exclude} (e.g. everything the user has already seen).
+     */
+    public List<Recommendation> recommend(UserView user, Set<String> exclude, int k) {
         int n = itemIds.size();
         double[] interestScore = new double[n];
         int[] bestInterest = new int[n];
@@ -94,6 +105,12 @@ public final class Recommender {
         String[] because = new String[n];
         double[] becauseWeight = new double[n];
         boolean[] excluded = new boolean[n];
+        for (String item : exclude) {
+            Integer i = index.get(item);
+            if (i != null) {
+                excluded[i] = true;
+            }
+        }
 
         if (user != null) {
             long now = user.eventTimeMs();
@@ -104,6 +121,7 @@ public final class Recommender {
                 }
             }
             scoreInterests(user, interestScore, bestInterest);
+            scoreShortTerm(user, interestScore);
             scoreNeighbours(user, now, neighbourScore, because, becauseWeight);
         }
         PriorityQueue<Recommendation> top = new PriorityQueue<>(k + 1,
@@ -160,6 +178,31 @@ public final class Recommender {
                     best[i] = interest.getInterestId();
                 }
             }
+        }
+    }
+
+    /** Adds the short-term profile's similarity (relative to the interest weight) in place. */
+    private void scoreShortTerm(UserView user, double[] score) {
+        if (weights.shortTerm == 0 || user.profile().isEmpty()
+                || user.profile().get().getShortTermCount() == 0 || weights.interests == 0) {
+            return;
+        }
+        List<Float> profile = user.profile().get().getShortTermList();
+        float[] shortTerm = new float[profile.size()];
+        for (int d = 0; d < shortTerm.length; d++) {
+            shortTerm[d] = profile.get(d);
+        }
+        double scale = weights.shortTerm / weights.interests;
+        for (int i = 0; i < vectors.length; i++) {
+            float[] v = vectors[i];
+            if (v.length != shortTerm.length) {
+                continue;
+            }
+            double dot = 0;
+            for (int d = 0; d < v.length; d++) {
+                dot += v[d] * shortTerm[d];
+            }
+            score[i] += scale * Math.max(0, dot);
         }
     }
 
