@@ -26,8 +26,11 @@ import java.nio.charset.StandardCharsets;
 abstract class RecordParser implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    /** 2000-01-01: anything earlier is a unit mistake (seconds for milliseconds), not an event. */
-    static final long MIN_EVENT_TIME_MS = 946_684_800_000L;
+    /**
+     * 1990-01-01: anything earlier is a unit mistake (epoch seconds read as milliseconds land in
+     * January 1970), not an event. Real histories do reach back: MovieLens starts in 1996.
+     */
+    static final long MIN_EVENT_TIME_MS = 631_152_000_000L;
 
     final InputLimits limits;
 
@@ -140,7 +143,7 @@ abstract class RecordParser implements Serializable {
     void checkTimestamp(String field, long timestampMs, long nowMs) throws InvalidRecordException {
         if (timestampMs < MIN_EVENT_TIME_MS) {
             throw new InvalidRecordException(INVALID_TIMESTAMP, "'" + field + "' = " + timestampMs
-                    + " is before 2000-01-01 (expected epoch milliseconds)");
+                    + " is before 1990-01-01 (expected epoch milliseconds)");
         }
         if (timestampMs > nowMs + limits.maxFutureSkewMs) {
             throw new InvalidRecordException(INVALID_TIMESTAMP, "'" + field + "' = " + timestampMs
