@@ -76,6 +76,7 @@ public final class Evaluation {
         public final List<Row> rows = new ArrayList<>();
         public Prequential prequential;
         public int scoredUsers;
+        public double edgesPerUserAfter;
         public int users;
         public int events;
         public int items;
@@ -149,6 +150,8 @@ public final class Evaluation {
 
         Result result = new Result();
         result.scoredUsers = relevant.size();
+        result.edgesPerUserAfter = after.values().stream().mapToInt(u -> u.edges().size())
+                .average().orElse(0);
         result.users = (int) replay.stream().map(e -> e.userId).distinct().count();
         result.events = replay.size();
         result.items = items.size();

@@ -28,6 +28,17 @@ public final class GraphReplay {
         this.updater = new GraphUpdater(params);
     }
 
+    /**
+     * A graph source for {@link Evaluation}: replays the events against the catalogue, with the
+     * final watermark the job would reach (the last event time less the out-of-orderness bound).
+     */
+    public static Evaluation.GraphSource source(GraphParameters params,
+            Map<String, ItemVersion> catalogue, long outOfOrdernessMs) {
+        GraphReplay replay = new GraphReplay(params);
+        return events -> events.isEmpty() ? List.of() : replay.replay(enrich(events, catalogue),
+                events.get(events.size() - 1).eventTimeMs - outOfOrdernessMs - 1);
+    }
+
     /** Joins actions with their items' current version (a catalogue of one version per item). */
     public static List<EnrichedAction> enrich(List<UserAction> actions,
             Map<String, ItemVersion> items) {

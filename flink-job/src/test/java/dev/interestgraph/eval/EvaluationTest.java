@@ -28,10 +28,8 @@ class EvaluationTest {
             items.put(item.itemId, item);
             embeddings.put(item.itemId, item.embedding);
         }
-        GraphReplay replay = new GraphReplay(GraphParameters.defaults());
-        long end = data.events().get(data.events().size() - 1).eventTimeMs;
         Evaluation.GraphSource source =
-                events -> replay.replay(GraphReplay.enrich(events, items), end);
+                GraphReplay.source(GraphParameters.defaults(), items, 5000);
 
         // cuts at 40% and 60% of each user's events: the drift (at 50%) lies between them
         Evaluation.Result result = new Evaluation(data.items(), data.events(), embeddings,

@@ -1,0 +1,79 @@
+package dev.interestgraph.eval;
+
+import dev.interestgraph.recommend.RankingMetrics;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** Markdown tables and the prequential plot of an {@link Evaluation.Result}. */
+public final class EvaluationReport {
+    private EvaluationReport() {}
+
+    /** The before/after table at every K: one line per method and phase. */
+    public static String beforeAfterTable(Evaluation.Result result) {
+        StringBuilder md = new StringBuilder();
+        for (int k : Evaluation.KS) {
+            md.append("\n**K = ").append(k).append("**\n\n");
+            md.append("| method | graph | P@").append(k).append(" | R@").append(k).append(" | F1@")
+                    .append(k).append(" | NDCG@").append(k).append(" | HR@").append(k)
+                    .append(" |\n|---|---|---|---|---|---|---|\n");
+            for (Evaluation.Row row : result.rows) {
+                RankingMetrics.Summary m = row.at(k);
+                md.append(String.format("| %s | %s | %.4f | %.4f | %.4f | %.4f | %.4f |%n",
+                        row.method, row.phase.equals("before") ? "before update (frozen at a)"
+                                : "after update (at b)",
+                        m.precision(), m.recall(), m.f1(), m.ndcg(), m.hitRate()));
+            }
+        }
+        return md.toString();
+    }
+
+    /** Prequential HR@10 and NDCG@10, overall and per year. */
+    public static String prequentialTable(Evaluation.Prequential prequential) {
+        StringBuilder md = new StringBuilder();
+        md.append("| method | HR@10 | NDCG@10 | events |\n|---|---|---|---|\n");
+        prequential.overall.forEach((method, m) -> md.append(String.format(
+                "| %s | %.4f | %.4f | %d |%n", method, m.hitRate(), m.ndcg(), m.users())));
+        md.append("\nPer year (NDCG@10):\n\n| year |");
+        List<String> methods = new ArrayList<>(prequential.byMethodAndYear.keySet());
+        methods.forEach(m -> md.append(' ').append(m).append(" |"));
+        md.append(" events |\n|---|");
+        methods.forEach(m -> md.append("---|"));
+        md.append("---|\n");
+        Map<Integer, RankingMetrics.Summary> first = prequential.byMethodAndYear.get(methods.get(0));
+        first.forEach((year, summary) -> {
+            md.append("| ").append(year).append(" |");
+            for (String method : methods) {
+                RankingMetrics.Summary m = prequential.byMethodAndYear.get(method).get(year);
+                md.append(String.format(" %.4f |", m.ndcg()));
+            }
+            md.append(' ').append(summary.users()).append(" |\n");
+        });
+        return md.toString();
+    }
+
+    /** A PNG line chart of prequential NDCG@10 per year, one line per method. */
+    public static void plotPrequential(Evaluation.Prequential prequential, String title,
+            Path png) throws IOException {
+        XYChart chart = new XYChartBuilder().width(900).height(500).title(title)
+                .xAxisTitle("year of the scored event").yAxisTitle("NDCG@10 (prequential)")
+                .build();
+        chart.getStyler().setDecimalPattern("0.000");
+        chart.getStyler().setXAxisDecimalPattern("0");
+        prequential.byMethodAndYear.forEach((method, byYear) -> {
+            List<Integer> years = new ArrayList<>(byYear.keySet());
+            List<Double> ndcg = new ArrayList<>();
+            years.forEach(y -> ndcg.add(byYear.get(y).ndcg()));
+            chart.addSeries(method, years, ndcg).setMarker(SeriesMarkers.CIRCLE);
+        });
+        String path = png.toString();
+        BitmapEncoder.saveBitmap(chart, path.endsWith(".png")
+                ? path.substring(0, path.length() - 4) : path, BitmapEncoder.BitmapFormat.PNG);
+    }
+}
