@@ -9,9 +9,11 @@ export DJL_CACHE_DIR ?= $(CURDIR)/flink-job/target/djl-cache
 build:
 	$(MVN) -q install -DskipTests
 
-## Unit, harness and integration tests (MiniCluster, in-process Kafka, real gRPC + ONNX model).
-test:
+## Unit, harness and integration tests (MiniCluster, in-process Kafka, real gRPC + ONNX model,
+## a real Triton server from nvidia-pytriton), then the Python encoder's pytest suite.
+test: triton-venv models
 	$(MVN) test
+	$(MAKE) --no-print-directory triton-pytest
 
 ## The whole product on this machine: Kafka in-process, embedded inference, Flink dashboard.
 ##   make demo ARGS="--demo.users 500 --graph.max-interests 4"
@@ -30,7 +32,9 @@ jar:
 bench: build
 	$(MVN) -q -pl flink-job test-compile dependency:build-classpath \
 	  -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=test
-	cd flink-job && java -cp target/test-classes:target/classes:$$(cat target/bench-classpath.txt) \
+	cd flink-job && java -Xmx1g --add-opens=java.base/java.util=ALL-UNNAMED \
+	  --add-opens=java.base/java.lang=ALL-UNNAMED \
+	  -cp target/test-classes:target/classes:$$(cat target/bench-classpath.txt) \
 	  dev.interestgraph.bench.BenchMain $(ARGS)
 
 clean:
@@ -40,3 +44,7 @@ clean:
 docs: build
 	$(MVN) -q -pl flink-job exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
 	  -Dexec.args="-cp %classpath dev.interestgraph.config.ConfigurationDocs ../docs/configuration.md"
+
+# Triton model repository, Python encoder venv, PyTriton server (triton-models/README.md).
+# Included last so that `build` stays the default goal.
+include triton-models/triton.mk

@@ -17,6 +17,10 @@ import java.util.List;
  * {@value #OUTPUT_EMBEDDING} ({@value #FP32}, shape [-1, 384]). Raw contents follow Triton: a BYTES
  * tensor is its elements back to back, each a 4-byte little-endian length followed by the bytes;
  * numeric tensors are little-endian, row-major.
+ *
+ * <p>A Triton model with {@code max_batch_size > 0} declares TEXT with {@code dims: [1]}, which its
+ * metadata reports as {@code [-1, 1]}: clients then send {@code [n, 1]}. Both layouts carry the
+ * same bytes; see {@link #textRank}.
  */
 public final class InferenceContract {
     public static final String MODEL_NAME = "item_encoder";
@@ -26,6 +30,24 @@ public final class InferenceContract {
     public static final String FP32 = "FP32";
 
     private InferenceContract() {}
+
+    /**
+     * The rank in which to send TEXT, given the shape a model's metadata declares for it: 1 for
+     * {@code [d]}, 2 for {@code [d, 1]} or {@code [d, -1]} (Triton's batch dimension plus
+     * {@code dims: [1]}), where {@code d} is -1 or positive; 0 for anything else.
+     */
+    public static int textRank(List<Long> declaredShape) {
+        if (declaredShape.isEmpty() || (declaredShape.get(0) != -1 && declaredShape.get(0) < 1)) {
+            return 0;
+        }
+        if (declaredShape.size() == 1) {
+            return 1;
+        }
+        if (declaredShape.size() == 2 && (declaredShape.get(1) == 1 || declaredShape.get(1) == -1)) {
+            return 2;
+        }
+        return 0;
+    }
 
     /** Encodes texts as one raw BYTES tensor (UTF-8, each element length-prefixed). */
     public static ByteString encodeBytesTensor(List<String> texts) {

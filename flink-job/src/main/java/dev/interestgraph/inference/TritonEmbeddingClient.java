@@ -37,7 +37,10 @@ import java.util.function.Supplier;
  * Inference Protocol over gRPC (such as {@link EmbeddedInferenceServer}).
  *
  * <p>Sends the texts as one BYTES tensor {@value InferenceContract#INPUT_TEXT} in
- * {@code raw_input_contents}, and reads {@value InferenceContract#OUTPUT_EMBEDDING} from
+ * {@code raw_input_contents}, shaped as the model's metadata declares it: {@code [n]} for an
+ * input of shape {@code [-1]}, {@code [n, 1]} for {@code [-1, 1]} (a Triton model with
+ * {@code max_batch_size > 0} and {@code dims: [1]}). The metadata is read by {@link #checkReady()},
+ * or before the first request when that was not called. It reads {@value InferenceContract#OUTPUT_EMBEDDING} from
  * {@code raw_output_contents} or, failing that, from the typed {@code fp32_contents}. Calls are
  * asynchronous with a per-call deadline; futures complete on gRPC's threads. Failures are {@link
  * InferenceException}s whose messages name the endpoint and the model, and which say whether a
@@ -49,6 +52,12 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
     private final GRPCInferenceServiceGrpc.GRPCInferenceServiceStub asyncStub;
     private final GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub blockingStub;
     private final AtomicLong requestIds = new AtomicLong();
+    /**
+     * The rank of {@value InferenceContract#INPUT_TEXT} that the model declares: 1 ([-1], the
+     * contract; also what the embedded server reports) or 2 ([-1, 1], what Triton reports for a
+     * model with {@code max_batch_size > 0}). 0 until ModelMetadata has been read.
+     */
+    private volatile int textRank;
 
     /** Opens a channel; connecting happens lazily, on the first call. */
     public TritonEmbeddingClient(TritonClientConfig config) {
@@ -107,6 +116,11 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
             throw new InferenceException(where() + ": " + model() + " input '" + INPUT_TEXT + "' is "
                     + input.getDatatype() + ", expected " + BYTES, false);
         }
+        int rank = InferenceContract.textRank(input.getShapeList());
+        if (rank == 0) {
+            throw new InferenceException(where() + ": " + model() + " input '" + INPUT_TEXT + "' has shape "
+                    + input.getShapeList() + ", expected [-1] or [-1, 1]", false);
+        }
         ModelMetadataResponse.TensorMetadata output = metadata.getOutputsList().stream()
                 .filter(t -> t.getName().equals(OUTPUT_EMBEDDING)).findFirst()
                 .orElseThrow(() -> new InferenceException(where() + ": " + model() + " has no output '"
@@ -120,6 +134,7 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
             throw new InferenceException(where() + ": " + model() + " output '" + OUTPUT_EMBEDDING
                     + "' has shape " + shape + ", expected last dimension " + config.expectedDimension(), false);
         }
+        textRank = rank;
     }
 
     @Override
@@ -132,12 +147,79 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
         if (texts.isEmpty()) {
             return CompletableFuture.completedFuture(new EmbeddingBatch(List.of(), fallbackVersion()));
         }
+        int rank = textRank;
+        if (rank != 0) {
+            return infer(texts, rank);
+        }
+        // Completed by hand rather than with thenCompose, so that failures stay unwrapped
+        // InferenceExceptions (not CompletionExceptions) for whenComplete callers.
+        CompletableFuture<EmbeddingBatch> result = new CompletableFuture<>();
+        fetchTextRank().whenComplete((known, error) -> {
+            if (error != null) {
+                result.completeExceptionally(error);
+            } else {
+                infer(texts, known).whenComplete((batch, inferError) -> {
+                    if (inferError != null) {
+                        result.completeExceptionally(inferError);
+                    } else {
+                        result.complete(batch);
+                    }
+                });
+            }
+        });
+        return result;
+    }
+
+    /**
+     * Reads the rank of TEXT from ModelMetadata, once (concurrent first calls may each ask). A
+     * server without ModelMetadata gets the contract's {@code [n]}.
+     */
+    private CompletableFuture<Integer> fetchTextRank() {
+        ModelMetadataRequest request = ModelMetadataRequest.newBuilder()
+                .setName(config.modelName()).setVersion(config.modelVersion()).build();
+        CompletableFuture<Integer> result = new CompletableFuture<>();
+        asyncStub.withDeadlineAfter(config.requestTimeout().toNanos(), TimeUnit.NANOSECONDS)
+                .modelMetadata(request, new StreamObserver<>() {
+                    @Override
+                    public void onNext(ModelMetadataResponse metadata) {
+                        int rank = metadata.getInputsList().stream()
+                                .filter(t -> t.getName().equals(INPUT_TEXT)).findFirst()
+                                .map(t -> InferenceContract.textRank(t.getShapeList()))
+                                .orElse(0);
+                        // Unusual metadata: send the contract's shape and let the server judge.
+                        textRank = rank == 0 ? 1 : rank;
+                        result.complete(textRank);
+                    }
+
+                    @Override
+                    public void onError(Throwable error) {
+                        if (Status.fromThrowable(error).getCode() == Status.Code.UNIMPLEMENTED) {
+                            textRank = 1;
+                            result.complete(1);
+                        } else {
+                            result.completeExceptionally(failure("ModelMetadata", error));
+                        }
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        // unary call: onNext already completed the future
+                    }
+                });
+        return result;
+    }
+
+    private CompletableFuture<EmbeddingBatch> infer(List<String> texts, int rank) {
+        ModelInferRequest.InferInputTensor.Builder input = ModelInferRequest.InferInputTensor.newBuilder()
+                .setName(INPUT_TEXT).setDatatype(BYTES).addShape(texts.size());
+        if (rank == 2) {
+            input.addShape(1);
+        }
         ModelInferRequest request = ModelInferRequest.newBuilder()
                 .setModelName(config.modelName())
                 .setModelVersion(config.modelVersion())
                 .setId(Long.toString(requestIds.incrementAndGet()))
-                .addInputs(ModelInferRequest.InferInputTensor.newBuilder()
-                        .setName(INPUT_TEXT).setDatatype(BYTES).addShape(texts.size()))
+                .addInputs(input)
                 .addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName(OUTPUT_EMBEDDING))
                 .addRawInputContents(InferenceContract.encodeBytesTensor(texts))
                 .build();
@@ -249,6 +331,9 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
         boolean retryable = InferenceException.isTransient(status.getCode());
         String detail = status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription());
         if (status.getCode() == Status.Code.UNAVAILABLE) {
+            // gRPC waits longer and longer (up to 2 minutes) before it reconnects; the caller's
+            // own retry policy decides the pace, so the next call tries to connect at once.
+            channel.resetConnectBackoff();
             return new InferenceException("cannot reach Triton at " + config.endpoint() + " (" + model() + "): "
                     + detail, true, error);
         }

@@ -1,0 +1,333 @@
+package dev.interestgraph.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.interestgraph.embed.EmbeddingBatch;
+import dev.interestgraph.inference.v2.GRPCInferenceServiceGrpc;
+import dev.interestgraph.inference.v2.ModelReadyRequest;
+import dev.interestgraph.inference.v2.ServerReadyRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link TritonEmbeddingClient} against a real NVIDIA Triton Inference Server: the server binary
+ * bundled by the {@code nvidia-pytriton} wheel, started from the virtualenv that {@code make
+ * triton-venv} builds ({@code triton-models/.venv}), serving {@code item_encoder} on CPU. Both ways
+ * of serving are checked: PyTriton binding {@code triton-models/encoder/minilm.py}, and plain
+ * {@code tritonserver} on the model repository ({@code item_encoder/configs/cpu.pbtxt} +
+ * {@code 1/model.py}). The vectors must match the embedded server's.
+ *
+ * <p>The Python interpreter is {@code -Dinterest-graph.triton.python}, else {@code
+ * $INTEREST_GRAPH_TRITON_PYTHON}, else {@code triton-models/.venv/bin/python}. Without it the test
+ * fails (it does not skip): run {@code make triton-venv}.
+ */
+class TritonServerIT {
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
+    private static final double MIN_COSINE = 0.999;
+
+    @TempDir
+    static Path work;
+
+    private static EmbeddedInferenceServer embedded;
+    private static TritonEmbeddingClient embeddedClient;
+
+    @BeforeAll
+    static void startEmbeddedServer() {
+        embedded = EmbeddedInferenceServer.builder().build();
+        embeddedClient = new TritonEmbeddingClient(TritonClientConfig.builder().endpoint(embedded.endpoint()).build());
+    }
+
+    @AfterAll
+    static void stopEmbeddedServer() {
+        if (embeddedClient != null) {
+            embeddedClient.close();
+        }
+        if (embedded != null) {
+            embedded.close();
+        }
+    }
+
+    /** ParityVectors' texts (long, unicode, empty, ...) and some more: 31 in all. */
+    static List<String> texts() {
+        List<String> texts = new ArrayList<>(ParityVectors.TEXTS);
+        texts.addAll(List.of(
+                "Jurassic Park", "Heat (1995)", "Crime|Drama|Thriller",
+                "A mother searches for her missing son across 1970s Buenos Aires.",
+                "zombies in a shopping mall", "Romantic comedy set in Paris in the spring",
+                "Ocean documentary: whales, coral reefs and deep-sea creatures",
+                "Kung fu master trains a reluctant student", "Courtroom drama about a wrongful conviction",
+                "Animated musical about a snow queen"));
+        return texts;
+    }
+
+    @Test
+    void pyTritonServesTheSameVectorsAsTheEmbeddedServer() throws Exception {
+        Path models = Files.createDirectories(work.resolve("pytriton-model"));
+        writeModelFiles(models);
+        // version 3, so that the version seen by the client can only have come from the server
+        try (TritonProcess triton = TritonProcess.start("pytriton", List.of(
+                "--mode", "pytriton", "--model-dir", models.toString(), "--model-version", "3"))) {
+            checkAgainstEmbedded(triton, "3");
+        }
+    }
+
+    @Test
+    void tritonServerOnTheModelRepositoryServesTheSameVectors() throws Exception {
+        // A copy of triton-models/item_encoder with the model files in version folder 7.
+        Path repository = work.resolve("repository");
+        Path model = repository.resolve(InferenceContract.MODEL_NAME);
+        Path source = tritonModelsDir().resolve(InferenceContract.MODEL_NAME);
+        Files.createDirectories(model.resolve("configs"));
+        Files.createDirectories(model.resolve("7"));
+        Files.copy(source.resolve("config.pbtxt"), model.resolve("config.pbtxt"));
+        Files.copy(source.resolve("configs/cpu.pbtxt"), model.resolve("configs/cpu.pbtxt"));
+        Files.copy(source.resolve("1/model.py"), model.resolve("7/model.py"));
+        writeModelFiles(model.resolve("7"));
+        try (TritonProcess triton = TritonProcess.start("tritonserver", List.of(
+                "--mode", "repository", "--repository", repository.toString(), "--config-name", "cpu"))) {
+            checkAgainstEmbedded(triton, "7");
+        }
+    }
+
+    private static void checkAgainstEmbedded(TritonProcess triton, String expectedVersion) throws Exception {
+        TritonClientConfig config = TritonClientConfig.builder()
+                .endpoint(triton.grpcEndpoint())
+                .requestTimeout(Duration.ofSeconds(60))
+                .build();
+        List<String> texts = texts();
+        List<float[]> expected = embeddedClient.embed(texts).get(60, TimeUnit.SECONDS).vectors();
+        try (TritonEmbeddingClient client = new TritonEmbeddingClient(config)) {
+            client.checkReady();
+
+            // All at once, then concurrently in uneven chunks (Triton's dynamic batcher merges them).
+            EmbeddingBatch whole = client.embed(texts).get(60, TimeUnit.SECONDS);
+            assertThat(whole.modelVersion()).isEqualTo(expectedVersion);
+            assertSameVectors(texts, whole.vectors(), expected, triton);
+
+            List<CompletableFuture<EmbeddingBatch>> parts = new ArrayList<>();
+            for (int from = 0; from < texts.size(); from += 7) {
+                parts.add(client.embed(texts.subList(from, Math.min(from + 7, texts.size()))));
+            }
+            List<float[]> pieced = new ArrayList<>();
+            for (CompletableFuture<EmbeddingBatch> part : parts) {
+                EmbeddingBatch batch = part.get(60, TimeUnit.SECONDS);
+                assertThat(batch.modelVersion()).isEqualTo(expectedVersion);
+                pieced.addAll(batch.vectors());
+            }
+            assertSameVectors(texts, pieced, expected, triton);
+        }
+    }
+
+    private static void assertSameVectors(List<String> texts, List<float[]> actual, List<float[]> expected,
+            TritonProcess triton) {
+        assertThat(actual).hasSameSizeAs(expected);
+        for (int i = 0; i < texts.size(); i++) {
+            float[] a = actual.get(i);
+            assertThat(a).as("vector %d from %s", i, triton.name).hasSize(MiniLmEncoder.DIMENSION);
+            double cosine = cosine(a, expected.get(i));
+            assertThat(cosine).as("cosine of %s and the embedded server for text %d '%s'", triton.name, i,
+                    abbreviate(texts.get(i))).isGreaterThanOrEqualTo(MIN_COSINE);
+        }
+    }
+
+    static double cosine(float[] a, float[] b) {
+        double dot = 0;
+        double aa = 0;
+        double bb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            aa += (double) a[i] * a[i];
+            bb += (double) b[i] * b[i];
+        }
+        return dot / Math.sqrt(aa * bb);
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
+    }
+
+    /** The model and tokenizer the JVM uses (classpath resources), so both sides load the same files. */
+    private static void writeModelFiles(Path dir) throws IOException {
+        for (String resource : List.of(MiniLmEncoder.MODEL_RESOURCE, MiniLmEncoder.TOKENIZER_RESOURCE)) {
+            try (InputStream in = MiniLmEncoder.class.getResourceAsStream(resource)) {
+                assertThat(in).as("classpath resource %s", resource).isNotNull();
+                Files.copy(in, dir.resolve(resource.substring(1)), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
+    /** {@code triton-models/} of this checkout (tests run in flink-job/, make may run them elsewhere). */
+    static Path tritonModelsDir() {
+        String configured = System.getProperty("interest-graph.triton.models-dir");
+        if (configured != null && !configured.isBlank()) {
+            return Path.of(configured).toAbsolutePath();
+        }
+        Path here = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+        for (Path dir = here; dir != null; dir = dir.getParent()) {
+            Path candidate = dir.resolve("triton-models");
+            if (Files.isRegularFile(candidate.resolve("serve_pytriton.py"))) {
+                return candidate;
+            }
+        }
+        return fail("cannot find triton-models/serve_pytriton.py above " + here
+                + "; set -Dinterest-graph.triton.models-dir");
+    }
+
+    /** The virtualenv's python: the system property, the environment variable, or the default venv. */
+    static Path python() {
+        String configured = System.getProperty("interest-graph.triton.python");
+        String origin = "-Dinterest-graph.triton.python";
+        if (configured == null || configured.isBlank()) {
+            configured = System.getenv("INTEREST_GRAPH_TRITON_PYTHON");
+            origin = "$INTEREST_GRAPH_TRITON_PYTHON";
+        }
+        if (configured == null || configured.isBlank()) {
+            configured = tritonModelsDir().resolve(".venv/bin/python").toString();
+            origin = "the default virtualenv";
+        }
+        Path python = Path.of(configured).toAbsolutePath();
+        if (!Files.isExecutable(python)) {
+            fail("no Python for Triton at " + python + " (" + origin + "): run `make triton-venv`, which builds"
+                    + " triton-models/.venv with nvidia-pytriton, or point -Dinterest-graph.triton.python /"
+                    + " INTEREST_GRAPH_TRITON_PYTHON at a Python that has triton-models/requirements.txt");
+        }
+        return python;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+
+    /** serve_pytriton.py as a child process; closing it stops the server and waits for it. */
+    private static final class TritonProcess implements AutoCloseable {
+        final String name;
+        final Process process;
+        final File log;
+        final int grpcPort;
+
+        private TritonProcess(String name, Process process, File log, int grpcPort) {
+            this.name = name;
+            this.process = process;
+            this.log = log;
+            this.grpcPort = grpcPort;
+        }
+
+        static TritonProcess start(String name, List<String> args) throws Exception {
+            int grpcPort = freePort();
+            int httpPort = freePort();
+            List<String> command = new ArrayList<>(List.of(python().toString(),
+                    tritonModelsDir().resolve("serve_pytriton.py").toString(),
+                    "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort),
+                    "--exit-on-stdin-eof"));
+            command.addAll(args);
+            File log = work.resolve(name + ".log").toFile();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(log);
+            builder.environment().put("PYTHONUNBUFFERED", "1");
+            long started = System.nanoTime();
+            TritonProcess triton = new TritonProcess(name, builder.start(), log, grpcPort);
+            try {
+                triton.awaitReady(started);
+            } catch (Throwable e) {
+                triton.close();
+                throw e;
+            }
+            return triton;
+        }
+
+        String grpcEndpoint() {
+            return "127.0.0.1:" + grpcPort;
+        }
+
+        /** Polls ServerReady and ModelReady until both say yes, the process dies, or the deadline passes. */
+        private void awaitReady(long started) throws Exception {
+            long deadline = started + READY_TIMEOUT.toNanos();
+            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+            try {
+                GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub =
+                        GRPCInferenceServiceGrpc.newBlockingStub(channel);
+                while (true) {
+                    if (!process.isAlive()) {
+                        fail(name + " exited with " + process.exitValue() + " before it was ready:\n" + logTail());
+                    }
+                    try {
+                        GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub call =
+                                stub.withDeadlineAfter(2, TimeUnit.SECONDS);
+                        if (call.serverReady(ServerReadyRequest.getDefaultInstance()).getReady()
+                                && call.modelReady(ModelReadyRequest.newBuilder()
+                                        .setName(InferenceContract.MODEL_NAME).build()).getReady()) {
+                            System.out.printf("%s ready on %s after %.1f s%n", name, grpcEndpoint(),
+                                    (System.nanoTime() - started) / 1e9);
+                            return;
+                        }
+                    } catch (StatusRuntimeException notYet) {
+                        // not listening yet, or still loading
+                    }
+                    if (System.nanoTime() > deadline) {
+                        fail(name + " not ready on " + grpcEndpoint() + " within " + READY_TIMEOUT + ":\n" + logTail());
+                    }
+                    // poll interval, not a wait for readiness: the deadline above bounds the wait
+                    process.waitFor(100, TimeUnit.MILLISECONDS);
+                }
+            } finally {
+                channel.shutdownNow();
+            }
+        }
+
+        String logTail() {
+            try {
+                List<String> lines = Files.readAllLines(log.toPath(), StandardCharsets.UTF_8);
+                return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        /** Closes stdin and sends SIGTERM (graceful), then kills whatever is left after 60 s. */
+        @Override
+        public void close() throws IOException {
+            try {
+                process.getOutputStream().close();
+            } catch (IOException ignored) {
+                // already gone
+            }
+            List<ProcessHandle> descendants = process.descendants().toList();
+            long stopping = System.nanoTime();
+            process.destroy();
+            try {
+                if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+            // tritonserver and its Python stubs, should serve_pytriton.py have died without them
+            descendants.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+            System.out.printf("%s stopped in %.1f s%n", name, (System.nanoTime() - stopping) / 1e9);
+        }
+    }
+}

