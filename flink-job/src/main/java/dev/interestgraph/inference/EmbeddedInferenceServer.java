@@ -27,6 +27,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.stub.StreamObserver;
 import java.io.File;
 import java.io.IOException;
@@ -78,6 +79,8 @@ public final class EmbeddedInferenceServer implements AutoCloseable {
                 .forAddress(new InetSocketAddress("127.0.0.1", builder.port), credentials)
                 // Only non-blocking work runs on the transport threads; inference is handed off.
                 .directExecutor()
+                // a restarted server can take its port back while old connections linger
+                .withOption(ChannelOption.SO_REUSEADDR, true)
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
                 .addService(new Service())
                 .build();
