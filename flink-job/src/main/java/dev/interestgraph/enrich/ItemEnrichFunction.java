@@ -7,12 +7,13 @@ import dev.interestgraph.model.Action;
 import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
-import java.util.Iterator;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeHint;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
@@ -41,16 +42,20 @@ public class ItemEnrichFunction
     /** How many label terms travel with each action. */
     static final int TERMS_PER_ITEM = 5;
 
-    private transient MapState<Long, ItemVersion> versions;
+    /**
+     * The item's versions that can still be needed, oldest first: usually one or two, so one value
+     * read per timer instead of a scan.
+     */
+    private transient ValueState<List<ItemVersion>> versions;
     private transient MapState<Long, List<UserAction>> waiting;
     private transient Counter actionsWithoutItem;
 
     @Override
     public void open(Configuration parameters) {
-        versions = getRuntimeContext().getMapState(new MapStateDescriptor<>("item-versions",
-                Types.LONG, TypeInformation.of(ItemVersion.class)));
+        versions = getRuntimeContext().getState(new ValueStateDescriptor<>("item-versions",
+                Types.LIST(Types.POJO(ItemVersion.class))));
         waiting = getRuntimeContext().getMapState(new MapStateDescriptor<>("waiting-actions",
-                Types.LONG, new TypeHint<List<UserAction>>() {}.getTypeInfo()));
+                Types.LONG, Types.LIST(Types.POJO(UserAction.class))));
         actionsWithoutItem = getRuntimeContext().getMetricGroup().counter("actionsWithoutItem");
     }
 
@@ -69,54 +74,63 @@ public class ItemEnrichFunction
     @Override
     public void processElement2(ItemVersion item, Context ctx, Collector<EnrichedAction> out)
             throws Exception {
-        versions.put(item.updatedMs, item);
+        List<ItemVersion> known = versions.value();
+        List<ItemVersion> updated = new ArrayList<>(known == null ? List.of() : known);
+        updated.removeIf(v -> v.updatedMs == item.updatedMs); // a re-sent version replaces itself
+        updated.add(item);
+        updated.sort(Comparator.comparingLong(v -> v.updatedMs));
+        versions.update(withoutStale(updated, ctx.timerService().currentWatermark()));
         if (item.embedding != null) {
             ctx.output(ITEM_EMBEDDINGS, item);
         }
-        ctx.timerService().registerEventTimeTimer(item.updatedMs); // to prune older versions
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<EnrichedAction> out)
             throws Exception {
-        for (UserAction action : TimeBuckets.takeUpTo(waiting, timestamp)) {
-            ItemVersion version = versionAt(action.eventTimeMs);
+        List<ItemVersion> known = versions.value();
+        for (UserAction action : TimeBuckets.take(waiting, timestamp)) {
+            ItemVersion version = versionAt(known, action.eventTimeMs);
             if (version == null) {
                 actionsWithoutItem.inc();
             }
             out.collect(enrich(action, version));
         }
-        pruneVersions(ctx.timerService().currentWatermark());
+        if (known != null && known.size() > 1) {
+            List<ItemVersion> pruned =
+                    withoutStale(known, ctx.timerService().currentWatermark());
+            if (pruned.size() < known.size()) {
+                versions.update(pruned);
+            }
+        }
     }
 
     /** The newest version with updatedMs at or before the time, or null. */
-    private ItemVersion versionAt(long timeMs) throws Exception {
+    private static ItemVersion versionAt(List<ItemVersion> known, long timeMs) {
         ItemVersion valid = null;
-        for (Map.Entry<Long, ItemVersion> entry : versions.entries()) {
-            if (entry.getKey() <= timeMs && (valid == null || entry.getKey() > valid.updatedMs)) {
-                valid = entry.getValue();
+        if (known != null) {
+            for (ItemVersion version : known) { // oldest first
+                if (version.updatedMs <= timeMs) {
+                    valid = version;
+                }
             }
         }
         return valid;
     }
 
     /**
-     * Drops versions no future action can need: actions at or before the watermark are late, so
-     * of the versions at or before it only the newest still matters.
+     * The versions a future action can need: actions at or before the watermark are late, so of
+     * the versions at or before it only the newest still matters.
      */
-    private void pruneVersions(long watermark) throws Exception {
-        long newestBeforeWatermark = Long.MIN_VALUE;
-        for (Long updated : versions.keys()) {
-            if (updated <= watermark) {
-                newestBeforeWatermark = Math.max(newestBeforeWatermark, updated);
+    private static List<ItemVersion> withoutStale(List<ItemVersion> sorted, long watermark) {
+        int newestBeforeWatermark = -1;
+        for (int i = 0; i < sorted.size(); i++) {
+            if (sorted.get(i).updatedMs <= watermark) {
+                newestBeforeWatermark = i;
             }
         }
-        Iterator<Long> keys = versions.keys().iterator();
-        while (keys.hasNext()) {
-            if (keys.next() < newestBeforeWatermark) {
-                keys.remove();
-            }
-        }
+        return newestBeforeWatermark <= 0
+                ? sorted : new ArrayList<>(sorted.subList(newestBeforeWatermark, sorted.size()));
     }
 
     /**

@@ -209,11 +209,13 @@ public final class GraphUpdater {
             double amount, Changes changes, Result result) {
         Interest best = null;
         double bestSimilarity = Double.NEGATIVE_INFINITY;
+        double norm = VectorMath.norm(vector);
         for (Interest interest : graph.interests.values()) {
             if (!interest.centroid.modelVersion.equals(event.modelVersion)) {
                 continue; // never compare or mix vectors of different model versions
             }
-            double similarity = VectorMath.cosine(interest.centroid.meanVector(), vector);
+            double similarity = norm == 0 ? 0
+                    : VectorMath.dot(interest.centroid.direction(), vector) / norm;
             if (similarity > bestSimilarity) {
                 best = interest;
                 bestSimilarity = similarity;
@@ -259,8 +261,7 @@ public final class GraphUpdater {
                 if (!a.centroid.modelVersion.equals(b.centroid.modelVersion)) {
                     continue;
                 }
-                double similarity =
-                        VectorMath.cosine(a.centroid.meanVector(), b.centroid.meanVector());
+                double similarity = VectorMath.dot(a.centroid.direction(), b.centroid.direction());
                 if (similarity > bestSimilarity) {
                     bestSimilarity = similarity;
                     boolean aHeavier = a.centroid.weightAt(atMs, params.edgeHalfLifeMs)
@@ -437,10 +438,15 @@ public final class GraphUpdater {
             }
         }
         if (changes.profileChanged && graph.longTerm != null) {
-            delta.addOps(DeltaOp.newBuilder().setProfileUpdate(ProfileUpdate.newBuilder()
-                    .addAllLongTerm(boxed(graph.longTerm.direction()))
-                    .addAllShortTerm(boxed(graph.shortTerm.direction()))
-                    .setModelVersion(graph.longTerm.modelVersion)));
+            ProfileUpdate.Builder profile = ProfileUpdate.newBuilder()
+                    .setModelVersion(graph.longTerm.modelVersion);
+            for (float value : graph.longTerm.direction()) {
+                profile.addLongTerm(value);
+            }
+            for (float value : graph.shortTerm.direction()) {
+                profile.addShortTerm(value);
+            }
+            delta.addOps(DeltaOp.newBuilder().setProfileUpdate(profile));
         }
         return delta.build();
     }
@@ -463,23 +469,26 @@ public final class GraphUpdater {
     }
 
     private InterestUpsert interestUpsert(UserGraph graph, Interest interest, long atMs) {
-        List<Edge> members = new ArrayList<>();
+        // (decayed weight, item) of the members, strongest first; weights computed once
+        List<Map.Entry<Double, String>> members = new ArrayList<>();
         for (Edge edge : graph.edges.values()) {
             if (edge.interestId == interest.id) {
-                members.add(edge);
+                members.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs), edge.itemId));
             }
         }
-        members.sort(Comparator.comparingDouble(
-                (Edge e) -> -e.weightAt(atMs, params.edgeHalfLifeMs)).thenComparing(e -> e.itemId));
+        members.sort(Map.Entry.<Double, String>comparingByKey().reversed()
+                .thenComparing(Map.Entry.comparingByValue()));
         InterestUpsert.Builder upsert = InterestUpsert.newBuilder()
                 .setInterestId(interest.id)
                 .setLabel(interest.label)
                 .setWeight(interest.centroid.weightAt(atMs, params.edgeHalfLifeMs))
                 .setSize(members.size())
-                .addAllCentroid(boxed(interest.centroid.direction()))
                 .setModelVersion(interest.centroid.modelVersion);
+        for (float value : interest.centroid.direction()) {
+            upsert.addCentroid(value);
+        }
         for (int i = 0; i < Math.min(params.interestTopItems, members.size()); i++) {
-            upsert.addTopItems(members.get(i).itemId);
+            upsert.addTopItems(members.get(i).getValue());
         }
         return upsert.build();
     }
@@ -492,14 +501,6 @@ public final class GraphUpdater {
                 .setEventTimeMs(atMs)
                 .addOps(DeltaOp.newBuilder().setUserErased(UserErased.getDefaultInstance()))
                 .build();
-    }
-
-    private static List<Float> boxed(float[] values) {
-        List<Float> list = new ArrayList<>(values.length);
-        for (float value : values) {
-            list.add(value);
-        }
-        return list;
     }
 
     /** What a flush changed, so that the delta carries the net change and nothing else. */

@@ -73,6 +73,9 @@ public final class UserGraph {
         public double weight;
         public long lastMs;
         public String modelVersion;
+        /** {@link #mean} as floats and as a unit vector, computed on first use per change. */
+        private float[] meanFloats;
+        private float[] direction;
 
         public DecayedMean(short[] mean, double weight, long lastMs, String modelVersion) {
             this.mean = mean;
@@ -85,13 +88,26 @@ public final class UserGraph {
             return atMs <= lastMs ? weight : weight * VectorMath.decay(atMs - lastMs, halfLifeMs);
         }
 
+        /** The mean as floats; shared, do not modify. */
         public float[] meanVector() {
-            return HalfFloats.toFloats(mean);
+            if (meanFloats == null) {
+                meanFloats = HalfFloats.toFloats(mean);
+            }
+            return meanFloats;
         }
 
-        /** Unit-length direction of the mean. */
+        /** Unit-length direction of the mean; shared, do not modify. */
         public float[] direction() {
-            return VectorMath.normalized(meanVector());
+            if (direction == null) {
+                direction = VectorMath.normalized(meanVector());
+            }
+            return direction;
+        }
+
+        private void setMean(float[] values) {
+            mean = HalfFloats.fromFloats(values);
+            meanFloats = null;
+            direction = null;
         }
 
         /** Folds in vector {@code x} with weight {@code amount} at {@code atMs}. */
@@ -106,8 +122,7 @@ public final class UserGraph {
                 oldWeight = weight;
                 newAmount = amount * VectorMath.decay(lastMs - atMs, halfLifeMs);
             }
-            mean = HalfFloats.fromFloats(
-                    VectorMath.weightedMean(meanVector(), oldWeight, x, newAmount));
+            setMean(VectorMath.weightedMean(meanVector(), oldWeight, x, newAmount));
             weight = oldWeight + newAmount;
         }
 
@@ -116,8 +131,7 @@ public final class UserGraph {
             long at = Math.max(atMs, Math.max(lastMs, other.lastMs));
             double mine = weightAt(at, halfLifeMs);
             double theirs = other.weightAt(at, halfLifeMs);
-            mean = HalfFloats.fromFloats(
-                    VectorMath.weightedMean(meanVector(), mine, other.meanVector(), theirs));
+            setMean(VectorMath.weightedMean(meanVector(), mine, other.meanVector(), theirs));
             weight = mine + theirs;
             lastMs = at;
         }

@@ -9,7 +9,6 @@ import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeHint;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
@@ -38,7 +37,10 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
 
     private transient GraphUpdater updater;
     private transient ValueState<UserGraph> graphState;
-    /** Event time → actions at that time, awaiting their flush tick. */
+    /**
+     * Flush tick → the actions it will apply. Keyed by tick so that a flush is a point read and a
+     * point delete: no range scans (RocksDB would wade through the deletes of earlier flushes).
+     */
     private transient MapState<Long, List<EnrichedAction>> pending;
 
     private transient Counter deltasOut;
@@ -65,7 +67,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         updater = new GraphUpdater(params);
         graphState = getRuntimeContext().getState(graphStateDescriptor());
         pending = getRuntimeContext().getMapState(new MapStateDescriptor<>("pending-actions",
-                Types.LONG, new TypeHint<List<EnrichedAction>>() {}.getTypeInfo()));
+                Types.LONG, Types.LIST(Types.POJO(EnrichedAction.class))));
 
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
         deltasOut = metrics.counter("deltasOut");
@@ -89,7 +91,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             lateEvents.inc();
             tick = watermark == Long.MAX_VALUE ? watermark : updater.flushTick(watermark + 1);
         }
-        TimeBuckets.add(pending, action.eventTimeMs, action);
+        TimeBuckets.add(pending, tick, action);
         ctx.timerService().registerEventTimeTimer(tick);
     }
 
@@ -97,7 +99,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<DeltaRecord> out)
             throws Exception {
         String userId = ctx.getCurrentKey();
-        List<EnrichedAction> due = TimeBuckets.takeUpTo(pending, timestamp);
+        List<EnrichedAction> due = TimeBuckets.take(pending, timestamp);
         UserGraph graph = graphState.value();
         long timerBefore = graph == null ? Long.MIN_VALUE : graph.maintenanceTimerMs;
 
@@ -142,7 +144,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         long timerAfter =
                 graph == null ? Long.MIN_VALUE : updater.nextMaintenance(graph, nowMs);
         if (timerBefore != Long.MIN_VALUE && timerBefore != timerAfter
-                && !TimeBuckets.anyUpTo(pending, timerBefore)) {
+                && !pending.contains(timerBefore)) {
             // Timers are unique per (user, time): one that is also a pending flush tick stays,
             // and fires as a flush only.
             ctx.timerService().deleteEventTimeTimer(timerBefore);

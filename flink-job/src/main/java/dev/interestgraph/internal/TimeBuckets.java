@@ -1,14 +1,12 @@
 package dev.interestgraph.internal;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import org.apache.flink.api.common.state.MapState;
 
 /**
- * Records waiting in keyed state for the watermark, bucketed by event time: the buffer of the
- * temporal join and of the user-graph flushes.
+ * Records waiting in keyed state for the watermark, bucketed by the time of their timer: the
+ * buffer of the temporal join (by event time) and of the user-graph flushes (by flush tick).
  */
 public final class TimeBuckets {
     private TimeBuckets() {}
@@ -24,32 +22,18 @@ public final class TimeBuckets {
         buckets.put(timeMs, bucket);
     }
 
-    /** Removes and returns the records of every bucket at or before {@code upToMs}. */
-    public static <T> List<T> takeUpTo(MapState<Long, List<T>> buckets, long upToMs)
+    /**
+     * Removes and returns one bucket (empty when there is none): a point read and a point delete,
+     * never a scan, so that RocksDB does not wade through the deletes of earlier buckets. Each
+     * bucket has its own timer at its time, so the timer of bucket t takes bucket t.
+     */
+    public static <T> List<T> take(MapState<Long, List<T>> buckets, long timeMs)
             throws Exception {
-        List<T> due = new ArrayList<>();
-        Iterator<Map.Entry<Long, List<T>>> entries = buckets.iterator();
-        while (entries.hasNext()) {
-            Map.Entry<Long, List<T>> entry = entries.next();
-            if (entry.getKey() <= upToMs) {
-                due.addAll(entry.getValue());
-                entries.remove();
-            }
+        List<T> bucket = buckets.get(timeMs);
+        if (bucket == null) {
+            return List.of();
         }
-        if (!due.isEmpty() && buckets.isEmpty()) {
-            buckets.clear(); // an empty map still counts as a state entry on the heap backend
-        }
-        return due;
-    }
-
-    /** Whether any bucket is at or before {@code timeMs}. */
-    public static <T> boolean anyUpTo(MapState<Long, List<T>> buckets, long timeMs)
-            throws Exception {
-        for (Long bucket : buckets.keys()) {
-            if (bucket <= timeMs) {
-                return true;
-            }
-        }
-        return false;
+        buckets.remove(timeMs); // the heap backend drops the map when its last key goes
+        return bucket;
     }
 }
