@@ -28,7 +28,20 @@ public final class HalfFloats {
         return values;
     }
 
+    /** Every half's float value: decoding is a table look-up (256 KB, built once). */
+    private static final float[] DECODED = new float[1 << 16];
+
+    static {
+        for (int bits = 0; bits < DECODED.length; bits++) {
+            DECODED[bits] = decode((short) bits);
+        }
+    }
+
     public static float toFloat(short half) {
+        return DECODED[half & 0xffff];
+    }
+
+    private static float decode(short half) {
         int bits = half & 0xffff;
         int sign = (bits & 0x8000) << 16;
         int exponent = (bits >>> 10) & 0x1f;
