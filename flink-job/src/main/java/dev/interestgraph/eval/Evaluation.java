@@ -63,9 +63,13 @@ public final class Evaluation {
         }
     }
 
-    /** Prequential hit rate and NDCG at 10 per year of the replay, per method. */
+    /**
+     * Prequential hit rate and NDCG at 10 per period of the replay (years, or months when the
+     * replay spans less than three years), per method.
+     */
     public static final class Prequential {
-        public final Map<String, Map<Integer, RankingMetrics.Summary>> byMethodAndYear =
+        /** Period label ("2016" or "2016-04") → metrics, per method; periods in time order. */
+        public final Map<String, Map<String, RankingMetrics.Summary>> byMethodAndPeriod =
                 new LinkedHashMap<>();
         public final Map<String, RankingMetrics.Summary> overall = new LinkedHashMap<>();
         public int events;
@@ -202,9 +206,11 @@ public final class Evaluation {
         Prequential prequential = new Prequential();
         List<String> methods = List.of("updated graph", "graph frozen at the split", POPULARITY);
         for (String method : methods) {
-            prequential.byMethodAndYear.put(method, new TreeMap<>());
+            prequential.byMethodAndPeriod.put(method, new TreeMap<>());
             prequential.overall.put(method, new RankingMetrics.Summary());
         }
+        long span = replay.get(replay.size() - 1).eventTimeMs - replay.get(0).eventTimeMs;
+        boolean byYear = span > 3 * 365L * 24 * 3600 * 1000;
         sampledByUser.forEach((user, events) -> {
             DeltaMaterializer live = new DeltaMaterializer();
             List<GraphDelta> deltas = deltasByUser.getOrDefault(user, List.of());
@@ -219,7 +225,9 @@ public final class Evaluation {
                         .filter(e -> e.eventTimeMs < event.eventTimeMs).map(e -> e.itemId)
                         .collect(Collectors.toSet());
                 Set<String> target = Set.of(event.itemId);
-                int year = Instant.ofEpochMilli(event.eventTimeMs).atZone(ZoneOffset.UTC).getYear();
+                var date = Instant.ofEpochMilli(event.eventTimeMs).atZone(ZoneOffset.UTC);
+                String year = byYear ? String.valueOf(date.getYear())
+                        : String.format("%d-%02d", date.getYear(), date.getMonthValue());
                 record(prequential, "updated graph", year, RankingMetrics.at(10,
                         ids(ours.recommend(live.user(user).orElse(null), seenBeforeEvent, 10)),
                         target));
@@ -233,10 +241,10 @@ public final class Evaluation {
         return prequential;
     }
 
-    private static void record(Prequential prequential, String method, int year,
+    private static void record(Prequential prequential, String method, String period,
             RankingMetrics metrics) {
-        prequential.byMethodAndYear.get(method)
-                .computeIfAbsent(year, y -> new RankingMetrics.Summary()).add(metrics);
+        prequential.byMethodAndPeriod.get(method)
+                .computeIfAbsent(period, p -> new RankingMetrics.Summary()).add(metrics);
         prequential.overall.get(method).add(metrics);
     }
 

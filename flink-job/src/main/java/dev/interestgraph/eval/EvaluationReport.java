@@ -34,23 +34,24 @@ public final class EvaluationReport {
         return md.toString();
     }
 
-    /** Prequential HR@10 and NDCG@10, overall and per year. */
+    /** Prequential HR@10 and NDCG@10, overall and per period. */
     public static String prequentialTable(Evaluation.Prequential prequential) {
         StringBuilder md = new StringBuilder();
         md.append("| method | HR@10 | NDCG@10 | events |\n|---|---|---|---|\n");
         prequential.overall.forEach((method, m) -> md.append(String.format(
                 "| %s | %.4f | %.4f | %d |%n", method, m.hitRate(), m.ndcg(), m.users())));
-        md.append("\nPer year (NDCG@10):\n\n| year |");
-        List<String> methods = new ArrayList<>(prequential.byMethodAndYear.keySet());
+        md.append("\nPer period (NDCG@10):\n\n| period |");
+        List<String> methods = new ArrayList<>(prequential.byMethodAndPeriod.keySet());
         methods.forEach(m -> md.append(' ').append(m).append(" |"));
         md.append(" events |\n|---|");
         methods.forEach(m -> md.append("---|"));
         md.append("---|\n");
-        Map<Integer, RankingMetrics.Summary> first = prequential.byMethodAndYear.get(methods.get(0));
-        first.forEach((year, summary) -> {
-            md.append("| ").append(year).append(" |");
+        Map<String, RankingMetrics.Summary> first =
+                prequential.byMethodAndPeriod.get(methods.get(0));
+        first.forEach((period, summary) -> {
+            md.append("| ").append(period).append(" |");
             for (String method : methods) {
-                RankingMetrics.Summary m = prequential.byMethodAndYear.get(method).get(year);
+                RankingMetrics.Summary m = prequential.byMethodAndPeriod.get(method).get(period);
                 md.append(String.format(" %.4f |", m.ndcg()));
             }
             md.append(' ').append(summary.users()).append(" |\n");
@@ -58,22 +59,32 @@ public final class EvaluationReport {
         return md.toString();
     }
 
-    /** A PNG line chart of prequential NDCG@10 per year, one line per method. */
+    /** A PNG line chart of prequential NDCG@10 per period, one line per method. */
     public static void plotPrequential(Evaluation.Prequential prequential, String title,
             Path png) throws IOException {
         XYChart chart = new XYChartBuilder().width(900).height(500).title(title)
-                .xAxisTitle("year of the scored event").yAxisTitle("NDCG@10 (prequential)")
-                .build();
+                .xAxisTitle("time of the scored event (year)")
+                .yAxisTitle("NDCG@10 (prequential)").build();
         chart.getStyler().setDecimalPattern("0.000");
-        chart.getStyler().setXAxisDecimalPattern("0");
-        prequential.byMethodAndYear.forEach((method, byYear) -> {
-            List<Integer> years = new ArrayList<>(byYear.keySet());
+        chart.getStyler().setXAxisDecimalPattern("0.#");
+        prequential.byMethodAndPeriod.forEach((method, byPeriod) -> {
+            List<Double> times = new ArrayList<>();
             List<Double> ndcg = new ArrayList<>();
-            years.forEach(y -> ndcg.add(byYear.get(y).ndcg()));
-            chart.addSeries(method, years, ndcg).setMarker(SeriesMarkers.CIRCLE);
+            byPeriod.forEach((period, summary) -> {
+                times.add(asYear(period));
+                ndcg.add(summary.ndcg());
+            });
+            chart.addSeries(method, times, ndcg).setMarker(SeriesMarkers.CIRCLE);
         });
         String path = png.toString();
         BitmapEncoder.saveBitmap(chart, path.endsWith(".png")
                 ? path.substring(0, path.length() - 4) : path, BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    /** "2016" → 2016.0, "2016-04" → 2016.25. */
+    static double asYear(String period) {
+        String[] parts = period.split("-");
+        return Integer.parseInt(parts[0])
+                + (parts.length > 1 ? (Integer.parseInt(parts[1]) - 1) / 12.0 : 0.0);
     }
 }
