@@ -3,6 +3,7 @@ package dev.interestgraph.eval;
 import dev.interestgraph.InterestGraphPipeline;
 import dev.interestgraph.config.InterestGraphOptions;
 import dev.interestgraph.data.EventJson;
+import dev.interestgraph.embed.EmbeddingClientFactory;
 import dev.interestgraph.inference.EmbeddingBackends;
 import dev.interestgraph.local.LocalKafkaBroker;
 import dev.interestgraph.local.Topics;
@@ -44,11 +45,19 @@ public final class JobReplay implements AutoCloseable {
 
     private final LocalKafkaBroker kafka;
     private final int parallelism;
+    private final EmbeddingClientFactory embeddings;
     private int runs;
 
+    /** Replays with the embedding backend the options choose (the embedded server by default). */
     public JobReplay(int parallelism) {
+        this(parallelism, null);
+    }
+
+    /** Replays with the given embedding backend (null: chosen by the options). */
+    public JobReplay(int parallelism, EmbeddingClientFactory embeddings) {
         this.kafka = LocalKafkaBroker.start();
         this.parallelism = parallelism;
+        this.embeddings = embeddings;
     }
 
     /**
@@ -92,7 +101,8 @@ public final class JobReplay implements AutoCloseable {
         config.setString("restart-strategy.type", "none");
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironment(parallelism, config);
-        new InterestGraphPipeline(config, EmbeddingBackends.fromConfig(config)).build(env);
+        new InterestGraphPipeline(config,
+                embeddings != null ? embeddings : EmbeddingBackends.fromConfig(config)).build(env);
         long start = System.nanoTime();
         env.execute("interest-graph replay " + prefix);
         double seconds = (System.nanoTime() - start) / 1e9;

@@ -20,7 +20,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *
  * <p>Arguments, all optional, {@code key=value}: {@code users=300 eventsPerUser=100
  * itemsPerTopic=200 watermarkEvery=1000 backends=heap,rocksdb wi=N i=N f=1
- * json=target/jmh-result.json}. Run from {@code flink-job/} with the test classpath.
+ * json=target/jmh-result.json embedding=true texts=2048}. Run from {@code flink-job/} with the test classpath.
  */
 public final class BenchMain {
     private BenchMain() {}
@@ -61,6 +61,9 @@ public final class BenchMain {
         if (options.containsKey("i")) {
             jmh.measurementIterations(Integer.parseInt(options.get("i")));
         }
+        String embedding = Boolean.parseBoolean(options.getOrDefault("embedding", "true"))
+                ? EmbeddingBench.run(Integer.parseInt(options.getOrDefault("texts", "2048")))
+                : "";
         double loadBefore = loadAverage();
         Collection<RunResult> results = new Runner(jmh.build()).run();
         double loadAfter = loadAverage();
@@ -89,6 +92,7 @@ public final class BenchMain {
                 + " on %d cores (other work on the machine skews the figures)%n", loadBefore,
                 loadAfter, Runtime.getRuntime().availableProcessors());
         System.out.println();
+        System.out.print(embedding);
         for (StateSizeBenchmark.Report r : sizes) {
             System.out.printf(Locale.ROOT, "state bytes/user (%d edges, %d interests, %d dims, "
                     + "model \"%s\"): %,d B (target <= %,d: %s); edges %,d B, vector halves %,d B, "
