@@ -21,6 +21,7 @@ import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
 import dev.interestgraph.sink.DeadLetterSerializationSchema;
 import dev.interestgraph.sink.ItemEmbeddingSerializationSchema;
+import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -36,6 +37,8 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds the interest-graph dataflow of DESIGN.md §1 on an environment. Every operator has a
@@ -43,6 +46,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * dashboard.
  */
 public final class InterestGraphPipeline {
+    private static final Logger LOG = LoggerFactory.getLogger(InterestGraphPipeline.class);
 
     private final Configuration config;
     private final EmbeddingClientFactory embeddings;
@@ -209,6 +213,15 @@ public final class InterestGraphPipeline {
 
     /** Defaults for running the job: checkpointing, RocksDB with deliberate memory settings. */
     public static void applyRuntimeDefaults(Configuration config) {
+        if (!config.containsKey("state.checkpoints.dir")) {
+            // Flink's default keeps checkpoints in the JobManager's memory, capped at 5 MB: the
+            // item embeddings alone exceed it. A local directory works for one machine only.
+            String local = Path.of(System.getProperty("java.io.tmpdir"), "interest-graph",
+                    "checkpoints").toUri().toString();
+            LOG.warn("state.checkpoints.dir is not set: checkpoints go to {}. Set it to durable "
+                    + "shared storage (s3://..., hdfs://...) for a cluster.", local);
+            config.setString("state.checkpoints.dir", local);
+        }
         setIfAbsent(config, "execution.checkpointing.interval", "10 s");
         setIfAbsent(config, "execution.checkpointing.mode", "EXACTLY_ONCE");
         setIfAbsent(config, "state.backend.type", "rocksdb");

@@ -12,6 +12,8 @@ import dev.interestgraph.model.UserAction;
 import dev.interestgraph.proto.v1.GraphDelta;
 import dev.interestgraph.proto.v1.ItemEmbedding;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,6 +48,8 @@ public final class JobReplay implements AutoCloseable {
     private final LocalKafkaBroker kafka;
     private final int parallelism;
     private final EmbeddingClientFactory embeddings;
+    /** Checkpoints of the runs (the item embeddings exceed the JobManager's 5 MB memory store). */
+    private final Path checkpoints;
     private int runs;
 
     /** Replays with the embedding backend the options choose (the embedded server by default). */
@@ -55,6 +59,11 @@ public final class JobReplay implements AutoCloseable {
 
     /** Replays with the given embedding backend (null: chosen by the options). */
     public JobReplay(int parallelism, EmbeddingClientFactory embeddings) {
+        try {
+            this.checkpoints = Files.createTempDirectory("interest-graph-replay-checkpoints");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         this.kafka = LocalKafkaBroker.start();
         this.parallelism = parallelism;
         this.embeddings = embeddings;
@@ -97,6 +106,7 @@ public final class JobReplay implements AutoCloseable {
         }
 
         config.setString("execution.checkpointing.interval", "2 s");
+        config.setString("state.checkpoints.dir", checkpoints.toUri().toString());
         config.setString("state.backend.type", "hashmap");
         config.setString("restart-strategy.type", "none");
         StreamExecutionEnvironment env =
@@ -132,5 +142,6 @@ public final class JobReplay implements AutoCloseable {
     @Override
     public void close() {
         kafka.close();
+        org.apache.commons.io.FileUtils.deleteQuietly(checkpoints.toFile());
     }
 }
