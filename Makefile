@@ -3,7 +3,7 @@ MVN ?= mvn -B -ntp
 ARGS ?=
 export DJL_CACHE_DIR ?= $(CURDIR)/flink-job/target/djl-cache
 
-.PHONY: build test demo jar bench docs clean
+.PHONY: build test demo deltas local-classpath jar bench eval docs clean
 
 ## Compile everything and install the modules locally (no tests).
 build:
@@ -17,11 +17,29 @@ test: triton-venv models
 
 ## The whole product on this machine: Kafka in-process, embedded inference, Flink dashboard.
 ##   make demo ARGS="--demo.users 500 --graph.max-interests 4"
-# test scope: it is the only Maven scope with both the provided (Flink, Kafka broker) and the
-# runtime-scoped (grpc-protobuf-lite, ...) dependencies a local run needs
-demo: build
-	$(MVN) -q -pl flink-job exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
-	  -Dexec.args="-Xmx3g -cp %classpath dev.interestgraph.local.LocalDemo $(ARGS)"
+##   make demo DATA=../shared/data/ml-latest-small ARGS="--demo.max-events 20000"
+# java runs directly (not under mvn exec) so that Ctrl-C reaches it alone and it can drain the
+# job and print the summary, and so that the progress line can refresh on a terminal. The test
+# classpath is the only Maven scope with both the provided (Flink, Kafka broker) and the
+# runtime-scoped (grpc-protobuf-lite, ...) dependencies a local run needs. The --add-opens are
+# the ones Flink's own launch scripts pass on Java 17.
+LOCAL_CP = flink-job/target/classes:$$(cat flink-job/target/local-classpath.txt)
+LOCAL_HEAP ?= 3g
+LOCAL_JAVA = java -Xmx$(LOCAL_HEAP) --add-opens java.base/java.util=ALL-UNNAMED \
+  --add-opens java.base/java.lang=ALL-UNNAMED -cp $(LOCAL_CP)
+
+local-classpath: build
+	$(MVN) -q -pl flink-job dependency:build-classpath \
+	  -Dmdep.outputFile=target/local-classpath.txt -Dmdep.includeScope=test
+
+demo: local-classpath
+	$(LOCAL_JAVA) dev.interestgraph.local.LocalDemo $(if $(DATA),--demo.data $(DATA)) $(ARGS)
+
+## Consume graph-deltas and show users' graphs: make deltas ARGS="--follow --user 414 --json"
+# no build first: it runs beside a running demo, from what the demo built
+deltas:
+	@test -f flink-job/target/local-classpath.txt || $(MAKE) local-classpath
+	$(LOCAL_JAVA) dev.interestgraph.cli.InterestGraphCli deltas $(ARGS)
 
 ## The job JAR for `flink run` (flink-job/target/interest-graph-job.jar).
 jar:
@@ -39,6 +57,14 @@ bench: build
 
 clean:
 	$(MVN) -q clean
+
+## Evaluation: replays a dataset through the real job (local cluster, in-process Kafka, embedded
+## inference), writes docs/evaluation.md and docs/evaluation-prequential.png.
+##   make eval DATA=../shared/data/ml-latest-small    (without DATA: the generated dataset)
+eval: LOCAL_HEAP = 6g
+eval: local-classpath
+	$(LOCAL_JAVA) dev.interestgraph.eval.EvaluationMain --eval.out $(CURDIR)/docs \
+	  $(if $(DATA),--eval.data $(abspath $(DATA))) $(ARGS)
 
 ## Regenerate the option table of docs/configuration.md from the code.
 docs: build

@@ -93,8 +93,10 @@ public final class SyntheticDataset {
     private final String[] topicBefore;
     private final String[] topicAfter;
     private final long driftMs;
+    private final int users;
 
     private SyntheticDataset(Builder b) {
+        this.users = b.users;
         Random random = new Random(b.seed);
         for (int t = 0; t < TOPICS.length; t++) {
             for (int i = 0; i < b.itemsPerTopic; i++) {
@@ -128,6 +130,7 @@ public final class SyntheticDataset {
                         null));
             }
         }
+        // stable sort: equal times keep generation order, so every run replays the same order
         events.sort((x, y) -> Long.compare(x.eventTimeMs, y.eventTimeMs));
     }
 
@@ -178,6 +181,11 @@ public final class SyntheticDataset {
     /** The topic the user drifts to. */
     public String topicAfter(String userId) {
         return topicAfter[Integer.parseInt(userId.substring("user-".length()))];
+    }
+
+    /** How many users the dataset has. */
+    public int users() {
+        return users;
     }
 
     public long driftMs() {
