@@ -225,7 +225,7 @@ public final class InterestGraphPipeline {
         setIfAbsent(config, "execution.checkpointing.interval", "10 s");
         setIfAbsent(config, "execution.checkpointing.mode", "EXACTLY_ONCE");
         setIfAbsent(config, "state.backend.type", "rocksdb");
-        setIfAbsent(config, "state.backend.incremental", "true");
+        setIfAbsent(config, "execution.checkpointing.incremental", "true");
         // DESIGN.md §6: index and filter blocks evicted from the block cache stalled RocksDB
         setIfAbsent(config, "state.backend.rocksdb.memory.partitioned-index-filters", "true");
         setIfAbsent(config, "pipeline.max-parallelism",
