@@ -140,9 +140,10 @@ public final class Evaluation {
         List<UserAction> beforeEvents = split.beforeUpdate();
         List<UserAction> afterEvents = split.afterUpdate();
 
-        Map<String, UserView> before =
-                oursAfterOnly ? Map.of() : materialize(source.deltas(beforeEvents));
-        Map<String, UserView> after = materialize(source.deltas(afterEvents));
+        Map<String, UserView> before = oursAfterOnly ? Map.of()
+                : materializeAtCut(source.deltas(beforeEvents), lastEventTimes(beforeEvents));
+        Map<String, UserView> after =
+                materializeAtCut(source.deltas(afterEvents), lastEventTimes(afterEvents));
         Map<String, Set<String>> seenBefore = itemsByUser(beforeEvents, e -> true);
         Map<String, Set<String>> seenAfter = itemsByUser(afterEvents, e -> true);
         Map<String, Set<String>> likedBefore = itemsByUser(beforeEvents, TemporalSplit::isRelevant);
@@ -288,6 +289,25 @@ public final class Evaluation {
 
     private static List<String> ids(List<Recommender.Recommendation> recommendations) {
         return recommendations.stream().map(r -> r.itemId).collect(Collectors.toList());
+    }
+
+    /**
+     * Each user's graph right after their last event of the replay: deltas after it are the
+     * decay sweeps and idle expiry that the global event time (other users' events) triggers
+     * later, which would otherwise wipe the graph of a user whose cut lies years before the end.
+     */
+    static Map<String, UserView> materializeAtCut(List<GraphDelta> deltas,
+            Map<String, Long> lastEventTime) {
+        return materialize(deltas.stream()
+                .filter(d -> d.getEventTimeMs() <= lastEventTime.getOrDefault(d.getUserId(),
+                        Long.MAX_VALUE))
+                .collect(Collectors.toList()));
+    }
+
+    private static Map<String, Long> lastEventTimes(List<UserAction> events) {
+        Map<String, Long> last = new HashMap<>();
+        events.forEach(e -> last.merge(e.userId, e.eventTimeMs, Math::max));
+        return last;
     }
 
     static Map<String, UserView> materialize(List<GraphDelta> deltas) {

@@ -1,6 +1,7 @@
 package dev.interestgraph.eval;
 
 import static dev.interestgraph.config.InterestGraphOptions.EDGE_HALF_LIFE;
+import static dev.interestgraph.config.InterestGraphOptions.IDLE_TTL;
 import static dev.interestgraph.config.InterestGraphOptions.INTEREST_JOIN_THRESHOLD;
 import static dev.interestgraph.config.InterestGraphOptions.MAX_INTERESTS;
 import static dev.interestgraph.config.InterestGraphOptions.PRUNE_THRESHOLD;
@@ -48,6 +49,7 @@ final class Sweep {
             {EDGE_HALF_LIFE.key(), "7 d", "30 d", "90 d", "365 d"},
             {MAX_INTERESTS.key(), "3", "6", "10"},
             {INTEREST_JOIN_THRESHOLD.key(), "0.3", "0.5", "0.7"},
+            {IDLE_TTL.key(), "180 d", "730 d", "3650 d"},
         };
         for (String[] parameter : grid) {
             for (int v = 1; v < parameter.length; v++) {
