@@ -1,5 +1,15 @@
 package dev.interestgraph.inference;
 
+import dev.interestgraph.embed.AsyncEmbedFunction;
+import dev.interestgraph.embed.MicroBatcher;
+import dev.interestgraph.model.ItemVersion;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.ExecutionConfig;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -136,6 +146,42 @@ class TritonServerIT {
             }
             assertSameVectors(texts, pieced, expected, triton);
         }
+
+        // And through the job's own async operator, as the pipeline runs it: one record at a
+        // time into the micro-batcher, out in order with the vector and the model version.
+        AsyncEmbedFunction<ItemVersion> embedItems =
+                AsyncEmbedFunction.items(new TritonClientFactory(config), new MicroBatcher.Settings());
+        OneInputStreamOperatorTestHarness<ItemVersion, ItemVersion> harness =
+                new OneInputStreamOperatorTestHarness<>(new AsyncWaitOperatorFactory<>(embedItems,
+                        60_000, 64, AsyncDataStream.OutputMode.ORDERED),
+                        TypeInformation.of(ItemVersion.class).createSerializer(new ExecutionConfig()));
+        harness.open();
+        for (int i = 0; i < texts.size(); i++) {
+            harness.processElement(new StreamRecord<>(
+                    new ItemVersion("item-" + i, texts.get(i), null, new String[0], i), i));
+        }
+        synchronized (harness.getCheckpointLock()) {
+            harness.endInput(); // waits for every pending embedding
+            harness.close();
+        }
+        List<ItemVersion> embedded = harness.extractOutputValues();
+        assertThat(embedded).extracting(item -> item.title).containsExactlyElementsOf(texts);
+        List<String> withText = new ArrayList<>();
+        List<float[]> vectors = new ArrayList<>();
+        List<float[]> expectedWithText = new ArrayList<>();
+        for (int i = 0; i < embedded.size(); i++) {
+            ItemVersion item = embedded.get(i);
+            if (texts.get(i).isBlank()) { // nothing to embed: passes through untouched
+                assertThat(item.embedding).isNull();
+                continue;
+            }
+            assertThat(item.modelVersion).isEqualTo(expectedVersion);
+            withText.add(texts.get(i));
+            vectors.add(item.embedding);
+            expectedWithText.add(expected.get(i));
+        }
+        assertThat(withText).hasSizeGreaterThan(texts.size() - 3);
+        assertSameVectors(withText, vectors, expectedWithText, triton);
     }
 
     private static void assertSameVectors(List<String> texts, List<float[]> actual, List<float[]> expected,
