@@ -10,9 +10,10 @@ build:
 	$(MVN) -q install -DskipTests
 
 ## Unit, harness and integration tests (MiniCluster, in-process Kafka, real gRPC + ONNX model,
-## a real Triton server from nvidia-pytriton), then the Python encoder's pytest suite.
+## a real Triton server from nvidia-pytriton), the shaded JAR on a standalone Flink cluster
+## (failsafe, after `package`: docs/cluster.md), then the Python encoder's pytest suite.
 test: triton-venv models
-	$(MVN) test
+	$(MVN) verify
 	$(MAKE) --no-print-directory triton-pytest
 
 ## The whole product on this machine: Kafka in-process, embedded inference, Flink dashboard.
@@ -41,7 +42,7 @@ deltas:
 	@test -f flink-job/target/local-classpath.txt || $(MAKE) local-classpath
 	$(LOCAL_JAVA) dev.interestgraph.cli.InterestGraphCli deltas $(ARGS)
 
-## The job JAR for `flink run` (flink-job/target/interest-graph-job.jar).
+## The job JAR for `flink run` (flink-job/target/interest-graph-job.jar; docs/cluster.md).
 jar:
 	$(MVN) -q package -DskipTests
 	@ls -l flink-job/target/interest-graph-job.jar
@@ -71,6 +72,8 @@ docs: build
 	$(MVN) -q -pl flink-job exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
 	  -Dexec.args="-cp %classpath dev.interestgraph.config.ConfigurationDocs ../docs/configuration.md"
 
-# Triton model repository, Python encoder venv, PyTriton server (triton-models/README.md).
+# Triton model repository, Python encoder venv, PyTriton server (triton-models/README.md);
+# a standalone Flink cluster on this machine (docs/cluster.md).
 # Included last so that `build` stays the default goal.
 include triton-models/triton.mk
+include deploy/cluster.mk

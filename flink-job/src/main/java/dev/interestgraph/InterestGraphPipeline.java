@@ -213,14 +213,15 @@ public final class InterestGraphPipeline {
 
     /** Defaults for running the job: checkpointing, RocksDB with deliberate memory settings. */
     public static void applyRuntimeDefaults(Configuration config) {
-        if (!config.containsKey("state.checkpoints.dir")) {
+        if (!config.containsKey("execution.checkpointing.dir")
+                && !config.containsKey("state.checkpoints.dir")) {
             // Flink's default keeps checkpoints in the JobManager's memory, capped at 5 MB: the
             // item embeddings alone exceed it. A local directory works for one machine only.
             String local = Path.of(System.getProperty("java.io.tmpdir"), "interest-graph",
                     "checkpoints").toUri().toString();
-            LOG.warn("state.checkpoints.dir is not set: checkpoints go to {}. Set it to durable "
-                    + "shared storage (s3://..., hdfs://...) for a cluster.", local);
-            config.setString("state.checkpoints.dir", local);
+            LOG.warn("execution.checkpointing.dir is not set: checkpoints go to {}. Set it to "
+                    + "durable shared storage (s3://..., hdfs://...) for a cluster.", local);
+            config.setString("execution.checkpointing.dir", local);
         }
         setIfAbsent(config, "execution.checkpointing.interval", "10 s");
         setIfAbsent(config, "execution.checkpointing.mode", "EXACTLY_ONCE");

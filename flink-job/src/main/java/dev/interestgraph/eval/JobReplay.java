@@ -106,7 +106,7 @@ public final class JobReplay implements AutoCloseable {
         }
 
         config.setString("execution.checkpointing.interval", "2 s");
-        config.setString("state.checkpoints.dir", checkpoints.toUri().toString());
+        config.setString("execution.checkpointing.dir", checkpoints.toUri().toString());
         config.setString("state.backend.type", "hashmap");
         config.setString("restart-strategy.type", "none");
         StreamExecutionEnvironment env =

@@ -68,7 +68,7 @@ public final class MiniLmEncoder implements AutoCloseable {
         try (InputStream tokenizerJson = resource(TOKENIZER_RESOURCE)) {
             // The bundled tokenizer.json pads every text to a fixed 128 tokens and truncates at 128;
             // pad only to the longest text of a batch, and truncate where the model was trained.
-            tokenizer = HuggingFaceTokenizer.newInstance(tokenizerJson, Map.of(
+            tokenizer = newTokenizer(tokenizerJson, Map.of(
                     "padding", "true",
                     "truncation", "true",
                     "maxLength", Integer.toString(MAX_TOKENS)));
@@ -178,6 +178,59 @@ public final class MiniLmEncoder implements AutoCloseable {
         if (!session.getOutputNames().contains(LAST_HIDDEN_STATE)) {
             throw new IllegalStateException("model outputs are " + session.getOutputNames()
                     + ", expected " + LAST_HIDDEN_STATE);
+        }
+    }
+
+    /** Whether this class loader has loaded the tokenizer's native library. */
+    private static boolean tokenizerLibraryLoaded;
+
+    /**
+     * The first tokenizer of this class loader unpacks DJL's native library into a folder of its
+     * own: a JVM loads one library file in one class loader only ("already loaded in another
+     * classloader"), and a Flink TaskManager gives every job its own class loader — a job
+     * resubmitted from a savepoint to the same TaskManager would otherwise fail while the old
+     * job's class loader is not yet collected. The folder goes once the library is loaded (the
+     * mapping stays). The lock is one for all class loaders of the JVM, since DJL reads the
+     * folder from a system property ({@code ENGINE_CACHE_DIR}; an environment variable of that
+     * name wins and turns this off).
+     */
+    private static HuggingFaceTokenizer newTokenizer(InputStream json, Map<String, String> options)
+            throws IOException {
+        synchronized (System.class) {
+            if (tokenizerLibraryLoaded || System.getenv("ENGINE_CACHE_DIR") != null) {
+                return HuggingFaceTokenizer.newInstance(json, options);
+            }
+            java.nio.file.Path base = ai.djl.util.Utils.getCacheDir().resolve("interest-graph");
+            java.nio.file.Files.createDirectories(base);
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory(base, "tokenizers-");
+            String previous = System.getProperty("ENGINE_CACHE_DIR");
+            System.setProperty("ENGINE_CACHE_DIR", dir.toString());
+            try {
+                HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(json, options);
+                tokenizerLibraryLoaded = true;
+                return tokenizer;
+            } finally {
+                if (previous == null) {
+                    System.clearProperty("ENGINE_CACHE_DIR");
+                } else {
+                    System.setProperty("ENGINE_CACHE_DIR", previous);
+                }
+                deleteQuietly(dir);
+            }
+        }
+    }
+
+    private static void deleteQuietly(java.nio.file.Path dir) {
+        try (java.util.stream.Stream<java.nio.file.Path> paths = java.nio.file.Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> {
+                try {
+                    java.nio.file.Files.deleteIfExists(path);
+                } catch (IOException e) {
+                    // a leftover in the cache directory; harmless
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            // as above
         }
     }
 
