@@ -37,6 +37,8 @@ class RecommenderTest {
     @Test
     void itemsCloseToAnInterestRankFirstAndSeenItemsNeverAppear() {
         Recommender.Weights weights = new Recommender.Weights();
+        weights.interests = 1;
+        weights.shortTerm = 0;
         weights.popularity = 0;
         Recommender recommender = new Recommender(ITEMS, Map.of(), Map.of(), weights);
         List<Recommender.Recommendation> top = recommender.recommend(user(), 3);
