@@ -412,6 +412,19 @@ public final class InterestGraphOptions {
         return problems;
     }
 
+    /**
+     * Points the job at its own set of topics, {@code prefix + <default name>}, with its own
+     * consumer group and transactional ids: several runs can then share one broker.
+     */
+    public static void prefixTopics(Configuration config, String prefix) {
+        for (ConfigOption<String> topic : List.of(TOPIC_EVENTS, TOPIC_ITEMS, TOPIC_DELTAS,
+                TOPIC_DEAD_LETTERS, TOPIC_ITEM_EMBEDDINGS)) {
+            config.set(topic, prefix + topic.defaultValue());
+        }
+        config.set(KAFKA_GROUP_ID, prefix + KAFKA_GROUP_ID.defaultValue());
+        config.set(KAFKA_TRANSACTIONAL_ID_PREFIX, prefix + KAFKA_TRANSACTIONAL_ID_PREFIX.defaultValue());
+    }
+
     /** Kafka client properties given with the {@value #KAFKA_PROPERTIES_PREFIX} prefix. */
     public static java.util.Properties kafkaClientProperties(Configuration config) {
         java.util.Properties properties = new java.util.Properties();

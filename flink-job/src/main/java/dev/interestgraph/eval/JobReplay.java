@@ -81,13 +81,7 @@ public final class JobReplay implements AutoCloseable {
         config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
         config.set(InterestGraphOptions.KAFKA_BOUNDED, true);
         config.set(InterestGraphOptions.WATERMARK_IDLENESS, Duration.ofSeconds(1));
-        config.set(InterestGraphOptions.KAFKA_TRANSACTIONAL_ID_PREFIX, prefix + "eval");
-        config.set(InterestGraphOptions.KAFKA_GROUP_ID, prefix + "eval");
-        config.set(InterestGraphOptions.TOPIC_EVENTS, prefix + "user-events");
-        config.set(InterestGraphOptions.TOPIC_ITEMS, prefix + "item-catalog");
-        config.set(InterestGraphOptions.TOPIC_DELTAS, prefix + "graph-deltas");
-        config.set(InterestGraphOptions.TOPIC_DEAD_LETTERS, prefix + "dead-letters");
-        config.set(InterestGraphOptions.TOPIC_ITEM_EMBEDDINGS, prefix + "item-embeddings");
+        InterestGraphOptions.prefixTopics(config, prefix);
         for (String topic : List.of("user-events", "item-catalog", "graph-deltas",
                 "dead-letters")) {
             kafka.createTopic(prefix + topic, parallelism);

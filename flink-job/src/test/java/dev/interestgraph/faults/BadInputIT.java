@@ -455,12 +455,8 @@ class BadInputIT {
         config.set(InterestGraphOptions.KAFKA_BOUNDED, true);
         config.set(InterestGraphOptions.INPUT_FORMAT, format);
         config.set(InterestGraphOptions.WATERMARK_IDLENESS, Duration.ofSeconds(1));
-        config.set(InterestGraphOptions.TOPIC_EVENTS, prefix + "user-events");
-        config.set(InterestGraphOptions.TOPIC_ITEMS, prefix + "item-catalog");
-        config.set(InterestGraphOptions.TOPIC_DELTAS, prefix + "graph-deltas");
-        config.set(InterestGraphOptions.TOPIC_DEAD_LETTERS, prefix + "dead-letters");
+        InterestGraphOptions.prefixTopics(config, prefix);
         config.set(InterestGraphOptions.TOPIC_ITEM_EMBEDDINGS, "");
-        config.set(InterestGraphOptions.KAFKA_TRANSACTIONAL_ID_PREFIX, prefix + "tx");
         Configuration runtime = new Configuration();
         // "no crash" means no failure at all: a restart would hide one
         runtime.set(RestartStrategyOptions.RESTART_STRATEGY, "none");

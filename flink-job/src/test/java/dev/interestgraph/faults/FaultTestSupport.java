@@ -92,13 +92,8 @@ final class FaultTestSupport {
             }
             kafka.createTopic(prefix + "dead-letters", 1);
             config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
-            config.set(InterestGraphOptions.TOPIC_EVENTS, prefix + "user-events");
-            config.set(InterestGraphOptions.TOPIC_ITEMS, prefix + "item-catalog");
-            config.set(InterestGraphOptions.TOPIC_DELTAS, prefix + "graph-deltas");
-            config.set(InterestGraphOptions.TOPIC_DEAD_LETTERS, prefix + "dead-letters");
+            InterestGraphOptions.prefixTopics(config, prefix);
             config.set(InterestGraphOptions.TOPIC_ITEM_EMBEDDINGS, ""); // not under test here
-            config.set(InterestGraphOptions.KAFKA_TRANSACTIONAL_ID_PREFIX, prefix + "tx");
-            config.set(InterestGraphOptions.KAFKA_GROUP_ID, prefix + "group");
             // No partition may go idle between slices: an idle partition would let the other
             // one's watermark run ahead, and its next events would arrive late (applied in a
             // later flush slot), which is a different (still lossless) result. Catalogue

@@ -148,13 +148,7 @@ class InferenceOutageIT {
         config.set(InterestGraphOptions.TRITON_REQUEST_TIMEOUT, Duration.ofSeconds(2));
         config.set(InterestGraphOptions.EMBED_RETRY_MAX_BACKOFF, Duration.ofMillis(300));
         config.set(InterestGraphOptions.WATERMARK_IDLENESS, Duration.ofSeconds(1));
-        config.set(InterestGraphOptions.KAFKA_TRANSACTIONAL_ID_PREFIX, prefix + "it");
-        config.set(InterestGraphOptions.KAFKA_GROUP_ID, prefix + "it");
-        config.set(InterestGraphOptions.TOPIC_EVENTS, prefix + "user-events");
-        config.set(InterestGraphOptions.TOPIC_ITEMS, prefix + "item-catalog");
-        config.set(InterestGraphOptions.TOPIC_DELTAS, prefix + "graph-deltas");
-        config.set(InterestGraphOptions.TOPIC_DEAD_LETTERS, prefix + "dead-letters");
-        config.set(InterestGraphOptions.TOPIC_ITEM_EMBEDDINGS, prefix + "item-embeddings");
+        InterestGraphOptions.prefixTopics(config, prefix);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         env.enableCheckpointing(300);

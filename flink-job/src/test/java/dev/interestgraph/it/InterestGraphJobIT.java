@@ -199,12 +199,7 @@ class InterestGraphJobIT {
         config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
         config.set(InterestGraphOptions.KAFKA_BOUNDED, true);
         config.set(InterestGraphOptions.WATERMARK_IDLENESS, Duration.ofSeconds(1));
-        config.set(InterestGraphOptions.KAFKA_TRANSACTIONAL_ID_PREFIX, "real-model-it");
-        for (var topic : List.of(InterestGraphOptions.TOPIC_EVENTS, InterestGraphOptions.TOPIC_ITEMS,
-                InterestGraphOptions.TOPIC_DELTAS, InterestGraphOptions.TOPIC_DEAD_LETTERS,
-                InterestGraphOptions.TOPIC_ITEM_EMBEDDINGS)) {
-            config.set(topic, prefix + topic.defaultValue());
-        }
+        InterestGraphOptions.prefixTopics(config, prefix);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
         env.enableCheckpointing(500);
