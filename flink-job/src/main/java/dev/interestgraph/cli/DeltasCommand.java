@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.delta.DeltaMaterializer.UserView;
+import dev.interestgraph.local.Topics;
 import dev.interestgraph.proto.v1.GraphDelta;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -16,11 +17,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -141,40 +138,21 @@ public final class DeltasCommand implements Callable<Integer> {
 
     /** Item id → title from the catalogue topic as it is now (JSON items); empty when absent. */
     static Map<String, String> readTitles(String bootstrap, String topic, Properties extra) {
-        Properties props = new Properties();
-        props.putAll(extra);
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         Map<String, String> titles = new HashMap<>();
         ObjectMapper mapper = new ObjectMapper();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props,
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            var infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
-            if (infos == null || infos.isEmpty()) {
-                return titles;
-            }
-            List<TopicPartition> partitions = infos.stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))
-                    && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    try {
-                        JsonNode item = mapper.readTree(record.value());
-                        if (item.hasNonNull("item_id") && item.hasNonNull("title")) {
-                            titles.put(item.get("item_id").asText(), item.get("title").asText());
-                        }
-                    } catch (Exception e) {
-                        // protobuf items or bad records: titles are a nicety, ids still show
+        try {
+            for (ConsumerRecord<byte[], byte[]> record : Topics.readAll(bootstrap, topic, extra)) {
+                try {
+                    JsonNode item = mapper.readTree(record.value());
+                    if (item.hasNonNull("item_id") && item.hasNonNull("title")) {
+                        titles.put(item.get("item_id").asText(), item.get("title").asText());
                     }
+                } catch (Exception e) {
+                    // protobuf items or bad records: titles are a nicety, ids still show
                 }
             }
         } catch (RuntimeException e) {
-            // no catalogue topic or no rights on it: show ids
+            // no catalogue topic, no rights on it, or it could not be read in time: show ids
         }
         return titles;
     }

@@ -32,7 +32,14 @@ public final class Topics {
      * are now (read_committed: what a downstream consumer of an exactly-once sink sees).
      */
     public static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String topic) {
+        return readAll(bootstrap, topic, new Properties());
+    }
+
+    /** {@link #readAll(String, String)} with extra client properties (security settings). */
+    public static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String topic,
+            Properties clientProperties) {
         Properties props = new Properties();
+        props.putAll(clientProperties);
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
