@@ -38,6 +38,20 @@ public final class DeltaMaterializer {
             this.userId = userId;
         }
 
+        /**
+         * A view holding only edges (no interests, no profile): what a consumer that keeps only
+         * the user–item edges, like the streaming recommender, can give the {@code Recommender}.
+         */
+        public static UserView ofEdges(String userId, long eventTimeMs,
+                java.util.Collection<EdgeUpsert> edges) {
+            UserView view = new UserView(userId);
+            view.eventTimeMs = eventTimeMs;
+            for (EdgeUpsert edge : edges) {
+                view.edges.put(edge.getItemId(), edge);
+            }
+            return view;
+        }
+
         public long epoch() {
             return epoch;
         }

@@ -336,6 +336,8 @@ public final class Evaluation {
         copy.shortTerm = weights.shortTerm;
         copy.neighbours = weights.neighbours;
         copy.popularity = weights.popularity;
+        copy.community = weights.community;
+        copy.coldStartEdges = weights.coldStartEdges;
         copy.halfLifeMs = weights.halfLifeMs;
         return copy;
     }

@@ -15,9 +15,12 @@ import java.util.Set;
 /**
  * Recommends items to a user from their materialised interest graph: similarity of each candidate
  * item to the user's interest centroids (weighted by interest weight), plus graph neighbours
- * (item–item similarity to the items on the user's edges, weighted by edge weight) when a
- * neighbour table is given, plus popularity — which alone serves users without a graph. Items the
- * graph already holds (seen, disliked) are never recommended. Each recommendation says why.
+ * (item–item similarity to the items on the user's edges, weighted by edge weight) from the
+ * {@link ItemGraph} of the graph analytics, plus popularity — which alone serves users without a
+ * graph. Candidates are the items with embeddings and every item the item graph brings: the
+ * neighbours of the user's items and, for a cold-start user (fewer than {@code coldStartEdges}
+ * positive edges), the popular items of their items' communities. Items the graph already holds
+ * (seen, disliked) are never recommended. Each recommendation says why.
  */
 public final class Recommender {
 
@@ -29,12 +32,19 @@ public final class Recommender {
         public final int interestId;
         /** The user's item whose neighbour it is (strongest contribution), or null. */
         public final String becauseOf;
+        /** Where the item came from: the signal that contributed most. */
+        public final Source source;
+        /** The community it was drawn from (cold start), or -1. */
+        public final long communityId;
 
-        Recommendation(String itemId, double score, int interestId, String becauseOf) {
+        Recommendation(String itemId, double score, int interestId, String becauseOf,
+                Source source, long communityId) {
             this.itemId = itemId;
             this.score = score;
             this.interestId = interestId;
             this.becauseOf = becauseOf;
+            this.source = source;
+            this.communityId = communityId;
         }
 
         @Override
@@ -43,6 +53,11 @@ public final class Recommender {
                     + (interestId >= 0 ? ", interest " + interestId : "")
                     + (becauseOf != null ? ", like " + becauseOf : "") + ")";
         }
+    }
+
+    /** The signal that contributed most to a recommendation. */
+    public enum Source {
+        INTERESTS, NEIGHBORS, COMMUNITY, POPULAR
     }
 
     /**
@@ -57,13 +72,19 @@ public final class Recommender {
         public double shortTerm = 0.1;
         public double neighbours = 1.0;
         public double popularity = 0.05;
+        /**
+         * Popularity within the communities of the user's items, for users with fewer than
+         * {@link #coldStartEdges} positive edges: too few for neighbours to say much.
+         */
+        public double community = 0.5;
+        public int coldStartEdges = 3;
         public long halfLifeMs = 30L * 24 * 3600 * 1000;
     }
 
     private final List<String> itemIds;
     private final float[][] vectors;
     private final Map<String, Integer> index = new HashMap<>();
-    private final Map<String, Map<String, Float>> neighbours;
+    private final ItemGraph itemGraph;
     private final double[] popularity;
     private final Weights weights;
 
@@ -75,6 +96,17 @@ public final class Recommender {
     public Recommender(Map<String, float[]> itemEmbeddings,
             Map<String, Map<String, Float>> neighbours, Map<String, Integer> popularityCounts,
             Weights weights) {
+        this(itemEmbeddings, ItemGraph.of(neighbours), popularityCounts, weights);
+    }
+
+    /**
+     * @param itemEmbeddings L2-normalised item vectors (may be empty: then candidates come from
+     *     the item graph only, as in the streaming job)
+     * @param itemGraph neighbours and communities from the graph analytics
+     * @param popularityCounts item → interaction count (may be empty)
+     */
+    public Recommender(Map<String, float[]> itemEmbeddings, ItemGraph itemGraph,
+            Map<String, Integer> popularityCounts, Weights weights) {
         this.itemIds = new ArrayList<>(itemEmbeddings.keySet());
         Collections.sort(itemIds);
         this.vectors = new float[itemIds.size()][];
@@ -82,7 +114,7 @@ public final class Recommender {
             index.put(itemIds.get(i), i);
             vectors[i] = itemEmbeddings.get(itemIds.get(i));
         }
-        this.neighbours = Objects.requireNonNull(neighbours);
+        this.itemGraph = Objects.requireNonNull(itemGraph);
         int maxCount = popularityCounts.values().stream().mapToInt(Integer::intValue).max().orElse(0);
         this.popularity = new double[itemIds.size()];
         for (int i = 0; i < itemIds.size(); i++) {
@@ -106,51 +138,96 @@ public final class Recommender {
         double[] interestScore = new double[n];
         int[] bestInterest = new int[n];
         java.util.Arrays.fill(bestInterest, -1);
-        double[] neighbourScore = new double[n];
-        String[] because = new String[n];
-        double[] becauseWeight = new double[n];
-        boolean[] excluded = new boolean[n];
-        for (String item : exclude) {
-            Integer i = index.get(item);
-            if (i != null) {
-                excluded[i] = true;
-            }
-        }
+        Set<String> excluded = new java.util.HashSet<>(exclude);
+        // every candidate the item graph brings, whether or not it has an embedding
+        Map<String, Candidate> fromGraph = new HashMap<>();
 
         if (user != null) {
             long now = user.eventTimeMs();
-            for (String seen : user.edges().keySet()) {
-                Integer i = index.get(seen);
-                if (i != null) {
-                    excluded[i] = true;
-                }
-            }
+            excluded.addAll(user.edges().keySet());
             scoreInterests(user, interestScore, bestInterest);
             scoreShortTerm(user, interestScore);
-            scoreNeighbours(user, now, neighbourScore, because, becauseWeight);
+            scoreNeighbours(user, now, fromGraph);
+            scoreCommunities(user, now, fromGraph);
         }
-        PriorityQueue<Recommendation> top = new PriorityQueue<>(k + 1,
-                (a, b) -> a.score != b.score ? Double.compare(a.score, b.score)
-                        : b.itemId.compareTo(a.itemId));
+        boolean anyPopularity = false;
+        for (double p : popularity) {
+            anyPopularity |= p > 0;
+        }
+        if (!anyPopularity && (user == null || user.edges().isEmpty())) {
+            scorePopularCommunities(fromGraph); // no counts given: the communities know them
+        }
+
+        PriorityQueue<Recommendation> top = new PriorityQueue<>(k + 1, WORST_FIRST);
         for (int i = 0; i < n; i++) {
-            if (excluded[i]) {
+            String item = itemIds.get(i);
+            if (excluded.contains(item)) {
                 continue;
             }
-            double score = weights.interests * interestScore[i]
-                    + weights.neighbours * neighbourScore[i]
-                    + weights.popularity * popularity[i];
-            if (top.size() < k || score > top.peek().score
-                    || score == top.peek().score && itemIds.get(i).compareTo(top.peek().itemId) < 0) {
-                top.add(new Recommendation(itemIds.get(i), score, bestInterest[i], because[i]));
-                if (top.size() > k) {
-                    top.poll();
-                }
+            Candidate graph = fromGraph.remove(item);
+            double interests = weights.interests * interestScore[i];
+            double popular = weights.popularity * popularity[i];
+            offer(top, k, graph == null
+                    ? recommendation(item, interests, bestInterest[i], popular, null)
+                    : recommendation(item, interests, bestInterest[i], popular, graph));
+        }
+        for (Map.Entry<String, Candidate> candidate : fromGraph.entrySet()) {
+            if (!excluded.contains(candidate.getKey())) {
+                offer(top, k, recommendation(candidate.getKey(), 0, -1, 0, candidate.getValue()));
             }
         }
         List<Recommendation> ranked = new ArrayList<>(top);
-        ranked.sort((a, b) -> a.score != b.score ? Double.compare(b.score, a.score)
-                : a.itemId.compareTo(b.itemId));
+        ranked.sort(WORST_FIRST.reversed());
         return ranked;
+    }
+
+    /** Ascending score, then descending id: the head is the first to drop out of the top k. */
+    private static final java.util.Comparator<Recommendation> WORST_FIRST =
+            (a, b) -> a.score != b.score ? Double.compare(a.score, b.score)
+                    : b.itemId.compareTo(a.itemId);
+
+    private static void offer(PriorityQueue<Recommendation> top, int k, Recommendation r) {
+        if (top.size() < k || WORST_FIRST.compare(r, top.peek()) > 0) {
+            top.add(r);
+            if (top.size() > k) {
+                top.poll();
+            }
+        }
+    }
+
+    private Recommendation recommendation(String item, double interests, int interestId,
+            double popular, Candidate graph) {
+        double neighbours = graph == null ? 0 : weights.neighbours * graph.neighbours;
+        double community = graph == null ? 0 : weights.community * graph.community;
+        double popularFromGraph = graph == null ? 0 : weights.popularity * graph.popular;
+        popular = Math.max(popular, popularFromGraph);
+        double score = interests + neighbours + community + popular;
+        Source source = Source.POPULAR;
+        double strongest = popular;
+        if (interests > strongest) {
+            source = Source.INTERESTS;
+            strongest = interests;
+        }
+        if (neighbours > strongest) {
+            source = Source.NEIGHBORS;
+            strongest = neighbours;
+        }
+        if (community > strongest) {
+            source = Source.COMMUNITY;
+        }
+        return new Recommendation(item, score, interestId,
+                graph == null ? null : graph.because, source,
+                graph == null ? -1 : graph.communityId);
+    }
+
+    /** What the item graph says for one candidate. */
+    private static final class Candidate {
+        double neighbours;
+        double community;
+        double popular;
+        String because;
+        double becauseWeight;
+        long communityId = -1;
     }
 
     private void scoreInterests(UserView user, double[] score, int[] best) {
@@ -211,35 +288,96 @@ public final class Recommender {
         }
     }
 
-    private void scoreNeighbours(UserView user, long now, double[] score, String[] because,
-            double[] becauseWeight) {
-        if (neighbours.isEmpty()) {
-            return;
-        }
+    private void scoreNeighbours(UserView user, long now, Map<String, Candidate> candidates) {
         double total = 0;
+        Map<String, Candidate> scored = new HashMap<>();
         for (EdgeUpsert edge : user.edges().values()) {
             double w = decayed(edge, now);
             if (w <= 0) {
                 continue;
             }
             total += w;
-            for (Map.Entry<String, Float> similar :
-                    neighbours.getOrDefault(edge.getItemId(), Map.of()).entrySet()) {
-                Integer i = index.get(similar.getKey());
-                if (i == null) {
-                    continue;
-                }
+            for (Map.Entry<String, Float> similar : itemGraph.neighbours(edge.getItemId())
+                    .entrySet()) {
+                Candidate candidate = scored.computeIfAbsent(similar.getKey(),
+                        item -> new Candidate());
                 double contribution = w * similar.getValue();
-                score[i] += contribution;
-                if (contribution > becauseWeight[i]) {
-                    becauseWeight[i] = contribution;
-                    because[i] = edge.getItemId();
+                candidate.neighbours += contribution;
+                if (contribution > candidate.becauseWeight) {
+                    candidate.becauseWeight = contribution;
+                    candidate.because = edge.getItemId();
                 }
             }
         }
         if (total > 0) {
-            for (int i = 0; i < score.length; i++) {
-                score[i] /= total;
+            for (Map.Entry<String, Candidate> entry : scored.entrySet()) {
+                entry.getValue().neighbours /= total;
+                candidates.merge(entry.getKey(), entry.getValue(), (a, b) -> {
+                    a.neighbours += b.neighbours;
+                    a.because = b.because;
+                    a.becauseWeight = b.becauseWeight;
+                    return a;
+                });
+            }
+        }
+    }
+
+    /**
+     * Cold start: a user with few positive edges gets the popular items of their items'
+     * communities, each community weighted by the user's edges in it.
+     */
+    private void scoreCommunities(UserView user, long now, Map<String, Candidate> candidates) {
+        Map<Long, Double> communityWeight = new HashMap<>();
+        double total = 0;
+        int positive = 0;
+        for (EdgeUpsert edge : user.edges().values()) {
+            double w = decayed(edge, now);
+            if (w <= 0) {
+                continue;
+            }
+            positive++;
+            total += w;
+            long community = itemGraph.communityOf(edge.getItemId());
+            if (community >= 0) {
+                communityWeight.merge(community, w, Double::sum);
+            }
+        }
+        if (positive >= weights.coldStartEdges || total <= 0) {
+            return;
+        }
+        for (Map.Entry<Long, Double> community : communityWeight.entrySet()) {
+            List<ItemGraph.Popular> popular = itemGraph.popularIn(community.getKey());
+            if (popular.isEmpty()) {
+                continue;
+            }
+            double share = community.getValue() / total;
+            double most = Math.max(1, popular.get(0).users());
+            for (ItemGraph.Popular item : popular) {
+                Candidate candidate = candidates.computeIfAbsent(item.itemId(),
+                        id -> new Candidate());
+                double s = share * item.users() / most;
+                if (s > candidate.community) {
+                    candidate.community = s;
+                    candidate.communityId = community.getKey();
+                }
+            }
+        }
+    }
+
+    /** A user without a graph, and no popularity counts given: the communities' popular items. */
+    private void scorePopularCommunities(Map<String, Candidate> candidates) {
+        int most = 1;
+        for (long community : itemGraph.communities()) {
+            for (ItemGraph.Popular item : itemGraph.popularIn(community)) {
+                most = Math.max(most, item.users());
+            }
+        }
+        for (long community : itemGraph.communities()) {
+            for (ItemGraph.Popular item : itemGraph.popularIn(community)) {
+                Candidate candidate = candidates.computeIfAbsent(item.itemId(),
+                        id -> new Candidate());
+                candidate.popular = Math.log1p(item.users()) / Math.log1p(most);
+                candidate.communityId = community;
             }
         }
     }
