@@ -19,11 +19,15 @@ import dev.interestgraph.ingest.SplitDeadLetters;
 import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
+import dev.interestgraph.recommend.AnalyticsUpdate;
+import dev.interestgraph.recommend.RecommendFunction;
+import dev.interestgraph.recommend.RecommendationRecord;
 import dev.interestgraph.sink.DeadLetterSerializationSchema;
 import dev.interestgraph.sink.ItemEmbeddingSerializationSchema;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -33,6 +37,7 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -126,6 +131,26 @@ public final class InterestGraphPipeline {
                 .name("graph-deltas sink")
                 .uid("sink-graph-deltas");
 
+        // ---- recommend: the graph analytics' item neighbours (broadcast) on each user's edges
+        if (config.get(RECOMMEND_ENABLED)) {
+            BroadcastStream<AnalyticsUpdate> analytics = env
+                    .fromSource(analyticsSource(), WatermarkStrategy.noWatermarks(),
+                            "item-neighbors source")
+                    .uid("source-item-neighbors")
+                    .broadcast(RecommendFunction.ANALYTICS);
+            deltas.keyBy(delta -> delta.userId)
+                    .connect(analytics)
+                    .process(new RecommendFunction(config.get(RECOMMEND_TOP_K),
+                            config.get(RECOMMEND_COLD_START_EDGES),
+                            config.get(EDGE_HALF_LIFE).toMillis()))
+                    .name("recommend (item neighbours)")
+                    .uid("recommend")
+                    .sinkTo(exactlyOnceSink(new RecommendationRecord.Serializer(
+                            config.get(TOPIC_RECOMMENDATIONS)), "recommendations"))
+                    .name("recommendations sink")
+                    .uid("sink-recommendations");
+        }
+
         DataStream<DeadLetter> deadLetters = actions.getSideOutput(SplitDeadLetters.DEAD_LETTERS)
                 .union(items.getSideOutput(SplitDeadLetters.DEAD_LETTERS));
         deadLetters.sinkTo(exactlyOnceSink(
@@ -177,6 +202,28 @@ public final class InterestGraphPipeline {
                 .setStartingOffsets(startingOffsets());
         if (config.get(KAFKA_BOUNDED)) {
             builder.setBounded(OffsetsInitializer.latest());
+        }
+        return builder.build();
+    }
+
+    /**
+     * The analytics topic is a table: read from its beginning whatever the event sources do. A
+     * topic pattern rather than a name, so that a job started before the first analytics run
+     * does not fail on a missing topic; it is discovered once created.
+     */
+    private KafkaSource<AnalyticsUpdate> analyticsSource() {
+        KafkaSourceBuilder<AnalyticsUpdate> builder = KafkaSource.<AnalyticsUpdate>builder()
+                .setBootstrapServers(config.get(KAFKA_BOOTSTRAP))
+                .setTopicPattern(Pattern.compile(Pattern.quote(config.get(TOPIC_ITEM_NEIGHBORS))))
+                .setGroupId(config.get(KAFKA_GROUP_ID))
+                .setDeserializer(new AnalyticsUpdate.Deserializer())
+                .setProperties(clientProperties())
+                .setProperty("isolation.level", "read_committed")
+                .setStartingOffsets(OffsetsInitializer.earliest());
+        if (config.get(KAFKA_BOUNDED)) {
+            builder.setBounded(OffsetsInitializer.latest());
+        } else {
+            builder.setProperty("partition.discovery.interval.ms", "60000");
         }
         return builder.build();
     }

@@ -52,6 +52,18 @@ public final class InterestGraphOptions {
                     .withDescription("Compacted output topic of item embeddings, key = item_id. "
                             + "Empty disables it.");
 
+    public static final ConfigOption<String> TOPIC_ITEM_NEIGHBORS =
+            key("kafka.topic.item-neighbors").stringType().defaultValue("item-neighbors")
+                    .withDescription("Compacted input topic of the graph analytics job "
+                            + "(item neighbours, communities), read as broadcast state by the "
+                            + "recommender. It may not exist yet: the job picks it up when the "
+                            + "first analytics run creates it.");
+
+    public static final ConfigOption<String> TOPIC_RECOMMENDATIONS =
+            key("kafka.topic.recommendations").stringType().defaultValue("recommendations")
+                    .withDescription("Compacted output topic of each user's top items "
+                            + "(Recommendations, protobuf), key = user_id.");
+
     public static final ConfigOption<String> KAFKA_GROUP_ID =
             key("kafka.group-id").stringType().defaultValue("interest-graph")
                     .withDescription("Consumer group id of the job's Kafka sources.");
@@ -258,10 +270,27 @@ public final class InterestGraphOptions {
                             + "included; past it the job fails and restarts from its last "
                             + "checkpoint (no record is lost).");
 
+    public static final ConfigOption<Boolean> RECOMMEND_ENABLED =
+            key("recommend.enabled").booleanType().defaultValue(true)
+                    .withDescription("Serve recommendations: the graph analytics' item "
+                            + "neighbours (broadcast state) applied to each user's edges after "
+                            + "every graph change and every analytics run.");
+
+    public static final ConfigOption<Integer> RECOMMEND_TOP_K =
+            key("recommend.top-k").intType().defaultValue(10)
+                    .withDescription("Items per user on the recommendations topic.");
+
+    public static final ConfigOption<Integer> RECOMMEND_COLD_START_EDGES =
+            key("recommend.cold-start-edges").intType().defaultValue(3)
+                    .withDescription("Users with fewer positive edges than this (or whose items "
+                            + "have no neighbours) also get the popular items of their items' "
+                            + "communities.");
+
     /** The options of this class, for documentation and the unknown-key check. */
     public static List<ConfigOption<?>> all() {
         return List.of(KAFKA_BOOTSTRAP, TOPIC_EVENTS, TOPIC_ITEMS, TOPIC_DELTAS,
-                TOPIC_DEAD_LETTERS, TOPIC_ITEM_EMBEDDINGS, KAFKA_GROUP_ID, KAFKA_STARTING_OFFSETS,
+                TOPIC_DEAD_LETTERS, TOPIC_ITEM_EMBEDDINGS, TOPIC_ITEM_NEIGHBORS,
+                TOPIC_RECOMMENDATIONS, KAFKA_GROUP_ID, KAFKA_STARTING_OFFSETS,
                 KAFKA_BOUNDED, KAFKA_TRANSACTIONAL_ID_PREFIX, KAFKA_TRANSACTION_TIMEOUT,
                 INPUT_FORMAT, INPUT_MAX_ID_LENGTH, INPUT_MAX_TEXT_LENGTH, INPUT_MAX_FUTURE_SKEW,
                 WATERMARK_OUT_OF_ORDERNESS, WATERMARK_IDLENESS, EDGE_HALF_LIFE, PRUNE_THRESHOLD,
@@ -272,7 +301,8 @@ public final class InterestGraphOptions {
                 TRITON_REQUEST_TIMEOUT, TRITON_TLS_TRUST_CERT, TRITON_DIMENSION, EMBED_BATCH_SIZE,
                 EMBED_BATCH_DELAY, EMBED_MAX_CONCURRENT_REQUESTS, EMBED_CACHE_SIZE,
                 EMBED_RETRY_INITIAL_BACKOFF, EMBED_RETRY_MAX_BACKOFF, EMBED_BREAKER_THRESHOLD,
-                EMBED_MAX_IN_FLIGHT, EMBED_TIMEOUT, MAX_PARALLELISM);
+                EMBED_MAX_IN_FLIGHT, EMBED_TIMEOUT, RECOMMEND_ENABLED, RECOMMEND_TOP_K,
+                RECOMMEND_COLD_START_EDGES, MAX_PARALLELISM);
     }
 
     /** Where the Kafka sources start when there is no checkpoint to restore. */
@@ -321,7 +351,7 @@ public final class InterestGraphOptions {
             problems.add("kafka.bootstrap must be host:port[,host:port], got '" + bootstrap + "'");
         }
         for (ConfigOption<String> topic : List.of(TOPIC_EVENTS, TOPIC_ITEMS, TOPIC_DELTAS,
-                TOPIC_DEAD_LETTERS)) {
+                TOPIC_DEAD_LETTERS, TOPIC_ITEM_NEIGHBORS, TOPIC_RECOMMENDATIONS)) {
             String name = config.get(topic);
             if (name == null || !name.matches("[a-zA-Z0-9._-]{1,249}")) {
                 problems.add(topic.key() + " must be a Kafka topic name ([a-zA-Z0-9._-], 1..249 "
@@ -369,6 +399,9 @@ public final class InterestGraphOptions {
         durationBetween(config, EMBED_BATCH_DELAY, Duration.ZERO, Duration.ofSeconds(10), problems);
         intBetween(config, EMBED_MAX_CONCURRENT_REQUESTS, 1, 1024, problems);
         intBetween(config, EMBED_CACHE_SIZE, 0, 10_000_000, problems);
+        readOrReport(config, RECOMMEND_ENABLED, problems);
+        intBetween(config, RECOMMEND_TOP_K, 1, 1000, problems);
+        intBetween(config, RECOMMEND_COLD_START_EDGES, 0, 100_000, problems);
         durationBetween(config, EMBED_RETRY_INITIAL_BACKOFF, Duration.ofMillis(1),
                 Duration.ofMinutes(1), problems);
         durationBetween(config, EMBED_RETRY_MAX_BACKOFF, Duration.ofMillis(1), Duration.ofHours(1),
@@ -393,7 +426,7 @@ public final class InterestGraphOptions {
 
     /** Namespaces that belong to this job: a key in them that no option has is a typo. */
     private static final List<String> OWN_PREFIXES = List.of("kafka.", "input.", "watermark.",
-            "graph.", "profile.", "triton.", "embedding.", "job.");
+            "graph.", "profile.", "triton.", "embedding.", "recommend.", "job.");
 
     private static List<String> unknownKeys(Configuration config) {
         java.util.Set<String> known = new java.util.TreeSet<>();
@@ -418,7 +451,8 @@ public final class InterestGraphOptions {
      */
     public static void prefixTopics(Configuration config, String prefix) {
         for (ConfigOption<String> topic : List.of(TOPIC_EVENTS, TOPIC_ITEMS, TOPIC_DELTAS,
-                TOPIC_DEAD_LETTERS, TOPIC_ITEM_EMBEDDINGS)) {
+                TOPIC_DEAD_LETTERS, TOPIC_ITEM_EMBEDDINGS, TOPIC_ITEM_NEIGHBORS,
+                TOPIC_RECOMMENDATIONS)) {
             config.set(topic, prefix + topic.defaultValue());
         }
         config.set(KAFKA_GROUP_ID, prefix + KAFKA_GROUP_ID.defaultValue());

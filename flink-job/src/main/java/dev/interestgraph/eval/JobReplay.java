@@ -1,6 +1,8 @@
 package dev.interestgraph.eval;
 
 import dev.interestgraph.InterestGraphPipeline;
+import dev.interestgraph.analytics.AnalyticsOutput;
+import dev.interestgraph.analytics.AnalyticsPublisher;
 import dev.interestgraph.config.InterestGraphOptions;
 import dev.interestgraph.data.EventJson;
 import dev.interestgraph.embed.EmbeddingClientFactory;
@@ -11,6 +13,7 @@ import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
 import dev.interestgraph.proto.v1.GraphDelta;
 import dev.interestgraph.proto.v1.ItemEmbedding;
+import dev.interestgraph.proto.v1.Recommendations;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,11 +39,15 @@ public final class JobReplay implements AutoCloseable {
     public static final class Result {
         public final List<GraphDelta> deltas;
         public final Map<String, float[]> itemEmbeddings;
+        /** Each user's latest list on the recommendations topic (erased users absent). */
+        public final Map<String, Recommendations> recommendations;
         public final double seconds;
 
-        Result(List<GraphDelta> deltas, Map<String, float[]> itemEmbeddings, double seconds) {
+        Result(List<GraphDelta> deltas, Map<String, float[]> itemEmbeddings,
+                Map<String, Recommendations> recommendations, double seconds) {
             this.deltas = deltas;
             this.itemEmbeddings = itemEmbeddings;
+            this.recommendations = recommendations;
             this.seconds = seconds;
         }
     }
@@ -75,6 +82,15 @@ public final class JobReplay implements AutoCloseable {
      */
     public Result run(List<ItemVersion> items, List<UserAction> events, Configuration options)
             throws Exception {
+        return run(items, events, options, List.of());
+    }
+
+    /**
+     * Like {@link #run(List, List, Configuration)}, with these analytics runs published (in
+     * order, as {@link AnalyticsPublisher} does) to the run's item-neighbors topic first.
+     */
+    public Result run(List<ItemVersion> items, List<UserAction> events, Configuration options,
+            List<AnalyticsOutput> analytics) throws Exception {
         String prefix = "run" + (++runs) + "-";
         Configuration config = new Configuration();
         config.addAll(options);
@@ -86,7 +102,13 @@ public final class JobReplay implements AutoCloseable {
                 "dead-letters")) {
             kafka.createTopic(prefix + topic, parallelism);
         }
-        kafka.createCompactedTopic(prefix + "item-embeddings", parallelism);
+        for (String topic : List.of("item-embeddings", "item-neighbors", "recommendations")) {
+            kafka.createCompactedTopic(prefix + topic, parallelism);
+        }
+        for (AnalyticsOutput run : analytics) {
+            AnalyticsPublisher.publish(run, kafka.bootstrapServers(), prefix + "item-neighbors",
+                    new java.util.Properties());
+        }
 
         try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
             for (ItemVersion item : items) {
@@ -126,7 +148,17 @@ public final class JobReplay implements AutoCloseable {
             }
             embeddings.put(embedding.getItemId(), vector);
         }
-        return new Result(deltas, embeddings, seconds);
+        Map<String, Recommendations> recommendations = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> record :
+                Topics.readAll(kafka.bootstrapServers(), prefix + "recommendations")) {
+            String user = new String(record.key(), StandardCharsets.UTF_8);
+            if (record.value() == null) {
+                recommendations.remove(user);
+            } else {
+                recommendations.put(user, Recommendations.parseFrom(record.value()));
+            }
+        }
+        return new Result(deltas, embeddings, recommendations, seconds);
     }
 
     private static byte[] bytes(String s) {

@@ -458,12 +458,14 @@ public final class DemoRunner {
             throws Exception {
         List<String> plain = List.of(config.get(TOPIC_EVENTS), config.get(TOPIC_ITEMS),
                 config.get(TOPIC_DELTAS), config.get(TOPIC_DEAD_LETTERS));
-        String compacted = config.get(TOPIC_ITEM_EMBEDDINGS);
+        List<String> compacted = new java.util.ArrayList<>(List.of(
+                config.get(TOPIC_ITEM_NEIGHBORS), config.get(TOPIC_RECOMMENDATIONS)));
+        if (!config.get(TOPIC_ITEM_EMBEDDINGS).isBlank()) {
+            compacted.add(config.get(TOPIC_ITEM_EMBEDDINGS));
+        }
         if (broker != null) {
             plain.forEach(t -> broker.createTopic(t, 2));
-            if (!compacted.isBlank()) {
-                broker.createCompactedTopic(compacted, 2);
-            }
+            compacted.forEach(t -> broker.createCompactedTopic(t, 2));
             return;
         }
         try (Admin admin = Admin.create(client)) { // external: create what is missing
@@ -471,8 +473,8 @@ public final class DemoRunner {
             for (String topic : plain) {
                 createIfMissing(admin, existing, new NewTopic(topic, 2, (short) -1));
             }
-            if (!compacted.isBlank()) {
-                createIfMissing(admin, existing, new NewTopic(compacted, 2, (short) -1).configs(
+            for (String topic : compacted) {
+                createIfMissing(admin, existing, new NewTopic(topic, 2, (short) -1).configs(
                         Map.of(TopicConfig.CLEANUP_POLICY_CONFIG,
                                 TopicConfig.CLEANUP_POLICY_COMPACT)));
             }

@@ -66,7 +66,9 @@ public final class Recommender {
      * the ranking; content similarity (interests, short-term profile) only breaks ties — with the
      * two at 1.0 NDCG@10 fell from ~0.114 to ~0.080.
      */
-    public static final class Weights {
+    public static final class Weights implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+
         public double interests = 0.1;
         /** Similarity to the short-term profile: what the user is into right now. */
         public double shortTerm = 0.1;
@@ -323,8 +325,9 @@ public final class Recommender {
     }
 
     /**
-     * Cold start: a user with few positive edges gets the popular items of their items'
-     * communities, each community weighted by the user's edges in it.
+     * Cold start: a user with few positive edges, or whose items have no neighbours, gets the
+     * popular items of their items' communities, each community weighted by the user's edges in
+     * it. Runs after {@link #scoreNeighbours}, whose candidates it sees.
      */
     private void scoreCommunities(UserView user, long now, Map<String, Candidate> candidates) {
         Map<Long, Double> communityWeight = new HashMap<>();
@@ -342,7 +345,8 @@ public final class Recommender {
                 communityWeight.merge(community, w, Double::sum);
             }
         }
-        if (positive >= weights.coldStartEdges || total <= 0) {
+        boolean neighboursFound = !candidates.isEmpty();
+        if (positive >= weights.coldStartEdges && neighboursFound || total <= 0) {
             return;
         }
         for (Map.Entry<Long, Double> community : communityWeight.entrySet()) {
