@@ -66,4 +66,78 @@ class RecommenderTest {
         assertThat(recommender.recommend(null, 3)).extracting(r -> r.itemId)
                 .containsExactly("y", "z", "x-like");
     }
+
+    /** An item graph with communities: seen-x and x-like in community 7, y and z in 9. */
+    private static ItemGraph communities(Map<String, Map<String, Float>> neighbours) {
+        return new ItemGraph() {
+            @Override
+            public Map<String, Float> neighbours(String itemId) {
+                return neighbours.getOrDefault(itemId, Map.of());
+            }
+
+            @Override
+            public long communityOf(String itemId) {
+                return itemId.contains("x") ? 7 : 9;
+            }
+
+            @Override
+            public List<Popular> popularIn(long communityId) {
+                return communityId == 7
+                        ? List.of(new Popular("seen-x", 40), new Popular("new-x", 20))
+                        : List.of(new Popular("y", 30), new Popular("z", 3));
+            }
+
+            @Override
+            public java.util.Collection<Long> communities() {
+                return List.of(7L, 9L);
+            }
+        };
+    }
+
+    @Test
+    void neighboursWithoutEmbeddingsAreCandidatesToo() {
+        // the streaming job knows no item vectors: candidates come from the item graph alone
+        Recommender recommender = new Recommender(Map.of(),
+                ItemGraph.of(Map.of("seen-x", Map.of("unembedded", 0.7f))), Map.of(),
+                new Recommender.Weights());
+        List<Recommender.Recommendation> top = recommender.recommend(user(), 5);
+        assertThat(top).extracting(r -> r.itemId).contains("unembedded");
+        assertThat(top.get(0).source).isEqualTo(Recommender.Source.NEIGHBORS);
+    }
+
+    @Test
+    void coldStartUsersGetTheirCommunitysPopularItems() {
+        Recommender.Weights weights = new Recommender.Weights();
+        Recommender recommender = new Recommender(Map.of(), communities(Map.of()), Map.of(),
+                weights);
+        // one edge (< 3): the popular items of seen-x's community, seen-x itself excluded
+        List<Recommender.Recommendation> top = recommender.recommend(user(), 5);
+        assertThat(top).extracting(r -> r.itemId).containsExactly("new-x");
+        assertThat(top.get(0).source).isEqualTo(Recommender.Source.COMMUNITY);
+        assertThat(top.get(0).communityId).isEqualTo(7);
+        assertThat(top.get(0).score).isEqualTo(weights.community * 20 / 40,
+                org.assertj.core.api.Assertions.within(1e-9));
+
+        weights.coldStartEdges = 1; // no longer cold, but seen-x has no neighbours: still served
+        assertThat(new Recommender(Map.of(), communities(Map.of()), Map.of(), weights)
+                .recommend(user(), 5)).extracting(r -> r.itemId).containsExactly("new-x");
+    }
+
+    @Test
+    void usersPastColdStartWithNeighboursGetNoCommunityFill() {
+        Recommender.Weights weights = new Recommender.Weights();
+        weights.coldStartEdges = 1;
+        Recommender recommender = new Recommender(Map.of(),
+                communities(Map.of("seen-x", Map.of("z", 0.5f))), Map.of(), weights);
+        assertThat(recommender.recommend(user(), 5)).extracting(r -> r.itemId)
+                .containsExactly("z");
+    }
+
+    @Test
+    void withoutPopularityCountsAUserWithoutAGraphGetsThePopularItemsOfAllCommunities() {
+        Recommender recommender = new Recommender(Map.of(), communities(Map.of()), Map.of(),
+                new Recommender.Weights());
+        assertThat(recommender.recommend(null, 3)).extracting(r -> r.itemId)
+                .containsExactly("seen-x", "y", "new-x");
+    }
 }
