@@ -224,6 +224,17 @@ public final class GraphAnalyticsJob {
         return AnalyticsOutput.read(snapshotDir, outDir, runId, settings.ranking);
     }
 
+    /**
+     * Writes the snapshot under {@code workDir}/snapshot, analyses it into {@code workDir}/out on
+     * a local environment and reads the result.
+     */
+    public static AnalyticsOutput runLocally(GraphSnapshot snapshot, Path workDir,
+            Settings settings, int parallelism, long runId) throws Exception {
+        Path snapshotDir = workDir.resolve("snapshot");
+        snapshot.write(snapshotDir);
+        return runLocally(snapshotDir, workDir.resolve("out"), settings, parallelism, runId);
+    }
+
     // ---------------------------------------------------------------- functions (named: Gelly
     // and the DataSet API extract types from them; lambdas lose the generics)
 

@@ -40,8 +40,14 @@ public final class GraphSnapshot {
 
     /** Every user's edges as the deltas applied to {@code materializer} describe them. */
     public static GraphSnapshot of(DeltaMaterializer materializer, Map<String, String> itemTexts) {
+        return of(materializer.users(), itemTexts);
+    }
+
+    /** The edges of these materialised users' graphs. */
+    public static GraphSnapshot of(Map<String, DeltaMaterializer.UserView> users,
+            Map<String, String> itemTexts) {
         List<Edge> edges = new ArrayList<>();
-        new TreeMap<>(materializer.users()).forEach((userId, user) -> {
+        new TreeMap<>(users).forEach((userId, user) -> {
             for (EdgeUpsert edge : user.edges().values()) {
                 edges.add(new Edge(userId, edge.getItemId(), edge.getWeight(), edge.getLastMs()));
             }

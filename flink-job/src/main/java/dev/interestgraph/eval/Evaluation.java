@@ -1,10 +1,12 @@
 package dev.interestgraph.eval;
 
+import dev.interestgraph.analytics.GraphAnalyticsJob;
 import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.delta.DeltaMaterializer.UserView;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
 import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.recommend.ItemGraph;
 import dev.interestgraph.recommend.RankingMetrics;
 import dev.interestgraph.recommend.Recommender;
 import java.time.Instant;
@@ -95,6 +97,18 @@ public final class Evaluation {
     public static final String INTERESTS_ONLY = "interests only (no neighbours)";
     public static final String POPULARITY = "popularity";
     public static final String ITEM_ITEM = "item-item cosine";
+    public static final String OURS_GELLY_ADAMIC_ADAR = "interest graph + Gelly Adamic-Adar";
+    public static final String OURS_GELLY_JACCARD = "interest graph + Gelly Jaccard";
+
+    /**
+     * Builds the item graph the Gelly analytics job derives from users' materialised graphs (the
+     * snapshot the streaming job's deltas describe at a cut).
+     */
+    @FunctionalInterface
+    public interface GraphAnalytics {
+        ItemGraph analyse(Map<String, UserView> graphs, GraphAnalyticsJob.Ranking ranking)
+                throws Exception;
+    }
 
     private final List<ItemVersion> items;
     private final List<UserAction> replay;
@@ -105,6 +119,7 @@ public final class Evaluation {
     private double cutA = 0.6;
     private double cutB = 0.8;
     private boolean oursAfterOnly;
+    private GraphAnalytics analytics;
 
     public Evaluation(List<ItemVersion> items, List<UserAction> replay,
             Map<String, float[]> embeddings, Recommender.Weights weights, int neighboursPerItem,
@@ -130,6 +145,15 @@ public final class Evaluation {
      */
     public Evaluation oursAfterOnly() {
         this.oursAfterOnly = true;
+        return this;
+    }
+
+    /**
+     * Also scores our recommender with the Gelly job's neighbours (Adamic–Adar and Jaccard,
+     * each from the graphs at the phase's cut) in place of the in-process cosine table.
+     */
+    public Evaluation withGraphAnalytics(GraphAnalytics analytics) {
+        this.analytics = analytics;
         return this;
     }
 
@@ -174,6 +198,10 @@ public final class Evaluation {
         for (String phase : oursAfterOnly ? List.of("after") : List.of("before", "after")) {
             boolean isAfter = phase.equals("after");
             Map<String, UserView> graphs = isAfter ? after : before;
+            if (analytics != null && !oursAfterOnly) {
+                result.rows.addAll(scoreWithGraphAnalytics(phase, graphs, relevant,
+                        isAfter ? seenAfter : seenBefore, popularity));
+            }
             Map<String, Set<String>> seen = isAfter ? seenAfter : seenBefore;
             Map<String, Set<String>> liked = isAfter ? likedAfter : likedBefore;
             Row oursRow = new Row(OURS, phase);
@@ -199,6 +227,23 @@ public final class Evaluation {
             result.prequential = prequential(split, source.deltas(replay), after, ours, popular);
         }
         return result;
+    }
+
+    /** Our recommender with the analytics job's item graph instead of the cosine table. */
+    private List<Row> scoreWithGraphAnalytics(String phase, Map<String, UserView> graphs,
+            Map<String, Set<String>> relevant, Map<String, Set<String>> seen,
+            Map<String, Integer> popularity) throws Exception {
+        List<Row> rows = new ArrayList<>();
+        for (GraphAnalyticsJob.Ranking ranking : GraphAnalyticsJob.Ranking.values()) {
+            Recommender withGelly = new Recommender(embeddings,
+                    analytics.analyse(graphs, ranking), popularity, weights);
+            Row row = new Row(ranking == GraphAnalyticsJob.Ranking.JACCARD ? OURS_GELLY_JACCARD
+                    : OURS_GELLY_ADAMIC_ADAR, phase);
+            relevant.forEach((user, targets) -> score(row, ids(withGelly.recommend(
+                    graphs.get(user), seen.getOrDefault(user, Set.of()), MAX_K)), targets));
+            rows.add(row);
+        }
+        return rows;
     }
 
     /** Each sampled target event against the graph just before it, and the frozen graph. */
