@@ -3,7 +3,7 @@ MVN ?= mvn -B -ntp
 ARGS ?=
 export DJL_CACHE_DIR ?= $(CURDIR)/flink-job/target/djl-cache
 
-.PHONY: build test demo deltas local-classpath jar bench eval docs clean
+.PHONY: build test demo deltas local-classpath jar bench eval analytics docs clean
 
 ## Compile everything and install the modules locally (no tests).
 build:
@@ -66,6 +66,14 @@ eval: LOCAL_HEAP = 6g
 eval: local-classpath
 	$(LOCAL_JAVA) dev.interestgraph.eval.EvaluationMain --eval.out $(CURDIR)/docs \
 	  $(if $(DATA),--eval.data $(abspath $(DATA))) $(ARGS)
+
+## Graph analytics (Flink Gelly) on the demo's graph, MovieLens (DATA=), the evaluation's graph
+## (ARGS="--analytics.graph evaluation"), or a running Kafka (ARGS="--kafka.bootstrap host:port",
+## which also publishes item-neighbors back to the job). Files in flink-job/target/analytics.
+analytics: local-classpath
+	$(LOCAL_JAVA) dev.interestgraph.analytics.AnalyticsMain \
+	  --analytics.out $(CURDIR)/flink-job/target/analytics \
+	  $(if $(DATA),--demo.data $(abspath $(DATA))) $(ARGS)
 
 ## Regenerate the option table of docs/configuration.md from the code.
 docs: build

@@ -1,6 +1,9 @@
 package dev.interestgraph.local;
 
 import dev.interestgraph.config.InterestGraphOptions;
+import dev.interestgraph.data.MovieLensDataset;
+import dev.interestgraph.data.ReplayDataset;
+import dev.interestgraph.data.SyntheticDataset;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -55,7 +58,11 @@ public final class DemoOptions {
 
     /** Parses {@code --key value} arguments; rejects unknown {@code demo.} keys. */
     public static DemoOptions fromArgs(String... args) {
-        Configuration all = InterestGraphOptions.fromArgs(args);
+        return from(InterestGraphOptions.fromArgs(args));
+    }
+
+    /** Reads parsed options; rejects unknown {@code demo.} keys. */
+    public static DemoOptions from(Configuration all) {
         DemoOptions o = new DemoOptions();
         for (Map.Entry<String, String> e : all.toMap().entrySet()) {
             String key = e.getKey();
@@ -96,6 +103,20 @@ public final class DemoOptions {
                     + "demo.max-events must not be negative");
         }
         return o;
+    }
+
+    /** The dataset these options name: generated (the default) or MovieLens. */
+    public ReplayDataset dataset() {
+        if (generated()) {
+            int perUser = eventsPerUser;
+            if (maxEvents > 0) { // bound the generated events by generating fewer per user
+                perUser = (int) Math.max(2, Math.min(perUser, maxEvents / users));
+            }
+            return ReplayDataset.of(SyntheticDataset.builder().users(users)
+                    .eventsPerUser(perUser).seed(seed).spanMs(60L * 24 * 3600 * 1000)
+                    .build());
+        }
+        return MovieLensDataset.load(dataDir(), maxEvents);
     }
 
     private static int positive(String key, int value) {

@@ -123,7 +123,7 @@ public final class DemoRunner {
 
     private DemoResult runInternal() throws Exception {
         long start = System.nanoTime();
-        ReplayDataset data = loadData();
+        ReplayDataset data = o.dataset();
         out.println("Data: " + data.describe());
         LocalKafkaBroker broker = null;
         try {
@@ -396,19 +396,6 @@ public final class DemoRunner {
     }
 
     // ------------------------------------------------------------------------------- set-up
-
-    private ReplayDataset loadData() {
-        if (o.generated()) {
-            int eventsPerUser = o.eventsPerUser;
-            if (o.maxEvents > 0) { // bound the generated events by generating fewer per user
-                eventsPerUser = (int) Math.max(2, Math.min(eventsPerUser, o.maxEvents / o.users));
-            }
-            return ReplayDataset.of(SyntheticDataset.builder().users(o.users)
-                    .eventsPerUser(eventsPerUser).seed(o.seed).spanMs(60L * 24 * 3600 * 1000)
-                    .build());
-        }
-        return MovieLensDataset.load(o.dataDir(), o.maxEvents);
-    }
 
     private LocalKafkaBroker startBroker() {
         LocalKafkaBroker.Builder builder = LocalKafkaBroker.builder();
