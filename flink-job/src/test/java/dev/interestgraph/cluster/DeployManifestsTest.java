@@ -34,7 +34,8 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  * entry class and Flink version are the build's; every option given to the job exists (or is a
  * Flink option) and every value passes the job's own validation; every Flink configuration key is
  * an option of Flink 1.20; Triton's model name and ports are those of triton-models/; the topics
- * are the job's, item-embeddings compacted; the Prometheus reporter's port is the scraped one.
+ * are the job's, the tables (item-embeddings, item-neighbors, recommendations) compacted; the
+ * Prometheus reporter's port is the scraped one.
  *
  * <p>YAML is read with snakeyaml-engine (YAML 1.2), which flink-core brings to the test classpath
  * (Flink parses its config.yaml with it).
@@ -274,12 +275,15 @@ class DeployManifestsTest {
     // ------------------------------------------------------------------ Kafka
 
     @Test
-    void theTopicsAreTheJobsWithACompactedItemEmbeddingsTopic() throws IOException {
+    void theTopicsAreTheJobsWithCompactedTables() throws IOException {
         Set<String> jobTopics = Set.of(InterestGraphOptions.TOPIC_EVENTS.defaultValue(),
                 InterestGraphOptions.TOPIC_ITEMS.defaultValue(),
                 InterestGraphOptions.TOPIC_DELTAS.defaultValue(),
                 InterestGraphOptions.TOPIC_DEAD_LETTERS.defaultValue(),
-                InterestGraphOptions.TOPIC_ITEM_EMBEDDINGS.defaultValue());
+                InterestGraphOptions.TOPIC_ITEM_EMBEDDINGS.defaultValue(),
+                InterestGraphOptions.TOPIC_ITEM_NEIGHBORS.defaultValue(),
+                InterestGraphOptions.TOPIC_RECOMMENDATIONS.defaultValue());
+        List<String> compacted = List.of("item-embeddings", "item-neighbors", "recommendations");
         Map<String, Map<String, Object>> topics = new HashMap<>();
         Set<String> clusters = new TreeSet<>();
         for (Map<String, Object> topic : load(K8S.resolve("kafka-topics.yaml"))) {
@@ -292,7 +296,9 @@ class DeployManifestsTest {
             topics.put((String) spec.get("topicName"), map(spec.get("config")));
         }
         assertThat(topics.keySet()).isEqualTo(jobTopics);
-        assertThat(topics.get("item-embeddings")).containsEntry("cleanup.policy", "compact");
+        for (String table : compacted) {
+            assertThat(topics.get(table)).as(table).containsEntry("cleanup.policy", "compact");
+        }
         // the sinks stamp records with event time: time retention must count from the append
         for (String output : List.of("graph-deltas", "dead-letters")) {
             assertThat(topics.get(output)).as(output)
@@ -314,8 +320,10 @@ class DeployManifestsTest {
         for (String topic : jobTopics) {
             assertThat(init).contains("--topic " + topic + " ");
         }
-        assertThat(init).containsPattern("--topic item-embeddings [^\\n]*cleanup.policy=compact")
-                .containsPattern(
+        for (String table : compacted) {
+            assertThat(init).containsPattern("--topic " + table + " [^\\n]*cleanup.policy=compact");
+        }
+        assertThat(init).containsPattern(
                         "--topic graph-deltas [^\\n]*message.timestamp.type=LogAppendTime");
     }
 
