@@ -341,6 +341,15 @@ public final class Evaluation {
      * decay sweeps and idle expiry that the global event time (other users' events) triggers
      * later, which would otherwise wipe the graph of a user whose cut lies years before the end.
      */
+    /**
+     * Each user's graph at the time of their own last event in {@code events}: what the
+     * evaluation scores (idle expiry later in the replay does not erase a user's graph at the cut).
+     */
+    public static Map<String, UserView> graphsAtCut(List<GraphDelta> deltas,
+            List<UserAction> events) {
+        return materializeAtCut(deltas, lastEventTimes(events));
+    }
+
     static Map<String, UserView> materializeAtCut(List<GraphDelta> deltas,
             Map<String, Long> lastEventTime) {
         return materialize(deltas.stream()
