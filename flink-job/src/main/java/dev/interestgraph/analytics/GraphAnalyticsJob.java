@@ -41,7 +41,7 @@ import org.apache.flink.util.Collector;
  *   <li><b>item–item similarity</b> on the user–item bipartite graph: Gelly's {@link JaccardIndex}
  *       and {@link AdamicAdar} over users shared by two items, pairs with at least {@code
  *       minSupport} shared users, the top {@code neighborsPerItem} per item by the ranking score;
- *   <li><b>communities</b>: Gelly's {@link LabelPropagation} on the item–item neighbour graph,
+ *   <li><b>communities</b>: Gelly's {@link LabelPropagation} on the mutual-neighbour graph,
  *       each labelled with the words that set its items' text apart (count × idf), with its most
  *       popular items for cold-start users;
  *   <li><b>graph health</b>: Gelly's {@link ConnectedComponents} on the user–item graph (sizes),
@@ -153,10 +153,14 @@ public final class GraphAnalyticsJob {
         neighbors.writeAsCsv(out + "/" + NEIGHBORS_FILE, "\n", "\t", WriteMode.OVERWRITE)
                 .setParallelism(1).name(NEIGHBORS_FILE);
 
-        // ---- communities: label propagation on the (undirected) neighbour graph
+        // ---- communities: label propagation on the mutual-neighbour graph. Mutual (each in the
+        // other's top N) rather than any top-N link: popular items are everyone's neighbour, and
+        // through them label propagation floods one label over most of the graph.
         DataSet<Tuple3<StringValue, StringValue, NullValue>> similarityEdges = neighbors
                 .map(new UnorderedPair()).name("unordered pairs")
-                .distinct(0, 1);
+                .groupBy(0, 1).sum(2)
+                .filter(new Mutual()).name("mutual neighbours")
+                .map(new WithoutCount());
         DataSet<Vertex<StringValue, StringValue>> labels;
         try {
             labels = Graph.fromTupleDataSet(similarityEdges, new OwnId(), env)
@@ -355,15 +359,31 @@ public final class GraphAnalyticsJob {
         }
     }
 
+    /** (smaller id, larger id, 1): a pair seen from both sides sums to 2. */
     static final class UnorderedPair implements MapFunction<
-            Tuple6<String, String, Float, Float, Integer, Float>,
-            Tuple3<StringValue, StringValue, NullValue>> {
+            Tuple6<String, String, Float, Float, Integer, Float>, Tuple3<String, String, Integer>> {
         @Override
-        public Tuple3<StringValue, StringValue, NullValue> map(
+        public Tuple3<String, String, Integer> map(
                 Tuple6<String, String, Float, Float, Integer, Float> pair) {
             boolean ordered = pair.f0.compareTo(pair.f1) < 0;
-            return Tuple3.of(new StringValue(ordered ? pair.f0 : pair.f1),
-                    new StringValue(ordered ? pair.f1 : pair.f0), NullValue.getInstance());
+            return Tuple3.of(ordered ? pair.f0 : pair.f1, ordered ? pair.f1 : pair.f0, 1);
+        }
+    }
+
+    static final class Mutual implements FilterFunction<Tuple3<String, String, Integer>> {
+        @Override
+        public boolean filter(Tuple3<String, String, Integer> pair) {
+            return pair.f2 >= 2;
+        }
+    }
+
+    static final class WithoutCount implements
+            MapFunction<Tuple3<String, String, Integer>, Tuple3<StringValue, StringValue, NullValue>> {
+        @Override
+        public Tuple3<StringValue, StringValue, NullValue> map(
+                Tuple3<String, String, Integer> pair) {
+            return Tuple3.of(new StringValue(pair.f0), new StringValue(pair.f1),
+                    NullValue.getInstance());
         }
     }
 
