@@ -6,11 +6,10 @@ working repository, and a version the tuner publishes is loaded and served.
 """
 import json
 import os
-import pathlib
 import socket
 import subprocess
 import sys
-import time
+import threading
 
 import numpy as np
 import pytest
@@ -34,15 +33,21 @@ def _start(tmp_path, *extra, timeout=240):
         [sys.executable, str(ROOT / "serve_pytriton.py"), "--grpc-port", str(grpc), "--http-port", str(http),
          "--intra-op-threads", "1", "--exit-on-stdin-eof", "--tuner", *extra],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, cwd=ROOT)
-    deadline = time.monotonic() + timeout
-    while True:
-        line = process.stdout.readline()
-        if line.startswith(b"TRITON_READY"):
-            break
-        if not line or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            pytest.fail("serve_pytriton.py did not become ready:\n" + (tmp_path / "server.log").read_text()[-4000:])
+    ready = threading.Event()
+
+    def drain():  # tritonserver may log to the same stdout: look for the line anywhere, keep reading
+        for line in process.stdout:
+            if b"TRITON_READY" in line:
+                ready.set()
+            log.write(line)
+        ready.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    if not ready.wait(timeout) or process.poll() is not None:
+        process.kill()
+        process.wait()
+        log.flush()
+        pytest.fail("serve_pytriton.py did not become ready:\n" + (tmp_path / "server.log").read_text()[-4000:])
     return process, tritonclient.InferenceServerClient(f"127.0.0.1:{grpc}")
 
 
