@@ -21,6 +21,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "tests"))
 
 import planted  # noqa: E402
+from encoder import adapter as adapter_math  # noqa: E402
 from encoder.minilm import MiniLmEncoder  # noqa: E402
 from encoder.tuner import Tuner  # noqa: E402
 
@@ -47,8 +48,23 @@ def main():
             for i, b in enumerate(data[2:]):
                 tuner.train(f"s{i}", *b)
             elapsed = time.perf_counter() - started
+            # the parts: the frozen encoder alone on the same texts, the adapter step alone
+            started = time.perf_counter()
+            for contexts, positives, _ in data[2:]:
+                encoder.encode(contexts)
+                encoder.encode(positives)
+            encode_s = (time.perf_counter() - started) / args.speed_steps
+            vectors = [(encoder.encode(c), encoder.encode(p)) for c, p, _ in data[2:4]]
+            started = time.perf_counter()
+            for i in range(20):
+                xc, xp = vectors[i % 2]
+                _, grad = adapter_math.infonce(tuner.w, xc, xp, 0.05)
+                tuner.optimizer.step(tuner.w, grad)
+            math_s = (time.perf_counter() - started) / 20
             print(f"batch {batch}: {args.speed_steps / elapsed:.2f} steps/s, "
-                  f"{args.speed_steps * batch * 2 / elapsed:.0f} texts/s encoded ({elapsed / args.speed_steps * 1000:.0f} ms/step)")
+                  f"{args.speed_steps * batch * 2 / elapsed:.0f} texts/s encoded ({elapsed / args.speed_steps * 1000:.0f} ms/step; "
+                  f"encoder alone {encode_s * 1000:.0f} ms, adapter loss+gradient+Adam alone {math_s * 1000:.1f} ms)",
+                  flush=True)
 
     if args.speed_only:
         return
