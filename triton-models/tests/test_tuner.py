@@ -192,3 +192,17 @@ def test_kafka_announcements_and_a_retry_after_a_failure(repository, encoder):
     delivered = [json.loads(v) for t, k, v in producer.records if t == "model-versions" and k == b"item_encoder"]
     assert [d["version"] for d in delivered] == ["2", "2", "3"]
     assert all(p["announced"] for p in tuner.published)
+
+
+def test_a_publish_due_at_a_crash_happens_at_the_restart(repository, encoder):
+    tuner = _tuner(repository, encoder, publish_every_steps=100)
+    tuner.train("b1", *BATCH)
+    tuner.publish_due = True  # as if the process died between saving the step and publishing
+    tuner._save_state()
+
+    restarted = _tuner(repository, encoder, publish_every_steps=100)
+
+    assert version_numbers(str(repository / "item_encoder")) == [1, 2]
+    assert not restarted.publish_due
+    assert [a["version"] for a in _announcements(repository)] == ["2"]
+    np.testing.assert_array_equal(adapter.load(repository / "item_encoder" / "2"), tuner.w.astype(np.float32))
