@@ -11,6 +11,14 @@ Two ways, both with the Triton server binary that the `nvidia-pytriton` wheel bu
                      (item_encoder/1/model.py) and the config named by --config-name (default
                      `cpu`: item_encoder/configs/cpu.pbtxt; `default` uses config.pbtxt).
 
+--tuner adds the model `item_encoder_tuner` (encoder/tuner.py; contract in README.md), which
+publishes new versions of item_encoder into a working model repository, never into this source
+folder: --tuner-repository, or a temporary one whose item_encoder/1 links the model files.
+In pytriton mode item_encoder itself stays version 1 (PyTriton binds fixed versions): the published
+versions are on disk for a tritonserver. In repository mode the staged working repository is what
+tritonserver serves, so `load_model("item_encoder")` (explicit model control) brings the new
+versions in, the last two of them loaded (version_policy latest 2).
+
 Prints one line `TRITON_READY grpc=127.0.0.1:<port> http=127.0.0.1:<port>` once the server and
 the model are ready, then serves until SIGTERM/SIGINT, or until stdin closes when
 --exit-on-stdin-eof is given (so that a parent process that dies takes the server with it).
@@ -22,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
+import re
 import shutil
 import signal
 import socket
@@ -35,6 +44,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 MODEL_NAME = "item_encoder"
+TUNER_NAME = "item_encoder_tuner"
 
 
 def free_port() -> int:
@@ -58,6 +68,19 @@ def parse_args(argv=None):
     p.add_argument("--intra-op-threads", type=int, default=0, help="pytriton mode: 0 = ONNX Runtime default")
     p.add_argument("--repository", default=str(HERE), help="repository mode: model repository")
     p.add_argument("--config-name", default="cpu", help="repository mode: configs/<name>.pbtxt, or 'default'")
+    p.add_argument("--tuner", action="store_true", help="also serve item_encoder_tuner")
+    p.add_argument("--tuner-repository", default="",
+                   help="tuner: the model repository it publishes item_encoder versions into "
+                        "(default: a temporary one seeded with version 1)")
+    p.add_argument("--tuner-state-dir", default="", help="pytriton mode: default <tuner repository>/"
+                                                         "item_encoder_tuner/state (repository mode: always)")
+    p.add_argument("--publish-every-steps", type=int, default=50,
+                   help="tuner: a new item_encoder version every N steps (repository mode: written "
+                        "into the staged tuner config)")
+    p.add_argument("--kafka-bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", ""),
+                   help="tuner: model-versions announcements (default $KAFKA_BOOTSTRAP_SERVERS); "
+                        "none: a JSONL file in the state folder")
+    p.add_argument("--announce-file", default="", help="pytriton mode: JSONL file used without Kafka")
     p.add_argument("--ready-timeout", type=float, default=120.0, help="seconds to wait for readiness")
     p.add_argument("--exit-on-stdin-eof", action="store_true")
     p.add_argument("--verbose", action="store_true")
@@ -85,6 +108,83 @@ def announce(args) -> None:
     print(f"TRITON_READY grpc=127.0.0.1:{args.grpc_port} http=127.0.0.1:{args.http_port}", flush=True)
 
 
+def stage_repository(target: pathlib.Path, model_dir: pathlib.Path, publish_every_steps: int = 0) -> pathlib.Path:
+    """A working model repository in `target`: item_encoder (version 1: this folder's model.py, the
+    model files of `model_dir` linked) and item_encoder_tuner, configs copied from this folder; so
+    that the versions the tuner publishes never land in the source folder. publish_every_steps > 0
+    replaces the tuner configs' value."""
+    from encoder.minilm import MODEL_FILE, TOKENIZER_FILE
+
+    for model in (MODEL_NAME, TUNER_NAME):
+        (target / model / "configs").mkdir(parents=True, exist_ok=True)
+        (target / model / "1").mkdir(exist_ok=True)
+        for config in [HERE / model / "config.pbtxt", *(HERE / model / "configs").glob("*.pbtxt")]:
+            text = config.read_text(encoding="utf-8")
+            if model == TUNER_NAME and publish_every_steps > 0:
+                text = re.sub(r'(key: "publish_every_steps"\s*value: \{ string_value: ")[0-9]+"',
+                              rf'\g<1>{publish_every_steps}"', text)
+            (target / model / config.relative_to(HERE / model)).write_text(text, encoding="utf-8")
+        shutil.copy(HERE / model / "1" / "model.py", target / model / "1" / "model.py")
+    for name in (MODEL_FILE, TOKENIZER_FILE):
+        link = target / MODEL_NAME / "1" / name
+        if not link.exists():
+            os.symlink((model_dir / name).resolve(), link)
+    return target
+
+
+def tuner_repository(args, workspace: pathlib.Path) -> pathlib.Path:
+    repository = pathlib.Path(args.tuner_repository).resolve() if args.tuner_repository else workspace / "models"
+    if repository == HERE.resolve():
+        raise SystemExit("--tuner-repository must not be the source folder: the tuner writes and prunes versions")
+    if not (repository / MODEL_NAME / "1").is_dir():
+        stage_repository(repository, pathlib.Path(args.model_dir).resolve(), args.publish_every_steps)
+    return repository
+
+
+def bind_tuner(triton, args, workspace: pathlib.Path) -> None:
+    import numpy as np
+    from pytriton.decorators import sample
+    from pytriton.model_config import ModelConfig, Tensor
+
+    from encoder import tuner as tuner_module
+
+    repository = tuner_repository(args, workspace)
+    parameters = {
+        "publish_every_steps": str(args.publish_every_steps),
+        "kafka_bootstrap_servers": args.kafka_bootstrap_servers,
+        "announce_file": args.announce_file,
+        "state_dir": args.tuner_state_dir,
+        "intra_op_threads": str(args.intra_op_threads),
+    }
+    tuner = tuner_module.build(parameters, str(repository), str(repository / TUNER_NAME / "state"))
+    print(f"item_encoder_tuner: repository {repository}, step {tuner.step}, announcing to "
+          f"{tuner.announcer.target}", file=sys.stderr, flush=True)
+
+    @sample
+    def train(BATCH_ID, CONTEXT, POSITIVE, EVENT_TIME_MS):  # noqa: N803 - the tensors' names
+        result = tuner.train(BATCH_ID.reshape(-1)[0], CONTEXT, POSITIVE, EVENT_TIME_MS)
+        return {"LOSS": np.array([result.loss], dtype=np.float32),
+                "STEP": np.array([result.step], dtype=np.int64),
+                "APPLIED": np.array([result.applied], dtype=np.bool_),
+                "MODEL_VERSION": np.array([result.model_version.encode("utf-8")], dtype=np.object_)}
+
+    triton.bind(
+        model_name=TUNER_NAME,
+        model_version=1,
+        infer_func=train,  # one callable: the single writer of the adapter state
+        inputs=[Tensor(name="BATCH_ID", dtype=bytes, shape=(1,)),
+                Tensor(name="CONTEXT", dtype=bytes, shape=(-1,)),
+                Tensor(name="POSITIVE", dtype=bytes, shape=(-1,)),
+                Tensor(name="EVENT_TIME_MS", dtype=np.int64, shape=(-1,))],
+        outputs=[Tensor(name="LOSS", dtype=np.float32, shape=(1,)),
+                 Tensor(name="STEP", dtype=np.int64, shape=(1,)),
+                 Tensor(name="APPLIED", dtype=np.bool_, shape=(1,)),
+                 Tensor(name="MODEL_VERSION", dtype=bytes, shape=(1,))],
+        config=ModelConfig(batching=False),
+        strict=True,
+    )
+
+
 def serve_pytriton(args) -> int:
     import numpy as np
     from pytriton.decorators import batch
@@ -109,6 +209,7 @@ def serve_pytriton(args) -> int:
         log_verbose=1 if args.verbose else 0,
     )
     preferred = [b for b in (32, 64, 128) if b <= args.max_batch_size]
+    workspace = pathlib.Path(tempfile.mkdtemp(prefix="item-encoder-tuner-"))
     with Triton(config=config) as triton:
         triton.bind(
             model_name=MODEL_NAME,
@@ -123,10 +224,13 @@ def serve_pytriton(args) -> int:
             ),
             strict=True,
         )
+        if args.tuner:
+            bind_tuner(triton, args, workspace)
         triton.run()  # returns once the server and the model are ready
         print(f"item_encoder (PyTriton) ready in {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
         announce(args)
         wait_for_stop(args)
+    shutil.rmtree(workspace, ignore_errors=True)
     return 0
 
 
@@ -139,7 +243,11 @@ def serve_repository(args) -> int:
     libs = dist.parent.parent / "nvidia_pytriton.libs"
     version = f"{sys.version_info[0]}.{sys.version_info[1]}"
     workspace = pathlib.Path(tempfile.mkdtemp(prefix="item-encoder-triton-"))
+    models = [MODEL_NAME, TUNER_NAME] if args.tuner else [MODEL_NAME]
     try:
+        repository = pathlib.Path(args.repository).resolve()
+        if args.tuner:
+            repository = tuner_repository(args, workspace)
         # The Python backend expects its stub next to libtriton_python.so, built for this Python.
         server_dir = workspace / "tritonserver"
         shutil.copytree(dist, server_dir, ignore=shutil.ignore_patterns("python_backend_stubs"))
@@ -152,10 +260,12 @@ def serve_repository(args) -> int:
         site = [p for p in sys.path if p.endswith("site-packages")]
         env["PYTHONPATH"] = os.pathsep.join([str(HERE), *site, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         env.setdefault("ITEM_ENCODER_PYTHONPATH", str(HERE))
+        if args.kafka_bootstrap_servers:
+            env["KAFKA_BOOTSTRAP_SERVERS"] = args.kafka_bootstrap_servers
         command = [
             str(server_dir / "bin" / "tritonserver"),
-            f"--model-repository={pathlib.Path(args.repository).resolve()}",
-            "--model-control-mode=explicit", f"--load-model={MODEL_NAME}",
+            f"--model-repository={repository}",
+            "--model-control-mode=explicit", *(f"--load-model={m}" for m in models),
             f"--backend-directory={server_dir / 'backends'}",
             f"--cache-directory={server_dir / 'caches'}",
             "--grpc-address=127.0.0.1", f"--grpc-port={args.grpc_port}",
@@ -177,15 +287,15 @@ def serve_repository(args) -> int:
                     print(f"tritonserver exited with {server.returncode}", file=sys.stderr, flush=True)
                     return 1
                 try:
-                    if client.is_server_ready() and client.is_model_ready(MODEL_NAME):
+                    if client.is_server_ready() and all(client.is_model_ready(m) for m in models):
                         break
                 except Exception:  # noqa: BLE001 - not listening yet
                     pass
                 if time.monotonic() > deadline:
-                    print(f"item_encoder not ready after {args.ready_timeout} s", file=sys.stderr, flush=True)
+                    print(f"{', '.join(models)} not ready after {args.ready_timeout} s", file=sys.stderr, flush=True)
                     return 1
                 time.sleep(0.2)
-            print(f"item_encoder (tritonserver, config {args.config_name}) ready in "
+            print(f"{', '.join(models)} (tritonserver on {repository}, config {args.config_name}) ready in "
                   f"{time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
             announce(args)
             wait_for_stop(args)

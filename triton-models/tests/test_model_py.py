@@ -1,59 +1,16 @@
 """item_encoder/1/model.py with a stand-in for Triton's triton_python_backend_utils."""
-import importlib.util
-import json
-import sys
-import types
-
 import numpy as np
 
 from conftest import MODEL_DIR, ROOT
-
-
-class _Tensor:
-    def __init__(self, name, array):
-        self.name, self._array = name, array
-
-    def as_numpy(self):
-        return self._array
-
-
-class _Response:
-    def __init__(self, output_tensors=None, error=None):
-        self.output_tensors, self.error = output_tensors or [], error
-
-
-class _Request:
-    def __init__(self, **tensors):
-        self.tensors = tensors
-
-
-def _fake_pb_utils():
-    module = types.ModuleType("triton_python_backend_utils")
-    module.Tensor = _Tensor
-    module.InferenceResponse = _Response
-    module.TritonError = lambda message: message
-    module.get_input_tensor_by_name = lambda request, name: (
-        _Tensor(name, request.tensors[name]) if name in request.tensors else None)
-    module.Logger = types.SimpleNamespace(log_info=lambda message: None)
-    return module
+from pb_stub import Request as _Request
+from pb_stub import load_model
 
 
 def _load_model(monkeypatch):
-    monkeypatch.setitem(sys.modules, "triton_python_backend_utils", _fake_pb_utils())
-    spec = importlib.util.spec_from_file_location("item_encoder_model", ROOT / "item_encoder" / "1" / "model.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    model = module.TritonPythonModel()
     config = (ROOT / "item_encoder" / "configs" / "cpu.pbtxt").read_text()
     assert 'name: "item_encoder"' in config
-    model.initialize({
-        "model_config": json.dumps({"parameters": {"intra_op_threads": {"string_value": "1"}}}),
-        "model_repository": str(MODEL_DIR.parent),
-        "model_version": MODEL_DIR.name,
-        "model_instance_kind": "CPU",
-        "model_instance_device_id": "0",
-    })
-    return model
+    return load_model(monkeypatch, ROOT / "item_encoder" / "1" / "model.py", MODEL_DIR.parent, MODEL_DIR.name,
+                      {"intra_op_threads": "1"})
 
 
 def _texts(*texts):

@@ -1,0 +1,56 @@
+"""item_encoder_tuner/1/model.py with the stand-in for triton_python_backend_utils."""
+import json
+import re
+
+import numpy as np
+
+from conftest import ROOT
+from pb_stub import Request, load_model
+from test_tuner import BATCH, make_repository
+
+
+def _request(batch_id, contexts, positives, times):
+    return Request(BATCH_ID=np.array([batch_id.encode()], dtype=object),
+                   CONTEXT=np.array([t.encode() for t in contexts], dtype=object),
+                   POSITIVE=np.array([t.encode() for t in positives], dtype=object),
+                   EVENT_TIME_MS=np.array(times, dtype=np.int64))
+
+
+def test_the_configs_declare_the_contract():
+    for path in (ROOT / "item_encoder_tuner" / "config.pbtxt", ROOT / "item_encoder_tuner" / "configs" / "cpu.pbtxt"):
+        text = path.read_text()
+        assert 'name: "item_encoder_tuner"' in text and "max_batch_size: 0" in text
+        for name, dtype, dims in [("BATCH_ID", "STRING", "1"), ("CONTEXT", "STRING", "-1"),
+                                  ("POSITIVE", "STRING", "-1"), ("EVENT_TIME_MS", "INT64", "-1"),
+                                  ("LOSS", "FP32", "1"), ("STEP", "INT64", "1"), ("APPLIED", "BOOL", "1"),
+                                  ("MODEL_VERSION", "STRING", "1")]:
+            assert re.search(rf'name: "{name}", data_type: TYPE_{dtype}, dims: \[ {dims} \]', text), (path, name)
+        assert re.search(r"count: 1\s+kind: KIND_(CPU|GPU)", text)
+    assert "KIND_GPU" in (ROOT / "item_encoder_tuner" / "config.pbtxt").read_text()
+
+
+def test_one_step_per_new_batch_id_and_a_version_every_n_steps(tmp_path, monkeypatch, encoder):
+    repository = make_repository(tmp_path / "models")
+    folder = repository / "item_encoder_tuner"
+    (folder / "1").mkdir(parents=True)
+    (folder / "1" / "model.py").write_bytes((ROOT / "item_encoder_tuner" / "1" / "model.py").read_bytes())
+    announcements = tmp_path / "versions.jsonl"
+    model = load_model(monkeypatch, folder / "1" / "model.py", folder, 1,
+                       {"publish_every_steps": "2", "announce_file": str(announcements), "intra_op_threads": "1"})
+
+    responses = model.execute([_request("a", *BATCH), _request("a", *BATCH), Request(BATCH_ID=np.array([b"x"], dtype=object)),
+                               _request("b", *BATCH)])
+
+    first, repeated, missing, second = responses
+    assert first.error is None and first.output("APPLIED").tolist() == [True]
+    assert first.output("LOSS").dtype == np.float32 and first.output("LOSS").shape == (1,)
+    assert first.output("STEP").tolist() == [1] and first.output("STEP").dtype == np.int64
+    assert first.output("MODEL_VERSION").tolist() == [b"1"]
+    assert repeated.output("APPLIED").tolist() == [False] and repeated.output("STEP").tolist() == [1]
+    assert repeated.output("LOSS").tolist() == first.output("LOSS").tolist()
+    assert missing.error == "training failed: input 'CONTEXT' is missing"
+    assert second.output("STEP").tolist() == [2] and second.output("MODEL_VERSION").tolist() == [b"2"]
+    assert (folder / "state" / "tuner-state.npz").is_file()
+    assert json.loads(announcements.read_text()) == {"model": "item_encoder", "version": "2",
+                                                     "applies_from_ms": 3001, "step": 2}
+    model.finalize()
