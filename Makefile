@@ -12,8 +12,10 @@ build:
 ## Unit, harness and integration tests (MiniCluster, in-process Kafka, real gRPC + ONNX model,
 ## a real Triton server from nvidia-pytriton), the shaded JAR on a standalone Flink cluster
 ## (failsafe, after `package`: docs/cluster.md), then the Python encoder's pytest suite.
+# install, not only verify: the Python tests' targets below run Maven on flink-job alone, which
+# resolves inference-proto from the local repository
 test: triton-venv models
-	$(MVN) verify
+	$(MVN) install
 	$(MAKE) --no-print-directory triton-pytest
 
 ## The whole product on this machine: Kafka in-process, embedded inference, Flink dashboard.
