@@ -93,8 +93,8 @@ class GraphAnalyticsJobTest {
         // shared users of X and Y: u4, u5 with 2 edges each
         assertThat(neighbor("X", "Y").getAdamicAdar())
                 .isCloseTo((float) (2 / Math.log(2)), within(1e-4f));
-        // ranking: Adamic–Adar relative to the item's strongest neighbour
-        assertThat(neighbor("X", "Y").getScore()).isEqualTo(1f);
+        // the default ranking score is the Jaccard index
+        assertThat(neighbor("X", "Y").getScore()).isCloseTo(2f / 3, within(1e-6f));
     }
 
     @Test
@@ -161,14 +161,15 @@ class GraphAnalyticsJobTest {
     }
 
     @Test
-    void jaccardRankingOrdersByJaccard() throws Exception {
+    void adamicAdarRankingIsRelativeToTheStrongestNeighbour() throws Exception {
         GraphAnalyticsJob.Settings settings = new GraphAnalyticsJob.Settings();
-        settings.ranking = Ranking.JACCARD;
+        settings.ranking = Ranking.ADAMIC_ADAR;
         settings.neighborsPerItem = 1;
-        AnalyticsOutput jaccard = GraphAnalyticsJob.runLocally(dir.resolve("snapshot"),
-                dir.resolve("out-jaccard"), settings, 1, 43L);
-        // A: B and C tie at 0.75 → the smaller id; top 1 only
-        assertThat(jaccard.neighbours("A")).containsOnlyKeys("B");
-        assertThat(jaccard.neighbours("A").get("B")).isCloseTo(0.75f, within(1e-6f));
+        AnalyticsOutput adamicAdar = GraphAnalyticsJob.runLocally(dir.resolve("snapshot"),
+                dir.resolve("out-adamic-adar"), settings, 1, 43L);
+        // A: B and C tie (3 / ln 3 each) → the smaller id; top 1 only; the strongest scores 1
+        assertThat(adamicAdar.neighbours("A")).containsOnlyKeys("B");
+        assertThat(adamicAdar.neighbours("A").get("B")).isEqualTo(1f);
+        assertThat(adamicAdar.neighbours("X").get("Y")).isEqualTo(1f);
     }
 }
