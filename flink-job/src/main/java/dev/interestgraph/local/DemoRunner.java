@@ -76,7 +76,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class DemoRunner {
     private static final String TOPIC_LIST_HINT =
-            "user-events, item-catalog -> graph-deltas, dead-letters, item-embeddings";
+            "user-events, item-catalog, item-neighbors -> graph-deltas, dead-letters, "
+                    + "item-embeddings, recommendations";
 
     private final DemoOptions o;
     private final PrintStream out;
