@@ -3,7 +3,7 @@ MVN ?= mvn -B -ntp
 ARGS ?=
 export DJL_CACHE_DIR ?= $(CURDIR)/flink-job/target/djl-cache
 
-.PHONY: build test demo deltas local-classpath jar bench eval analytics docs clean
+.PHONY: build test demo deltas local-classpath jar bench eval analytics recommendations docs clean
 
 ## Compile everything and install the modules locally (no tests).
 build:
@@ -43,6 +43,11 @@ demo: local-classpath
 deltas:
 	@test -f flink-job/target/local-classpath.txt || $(MAKE) local-classpath
 	$(LOCAL_JAVA) dev.interestgraph.cli.InterestGraphCli deltas $(ARGS)
+
+## Users' latest recommendations (after `make analytics` fed a running job): make recommendations
+recommendations:
+	@test -f flink-job/target/local-classpath.txt || $(MAKE) local-classpath
+	$(LOCAL_JAVA) dev.interestgraph.cli.InterestGraphCli recommendations $(ARGS)
 
 ## The job JAR for `flink run` (flink-job/target/interest-graph-job.jar; docs/cluster.md).
 jar:

@@ -10,11 +10,12 @@ import picocli.CommandLine.Unmatched;
 
 /**
  * The {@code interest-graph} command line: {@code deltas} (follow the delta topic and show the
- * users' graphs) and {@code demo} (the local stack; its options are {@code --key value} like the
+ * users' graphs), {@code recommendations} (users' latest top items) and {@code demo} (the local stack; its options are {@code --key value} like the
  * job's, so they pass through unparsed).
  */
 @Command(name = "interest-graph", mixinStandardHelpOptions = true,
-        subcommands = {DeltasCommand.class, InterestGraphCli.Demo.class},
+        subcommands = {DeltasCommand.class, RecommendationsCommand.class,
+                InterestGraphCli.Demo.class},
         description = "Streaming user-interest graphs: the local demo and a delta consumer.")
 public final class InterestGraphCli implements Runnable {
 
