@@ -41,6 +41,7 @@ import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -132,7 +133,7 @@ public final class InterestGraphPipeline {
                 .uid("sink-graph-deltas");
 
         // ---- recommend: the graph analytics' item neighbours (broadcast) on each user's edges
-        if (config.get(RECOMMEND_ENABLED)) {
+        if (config.get(RECOMMEND_ENABLED) && analyticsTopicReadable()) {
             BroadcastStream<AnalyticsUpdate> analytics = env
                     .fromSource(analyticsSource(), WatermarkStrategy.noWatermarks(),
                             "item-neighbors source")
@@ -207,23 +208,51 @@ public final class InterestGraphPipeline {
     }
 
     /**
-     * The analytics topic is a table: read from its beginning whatever the event sources do. A
-     * topic pattern rather than a name, so that a job started before the first analytics run
-     * does not fail on a missing topic; it is discovered once created.
+     * A bounded run reads the analytics topic to its end, so it must exist: a bounded Kafka source
+     * subscribed to a pattern that matches nothing never finishes. Without the topic there is
+     * nothing to recommend from, and the recommend operator (which emits nothing before analytics
+     * data arrives) is left out. An unbounded job subscribes by pattern and waits for the topic.
+     */
+    private boolean analyticsTopicReadable() {
+        if (!config.get(KAFKA_BOUNDED)) {
+            return true;
+        }
+        String topic = config.get(TOPIC_ITEM_NEIGHBORS);
+        Properties props = clientProperties();
+        props.setProperty("bootstrap.servers", config.get(KAFKA_BOOTSTRAP));
+        try (Admin admin = Admin.create(props)) {
+            if (admin.listTopics().names().get(60, TimeUnit.SECONDS).contains(topic)) {
+                return true;
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot list the topics at "
+                    + config.get(KAFKA_BOOTSTRAP) + " to find " + TOPIC_ITEM_NEIGHBORS.key()
+                    + " '" + topic + "': " + e, e);
+        }
+        LOG.info("Bounded run and no topic '{}': no analytics to recommend from, the recommend "
+                + "operator is left out", topic);
+        return false;
+    }
+
+    /**
+     * The analytics topic is a table: read from its beginning whatever the event sources do.
+     * Unbounded: a topic pattern rather than a name, so that a job started before the first
+     * analytics run does not fail on a missing topic; it is discovered once created.
      */
     private KafkaSource<AnalyticsUpdate> analyticsSource() {
+        String topic = config.get(TOPIC_ITEM_NEIGHBORS);
         KafkaSourceBuilder<AnalyticsUpdate> builder = KafkaSource.<AnalyticsUpdate>builder()
                 .setBootstrapServers(config.get(KAFKA_BOOTSTRAP))
-                .setTopicPattern(Pattern.compile(Pattern.quote(config.get(TOPIC_ITEM_NEIGHBORS))))
                 .setGroupId(config.get(KAFKA_GROUP_ID))
                 .setDeserializer(new AnalyticsUpdate.Deserializer())
                 .setProperties(clientProperties())
                 .setProperty("isolation.level", "read_committed")
                 .setStartingOffsets(OffsetsInitializer.earliest());
         if (config.get(KAFKA_BOUNDED)) {
-            builder.setBounded(OffsetsInitializer.latest());
+            builder.setTopics(topic).setBounded(OffsetsInitializer.latest());
         } else {
-            builder.setProperty("partition.discovery.interval.ms", "60000");
+            builder.setTopicPattern(Pattern.compile(Pattern.quote(topic)))
+                    .setProperty("partition.discovery.interval.ms", "60000");
         }
         return builder.build();
     }
