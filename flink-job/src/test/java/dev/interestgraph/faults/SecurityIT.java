@@ -83,10 +83,11 @@ class SecurityIT {
                 clients.put(sink.getName(), field(kafka, "kafkaProducerConfig"));
             }
         }
-        // two sources (consumers and the enumerator's admin client use these properties) and
-        // three exactly-once sinks (their transactional producers use these)
+        // three sources (consumers and the enumerator's admin client use these properties) and
+        // four exactly-once sinks (their transactional producers use these)
         assertThat(clients).containsOnlyKeys("user-events source", "item-catalog source",
-                "graph-deltas sink", "dead-letters sink", "item-embeddings sink");
+                "item-neighbors source", "graph-deltas sink", "dead-letters sink",
+                "item-embeddings sink", "recommendations sink");
         clients.forEach((client, properties) -> {
             SECURITY.forEach((key, value) -> assertThat(properties.getProperty(key))
                     .as("%s of %s", key, client).isEqualTo(value));
