@@ -23,13 +23,14 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *
  * <p>Arguments, all optional, {@code key=value}. JMH: {@code users=300 eventsPerUser=100
  * itemsPerTopic=200 watermarkEvery=1000 backends=heap,rocksdb wi=N i=N f=1
- * json=target/jmh-result.json embedding=true texts=2048}; {@code jmh=false} skips JMH, the
+ * json=target/jmh-result.json embedding=true texts=512}; {@code jmh=false} skips JMH, the
  * inference comparison and the state-size breakdown; {@code e2e=false} skips the end-to-end part.
  * End-to-end ({@link PipelineBench}): {@code parts=throughput,replay,freshness,state
  * e2e.events=5000000 replay.events=10000000 e2e.users=50000 e2e.itemsPerTopic=100
  * e2e.eventTimeRate=10000 e2e.managedMbPerSlot=256 tput.backends=heap,rocksdb
- * tput.parallelism=1,2 tput.warmup=10 tput.window=40 replay.window=150 fresh.rate=5000
- * fresh.seconds=30 fresh.warmup=5 state.users=10000,20000,40000 state.eventsPerUser=10
+ * tput.parallelism=1,2 tput.warmup=8 tput.window=30 replay.window=120 fresh.rate=5000
+ * fresh.seconds=30 fresh.warmup=5 fresh.users=10000 fresh.backend=heap
+ * state.users=10000,20000,40000 state.eventsPerUser=10
  * png=../docs/benchmarks-freshness.png}. Run from {@code flink-job/} with the test classpath.
  */
 public final class BenchMain {
@@ -76,7 +77,7 @@ public final class BenchMain {
             return;
         }
         String embedding = Boolean.parseBoolean(options.getOrDefault("embedding", "true"))
-                ? EmbeddingBench.run(Integer.parseInt(options.getOrDefault("texts", "2048")))
+                ? EmbeddingBench.run(Integer.parseInt(options.getOrDefault("texts", "512")))
                 : "";
         double loadBefore = loadAverage();
         Collection<RunResult> results = new Runner(jmh.build()).run();

@@ -276,7 +276,7 @@ final class PipelineBench {
                     continue; // the replay part is this configuration, measured longer
                 }
                 double counter = counterRun(backend, parallelism);
-                GraphRun graph = graphRun(backend, parallelism, intOpt("tput.window", 40), 10);
+                GraphRun graph = graphRun(backend, parallelism, intOpt("tput.window", 30), 10);
                 throughputLine(backend, parallelism, graph, counter);
             }
         }
@@ -421,7 +421,7 @@ final class PipelineBench {
                 }
                 Thread.sleep(50);
             }
-            Thread.sleep(TimeUnit.SECONDS.toMillis(intOpt("tput.warmup", 10)));
+            Thread.sleep(TimeUnit.SECONDS.toMillis(intOpt("tput.warmup", 8)));
             long startNs = System.nanoTime();
             long startEvents = consumed();
             long startDeltas = ProgressTap.DELTAS.sum();
@@ -477,7 +477,7 @@ final class PipelineBench {
 
     private void replay() throws Exception {
         int interval = 10;
-        GraphRun run = graphRun("rocksdb", 2, intOpt("replay.window", 150), interval);
+        GraphRun run = graphRun("rocksdb", 2, intOpt("replay.window", 120), interval);
         List<Double> rates = new ArrayList<>(run.intervalRates);
         double[] sorted = rates.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         double median = sorted.length == 0 ? 0 : sorted[sorted.length / 2];
@@ -586,6 +586,15 @@ final class PipelineBench {
             return points.stream().mapToLong(p -> p[1]).sorted().toArray();
         }
 
+        long spanMs() {
+            return points.stream().mapToLong(p -> p[0]).max().orElse(0);
+        }
+
+        long p50Between(long fromMs, long toMs) {
+            return pct(points.stream().filter(p -> p[0] >= fromMs && p[0] < toMs)
+                    .mapToLong(p -> p[1]).sorted().toArray(), 0.5);
+        }
+
         static long pct(long[] sorted, double q) {
             return sorted.length == 0 ? -1
                     : sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
@@ -613,13 +622,19 @@ final class PipelineBench {
             all.add(graph);
             long[] b = bare.sorted();
             long[] g = graph.sorted();
+            line("FRESHNESS %s graph p50 first/last 5 s of the window=%d/%d ms (growing: the job "
+                    + "does not keep up with the input rate) bare %d/%d ms", mode,
+                    graph.p50Between(0, 5_000), graph.p50Between(graph.spanMs() - 5_000,
+                            Long.MAX_VALUE), bare.p50Between(0, 5_000),
+                    bare.p50Between(bare.spanMs() - 5_000, Long.MAX_VALUE));
             line("FRESHNESS %s graph p50=%d p99=%d max=%d ms bare p50=%d p99=%d max=%d ms "
-                    + "ratio(p99)=%.2f (%,d ev/s for %d s, p=2, %s; graph %,d deltas, bare %,d "
-                    + "records)", mode, Latencies.pct(g, 0.5), Latencies.pct(g, 0.99),
+                    + "ratio(p99)=%.2f (%,d ev/s for %d s, %,d users, p=2, %s, %s; graph %,d "
+                    + "deltas, bare %,d records)", mode, Latencies.pct(g, 0.5), Latencies.pct(g, 0.99),
                     Latencies.pct(g, 1), Latencies.pct(b, 0.5), Latencies.pct(b, 0.99),
                     Latencies.pct(b, 1),
                     (double) Latencies.pct(g, 0.99) / Math.max(1, Latencies.pct(b, 0.99)),
                     intOpt("fresh.rate", 5_000), intOpt("fresh.seconds", 30),
+                    intOpt("fresh.users", 10_000), opt("fresh.backend", "heap"),
                     exactlyOnce ? "1 s checkpoints, read_committed"
                             : "10 ms buffer timeout, read_uncommitted",
                     g.length, b.length);
@@ -642,7 +657,7 @@ final class PipelineBench {
         String runId = (graph ? "fresh-graph" : "fresh-bare") + (++runs);
         String eventsTopic = runId + "-events";
         kafka.createTopic(eventsTopic, PARTITIONS);
-        Configuration config = cluster("heap", parallelism, runId);
+        Configuration config = cluster(opt("fresh.backend", "heap"), parallelism, runId);
         config.setString("execution.buffer-timeout.interval", "10 ms");
         config.setString("execution.checkpointing.interval", exactlyOnce ? "1 s" : "10 s");
         config.setString("execution.checkpointing.mode",
@@ -730,6 +745,8 @@ final class PipelineBench {
 
     /** Writes events at a fixed rate, each stamped with the wall-clock time of its send. */
     private void paced(String topic, int rate, int seconds) {
+        E2EWorkload fresh = new E2EWorkload(intOpt("fresh.users", 10_000),
+                workload.itemsPerTopic, 0, rate, workload.seed);
         long total = (long) rate * seconds;
         long start = System.nanoTime();
         try (KafkaProducer<byte[], byte[]> producer =
@@ -740,7 +757,7 @@ final class PipelineBench {
                 if (wait > 0) {
                     LockSupport.parkNanos(wait);
                 }
-                UserEvent event = workload.event(i, System.currentTimeMillis(), Long.MAX_VALUE);
+                UserEvent event = fresh.event(i, System.currentTimeMillis(), Long.MAX_VALUE);
                 producer.send(new ProducerRecord<>(topic, E2EWorkload.bytes(event.getUserId()),
                         event.toByteArray()));
             }
