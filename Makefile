@@ -54,11 +54,16 @@ jar:
 	$(MVN) -q package -DskipTests
 	@ls -l flink-job/target/interest-graph-job.jar
 
-## JMH: user-graph update path vs a bare keyed counter (heap and RocksDB), state bytes per user.
+## JMH: user-graph update path vs a bare keyed counter (heap and RocksDB), state bytes per user;
+## then the end-to-end harness: the real job on a local cluster with the in-process broker next
+## to bare Flink baselines (throughput, RocksDB replay, freshness, state): docs/benchmarks.md.
+##   make bench ARGS="jmh=false parts=freshness"      (one part only; see BenchMain)
+# the end-to-end part runs a MiniCluster, the Kafka broker and the ONNX model in this JVM
+BENCH_HEAP ?= 6g
 bench: build
 	$(MVN) -q -pl flink-job test-compile dependency:build-classpath \
 	  -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=test
-	cd flink-job && java -Xmx1g --add-opens=java.base/java.util=ALL-UNNAMED \
+	cd flink-job && java -Xmx$(BENCH_HEAP) --add-opens=java.base/java.util=ALL-UNNAMED \
 	  --add-opens=java.base/java.lang=ALL-UNNAMED \
 	  -cp target/test-classes:target/classes:$$(cat target/bench-classpath.txt) \
 	  dev.interestgraph.bench.BenchMain $(ARGS)

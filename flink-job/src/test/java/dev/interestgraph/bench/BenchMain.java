@@ -18,9 +18,20 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * {@code make bench}: runs {@link UserGraphBenchmark} (user-graph vs bare keyed counter, heap and
  * RocksDB, side by side in one JMH run) and {@link StateSizeBenchmark}, then prints a summary.
  *
- * <p>Arguments, all optional, {@code key=value}: {@code users=300 eventsPerUser=100
+ * <p>Then the end-to-end harness {@link PipelineBench} (the real job next to bare Flink
+ * baselines) and one line per figure at the end, for comparing two runs.
+ *
+ * <p>Arguments, all optional, {@code key=value}. JMH: {@code users=300 eventsPerUser=100
  * itemsPerTopic=200 watermarkEvery=1000 backends=heap,rocksdb wi=N i=N f=1
- * json=target/jmh-result.json embedding=true texts=2048}. Run from {@code flink-job/} with the test classpath.
+ * json=target/jmh-result.json embedding=true texts=512}; {@code jmh=false} skips JMH, the
+ * inference comparison and the state-size breakdown; {@code e2e=false} skips the end-to-end part.
+ * End-to-end ({@link PipelineBench}): {@code parts=throughput,replay,freshness,state
+ * e2e.events=5000000 replay.events=10000000 e2e.users=50000 e2e.itemsPerTopic=100
+ * e2e.eventTimeRate=10000 e2e.managedMbPerSlot=256 tput.backends=heap,rocksdb
+ * tput.parallelism=1,2 tput.warmup=8 tput.window=30 replay.window=120 fresh.rate=5000
+ * fresh.seconds=30 fresh.warmup=5 fresh.users=10000 fresh.backend=heap
+ * state.users=10000,20000,40000 state.eventsPerUser=10
+ * png=../docs/benchmarks-freshness.png}. Run from {@code flink-job/} with the test classpath.
  */
 public final class BenchMain {
     private BenchMain() {}
@@ -61,8 +72,12 @@ public final class BenchMain {
         if (options.containsKey("i")) {
             jmh.measurementIterations(Integer.parseInt(options.get("i")));
         }
+        if (!Boolean.parseBoolean(options.getOrDefault("jmh", "true"))) {
+            runEndToEnd(options);
+            return;
+        }
         String embedding = Boolean.parseBoolean(options.getOrDefault("embedding", "true"))
-                ? EmbeddingBench.run(Integer.parseInt(options.getOrDefault("texts", "2048")))
+                ? EmbeddingBench.run(Integer.parseInt(options.getOrDefault("texts", "512")))
                 : "";
         double loadBefore = loadAverage();
         Collection<RunResult> results = new Runner(jmh.build()).run();
@@ -77,6 +92,7 @@ public final class BenchMain {
         System.out.printf(Locale.ROOT, "==== interest-graph benchmark summary (%,d events, %d users, "
                 + "%d cores, %s) ====%n", events, users, Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        List<String> jmhLines = new ArrayList<>();
         System.out.printf(Locale.ROOT, "%-8s %26s %26s %9s%n", "backend",
                 "counter ev/s", "user-graph ev/s", "ratio");
         for (String backend : options.get("backends").split(",")) {
@@ -85,6 +101,10 @@ public final class BenchMain {
             System.out.printf(Locale.ROOT, "%-8s %26s %26s %8.4fx%n", backend,
                     formatRates(counter, events), formatRates(graph, events),
                     median(counter) / median(graph));
+            jmhLines.add(String.format(Locale.ROOT, "JMH %s user-graph=%,.0f ev/s counter=%,.0f "
+                    + "ev/s ratio=%.4f (operator harness, 1 subtask, %,d events)", backend,
+                    events / (median(graph) / 1000), events / (median(counter) / 1000),
+                    median(counter) / median(graph), events));
         }
         System.out.println("(events/s = events / median single-shot time of the measured passes,"
                 + " [range over passes]; ratio = user-graph / counter)");
@@ -103,7 +123,28 @@ public final class BenchMain {
                             ? String.format(Locale.ROOT, "%,d B = %.2fx", r.kryoBytes,
                                     (double) r.kryoBytes / r.totalBytes)
                             : "n/a (" + r.kryoError + ")");
+            jmhLines.add(String.format(Locale.ROOT, "STATE bytes/user at %d edges / %d interests "
+                    + "(%d dims, model \"%s\"): %,d B, goal <= %,d B: %s", r.edges, r.interests,
+                    r.dimension, r.modelVersion, r.totalBytes, StateSizeBenchmark.TARGET_BYTES,
+                    r.totalBytes <= StateSizeBenchmark.TARGET_BYTES ? "met" : "NOT met"));
         }
+        List<String> endToEnd = Boolean.parseBoolean(options.getOrDefault("e2e", "true"))
+                ? new PipelineBench(options).run() : List.of();
+        System.out.println();
+        System.out.println("==== one line per figure ====");
+        jmhLines.forEach(System.out::println);
+        endToEnd.forEach(System.out::println);
+        System.out.printf(Locale.ROOT, "LOAD average at the end: %.1f on %d cores%n",
+                loadAverage(), Runtime.getRuntime().availableProcessors());
+    }
+
+    private static void runEndToEnd(Map<String, String> options) throws Exception {
+        List<String> lines = new PipelineBench(options).run();
+        System.out.println();
+        System.out.println("==== one line per figure ====");
+        lines.forEach(System.out::println);
+        System.out.printf(Locale.ROOT, "LOAD average at the end: %.1f on %d cores%n",
+                loadAverage(), Runtime.getRuntime().availableProcessors());
     }
 
     private static double loadAverage() {
