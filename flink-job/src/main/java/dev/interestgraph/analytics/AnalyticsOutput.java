@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -101,8 +100,8 @@ public final class AnalyticsOutput implements ItemGraph {
             }
             components.sort(Comparator.comparingInt((int[] c) -> -(c[0] + c[1])));
 
-            Set<String> catalogue = new HashSet<>(GraphSnapshot.read(snapshotDir).itemTexts()
-                    .keySet());
+            // the catalogue only: the edges were the job's to read
+            Set<String> catalogue = GraphSnapshot.readItemTexts(snapshotDir).keySet();
             int isolated = 0;
             for (String item : catalogue) {
                 if (!items.containsKey(item)) {

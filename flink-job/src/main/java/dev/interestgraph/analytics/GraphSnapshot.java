@@ -88,7 +88,6 @@ public final class GraphSnapshot {
     /** Reads a snapshot directory written by {@link #write} (or by anything in that format). */
     public static GraphSnapshot read(Path directory) {
         List<Edge> edges = new ArrayList<>();
-        Map<String, String> texts = new TreeMap<>();
         try {
             int lineNumber = 0;
             for (String line : Files.readAllLines(directory.resolve(EDGES_FILE))) {
@@ -104,20 +103,31 @@ public final class GraphSnapshot {
                 }
                 edges.add(new Edge(f[0], f[1], Double.parseDouble(f[2]), Long.parseLong(f[3])));
             }
-            Path items = directory.resolve(ITEMS_FILE);
-            if (Files.exists(items)) {
-                for (String line : Files.readAllLines(items)) {
-                    int tab = line.indexOf('\t');
-                    if (tab > 0) {
-                        texts.put(line.substring(0, tab), line.substring(tab + 1));
-                    }
-                }
-            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the graph snapshot in " + directory
                     + " (expected " + EDGES_FILE + " and " + ITEMS_FILE + ")", e);
         }
-        return new GraphSnapshot(edges, texts);
+        return new GraphSnapshot(edges, readItemTexts(directory));
+    }
+
+    /** The catalogue of a snapshot directory ({@code items.tsv}; empty when there is none). */
+    public static Map<String, String> readItemTexts(Path directory) {
+        Map<String, String> texts = new TreeMap<>();
+        Path items = directory.resolve(ITEMS_FILE);
+        if (!Files.exists(items)) {
+            return texts;
+        }
+        try {
+            for (String line : Files.readAllLines(items)) {
+                int tab = line.indexOf('\t');
+                if (tab > 0) {
+                    texts.put(line.substring(0, tab), line.substring(tab + 1));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + items, e);
+        }
+        return texts;
     }
 
     static String oneLine(String text) {

@@ -10,7 +10,6 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,6 +18,7 @@ import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -30,9 +30,8 @@ import picocli.CommandLine.Option;
         description = "Consume the delta topic and show the users' current interest graphs.")
 public final class DeltasCommand implements Callable<Integer> {
 
-    @Option(names = "--kafka.bootstrap", defaultValue = "localhost:9092",
-            description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}, the demo's broker).")
-    String bootstrap;
+    @Mixin
+    KafkaConnection kafka = new KafkaConnection();
 
     @Option(names = "--kafka.topic.deltas", defaultValue = "graph-deltas",
             description = "The delta topic (default: ${DEFAULT-VALUE}).")
@@ -42,9 +41,6 @@ public final class DeltasCommand implements Callable<Integer> {
             description = "Catalogue topic whose titles name the items; empty: show ids only.")
     String itemsTopic;
 
-    @Option(names = "--kafka.properties", paramLabel = "PROPERTY=VALUE",
-            description = "Kafka client properties, e.g. security.protocol=SASL_SSL.")
-    Map<String, String> clientProperties = new LinkedHashMap<>();
 
     @Option(names = {"-f", "--follow"}, description = "Keep consuming; print each change.")
     boolean follow;
@@ -70,8 +66,8 @@ public final class DeltasCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Properties props = new Properties();
-        props.putAll(clientProperties);
+        String bootstrap = kafka.bootstrap;
+        Properties props = kafka.properties();
         Map<String, String> titles = itemsTopic.isBlank() ? Map.of()
                 : readTitles(bootstrap, itemsTopic, props);
         UserGraphText view = new UserGraphText(id -> titles.getOrDefault(id, id), 5);

@@ -5,13 +5,12 @@ import dev.interestgraph.proto.v1.RecommendedItem;
 import dev.interestgraph.proto.v1.Recommendations;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -21,17 +20,12 @@ import picocli.CommandLine.Option;
 @Command(name = "recommendations", mixinStandardHelpOptions = true,
         description = "Show users' latest recommendations (the job's recommendations topic).")
 public final class RecommendationsCommand implements Callable<Integer> {
-    @Option(names = "--kafka.bootstrap", defaultValue = "localhost:9092",
-            description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}, the demo's broker).")
-    String bootstrap;
+    @Mixin
+    KafkaConnection kafka = new KafkaConnection();
 
     @Option(names = "--kafka.topic.recommendations", defaultValue = "recommendations",
             description = "The recommendations topic (default: ${DEFAULT-VALUE}).")
     String topic;
-
-    @Option(names = "--kafka.properties", paramLabel = "PROPERTY=VALUE",
-            description = "Kafka client properties, e.g. security.protocol=SASL_SSL.")
-    Map<String, String> clientProperties = new LinkedHashMap<>();
 
     @Option(names = "--user", paramLabel = "ID", description = "Only this user.")
     String user;
@@ -44,10 +38,9 @@ public final class RecommendationsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Properties props = new Properties();
-        props.putAll(clientProperties);
         Map<String, Recommendations> latest = new TreeMap<>();
-        for (ConsumerRecord<byte[], byte[]> record : Topics.readAll(bootstrap, topic, props)) {
+        for (ConsumerRecord<byte[], byte[]> record :
+                Topics.readAll(kafka.bootstrap, topic, kafka.properties())) {
             String key = new String(record.key(), StandardCharsets.UTF_8);
             if (record.value() == null) {
                 latest.remove(key); // erased or expired

@@ -30,6 +30,15 @@ public final class SyntheticDataset {
         {"history", "empire", "medieval", "castle", "dynasty", "revolution", "archive"},
     };
 
+    /** A copy of the topic vocabularies: the topic's name first, then its title words. */
+    public static String[][] topicWords() {
+        String[][] copy = new String[TOPICS.length][];
+        for (int t = 0; t < TOPICS.length; t++) {
+            copy[t] = TOPICS[t].clone();
+        }
+        return copy;
+    }
+
     /** Builds a dataset. */
     public static final class Builder {
         private int users = 50;

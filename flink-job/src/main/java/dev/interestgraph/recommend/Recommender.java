@@ -88,6 +88,7 @@ public final class Recommender {
     private final Map<String, Integer> index = new HashMap<>();
     private final ItemGraph itemGraph;
     private final double[] popularity;
+    private final boolean hasPopularityCounts;
     private final Weights weights;
 
     /**
@@ -123,6 +124,7 @@ public final class Recommender {
             int count = popularityCounts.getOrDefault(itemIds.get(i), 0);
             popularity[i] = maxCount == 0 ? 0 : Math.log1p(count) / Math.log1p(maxCount);
         }
+        this.hasPopularityCounts = maxCount > 0;
         this.weights = weights;
     }
 
@@ -152,11 +154,7 @@ public final class Recommender {
             scoreNeighbours(user, now, fromGraph);
             scoreCommunities(user, now, fromGraph);
         }
-        boolean anyPopularity = false;
-        for (double p : popularity) {
-            anyPopularity |= p > 0;
-        }
-        if (!anyPopularity && (user == null || user.edges().isEmpty())) {
+        if (!hasPopularityCounts && (user == null || user.edges().isEmpty())) {
             scorePopularCommunities(fromGraph); // no counts given: the communities know them
         }
 
@@ -290,9 +288,9 @@ public final class Recommender {
         }
     }
 
+    /** Runs first, on an empty candidate map: the neighbours of the user's items. */
     private void scoreNeighbours(UserView user, long now, Map<String, Candidate> candidates) {
         double total = 0;
-        Map<String, Candidate> scored = new HashMap<>();
         for (EdgeUpsert edge : user.edges().values()) {
             double w = decayed(edge, now);
             if (w <= 0) {
@@ -301,7 +299,7 @@ public final class Recommender {
             total += w;
             for (Map.Entry<String, Float> similar : itemGraph.neighbours(edge.getItemId())
                     .entrySet()) {
-                Candidate candidate = scored.computeIfAbsent(similar.getKey(),
+                Candidate candidate = candidates.computeIfAbsent(similar.getKey(),
                         item -> new Candidate());
                 double contribution = w * similar.getValue();
                 candidate.neighbours += contribution;
@@ -311,16 +309,8 @@ public final class Recommender {
                 }
             }
         }
-        if (total > 0) {
-            for (Map.Entry<String, Candidate> entry : scored.entrySet()) {
-                entry.getValue().neighbours /= total;
-                candidates.merge(entry.getKey(), entry.getValue(), (a, b) -> {
-                    a.neighbours += b.neighbours;
-                    a.because = b.because;
-                    a.becauseWeight = b.becauseWeight;
-                    return a;
-                });
-            }
+        for (Candidate candidate : candidates.values()) {
+            candidate.neighbours /= total; // total > 0 whenever a candidate was added
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.interestgraph.bench;
 
+import dev.interestgraph.data.SyntheticDataset;
 import dev.interestgraph.proto.v1.Action;
 import dev.interestgraph.proto.v1.ItemEvent;
 import dev.interestgraph.proto.v1.UserEvent;
@@ -25,16 +26,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * and the event-time position of a delta says how many events the job has consumed.
  */
 final class E2EWorkload {
-    static final String[][] TOPICS = {
-        {"scifi", "galactic", "starship", "alien", "robot", "orbit", "nebula"},
-        {"cooking", "recipe", "kitchen", "pasta", "spice", "oven", "baking"},
-        {"football", "goal", "league", "striker", "stadium", "match", "coach"},
-        {"jazz", "saxophone", "swing", "trumpet", "improvisation", "quartet", "blues"},
-        {"gardening", "seeds", "compost", "roses", "greenhouse", "soil", "pruning"},
-        {"finance", "stocks", "bonds", "dividend", "portfolio", "market", "savings"},
-        {"travel", "beach", "passport", "island", "hostel", "backpack", "journey"},
-        {"history", "empire", "medieval", "castle", "dynasty", "revolution", "archive"},
-    };
+    /** The generated data set's vocabularies: the same topics as the demo's. */
+    static final String[][] TOPICS = SyntheticDataset.topicWords();
     static final long START_MS = 1_700_000_000_000L;
 
     final int users;

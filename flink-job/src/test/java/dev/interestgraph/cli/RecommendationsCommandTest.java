@@ -42,7 +42,7 @@ class RecommendationsCommandTest {
             RecommendationsCommand command = new RecommendationsCommand();
             ByteArrayOutputStream printed = new ByteArrayOutputStream();
             command.out = new PrintStream(printed, true, StandardCharsets.UTF_8);
-            command.bootstrap = kafka.bootstrapServers();
+            command.kafka.bootstrap = kafka.bootstrapServers();
             command.topic = "recommendations";
             command.limit = 0;
 
