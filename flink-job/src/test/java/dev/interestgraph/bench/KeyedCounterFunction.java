@@ -1,6 +1,5 @@
 package dev.interestgraph.bench;
 
-import dev.interestgraph.model.EnrichedAction;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -12,7 +11,7 @@ import org.apache.flink.util.Collector;
  * The Flink floor of DESIGN.md §6: a bare keyed counter, one ValueState&lt;Long&gt;
  * read-modify-write per event, no timers and no output.
  */
-public class KeyedCounterFunction extends KeyedProcessFunction<String, EnrichedAction, Long> {
+public class KeyedCounterFunction<T> extends KeyedProcessFunction<String, T, Long> {
     private static final long serialVersionUID = 1L;
 
     private transient ValueState<Long> count;
@@ -23,7 +22,7 @@ public class KeyedCounterFunction extends KeyedProcessFunction<String, EnrichedA
     }
 
     @Override
-    public void processElement(EnrichedAction action, Context ctx, Collector<Long> out)
+    public void processElement(T element, Context ctx, Collector<Long> out)
             throws Exception {
         Long current = count.value();
         count.update(current == null ? 1L : current + 1);

@@ -91,7 +91,7 @@ public class UserGraphBenchmark {
         boolean graph = params.getBenchmark().endsWith("userGraph");
         KeyedProcessFunction<String, EnrichedAction, ?> function = graph
                 ? new UserGraphFunction(GraphParameters.defaults())
-                : new KeyedCounterFunction();
+                : new KeyedCounterFunction<>();
         harness = newHarness(function);
         harness.setStateBackend(stateBackend());
         harness.open();
