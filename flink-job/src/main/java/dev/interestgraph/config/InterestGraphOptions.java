@@ -286,6 +286,66 @@ public final class InterestGraphOptions {
                             + "have no neighbours) also get the popular items of their items' "
                             + "communities.");
 
+    // ---------------------------------------------------------------- Fine-tuning (docs/fine-tuning.md)
+
+    public static final ConfigOption<Boolean> FINE_TUNE_ENABLED =
+            key("fine-tune.enabled").booleanType().defaultValue(false)
+                    .withDescription("Follow the encoder versions announced on "
+                            + "kafka.topic.model-versions: every embedding request pins the "
+                            + "version valid at its record's event time, and each user's graph is "
+                            + "re-based on the new version at the first event after a switch. "
+                            + "With fine-tune.training.enabled the job also sends training "
+                            + "examples to the tuner. Off: requests ask for triton.model-version.");
+
+    public static final ConfigOption<String> TOPIC_MODEL_VERSIONS =
+            key("kafka.topic.model-versions").stringType().defaultValue("model-versions")
+                    .withDescription("Announcements of new item_encoder versions by the tuner "
+                            + "(JSON {model, version, applies_from_ms, step}); read with "
+                            + "fine-tune.enabled.");
+
+    public static final ConfigOption<String> FINE_TUNE_BASE_VERSION =
+            key("fine-tune.base-version").stringType().defaultValue("1")
+                    .withDescription("The encoder version valid before the first announcement "
+                            + "(item_encoder version 1 is the frozen encoder).");
+
+    public static final ConfigOption<Boolean> FINE_TUNE_TRAINING_ENABLED =
+            key("fine-tune.training.enabled").booleanType().defaultValue(true)
+                    .withDescription("With fine-tune.enabled: send (context → positive) training "
+                            + "examples to the tuner model. Off: only follow versions another "
+                            + "job's training produced.");
+
+    public static final ConfigOption<String> FINE_TUNE_TUNER_ENDPOINT =
+            key("fine-tune.tuner.endpoint").stringType().noDefaultValue()
+                    .withDescription("host:port of the Triton that serves the tuner model; "
+                            + "default: triton.endpoint.");
+
+    public static final ConfigOption<String> FINE_TUNE_TUNER_MODEL =
+            key("fine-tune.tuner.model").stringType().defaultValue("item_encoder_tuner")
+                    .withDescription("Name of the tuner model (one request = one training step).");
+
+    public static final ConfigOption<Integer> FINE_TUNE_BATCH_SIZE =
+            key("fine-tune.batch-size").intType().defaultValue(32)
+                    .withDescription("Training examples per training step (at least 2: the "
+                            + "loss contrasts examples within a batch).");
+
+    public static final ConfigOption<Duration> FINE_TUNE_BATCH_WINDOW =
+            key("fine-tune.batch-window").durationType().defaultValue(Duration.ofMinutes(1))
+                    .withDescription("Event-time window in which training examples are cut into "
+                            + "batches; batches and their ids depend on event time only, so a "
+                            + "replay sends the same batch ids (the tuner applies each once).");
+
+    public static final ConfigOption<Integer> FINE_TUNE_CONTEXT_ITEMS =
+            key("fine-tune.context-items").intType().defaultValue(3)
+                    .withDescription("How many of the user's previous positive items form a "
+                            + "training example's context.");
+
+    public static final ConfigOption<String> EMBEDDED_MODEL_REPOSITORY =
+            key("embedded.model-repository").stringType().noDefaultValue()
+                    .withDescription("The embedded inference server (no triton.endpoint) serves "
+                            + "item_encoder versions published by the tuner into this model "
+                            + "repository (<dir>/item_encoder/<version>/adapter.npy); "
+                            + "unset: version 1 only.");
+
     /** The options of this class, for documentation and the unknown-key check. */
     public static List<ConfigOption<?>> all() {
         return List.of(KAFKA_BOOTSTRAP, TOPIC_EVENTS, TOPIC_ITEMS, TOPIC_DELTAS,
@@ -302,7 +362,10 @@ public final class InterestGraphOptions {
                 EMBED_BATCH_DELAY, EMBED_MAX_CONCURRENT_REQUESTS, EMBED_CACHE_SIZE,
                 EMBED_RETRY_INITIAL_BACKOFF, EMBED_RETRY_MAX_BACKOFF, EMBED_BREAKER_THRESHOLD,
                 EMBED_MAX_IN_FLIGHT, EMBED_TIMEOUT, RECOMMEND_ENABLED, RECOMMEND_TOP_K,
-                RECOMMEND_COLD_START_EDGES, MAX_PARALLELISM);
+                RECOMMEND_COLD_START_EDGES, MAX_PARALLELISM, FINE_TUNE_ENABLED,
+                TOPIC_MODEL_VERSIONS, FINE_TUNE_BASE_VERSION, FINE_TUNE_TRAINING_ENABLED,
+                FINE_TUNE_TUNER_ENDPOINT, FINE_TUNE_TUNER_MODEL, FINE_TUNE_BATCH_SIZE,
+                FINE_TUNE_BATCH_WINDOW, FINE_TUNE_CONTEXT_ITEMS, EMBEDDED_MODEL_REPOSITORY);
     }
 
     /** Where the Kafka sources start when there is no checkpoint to restore. */
@@ -351,7 +414,8 @@ public final class InterestGraphOptions {
             problems.add("kafka.bootstrap must be host:port[,host:port], got '" + bootstrap + "'");
         }
         for (ConfigOption<String> topic : List.of(TOPIC_EVENTS, TOPIC_ITEMS, TOPIC_DELTAS,
-                TOPIC_DEAD_LETTERS, TOPIC_ITEM_NEIGHBORS, TOPIC_RECOMMENDATIONS)) {
+                TOPIC_DEAD_LETTERS, TOPIC_ITEM_NEIGHBORS, TOPIC_RECOMMENDATIONS,
+                TOPIC_MODEL_VERSIONS)) {
             String name = config.get(topic);
             if (name == null || !name.matches("[a-zA-Z0-9._-]{1,249}")) {
                 problems.add(topic.key() + " must be a Kafka topic name ([a-zA-Z0-9._-], 1..249 "
@@ -409,6 +473,15 @@ public final class InterestGraphOptions {
         intBetween(config, EMBED_BREAKER_THRESHOLD, 1, 1000, problems);
         intBetween(config, EMBED_MAX_IN_FLIGHT, 1, 100_000, problems);
         durationBetween(config, EMBED_TIMEOUT, Duration.ofMillis(1), Duration.ofHours(1), problems);
+        readOrReport(config, FINE_TUNE_ENABLED, problems);
+        readOrReport(config, FINE_TUNE_TRAINING_ENABLED, problems);
+        intBetween(config, FINE_TUNE_BATCH_SIZE, 2, 4096, problems);
+        durationBetween(config, FINE_TUNE_BATCH_WINDOW, Duration.ofMillis(1), Duration.ofDays(7),
+                problems);
+        intBetween(config, FINE_TUNE_CONTEXT_ITEMS, 1, 50, problems);
+        if (problems.isEmpty() && config.get(FINE_TUNE_ENABLED)) {
+            fineTuneProblems(config, problems);
+        }
         if (config instanceof Configuration) {
             problems.addAll(unknownKeys((Configuration) config));
         }
@@ -424,9 +497,35 @@ public final class InterestGraphOptions {
         }
     }
 
+    /** The combinations fine-tuning needs, checked once the single values are valid. */
+    private static void fineTuneProblems(ReadableConfig config, List<String> problems) {
+        if (!config.get(TRITON_MODEL_VERSION).isBlank()) {
+            problems.add("fine-tune.enabled pins the encoder version per record itself: unset "
+                    + "triton.model-version (now '" + config.get(TRITON_MODEL_VERSION) + "')");
+        }
+        if (config.get(FINE_TUNE_BASE_VERSION).isBlank()) {
+            problems.add("fine-tune.base-version must name the version valid before the first "
+                    + "announcement, e.g. --fine-tune.base-version 1");
+        }
+        boolean embedded = config.getOptional(TRITON_ENDPOINT).map(String::isBlank).orElse(true);
+        if (embedded && config.getOptional(EMBEDDED_MODEL_REPOSITORY).isEmpty()) {
+            problems.add("fine-tune.enabled with the embedded inference server needs "
+                    + "embedded.model-repository: the folder the tuner publishes item_encoder "
+                    + "versions into (or set triton.endpoint to a Triton that loads them)");
+        }
+        if (config.get(FINE_TUNE_TRAINING_ENABLED)
+                && config.getOptional(FINE_TUNE_TUNER_ENDPOINT).map(String::isBlank).orElse(true)
+                && embedded) {
+            problems.add("fine-tune.training.enabled needs the tuner's Triton: set "
+                    + "fine-tune.tuner.endpoint host:port (the embedded server does not train), "
+                    + "or --fine-tune.training.enabled false to only follow announced versions");
+        }
+    }
+
     /** Namespaces that belong to this job: a key in them that no option has is a typo. */
     private static final List<String> OWN_PREFIXES = List.of("kafka.", "input.", "watermark.",
-            "graph.", "profile.", "triton.", "embedding.", "recommend.", "job.");
+            "graph.", "profile.", "triton.", "embedding.", "recommend.", "job.", "fine-tune.",
+            "embedded.");
 
     private static List<String> unknownKeys(Configuration config) {
         java.util.Set<String> known = new java.util.TreeSet<>();
@@ -452,7 +551,7 @@ public final class InterestGraphOptions {
     public static void prefixTopics(Configuration config, String prefix) {
         for (ConfigOption<String> topic : List.of(TOPIC_EVENTS, TOPIC_ITEMS, TOPIC_DELTAS,
                 TOPIC_DEAD_LETTERS, TOPIC_ITEM_EMBEDDINGS, TOPIC_ITEM_NEIGHBORS,
-                TOPIC_RECOMMENDATIONS)) {
+                TOPIC_RECOMMENDATIONS, TOPIC_MODEL_VERSIONS)) {
             config.set(topic, prefix + topic.defaultValue());
         }
         config.set(KAFKA_GROUP_ID, prefix + KAFKA_GROUP_ID.defaultValue());

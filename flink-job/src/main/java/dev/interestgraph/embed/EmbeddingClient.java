@@ -25,6 +25,18 @@ public interface EmbeddingClient extends AutoCloseable {
     /** Embeds the texts, in order: the i-th vector of the result belongs to the i-th text. */
     CompletableFuture<EmbeddingBatch> embed(List<String> texts);
 
+    /**
+     * Embeds the texts with the given model version; a blank version asks for the server's
+     * default (the latest loaded). Clients that cannot pin versions refuse a non-blank one.
+     */
+    default CompletableFuture<EmbeddingBatch> embed(List<String> texts, String modelVersion) {
+        if (modelVersion == null || modelVersion.isBlank()) {
+            return embed(texts);
+        }
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                getClass().getSimpleName() + " cannot pin model version " + modelVersion));
+    }
+
     @Override
     void close();
 }

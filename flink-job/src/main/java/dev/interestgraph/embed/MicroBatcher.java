@@ -104,6 +104,14 @@ public final class MicroBatcher implements AutoCloseable {
      * Asks for the text's embedding. Returns at once unless too many batches are in flight or the
      * breaker is open, in which case it blocks until that changes.
      */
+    public CompletableFuture<Embedding> embed(String text, String modelVersion)
+            throws InterruptedException {
+        if (modelVersion != null && !modelVersion.isBlank()) {
+            throw new UnsupportedOperationException("TODO: per-version batches");
+        }
+        return embed(text);
+    }
+
     public CompletableFuture<Embedding> embed(String text) throws InterruptedException {
         synchronized (cache) {
             Embedding cached = cache.get(text);
