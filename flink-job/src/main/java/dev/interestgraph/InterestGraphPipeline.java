@@ -9,6 +9,7 @@ import dev.interestgraph.embed.AsyncEmbedFunction;
 import dev.interestgraph.embed.EmbeddingClientFactory;
 import dev.interestgraph.embed.MicroBatcher;
 import dev.interestgraph.enrich.ItemEnrichFunction;
+import dev.interestgraph.graph.FineTuningSupport;
 import dev.interestgraph.graph.GraphParameters;
 import dev.interestgraph.graph.UserGraphFunction;
 import dev.interestgraph.ingest.DeadLetter;
@@ -24,11 +25,17 @@ import dev.interestgraph.recommend.RecommendFunction;
 import dev.interestgraph.recommend.RecommendationRecord;
 import dev.interestgraph.sink.DeadLetterSerializationSchema;
 import dev.interestgraph.sink.ItemEmbeddingSerializationSchema;
+import dev.interestgraph.training.TrainingExample;
+import dev.interestgraph.versions.ModelVersionAnnouncement;
+import dev.interestgraph.versions.ModelVersionPin;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -67,10 +74,14 @@ public final class InterestGraphPipeline {
     public static final class Outputs {
         public final DataStream<DeltaRecord> deltas;
         public final DataStream<DeadLetter> deadLetters;
+        /** With fine-tuning; else null. */
+        public final DataStream<TrainingExample> trainingExamples;
 
-        Outputs(DataStream<DeltaRecord> deltas, DataStream<DeadLetter> deadLetters) {
+        Outputs(DataStream<DeltaRecord> deltas, DataStream<DeadLetter> deadLetters,
+                DataStream<TrainingExample> trainingExamples) {
             this.deltas = deltas;
             this.deadLetters = deadLetters;
+            this.trainingExamples = trainingExamples;
         }
     }
 
@@ -82,6 +93,11 @@ public final class InterestGraphPipeline {
         long timeoutMs = config.get(EMBED_TIMEOUT).toMillis();
         MicroBatcher.Settings batching = batchingSettings();
 
+        // ---- fine-tuning: the encoder versions the tuner announces, pinned by event time
+        boolean fineTune = config.get(FINE_TUNE_ENABLED);
+        BroadcastStream<ModelVersionAnnouncement> modelVersions =
+                fineTune ? modelVersions(env) : null;
+
         // ---- user events: source (parsing, per-partition watermarks) → dead letters → event text
         SingleOutputStreamOperator<UserAction> actions = env
                 .fromSource(kafkaSource(config.get(TOPIC_EVENTS),
@@ -91,8 +107,16 @@ public final class InterestGraphPipeline {
                 .process(SplitDeadLetters.userEvents())
                 .name("parse + validate user events")
                 .uid("parse-user-events");
+        DataStream<UserAction> actionsToEmbed = actions;
+        if (fineTune) {
+            actionsToEmbed = actions.keyBy(action -> action.userId)
+                    .connect(modelVersions)
+                    .process(ModelVersionPin.forActions(config.get(FINE_TUNE_BASE_VERSION)))
+                    .name("pin model version (events)")
+                    .uid("pin-model-version-events");
+        }
         DataStream<UserAction> embeddedActions = AsyncDataStream
-                .orderedWait(actions, AsyncEmbedFunction.eventTexts(embeddings, batching),
+                .orderedWait(actionsToEmbed, AsyncEmbedFunction.eventTexts(embeddings, batching),
                         timeoutMs, TimeUnit.MILLISECONDS, maxInFlight)
                 .name("embed event text")
                 .uid("embed-event-text");
@@ -106,8 +130,16 @@ public final class InterestGraphPipeline {
                 .process(SplitDeadLetters.items())
                 .name("parse + validate items")
                 .uid("parse-items");
+        DataStream<ItemVersion> itemsToEmbed = items;
+        if (fineTune) {
+            itemsToEmbed = items.keyBy(item -> item.itemId)
+                    .connect(modelVersions)
+                    .process(ModelVersionPin.forItems(config.get(FINE_TUNE_BASE_VERSION)))
+                    .name("pin model version (items)")
+                    .uid("pin-model-version-items");
+        }
         DataStream<ItemVersion> embeddedItems = AsyncDataStream
-                .orderedWait(items, AsyncEmbedFunction.items(embeddings, batching), timeoutMs,
+                .orderedWait(itemsToEmbed, AsyncEmbedFunction.items(embeddings, batching), timeoutMs,
                         TimeUnit.MILLISECONDS, maxInFlight)
                 .name("embed items")
                 .uid("embed-items");
@@ -120,12 +152,33 @@ public final class InterestGraphPipeline {
                 .name("item-enrich (temporal join)")
                 .uid("item-enrich");
 
+        DataStream<EnrichedAction> toGraph = enriched;
+        if (fineTune) {
+            // items embedded before a version switch are re-requested in the actions' version
+            toGraph = AsyncDataStream
+                    .orderedWait(enriched, AsyncEmbedFunction.itemsInPinnedVersion(embeddings,
+                            batching), timeoutMs, TimeUnit.MILLISECONDS, maxInFlight)
+                    .name("embed items in the pinned version")
+                    .uid("embed-items-pinned-version");
+        }
+
         // ---- user-graph: the per-user interest graph, one delta per user per flush
-        SingleOutputStreamOperator<DeltaRecord> deltas = enriched
+        SingleOutputStreamOperator<DeltaRecord> deltas = toGraph
                 .keyBy(action -> action.userId)
-                .process(new UserGraphFunction(new GraphParameters(config)))
+                .process(new UserGraphFunction(new GraphParameters(config), fineTune
+                        ? new FineTuningSupport.Settings(embeddings,
+                                config.get(FINE_TUNE_CONTEXT_ITEMS), config.get(EMBED_BATCH_SIZE),
+                                config.get(TRITON_REQUEST_TIMEOUT))
+                        : null))
                 .name("user-graph")
                 .uid("user-graph");
+        DataStream<TrainingExample> trainingExamples = null;
+        if (fineTune) {
+            trainingExamples = deltas.getSideOutput(UserGraphFunction.TRAINING_EXAMPLES);
+            if (config.get(FINE_TUNE_TRAINING_ENABLED)) {
+                // TODO(h2): TrainingBranch.attach(trainingExamples, config);
+            }
+        }
 
         deltas.sinkTo(exactlyOnceSink(new DeltaSerializationSchema(config.get(TOPIC_DELTAS)),
                         "deltas"))
@@ -133,7 +186,7 @@ public final class InterestGraphPipeline {
                 .uid("sink-graph-deltas");
 
         // ---- recommend: the graph analytics' item neighbours (broadcast) on each user's edges
-        if (config.get(RECOMMEND_ENABLED) && analyticsTopicReadable()) {
+        if (config.get(RECOMMEND_ENABLED) && boundedTopicReadable(TOPIC_ITEM_NEIGHBORS)) {
             BroadcastStream<AnalyticsUpdate> analytics = env
                     .fromSource(analyticsSource(), WatermarkStrategy.noWatermarks(),
                             "item-neighbors source")
@@ -169,7 +222,7 @@ public final class InterestGraphPipeline {
                     .name("item-embeddings sink")
                     .uid("sink-item-embeddings");
         }
-        return new Outputs(deltas, deadLetters);
+        return new Outputs(deltas, deadLetters, trainingExamples);
     }
 
     private WatermarkStrategy<InputRecord> watermarks() {
@@ -208,16 +261,17 @@ public final class InterestGraphPipeline {
     }
 
     /**
-     * A bounded run reads the analytics topic to its end, so it must exist: a bounded Kafka source
-     * subscribed to a pattern that matches nothing never finishes. Without the topic there is
-     * nothing to recommend from, and the recommend operator (which emits nothing before analytics
-     * data arrives) is left out. An unbounded job subscribes by pattern and waits for the topic.
+     * A bounded run reads the analytics and model-versions topics to their end, so they must
+     * exist: a bounded Kafka source subscribed to a pattern that matches nothing never finishes.
+     * Without the analytics topic there is nothing to recommend from, and the recommend operator
+     * (which emits nothing before analytics data arrives) is left out; without model-versions the
+     * base version applies throughout. An unbounded job subscribes by pattern and waits for them.
      */
-    private boolean analyticsTopicReadable() {
+    private boolean boundedTopicReadable(ConfigOption<String> option) {
         if (!config.get(KAFKA_BOUNDED)) {
             return true;
         }
-        String topic = config.get(TOPIC_ITEM_NEIGHBORS);
+        String topic = config.get(option);
         Properties props = clientProperties();
         props.setProperty("bootstrap.servers", config.get(KAFKA_BOOTSTRAP));
         try (Admin admin = Admin.create(props)) {
@@ -226,12 +280,51 @@ public final class InterestGraphPipeline {
             }
         } catch (Exception e) {
             throw new IllegalStateException("Cannot list the topics at "
-                    + config.get(KAFKA_BOOTSTRAP) + " to find " + TOPIC_ITEM_NEIGHBORS.key()
+                    + config.get(KAFKA_BOOTSTRAP) + " to find " + option.key()
                     + " '" + topic + "': " + e, e);
         }
-        LOG.info("Bounded run and no topic '{}': no analytics to recommend from, the recommend "
-                + "operator is left out", topic);
+        LOG.info("Bounded run and no topic '{}' ({}): left out", topic, option.key());
         return false;
+    }
+
+    /**
+     * The announcements of new encoder versions, read from the beginning (every switch matters
+     * to a replay), timestamped with the event time from which they apply. Live, the stream goes
+     * idle like the event sources so that a quiet tuner does not hold the job back; a bounded run
+     * holds every record until all announcements are read, which is what makes a replay
+     * deterministic.
+     */
+    private BroadcastStream<ModelVersionAnnouncement> modelVersions(
+            StreamExecutionEnvironment env) {
+        WatermarkStrategy<ModelVersionAnnouncement> byAppliesFrom = WatermarkStrategy
+                .<ModelVersionAnnouncement>forMonotonousTimestamps()
+                .withTimestampAssigner((announcement, kafkaTime) -> announcement.appliesFromMs);
+        DataStream<ModelVersionAnnouncement> announcements;
+        if (!boundedTopicReadable(TOPIC_MODEL_VERSIONS)) {
+            announcements = env.fromData(List.of(),
+                    TypeInformation.of(ModelVersionAnnouncement.class));
+        } else {
+            String topic = config.get(TOPIC_MODEL_VERSIONS);
+            KafkaSourceBuilder<ModelVersionAnnouncement> builder =
+                    KafkaSource.<ModelVersionAnnouncement>builder()
+                            .setBootstrapServers(config.get(KAFKA_BOOTSTRAP))
+                            .setGroupId(config.get(KAFKA_GROUP_ID))
+                            .setDeserializer(new ModelVersionAnnouncement.Deserializer(
+                                    config.get(TRITON_MODEL)))
+                            .setProperties(clientProperties())
+                            .setProperty("isolation.level", "read_committed")
+                            .setStartingOffsets(OffsetsInitializer.earliest());
+            if (config.get(KAFKA_BOUNDED)) {
+                builder.setTopics(topic).setBounded(OffsetsInitializer.latest());
+            } else {
+                builder.setTopicPattern(Pattern.compile(Pattern.quote(topic)))
+                        .setProperty("partition.discovery.interval.ms", "60000");
+                byAppliesFrom = byAppliesFrom.withIdleness(config.get(WATERMARK_IDLENESS));
+            }
+            announcements = env.fromSource(builder.build(), byAppliesFrom,
+                    "model-versions source").uid("source-model-versions");
+        }
+        return announcements.broadcast(ModelVersionPin.VERSIONS);
     }
 
     /**

@@ -1,5 +1,8 @@
 package dev.interestgraph.embed;
 
+import dev.interestgraph.graph.HalfFloats;
+import dev.interestgraph.graph.VectorMath;
+import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
 import java.util.Collections;
@@ -44,6 +47,11 @@ public abstract class AsyncEmbedFunction<T> extends RichAsyncFunction<T, T> {
 
     /** Attaches the vector and its model version to the record. */
     protected abstract void attach(T record, float[] vector, String modelVersion);
+
+    /** The encoder version the record is pinned to (fine-tuning), or null for the default. */
+    protected String pinnedVersionOf(T record) {
+        return null;
+    }
 
     @Override
     public void open(Configuration parameters) throws Exception {
@@ -93,7 +101,13 @@ public abstract class AsyncEmbedFunction<T> extends RichAsyncFunction<T, T> {
             resultFuture.complete(Collections.singleton(record));
             return;
         }
-        batcher.embed(text).whenComplete((embedding, error) -> {
+        String pinned = pinnedVersionOf(record);
+        batcher.embed(text, pinned == null ? "" : pinned).whenComplete((embedding, error) -> {
+            if (error == null && pinned != null && !pinned.equals(embedding.modelVersion)) {
+                // mixing versions would corrupt every mean it is fused into: fail instead
+                error = new IllegalStateException("asked the encoder for version " + pinned
+                        + " and got a vector of version " + embedding.modelVersion);
+            }
             if (error != null) {
                 resultFuture.completeExceptionally(error);
                 return;
@@ -129,6 +143,11 @@ public abstract class AsyncEmbedFunction<T> extends RichAsyncFunction<T, T> {
                 item.embedding = vector;
                 item.modelVersion = modelVersion;
             }
+
+            @Override
+            protected String pinnedVersionOf(ItemVersion item) {
+                return item.pinnedModelVersion;
+            }
         };
     }
 
@@ -146,6 +165,44 @@ public abstract class AsyncEmbedFunction<T> extends RichAsyncFunction<T, T> {
             protected void attach(UserAction action, float[] vector, String modelVersion) {
                 action.textEmbedding = vector;
                 action.textModelVersion = modelVersion;
+            }
+
+            @Override
+            protected String pinnedVersionOf(UserAction action) {
+                return action.pinnedModelVersion;
+            }
+        };
+    }
+
+    /**
+     * Fine-tuning only, after the item join: an action whose item vector is of another version
+     * than the action is pinned to (the item was embedded before a version switch) gets the
+     * item's text embedded in the pinned version, fused with the event's own text vector as the
+     * join does. Actions that already have a vector of their version pass straight through.
+     */
+    public static AsyncEmbedFunction<EnrichedAction> itemsInPinnedVersion(
+            EmbeddingClientFactory factory, MicroBatcher.Settings settings) {
+        return new AsyncEmbedFunction<>(factory, settings) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected String textOf(EnrichedAction action) {
+                return action.needsItemVector() ? action.itemText : null;
+            }
+
+            @Override
+            protected String pinnedVersionOf(EnrichedAction action) {
+                return action.pinnedModelVersion;
+            }
+
+            @Override
+            protected void attach(EnrichedAction action, float[] vector, String modelVersion) {
+                float[] fused = action.eventTextVector == null ? vector
+                        : VectorMath.normalized(VectorMath.weightedMean(vector, 1.0,
+                                action.eventTextVector, 1.0));
+                action.vector = HalfFloats.fromFloats(fused);
+                action.modelVersion = modelVersion;
+                action.eventTextVector = null;
             }
         };
     }

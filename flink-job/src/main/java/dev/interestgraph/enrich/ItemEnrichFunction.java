@@ -147,6 +147,20 @@ public class ItemEnrichFunction
         enriched.value = action.value;
         float[] vector = item == null ? null : item.embedding;
         String version = item == null ? null : item.modelVersion;
+        if (action.pinnedModelVersion != null) {
+            enriched.pinnedModelVersion = action.pinnedModelVersion;
+            enriched.itemText = item == null ? null : item.text();
+            if (item != null && !enriched.itemText.isBlank()
+                    && !action.pinnedModelVersion.equals(version)) {
+                // the item was embedded in another version: the next step re-requests its vector
+                // in the action's version, then fuses the event's text vector (already in it)
+                vector = null;
+                version = null;
+                enriched.eventTextVector = action.textEmbedding;
+                enriched.terms = item.labelTerms(TERMS_PER_ITEM);
+                return enriched;
+            }
+        }
         if (action.textEmbedding != null) {
             if (vector == null) {
                 vector = action.textEmbedding;

@@ -14,6 +14,7 @@ import dev.interestgraph.proto.v1.InterestUpsert;
 import dev.interestgraph.proto.v1.ProfileUpdate;
 import dev.interestgraph.proto.v1.UserErased;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -44,6 +45,27 @@ public final class GraphUpdater {
             Comparator.<EnrichedAction>comparingLong(e -> e.eventTimeMs)
                     .thenComparing(e -> e.eventId == null ? "" : e.eventId);
 
+    /**
+     * The vectors of a user's items in another encoder version, for re-basing the user's graph
+     * at a version switch (fine-tuning). Implemented by the operator, which keeps the items'
+     * texts; a failure is thrown unchecked (the job restarts from its checkpoint).
+     */
+    public interface ItemVectors {
+        /** Vectors and label terms of those of the items it can embed in {@code version}. */
+        Map<String, ItemVector> inVersion(Collection<String> itemIds, String version);
+    }
+
+    /** An item's vector (half floats) in one version, and its label terms. */
+    public static final class ItemVector {
+        public final short[] vector;
+        public final String[] terms;
+
+        public ItemVector(short[] vector, String[] terms) {
+            this.vector = vector;
+            this.terms = terms;
+        }
+    }
+
     /** The outcome of a flush, sweep or expiry. */
     public static final class Result {
         /** The graph to store; null when the user's state is to be cleared. */
@@ -54,6 +76,7 @@ public final class GraphUpdater {
         public int interestsOpened;
         public int interestsMerged;
         public int duplicatesDropped;
+        public int rebases;
     }
 
     /**
@@ -61,6 +84,17 @@ public final class GraphUpdater {
      * without state. Usually yields one delta; FORGET_USER ends one and emits {@code UserErased}.
      */
     public Result flush(UserGraph graph, String userId, List<EnrichedAction> events) {
+        return flush(graph, userId, events, null);
+    }
+
+    /**
+     * As {@link #flush(UserGraph, String, List)}; with {@code itemVectors}, an event whose vector
+     * is of another version than the graph's first re-bases the graph on that version (see
+     * {@link #rebase}). Without it such an event restarts the profile and opens its own
+     * interests, and the old version's interests fade out.
+     */
+    public Result flush(UserGraph graph, String userId, List<EnrichedAction> events,
+            ItemVectors itemVectors) {
         List<EnrichedAction> sorted = new ArrayList<>(events);
         sorted.sort(EVENT_ORDER);
         Result result = new Result();
@@ -84,6 +118,12 @@ public final class GraphUpdater {
                 graph.epoch = event.eventTimeMs;
             }
             flushTime = Math.max(flushTime, event.eventTimeMs);
+            if (itemVectors != null && event.hasVector()) {
+                String current = versionOf(graph);
+                if (current != null && !current.equals(event.modelVersion)) {
+                    rebase(graph, event.modelVersion, itemVectors, changes, result);
+                }
+            }
             apply(graph, event, changes, result);
         }
         if (graph != null && !changes.isEmpty()) {
@@ -191,6 +231,69 @@ public final class GraphUpdater {
         }
     }
 
+    /** The model version of the graph's vectors, or null when it has none. */
+    static String versionOf(UserGraph graph) {
+        if (graph.longTerm != null) {
+            return graph.longTerm.modelVersion;
+        }
+        for (Interest interest : graph.interests.values()) {
+            return interest.centroid.modelVersion;
+        }
+        return null;
+    }
+
+    /**
+     * A version switch, before the first vector of the new version is fused: every vector of the
+     * old version goes (interests, profiles), and the interests and profiles are recomputed from
+     * the items on the user's edges in the new version, each positive edge applied once with its
+     * weight at its last event time, oldest first. Edges, weights and counts stay as they are;
+     * items that cannot be embedded (no text known) stay without an interest.
+     */
+    private void rebase(UserGraph graph, String version, ItemVectors itemVectors,
+            Changes changes, Result result) {
+        List<Edge> positive = new ArrayList<>();
+        for (Edge edge : graph.edges.values()) {
+            if (edge.weight > 0) {
+                positive.add(edge);
+            }
+        }
+        Map<String, ItemVector> vectors = positive.isEmpty() ? Map.of()
+                : itemVectors.inVersion(positive.stream().map(e -> e.itemId).toList(), version);
+        for (Integer interestId : new ArrayList<>(graph.interests.keySet())) {
+            changes.interestRemoved(interestId);
+        }
+        graph.interests.clear();
+        boolean hadProfile = graph.longTerm != null;
+        graph.longTerm = null;
+        graph.shortTerm = null;
+        for (Edge edge : graph.edges.values()) {
+            if (edge.interestId >= 0 || vectors.containsKey(edge.itemId)) {
+                changes.touchEdge(edge.itemId, true); // its interest or version changes
+            }
+            edge.interestId = -1;
+        }
+        positive.removeIf(edge -> !vectors.containsKey(edge.itemId));
+        positive.sort(Comparator.<Edge>comparingLong(e -> e.lastMs).thenComparing(e -> e.itemId));
+        for (Edge edge : positive) {
+            ItemVector item = vectors.get(edge.itemId);
+            EnrichedAction replayed = new EnrichedAction();
+            replayed.itemId = edge.itemId;
+            replayed.eventTimeMs = edge.lastMs;
+            replayed.vector = item.vector;
+            replayed.modelVersion = version;
+            replayed.terms = item.terms;
+            edge.modelVersion = version;
+            float[] vector = HalfFloats.toFloats(item.vector);
+            joinInterest(graph, edge, replayed, vector, edge.weight, changes, result);
+            graph.longTerm = addToProfile(graph.longTerm, vector, edge.weight, replayed,
+                    params.longTermHalfLifeMs);
+            graph.shortTerm = addToProfile(graph.shortTerm, vector, edge.weight, replayed,
+                    params.shortTermHalfLifeMs);
+        }
+        changes.profileChanged = hadProfile || graph.longTerm != null;
+        result.rebases++;
+    }
+
     /**
      * Fusion of new evidence into the profile: a decayed mean of item vectors of one model
      * version. A vector of another version starts the profile afresh rather than being mixed.
@@ -201,7 +304,7 @@ public final class GraphUpdater {
             return new DecayedMean(event.vector.clone(), amount, event.eventTimeMs,
                     event.modelVersion);
         }
-        profile.add(vector, amount, event.eventTimeMs, halfLifeMs);
+        profile.add(vector, event.modelVersion, amount, event.eventTimeMs, halfLifeMs);
         return profile;
     }
 
@@ -233,7 +336,8 @@ public final class GraphUpdater {
         if (best.centroid.weight == 0) {
             best.centroid.weight = amount; // a new interest: the item's own vector is the centroid
         } else {
-            best.centroid.add(vector, amount, event.eventTimeMs, params.edgeHalfLifeMs);
+            best.centroid.add(vector, event.modelVersion, amount, event.eventTimeMs,
+                    params.edgeHalfLifeMs);
         }
         addTerms(best, event.terms, amount);
         if (edge.interestId != best.id) {
@@ -437,7 +541,10 @@ public final class GraphUpdater {
                         interestUpsert(graph, interest, atMs)));
             }
         }
-        if (changes.profileChanged && graph.longTerm != null) {
+        if (changes.profileChanged && graph.longTerm == null) {
+            // a re-base found no item to rebuild the profile from: an empty update clears it
+            delta.addOps(DeltaOp.newBuilder().setProfileUpdate(ProfileUpdate.getDefaultInstance()));
+        } else if (changes.profileChanged) {
             ProfileUpdate.Builder profile = ProfileUpdate.newBuilder()
                     .setModelVersion(graph.longTerm.modelVersion);
             for (float value : graph.longTerm.direction()) {

@@ -104,14 +104,26 @@ public final class UserGraph {
             return direction;
         }
 
+        private void requireSameVersion(String version) {
+            if (!modelVersion.equals(version)) {
+                throw new IllegalStateException("refusing to fuse a vector of model version "
+                        + version + " into a mean of version " + modelVersion);
+            }
+        }
+
         private void setMean(float[] values) {
             mean = HalfFloats.fromFloats(values);
             meanFloats = null;
             direction = null;
         }
 
-        /** Folds in vector {@code x} with weight {@code amount} at {@code atMs}. */
-        void add(float[] x, double amount, long atMs, long halfLifeMs) {
+        /**
+         * Folds in vector {@code x} of model version {@code version} with weight {@code amount} at
+         * {@code atMs}. A vector of another version is refused: averaging vectors of two encoder
+         * versions yields a point that means nothing in either space.
+         */
+        void add(float[] x, String version, double amount, long atMs, long halfLifeMs) {
+            requireSameVersion(version);
             double oldWeight;
             double newAmount;
             if (atMs >= lastMs) {
@@ -128,6 +140,7 @@ public final class UserGraph {
 
         /** Folds in another mean of the same version, both decayed to {@code atMs}. */
         void merge(DecayedMean other, long atMs, long halfLifeMs) {
+            requireSameVersion(other.modelVersion);
             long at = Math.max(atMs, Math.max(lastMs, other.lastMs));
             double mine = weightAt(at, halfLifeMs);
             double theirs = other.weightAt(at, halfLifeMs);

@@ -4,17 +4,20 @@ import dev.interestgraph.delta.DeltaRecord;
 import dev.interestgraph.internal.TimeBuckets;
 import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.training.TrainingExample;
 import java.util.List;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 
 /**
  * The {@code user-graph} operator, keyed by user id. Buffers each user's enriched actions until
@@ -33,7 +36,14 @@ import org.apache.flink.util.Collector;
 public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedAction, DeltaRecord> {
     private static final long serialVersionUID = 1L;
 
+    /** Fine-tuning: training examples, the texts of users' positive items (docs/fine-tuning.md). */
+    public static final OutputTag<TrainingExample> TRAINING_EXAMPLES =
+            new OutputTag<>("training-examples", TypeInformation.of(TrainingExample.class));
+
     private final GraphParameters params;
+    /** Null without fine-tuning. */
+    private final FineTuningSupport.Settings fineTuning;
+    private transient FineTuningSupport fineTuningSupport;
 
     private transient GraphUpdater updater;
     private transient ValueState<UserGraph> graphState;
@@ -52,9 +62,19 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     private transient Counter duplicateEvents;
     private transient Counter usersErased;
     private transient Counter usersExpired;
+    private transient Counter graphRebases;
 
     public UserGraphFunction(GraphParameters params) {
+        this(params, null);
+    }
+
+    /**
+     * With fine-tuning settings the operator also re-bases a user's graph on a new encoder version
+     * at the user's first event of it, and emits {@link #TRAINING_EXAMPLES}.
+     */
+    public UserGraphFunction(GraphParameters params, FineTuningSupport.Settings fineTuning) {
         this.params = params;
+        this.fineTuning = fineTuning;
     }
 
     /** The per-user graph state; public so that tests and state tools can read it. */
@@ -63,7 +83,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     }
 
     @Override
-    public void open(Configuration parameters) {
+    public void open(Configuration parameters) throws Exception {
         updater = new GraphUpdater(params);
         graphState = getRuntimeContext().getState(graphStateDescriptor());
         pending = getRuntimeContext().getMapState(new MapStateDescriptor<>("pending-actions",
@@ -79,6 +99,17 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         duplicateEvents = metrics.counter("duplicateEvents");
         usersErased = metrics.counter("usersErased");
         usersExpired = metrics.counter("usersExpired");
+        graphRebases = metrics.counter("graphRebases");
+        if (fineTuning != null) {
+            fineTuningSupport = new FineTuningSupport(fineTuning, params, getRuntimeContext());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (fineTuningSupport != null) {
+            fineTuningSupport.close();
+        }
     }
 
     @Override
@@ -104,7 +135,14 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         long timerBefore = graph == null ? Long.MIN_VALUE : graph.maintenanceTimerMs;
 
         if (!due.isEmpty()) {
-            GraphUpdater.Result result = updater.flush(graph, userId, due);
+            GraphUpdater.Result result;
+            if (fineTuningSupport != null) {
+                fineTuningSupport.beforeFlush(due, example -> ctx.output(TRAINING_EXAMPLES, example));
+                result = updater.flush(graph, userId, due, fineTuningSupport.itemVectors());
+                fineTuningSupport.afterUpdate(result);
+            } else {
+                result = updater.flush(graph, userId, due);
+            }
             graph = store(result, timerBefore, timestamp, ctx, out);
             timerBefore = graph == null ? Long.MIN_VALUE : graph.maintenanceTimerMs;
         }
@@ -117,6 +155,9 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
                 usersExpired.inc();
             }
             graph.maintenanceTimerMs = Long.MIN_VALUE; // this timer has fired
+            if (fineTuningSupport != null) {
+                fineTuningSupport.afterUpdate(result);
+            }
             store(result, Long.MIN_VALUE, timestamp, ctx, out);
         }
     }
@@ -139,6 +180,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         interestsOpened.inc(result.interestsOpened);
         interestsMerged.inc(result.interestsMerged);
         duplicateEvents.inc(result.duplicatesDropped);
+        graphRebases.inc(result.rebases);
 
         UserGraph graph = result.graph;
         long timerAfter =

@@ -17,11 +17,27 @@ public class EnrichedAction {
     public String modelVersion;
     /** Terms for interest labels (genres or title words). */
     public String[] terms;
+    /**
+     * With fine-tuning only: the item's text (training examples, and re-embedding a user's items
+     * after a version switch) and the version the action is pinned to. Null otherwise.
+     */
+    public String itemText;
+    public String pinnedModelVersion;
+    /**
+     * With fine-tuning only, in flight between the join and the re-embedding step: the event's own
+     * text vector (pinned version) when the item's vector must be re-requested in that version.
+     */
+    public float[] eventTextVector;
 
     public EnrichedAction() {}
 
     public boolean hasVector() {
         return vector != null && modelVersion != null;
+    }
+
+    /** Pinned to a version, and the item's vector in it is still to be requested. */
+    public boolean needsItemVector() {
+        return pinnedModelVersion != null && itemText != null && !hasVector();
     }
 
     @Override

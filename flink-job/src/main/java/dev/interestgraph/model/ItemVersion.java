@@ -17,6 +17,8 @@ public class ItemVersion {
     public long updatedMs;
     public float[] embedding;
     public String modelVersion;
+    /** The encoder version to embed with (fine-tuning); null: the server's default. */
+    public String pinnedModelVersion;
 
     public ItemVersion() {}
 

@@ -20,6 +20,8 @@ public class UserAction {
     /** Embedding of {@link #text}; null when there is no text (or it is not embedded yet). */
     public float[] textEmbedding;
     public String textModelVersion;
+    /** The encoder version to embed {@link #text} with (fine-tuning); null: the server's default. */
+    public String pinnedModelVersion;
 
     public UserAction() {}
 

@@ -1,0 +1,137 @@
+package dev.interestgraph.versions;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.interestgraph.model.Action;
+import dev.interestgraph.model.UserAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.junit.jupiter.api.Test;
+
+/** Pinning records to the encoder version valid at their event time, on the keyed-broadcast harness. */
+class ModelVersionPinTest {
+
+    private static KeyedBroadcastOperatorTestHarness<String, UserAction, ModelVersionAnnouncement,
+            UserAction> harness() throws Exception {
+        return new KeyedBroadcastOperatorTestHarness<>(new CoBroadcastWithKeyedOperator<>(
+                ModelVersionPin.forActions("1"), List.of(ModelVersionPin.VERSIONS)),
+                action -> action.userId, Types.STRING, 1, 1, 0);
+    }
+
+    private static UserAction event(String id, String user, long timeMs) {
+        return new UserAction(id, user, "item", Action.CLICK, timeMs, 0, "a comment");
+    }
+
+    private static void send(KeyedBroadcastOperatorTestHarness<String, UserAction,
+            ModelVersionAnnouncement, UserAction> h, UserAction action) throws Exception {
+        h.processElement(new StreamRecord<>(action, action.eventTimeMs));
+    }
+
+    private static void announce(KeyedBroadcastOperatorTestHarness<String, UserAction,
+            ModelVersionAnnouncement, UserAction> h, String version, long appliesFrom)
+            throws Exception {
+        h.processBroadcastElement(new StreamRecord<>(
+                new ModelVersionAnnouncement("item_encoder", version, appliesFrom, 0), appliesFrom));
+    }
+
+    /** event id → pinned version, in output order; the output is drained. */
+    private static List<String> released(KeyedBroadcastOperatorTestHarness<String, UserAction,
+            ModelVersionAnnouncement, UserAction> h) {
+        List<String> out = new ArrayList<>();
+        Object record;
+        while ((record = h.getOutput().poll()) != null) {
+            if (record instanceof StreamRecord) {
+                UserAction action = (UserAction) ((StreamRecord<?>) record).getValue();
+                out.add(action.eventId + "@" + action.pinnedModelVersion);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void recordsWaitForTheWatermarkAndGetTheVersionValidAtTheirTime() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            send(h, event("a", "u1", 100));
+            send(h, event("b", "u2", 200));
+            send(h, event("c", "u1", 300));
+            // nothing leaves before the watermark: a version for their time may still come
+            assertThat(released(h)).isEmpty();
+            // announced after the records arrived, but before the watermark passed them
+            announce(h, "2", 200);
+            h.watermark(250);
+            assertThat(released(h)).containsExactly("a@1", "b@2");
+            announce(h, "3", 300);
+            h.watermark(400);
+            assertThat(released(h)).containsExactly("c@3");
+            assertThat(h.numEventTimeTimers()).isZero();
+        }
+    }
+
+    @Test
+    void aLateAnnouncementIsCountedAndAppliesToRecordsReleasedAfterIt() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            h.watermark(1_000);
+            send(h, event("late", "u1", 500)); // behind the watermark: released at once
+            assertThat(released(h)).containsExactly("late@1");
+            announce(h, "2", 400); // its time has passed
+            send(h, event("later", "u1", 600));
+            assertThat(released(h)).containsExactly("later@2");
+        }
+    }
+
+    @Test
+    void announcementsAndWaitingRecordsSurviveARestore() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var h = harness()) {
+            h.open();
+            announce(h, "2", 150);
+            send(h, event("a", "u1", 100));
+            send(h, event("b", "u1", 200));
+            snapshot = h.snapshot(1, 1);
+        }
+        try (var h = harness()) {
+            h.initializeState(snapshot);
+            h.open();
+            h.watermark(300);
+            assertThat(released(h)).containsExactly("a@1", "b@2");
+        }
+    }
+
+    @Test
+    void onlyTheLastSwitchesAreKept() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            for (int v = 2; v < 2 + ModelVersionPin.KEPT_VERSIONS + 5; v++) {
+                announce(h, String.valueOf(v), v * 100L);
+            }
+            assertThat(h.getOperator().getOperatorStateBackend()
+                    .getBroadcastState(ModelVersionPin.VERSIONS).entries())
+                    .hasSize(ModelVersionPin.KEPT_VERSIONS);
+        }
+    }
+
+    @Test
+    void theTunersJsonIsReadAndOtherRecordsAreSkipped() {
+        ModelVersionAnnouncement read = ModelVersionAnnouncement.Deserializer.parse(
+                ("{\"model\": \"item_encoder\", \"version\": \"3\", \"applies_from_ms\": 1700000000123,"
+                        + " \"step\": 100}").getBytes(StandardCharsets.UTF_8));
+        assertThat(read.version).isEqualTo("3");
+        assertThat(read.appliesFromMs).isEqualTo(1_700_000_000_123L);
+        assertThat(read.step).isEqualTo(100);
+        assertThat(ModelVersionAnnouncement.Deserializer.parse(read.toJson().getBytes(
+                StandardCharsets.UTF_8))).usingRecursiveComparison().isEqualTo(read);
+        assertThat(ModelVersionAnnouncement.Deserializer.parse(
+                "{\"model\": \"item_encoder\"}".getBytes(StandardCharsets.UTF_8))).isNull();
+        assertThat(ModelVersionAnnouncement.Deserializer.parse(
+                "not json".getBytes(StandardCharsets.UTF_8))).isNull();
+        assertThat(ModelVersionAnnouncement.Deserializer.parse(null)).isNull();
+    }
+}
