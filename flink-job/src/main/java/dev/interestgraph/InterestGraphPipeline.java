@@ -319,7 +319,7 @@ public final class InterestGraphPipeline {
             } else {
                 builder.setTopicPattern(Pattern.compile(Pattern.quote(topic)))
                         .setProperty("partition.discovery.interval.ms", "60000");
-                byAppliesFrom = byAppliesFrom.withIdleness(config.get(WATERMARK_IDLENESS));
+                byAppliesFrom = byAppliesFrom.withIdleness(config.get(FINE_TUNE_VERSIONS_IDLENESS));
             }
             announcements = env.fromSource(builder.build(), byAppliesFrom,
                     "model-versions source").uid("source-model-versions");

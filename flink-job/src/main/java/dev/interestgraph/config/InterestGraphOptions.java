@@ -308,6 +308,14 @@ public final class InterestGraphOptions {
                     .withDescription("The encoder version valid before the first announcement "
                             + "(item_encoder version 1 is the frozen encoder).");
 
+    public static final ConfigOption<Duration> FINE_TUNE_VERSIONS_IDLENESS =
+            key("fine-tune.versions-idleness").durationType().defaultValue(Duration.ofSeconds(10))
+                    .withDescription("Live runs: records wait for the model-versions stream to "
+                            + "pass their event time; after this long without an announcement "
+                            + "the stream counts as idle and records move on with the versions "
+                            + "known. Longer: fewer late announcements (lateModelVersions), "
+                            + "more waiting at each switch. Bounded runs always wait.");
+
     public static final ConfigOption<Boolean> FINE_TUNE_TRAINING_ENABLED =
             key("fine-tune.training.enabled").booleanType().defaultValue(true)
                     .withDescription("With fine-tune.enabled: send (context → positive) training "
@@ -363,7 +371,8 @@ public final class InterestGraphOptions {
                 EMBED_RETRY_INITIAL_BACKOFF, EMBED_RETRY_MAX_BACKOFF, EMBED_BREAKER_THRESHOLD,
                 EMBED_MAX_IN_FLIGHT, EMBED_TIMEOUT, RECOMMEND_ENABLED, RECOMMEND_TOP_K,
                 RECOMMEND_COLD_START_EDGES, MAX_PARALLELISM, FINE_TUNE_ENABLED,
-                TOPIC_MODEL_VERSIONS, FINE_TUNE_BASE_VERSION, FINE_TUNE_TRAINING_ENABLED,
+                TOPIC_MODEL_VERSIONS, FINE_TUNE_BASE_VERSION, FINE_TUNE_VERSIONS_IDLENESS,
+                FINE_TUNE_TRAINING_ENABLED,
                 FINE_TUNE_TUNER_ENDPOINT, FINE_TUNE_TUNER_MODEL, FINE_TUNE_BATCH_SIZE,
                 FINE_TUNE_BATCH_WINDOW, FINE_TUNE_CONTEXT_ITEMS, EMBEDDED_MODEL_REPOSITORY);
     }
@@ -479,6 +488,8 @@ public final class InterestGraphOptions {
         durationBetween(config, FINE_TUNE_BATCH_WINDOW, Duration.ofMillis(1), Duration.ofDays(7),
                 problems);
         intBetween(config, FINE_TUNE_CONTEXT_ITEMS, 1, 50, problems);
+        durationBetween(config, FINE_TUNE_VERSIONS_IDLENESS, Duration.ofMillis(1),
+                Duration.ofDays(1), problems);
         if (problems.isEmpty() && config.get(FINE_TUNE_ENABLED)) {
             fineTuneProblems(config, problems);
         }

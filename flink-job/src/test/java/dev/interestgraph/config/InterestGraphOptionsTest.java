@@ -248,4 +248,29 @@ class InterestGraphOptionsTest {
                 .containsEntry("security.protocol", "SASL_SSL")
                 .containsEntry("sasl.mechanism", "PLAIN");
     }
+
+    @Test
+    void fineTuningNamesWhatItIsMissingAtStartUp() {
+        Configuration embedded = InterestGraphOptions.fromArgs(new String[] {
+            "--kafka.bootstrap", "h:1", "--fine-tune.enabled", "true",
+            "--triton.model-version", "2"});
+        assertThatThrownBy(() -> InterestGraphOptions.validate(embedded))
+                .isInstanceOf(IllegalConfigurationException.class)
+                .hasMessageContaining("unset triton.model-version")
+                .hasMessageContaining("embedded.model-repository")
+                .hasMessageContaining("fine-tune.tuner.endpoint");
+
+        Configuration following = InterestGraphOptions.fromArgs(new String[] {
+            "--kafka.bootstrap", "h:1", "--fine-tune.enabled", "true",
+            "--fine-tune.training.enabled", "false", "--embedded.model-repository", "/tmp/m"});
+        InterestGraphOptions.validate(following);
+
+        Configuration withTriton = InterestGraphOptions.fromArgs(new String[] {
+            "--kafka.bootstrap", "h:1", "--fine-tune.enabled", "true",
+            "--triton.endpoint", "triton:8001", "--fine-tune.batch-size", "1"});
+        assertThatThrownBy(() -> InterestGraphOptions.validate(withTriton))
+                .hasMessageContaining("fine-tune.batch-size");
+        withTriton.set(InterestGraphOptions.FINE_TUNE_BATCH_SIZE, 16);
+        InterestGraphOptions.validate(withTriton); // the tuner defaults to triton.endpoint
+    }
 }

@@ -1,0 +1,165 @@
+package dev.interestgraph.faults;
+
+import static dev.interestgraph.faults.FaultTestSupport.assertContiguous;
+import static dev.interestgraph.faults.FaultTestSupport.deltasByUser;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.interestgraph.InterestGraphPipeline;
+import dev.interestgraph.config.InterestGraphOptions;
+import dev.interestgraph.data.EventJson;
+import dev.interestgraph.data.SyntheticDataset;
+import dev.interestgraph.delta.DeltaMaterializer;
+import dev.interestgraph.local.LocalKafkaBroker;
+import dev.interestgraph.local.Topics;
+import dev.interestgraph.model.ItemVersion;
+import dev.interestgraph.model.UserAction;
+import dev.interestgraph.proto.v1.DeltaOp;
+import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.testing.HashingTestEmbedder;
+import dev.interestgraph.versions.ModelVersionAnnouncement;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Replay determinism across encoder version switches: the real pipeline (in-process Kafka,
+ * MiniCluster, parallelism 2) reads the same events, catalogue and model-versions topics twice
+ * and writes the same deltas; every delta carries vectors of the version valid at its time, and
+ * none mixes versions. The encoder is the hashing fixture, whose vectors differ per version.
+ */
+class VersionSwitchReplayIT {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder()
+                    .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    private static final long DAY = 24L * 3600 * 1000;
+    private static final String BASE = HashingTestEmbedder.MODEL_VERSION;
+
+    @TempDir
+    static Path repository;
+
+    @Test
+    void twoRunsOverTheSameTopicsGiveTheSameDeltasAcrossTwoSwitches() throws Exception {
+        try (LocalKafkaBroker kafka = LocalKafkaBroker.start()) {
+            SyntheticDataset data = SyntheticDataset.builder().users(8).itemsPerTopic(6)
+                    .eventsPerUser(30).spanMs(20 * DAY).seed(5).build();
+            long first = data.events().stream().mapToLong(e -> e.eventTimeMs).min().orElseThrow();
+            long switchTo2 = first + 7 * DAY;
+            long switchTo3 = first + 14 * DAY;
+            kafka.createTopic("user-events", 2);
+            kafka.createTopic("item-catalog", 1);
+            kafka.createTopic("dead-letters", 1);
+            kafka.createTopic("model-versions", 1);
+            try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
+                for (ItemVersion item : data.items()) {
+                    producer.send(new ProducerRecord<>("item-catalog", bytes(item.itemId),
+                            EventJson.toJson(item)));
+                }
+                for (UserAction event : data.events()) {
+                    producer.send(new ProducerRecord<>("user-events", bytes(event.userId),
+                            EventJson.toJson(event)));
+                }
+                for (ModelVersionAnnouncement announcement : List.of(
+                        new ModelVersionAnnouncement("item_encoder", "2", switchTo2, 50),
+                        new ModelVersionAnnouncement("other_model", "9", first, 1),
+                        new ModelVersionAnnouncement("item_encoder", "3", switchTo3, 100))) {
+                    producer.send(new ProducerRecord<>("model-versions", null,
+                            bytes(announcement.toJson())));
+                }
+            }
+
+            Map<String, List<GraphDelta>> firstRun = run(kafka, "first-");
+            assertContiguous(firstRun);
+            assertThat(firstRun).hasSize(8);
+
+            int switched = 0;
+            for (List<GraphDelta> deltas : firstRun.values()) {
+                for (GraphDelta delta : deltas) {
+                    Set<String> versions = versionsIn(delta);
+                    // one delta never carries vectors of two versions
+                    assertThat(versions).as("versions in %s", delta.getUserId()).hasSizeLessThan(2);
+                    if (versions.isEmpty()) {
+                        continue;
+                    }
+                    String version = versions.iterator().next();
+                    // a delta's event time is the newest event it applies
+                    String expected = delta.getEventTimeMs() < switchTo2 ? BASE
+                            : delta.getEventTimeMs() < switchTo3 ? null : "3";
+                    if (expected != null) {
+                        assertThat(version).as("version at %s", delta.getEventTimeMs())
+                                .isEqualTo(expected);
+                    }
+                    if (delta.getOpsList().stream().anyMatch(DeltaOp::hasInterestRemove)
+                            && !version.equals(BASE)) {
+                        switched++;
+                    }
+                }
+            }
+            assertThat(switched).as("deltas that re-based a user on a new version")
+                    .isGreaterThanOrEqualTo(8);
+            DeltaMaterializer graphs = new DeltaMaterializer();
+            firstRun.values().forEach(deltas -> deltas.forEach(graphs::apply));
+            graphs.users().values().forEach(user -> user.interests().values().forEach(
+                    interest -> assertThat(interest.getModelVersion()).isEqualTo("3")));
+
+            Map<String, List<GraphDelta>> secondRun = run(kafka, "second-");
+            assertThat(secondRun).isEqualTo(firstRun);
+        }
+    }
+
+    /** The model versions of the vectors a delta carries (interests, profile). */
+    private static Set<String> versionsIn(GraphDelta delta) {
+        Set<String> versions = new TreeSet<>();
+        for (DeltaOp op : delta.getOpsList()) {
+            if (op.hasInterestUpsert()) {
+                versions.add(op.getInterestUpsert().getModelVersion());
+            } else if (op.hasProfileUpdate() && op.getProfileUpdate().getLongTermCount() > 0) {
+                versions.add(op.getProfileUpdate().getModelVersion());
+            }
+        }
+        return versions;
+    }
+
+    private static Map<String, List<GraphDelta>> run(LocalKafkaBroker kafka, String prefix)
+            throws Exception {
+        kafka.createTopic(prefix + "graph-deltas", 2);
+        Configuration config = new Configuration();
+        config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
+        config.set(InterestGraphOptions.KAFKA_BOUNDED, true);
+        config.set(InterestGraphOptions.WATERMARK_IDLENESS, Duration.ofSeconds(1));
+        config.set(InterestGraphOptions.TOPIC_DELTAS, prefix + "graph-deltas");
+        config.set(InterestGraphOptions.TOPIC_ITEM_EMBEDDINGS, "");
+        config.set(InterestGraphOptions.KAFKA_GROUP_ID, prefix + "group");
+        config.set(InterestGraphOptions.KAFKA_TRANSACTIONAL_ID_PREFIX, prefix + "tx");
+        config.set(InterestGraphOptions.FINE_TUNE_ENABLED, true);
+        config.set(InterestGraphOptions.FINE_TUNE_TRAINING_ENABLED, false);
+        config.set(InterestGraphOptions.FINE_TUNE_BASE_VERSION, BASE);
+        config.set(InterestGraphOptions.EMBEDDED_MODEL_REPOSITORY, repository.toString());
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        env.enableCheckpointing(500);
+        new InterestGraphPipeline(config, HashingTestEmbedder.factory()).build(env);
+        env.execute(prefix + "version switches");
+        return deltasByUser(Topics.readAll(kafka.bootstrapServers(), prefix + "graph-deltas"));
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}
