@@ -3,6 +3,7 @@ package dev.interestgraph.embed;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * when it holds {@code maxBatchSize} distinct texts or its first text has waited {@code maxDelay}.
  * Identical texts within a batch are embedded once, and a bounded LRU cache answers recent texts
  * without a request at all.
+ *
+ * <p>Each request names a model version (blank: the server's default). Every version has its own
+ * pending batch, so a batch, and the one request it becomes, never mixes versions; deduplication
+ * and the cache are per (version, text). A blank version is a key of its own: its answers are not
+ * mistaken for those of the version the server happened to pick.
  *
  * <p>Failures never drop a text. A failed batch is retried with exponential backoff until it
  * succeeds; after {@code breakerFailureThreshold} consecutive failures the circuit breaker opens
@@ -73,11 +79,24 @@ public final class MicroBatcher implements AutoCloseable {
     private final ScheduledExecutorService retryTimer;
     private final Semaphore requestPermits;
     private final Object lock = new Object();
-    private final Map<String, Embedding> cache;
+    private final Map<Key, Embedding> cache;
 
-    // guarded by lock
-    private LinkedHashMap<String, List<CompletableFuture<Embedding>>> pending = new LinkedHashMap<>();
-    private ScheduledFuture<?> scheduledFlush;
+    /** A text as embedded by one model version ("" for the server's default). */
+    private record Key(String modelVersion, String text) {}
+
+    /** The texts of one version waiting to be sent, and the timer that sends them. */
+    private static final class Batch {
+        final String modelVersion;
+        final LinkedHashMap<String, List<CompletableFuture<Embedding>>> waiting = new LinkedHashMap<>();
+        ScheduledFuture<?> scheduledFlush;
+
+        Batch(String modelVersion) {
+            this.modelVersion = modelVersion;
+        }
+    }
+
+    // guarded by lock: the open batch of each version
+    private final Map<String, Batch> pending = new HashMap<>();
     // guarded by breaker
     private final Object breaker = new Object();
     private int consecutiveFailures;
@@ -94,27 +113,23 @@ public final class MicroBatcher implements AutoCloseable {
             private static final long serialVersionUID = 1L;
 
             @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Embedding> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<Key, Embedding> eldest) {
                 return size() > settings.cacheSize;
             }
         };
     }
 
     /**
-     * Asks for the text's embedding. Returns at once unless too many batches are in flight or the
-     * breaker is open, in which case it blocks until that changes.
+     * Asks for the text's embedding by the given model version; a blank (or null) version asks for
+     * the server's default. Returns at once unless too many batches are in flight or the breaker
+     * is open, in which case it blocks until that changes.
      */
     public CompletableFuture<Embedding> embed(String text, String modelVersion)
             throws InterruptedException {
-        if (modelVersion != null && !modelVersion.isBlank()) {
-            throw new UnsupportedOperationException("TODO: per-version batches");
-        }
-        return embed(text);
-    }
-
-    public CompletableFuture<Embedding> embed(String text) throws InterruptedException {
+        String version = modelVersion == null || modelVersion.isBlank() ? "" : modelVersion;
+        Key key = new Key(version, text);
         synchronized (cache) {
-            Embedding cached = cache.get(text);
+            Embedding cached = cache.get(key);
             if (cached != null) {
                 listener.cacheHit();
                 return CompletableFuture.completedFuture(cached);
@@ -122,13 +137,14 @@ public final class MicroBatcher implements AutoCloseable {
         }
         listener.cacheMiss();
         CompletableFuture<Embedding> future = new CompletableFuture<>();
-        LinkedHashMap<String, List<CompletableFuture<Embedding>>> full = null;
+        Batch full = null;
         synchronized (lock) {
-            pending.computeIfAbsent(text, t -> new ArrayList<>(1)).add(future);
-            if (pending.size() >= settings.maxBatchSize) {
-                full = takePending();
-            } else if (pending.size() == 1 && scheduledFlush == null) {
-                scheduledFlush = flushTimer.schedule(this::flushFromTimer,
+            Batch batch = pending.computeIfAbsent(version, Batch::new);
+            batch.waiting.computeIfAbsent(text, t -> new ArrayList<>(1)).add(future);
+            if (batch.waiting.size() >= settings.maxBatchSize) {
+                full = take(batch);
+            } else if (batch.scheduledFlush == null) {
+                batch.scheduledFlush = flushTimer.schedule(() -> flushFromTimer(batch),
                         settings.maxDelay.toNanos(), TimeUnit.NANOSECONDS);
             }
         }
@@ -138,51 +154,55 @@ public final class MicroBatcher implements AutoCloseable {
         return future;
     }
 
-    private LinkedHashMap<String, List<CompletableFuture<Embedding>>> takePending() {
-        LinkedHashMap<String, List<CompletableFuture<Embedding>>> batch = pending;
-        pending = new LinkedHashMap<>();
-        if (scheduledFlush != null) {
-            scheduledFlush.cancel(false);
-            scheduledFlush = null;
+    /** The embedding by the server's default version: {@code embed(text, "")}. */
+    public CompletableFuture<Embedding> embed(String text) throws InterruptedException {
+        return embed(text, "");
+    }
+
+    /** Closes the batch to new texts: the next text of its version opens a new one. */
+    private Batch take(Batch batch) {
+        pending.remove(batch.modelVersion);
+        if (batch.scheduledFlush != null) {
+            batch.scheduledFlush.cancel(false);
+            batch.scheduledFlush = null;
         }
         return batch;
     }
 
-    private void flushFromTimer() {
-        LinkedHashMap<String, List<CompletableFuture<Embedding>>> batch;
+    private void flushFromTimer(Batch batch) {
         synchronized (lock) {
-            scheduledFlush = null;
-            if (pending.isEmpty()) {
+            // Filled up and sent meanwhile (its timer could not be cancelled in time)?
+            if (pending.get(batch.modelVersion) != batch) {
                 return;
             }
-            batch = takePending();
+            batch.scheduledFlush = null;
+            take(batch);
         }
         try {
             dispatch(batch);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            fail(batch, e);
+            fail(batch.waiting, e);
         }
     }
 
     /** Waits for the breaker and a request permit, then sends. */
-    private void dispatch(LinkedHashMap<String, List<CompletableFuture<Embedding>>> batch)
-            throws InterruptedException {
+    private void dispatch(Batch batch) throws InterruptedException {
         synchronized (breaker) {
             while (breakerOpen) {
                 breaker.wait();
             }
         }
         requestPermits.acquire();
-        send(new ArrayList<>(batch.keySet()), batch, 1);
+        send(batch.modelVersion, new ArrayList<>(batch.waiting.keySet()), batch.waiting, 1);
     }
 
-    private void send(List<String> texts,
+    private void send(String version, List<String> texts,
             Map<String, List<CompletableFuture<Embedding>>> waiting, int attempt) {
         long start = System.nanoTime();
         CompletableFuture<EmbeddingBatch> response;
         try {
-            response = client.embed(texts);
+            response = client.embed(texts, version);
         } catch (RuntimeException e) {
             response = CompletableFuture.failedFuture(e);
         }
@@ -195,7 +215,7 @@ public final class MicroBatcher implements AutoCloseable {
                 recordFailure();
                 listener.retried();
                 long backoff = backoffNanos(attempt);
-                retryTimer.schedule(() -> send(texts, waiting, attempt + 1), backoff,
+                retryTimer.schedule(() -> send(version, texts, waiting, attempt + 1), backoff,
                         TimeUnit.NANOSECONDS);
                 return; // keeps its permit: the retry is still this request
             }
@@ -203,10 +223,11 @@ public final class MicroBatcher implements AutoCloseable {
             requestPermits.release();
             listener.batchSent(texts.size(), System.nanoTime() - start);
             for (int i = 0; i < texts.size(); i++) {
+                // The version the server reports; for a pinned request that is the pinned one.
                 Embedding embedding =
                         new Embedding(result.vectors().get(i), result.modelVersion());
                 synchronized (cache) {
-                    cache.put(texts.get(i), embedding);
+                    cache.put(new Key(version, texts.get(i)), embedding);
                 }
                 for (CompletableFuture<Embedding> future : waiting.get(texts.get(i))) {
                     future.complete(embedding);
@@ -259,8 +280,9 @@ public final class MicroBatcher implements AutoCloseable {
         flushTimer.shutdownNow();
         retryTimer.shutdownNow();
         synchronized (lock) {
-            fail(pending, new IllegalStateException("the embedding batcher was closed"));
-            pending = new LinkedHashMap<>();
+            IllegalStateException closed = new IllegalStateException("the embedding batcher was closed");
+            pending.values().forEach(batch -> fail(batch.waiting, closed));
+            pending.clear();
         }
         synchronized (breaker) {
             breakerOpen = false;

@@ -33,6 +33,8 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,6 +47,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A gRPC server in the JVM that speaks the Open Inference Protocol as Triton does and serves
  * all-MiniLM-L6-v2 as model {@value InferenceContract#MODEL_NAME}, version {@value #MODEL_VERSION}
  * — so that the local stack and the tests exercise the very client that talks to a real Triton.
+ *
+ * <p>With a {@linkplain Builder#modelRepository model repository} it also serves the versions the
+ * fine-tuning tuner publishes there ({@code <repository>/item_encoder/<N>/adapter.npy}: the frozen
+ * vector through the residual adapter, see {@link ItemEncoderVersions}), picked up while the server
+ * runs. As in Triton with {@code version_policy: latest}, a request without a version gets the
+ * highest one, and a request for a version that does not exist fails with NOT_FOUND.
  *
  * <p>Binds to 127.0.0.1 only. Cheap calls (liveness, readiness, metadata) are answered on the
  * gRPC transport threads; inference runs on a pool of worker threads, one per core, each calling
@@ -67,9 +75,11 @@ public final class EmbeddedInferenceServer implements AutoCloseable {
     private final ExecutorService workers;
     private final MiniLmEncoder encoder;
     private final boolean ownsEncoder;
+    private final ItemEncoderVersions versions;
 
     private EmbeddedInferenceServer(Builder builder) throws IOException {
         this.ownsEncoder = builder.encoder == null;
+        this.versions = new ItemEncoderVersions(builder.modelRepository, MiniLmEncoder.DIMENSION);
         this.encoder = ownsEncoder ? MiniLmEncoder.load() : builder.encoder;
         this.workers = Executors.newFixedThreadPool(builder.workerThreads, daemonThreads());
         ServerCredentials credentials = builder.certChain == null
@@ -147,8 +157,19 @@ public final class EmbeddedInferenceServer implements AutoCloseable {
         private int workerThreads = Runtime.getRuntime().availableProcessors();
         private File certChain;
         private File privateKey;
+        private Path modelRepository;
 
         private Builder() {}
+
+        /**
+         * Also serves the {@value InferenceContract#MODEL_NAME} versions published into this Triton
+         * model repository ({@code <repository>/item_encoder/<N>/adapter.npy}), including those
+         * published after the start. The folder need not exist yet; null serves version 1 only.
+         */
+        public Builder modelRepository(Path modelRepository) {
+            this.modelRepository = modelRepository;
+            return this;
+        }
 
         /** The port to bind on 127.0.0.1; 0 (the default) picks a free one. */
         public Builder port(int port) {
@@ -219,22 +240,33 @@ public final class EmbeddedInferenceServer implements AutoCloseable {
 
         @Override
         public void modelReady(ModelReadyRequest request, StreamObserver<ModelReadyResponse> response) {
-            // Like Triton: an unknown model is simply not ready, not an error.
-            boolean ready = request.getName().equals(MODEL_NAME) && isServedVersion(request.getVersion());
+            // Like Triton: an unknown model or version is simply not ready, not an error.
+            boolean ready;
+            try {
+                ready = request.getName().equals(MODEL_NAME) && versions.resolve(request.getVersion()).isPresent();
+            } catch (UncheckedIOException e) {
+                response.onError(unreadableRepository(e));
+                return;
+            }
             reply(response, ModelReadyResponse.newBuilder().setReady(ready).build());
         }
 
         @Override
         public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> response) {
+            List<String> available;
             try {
                 checkModel(request.getName(), request.getVersion());
+                available = versions.available().stream().map(String::valueOf).toList();
             } catch (StatusRuntimeException e) {
                 response.onError(e);
+                return;
+            } catch (UncheckedIOException e) {
+                response.onError(unreadableRepository(e));
                 return;
             }
             reply(response, ModelMetadataResponse.newBuilder()
                     .setName(MODEL_NAME)
-                    .addVersions(MODEL_VERSION)
+                    .addAllVersions(available)
                     .setPlatform("onnxruntime_onnx")
                     .addInputs(ModelMetadataResponse.TensorMetadata.newBuilder()
                             .setName(INPUT_TEXT).setDatatype(BYTES).addShape(-1))
@@ -247,24 +279,38 @@ public final class EmbeddedInferenceServer implements AutoCloseable {
         @Override
         public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> response) {
             List<String> texts;
+            int version;
             try {
-                checkModel(request.getModelName(), request.getModelVersion());
+                version = checkModel(request.getModelName(), request.getModelVersion());
                 texts = readTexts(request);
             } catch (StatusRuntimeException e) {
                 response.onError(e);
                 return;
+            } catch (UncheckedIOException e) {
+                response.onError(unreadableRepository(e));
+                return;
             }
             try {
-                workers.execute(() -> infer(request.getId(), texts, response));
+                workers.execute(() -> infer(request.getId(), version, texts, response));
             } catch (RejectedExecutionException e) {
                 response.onError(Status.UNAVAILABLE.withDescription("server is shutting down").asRuntimeException());
             }
         }
 
-        private void infer(String id, List<String> texts, StreamObserver<ModelInferResponse> response) {
+        private void infer(String id, int version, List<String> texts, StreamObserver<ModelInferResponse> response) {
             float[][] vectors;
             try {
                 vectors = encoder.encode(texts);
+                // on the worker thread: the first request of a version reads its adapter file
+                versions.adapt(version, vectors);
+            } catch (NoSuchFileException e) {
+                response.onError(Status.NOT_FOUND.withDescription("Request for unknown model: '" + MODEL_NAME
+                        + "' version " + version + " is not found (its folder was removed)").asRuntimeException());
+                return;
+            } catch (IOException e) {
+                response.onError(Status.INTERNAL.withDescription("cannot load model '" + MODEL_NAME + "' version "
+                        + version + ": " + e.getMessage()).withCause(e).asRuntimeException());
+                return;
             } catch (RuntimeException e) {
                 response.onError(Status.INTERNAL.withDescription("inference failed: " + e.getMessage())
                         .withCause(e).asRuntimeException());
@@ -272,7 +318,7 @@ public final class EmbeddedInferenceServer implements AutoCloseable {
             }
             reply(response, ModelInferResponse.newBuilder()
                     .setModelName(MODEL_NAME)
-                    .setModelVersion(MODEL_VERSION)
+                    .setModelVersion(Integer.toString(version))
                     .setId(id)
                     .addOutputs(ModelInferResponse.InferOutputTensor.newBuilder()
                             .setName(OUTPUT_EMBEDDING).setDatatype(FP32)
@@ -282,19 +328,20 @@ public final class EmbeddedInferenceServer implements AutoCloseable {
         }
     }
 
-    private static boolean isServedVersion(String version) {
-        return version.isEmpty() || version.equals(MODEL_VERSION);
-    }
-
-    private static void checkModel(String name, String version) {
+    /** The version the request gets (blank: the highest), or NOT_FOUND in Triton's words. */
+    private int checkModel(String name, String version) {
         if (!name.equals(MODEL_NAME)) {
             throw Status.NOT_FOUND.withDescription("Request for unknown model: '" + name
                     + "' is not found; this server serves '" + MODEL_NAME + "'").asRuntimeException();
         }
-        if (!isServedVersion(version)) {
-            throw Status.NOT_FOUND.withDescription("Request for unknown model: '" + name + "' version "
-                    + version + " is not found; available versions: [" + MODEL_VERSION + "]").asRuntimeException();
-        }
+        return versions.resolve(version).orElseThrow(() -> Status.NOT_FOUND.withDescription(
+                "Request for unknown model: '" + name + "' version " + version
+                        + " is not found; available versions: " + versions.available()).asRuntimeException());
+    }
+
+    private static StatusRuntimeException unreadableRepository(UncheckedIOException e) {
+        return Status.INTERNAL.withDescription(e.getMessage() + ": " + e.getCause().getMessage())
+                .withCause(e).asRuntimeException();
     }
 
     /** Validates the request's single TEXT input and decodes it from raw or typed contents. */

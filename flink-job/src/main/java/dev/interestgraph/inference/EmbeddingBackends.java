@@ -5,7 +5,10 @@ import static dev.interestgraph.config.InterestGraphOptions.*;
 import dev.interestgraph.embed.EmbeddingBatch;
 import dev.interestgraph.embed.EmbeddingClient;
 import dev.interestgraph.embed.EmbeddingClientFactory;
+import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.flink.configuration.IllegalConfigurationException;
 import org.apache.flink.configuration.ReadableConfig;
@@ -13,7 +16,8 @@ import org.apache.flink.configuration.ReadableConfig;
 /**
  * Chooses the embedding backend from the configuration: Triton at {@code --triton.endpoint}, or,
  * when it is not set, the embedded inference server started inside each task manager's JVM. Both
- * are spoken to with the same gRPC client, so the embedded default exercises the same path.
+ * are spoken to with the same gRPC client, so the embedded default exercises the same path. The
+ * embedded server serves the fine-tuned versions in {@code --embedded.model-repository} when set.
  */
 public final class EmbeddingBackends {
     private EmbeddingBackends() {}
@@ -21,7 +25,9 @@ public final class EmbeddingBackends {
     public static EmbeddingClientFactory fromConfig(ReadableConfig config) {
         String endpoint = config.get(TRITON_ENDPOINT);
         if (endpoint == null || endpoint.isBlank()) {
-            return new EmbeddedServerFactory(clientConfig(config, null));
+            String repository = config.getOptional(EMBEDDED_MODEL_REPOSITORY)
+                    .filter(path -> !path.isBlank()).orElse(null);
+            return new EmbeddedServerFactory(clientConfig(config, null), repository);
         }
         return new TritonClientFactory(clientConfig(config, endpoint));
     }
@@ -58,23 +64,40 @@ public final class EmbeddingBackends {
     }
 
     /**
-     * Starts (once per JVM) the embedded inference server and connects a gRPC client to it. The
-     * server stays up while any client uses it.
+     * Starts (once per JVM and model repository) the embedded inference server and connects a gRPC
+     * client to it. The server stays up while any client uses it.
      */
     static final class EmbeddedServerFactory implements EmbeddingClientFactory {
         private static final long serialVersionUID = 1L;
-        private static EmbeddedInferenceServer server;
-        private static int users;
+        /** Keyed by model repository ("" for none): jobs in one JVM with different ones get their own. */
+        private static final Map<String, SharedServer> servers = new HashMap<>();
+
+        private static final class SharedServer {
+            final EmbeddedInferenceServer server;
+            int users;
+
+            SharedServer(EmbeddedInferenceServer server) {
+                this.server = server;
+            }
+        }
 
         private final TritonClientConfig template;
+        /** The embedded.model-repository folder, or null: version 1 only. */
+        private final String modelRepository;
 
         EmbeddedServerFactory(TritonClientConfig template) {
+            this(template, null);
+        }
+
+        EmbeddedServerFactory(TritonClientConfig template, String modelRepository) {
             this.template = template;
+            this.modelRepository = modelRepository;
         }
 
         @Override
         public EmbeddingClient create() throws Exception {
-            String endpoint = acquire();
+            String key = modelRepository == null ? "" : modelRepository;
+            String endpoint = acquire(key);
             TritonClientConfig config = TritonClientConfig.builder()
                     .endpoint(endpoint)
                     .modelName(template.modelName())
@@ -100,25 +123,30 @@ public final class EmbeddingBackends {
                 }
 
                 @Override
+                public CompletableFuture<EmbeddingBatch> embed(List<String> texts, String modelVersion) {
+                    return client.embed(texts, modelVersion);
+                }
+
+                @Override
                 public void close() {
                     client.close();
-                    release();
+                    release(key);
                 }
             };
         }
 
-        private static synchronized String acquire() throws Exception {
-            if (server == null) {
-                server = EmbeddedInferenceServer.builder().build();
-            }
-            users++;
-            return server.endpoint();
+        private static synchronized String acquire(String repository) {
+            SharedServer shared = servers.computeIfAbsent(repository, r -> new SharedServer(
+                    EmbeddedInferenceServer.builder().modelRepository(r.isEmpty() ? null : Path.of(r)).build()));
+            shared.users++;
+            return shared.server.endpoint();
         }
 
-        private static synchronized void release() {
-            if (--users == 0) {
-                server.close();
-                server = null;
+        private static synchronized void release(String repository) {
+            SharedServer shared = servers.get(repository);
+            if (--shared.users == 0) {
+                shared.server.close();
+                servers.remove(repository);
             }
         }
     }

@@ -45,6 +45,10 @@ import java.util.function.Supplier;
  * asynchronous with a per-call deadline; futures complete on gRPC's threads. Failures are {@link
  * InferenceException}s whose messages name the endpoint and the model, and which say whether a
  * retry may help.
+ *
+ * <p>Each request may pin a model version ({@link #embed(List, String)}); without one it asks for
+ * the configured {@code triton.model-version}, and when that is blank too, for the server's default
+ * (Triton: the latest loaded). The answer carries the version the server reports.
  */
 public final class TritonEmbeddingClient implements EmbeddingClient {
     private final TritonClientConfig config;
@@ -144,12 +148,23 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
 
     @Override
     public CompletableFuture<EmbeddingBatch> embed(List<String> texts) {
+        return embed(texts, "");
+    }
+
+    /**
+     * Embeds the texts with {@code model_version} set to the given version on the request; a blank
+     * (or null) version means the configured one. The batch's version is the one the server
+     * answered with, else the requested one, else "1".
+     */
+    @Override
+    public CompletableFuture<EmbeddingBatch> embed(List<String> texts, String modelVersion) {
+        String version = modelVersion == null || modelVersion.isBlank() ? config.modelVersion() : modelVersion;
         if (texts.isEmpty()) {
-            return CompletableFuture.completedFuture(new EmbeddingBatch(List.of(), fallbackVersion()));
+            return CompletableFuture.completedFuture(new EmbeddingBatch(List.of(), fallbackVersion(version)));
         }
         int rank = textRank;
         if (rank != 0) {
-            return infer(texts, rank);
+            return infer(texts, version, rank);
         }
         // Completed by hand rather than with thenCompose, so that failures stay unwrapped
         // InferenceExceptions (not CompletionExceptions) for whenComplete callers.
@@ -158,7 +173,7 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
             if (error != null) {
                 result.completeExceptionally(error);
             } else {
-                infer(texts, known).whenComplete((batch, inferError) -> {
+                infer(texts, version, known).whenComplete((batch, inferError) -> {
                     if (inferError != null) {
                         result.completeExceptionally(inferError);
                     } else {
@@ -209,7 +224,7 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
         return result;
     }
 
-    private CompletableFuture<EmbeddingBatch> infer(List<String> texts, int rank) {
+    private CompletableFuture<EmbeddingBatch> infer(List<String> texts, String version, int rank) {
         ModelInferRequest.InferInputTensor.Builder input = ModelInferRequest.InferInputTensor.newBuilder()
                 .setName(INPUT_TEXT).setDatatype(BYTES).addShape(texts.size());
         if (rank == 2) {
@@ -217,7 +232,7 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
         }
         ModelInferRequest request = ModelInferRequest.newBuilder()
                 .setModelName(config.modelName())
-                .setModelVersion(config.modelVersion())
+                .setModelVersion(version)
                 .setId(Long.toString(requestIds.incrementAndGet()))
                 .addInputs(input)
                 .addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName(OUTPUT_EMBEDDING))
@@ -230,7 +245,7 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
                     @Override
                     public void onNext(ModelInferResponse response) {
                         try {
-                            result.complete(toBatch(response, count));
+                            result.complete(toBatch(response, count, version));
                         } catch (InferenceException e) {
                             result.completeExceptionally(e);
                         }
@@ -238,7 +253,7 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
 
                     @Override
                     public void onError(Throwable error) {
-                        result.completeExceptionally(failure("ModelInfer", error));
+                        result.completeExceptionally(failure("ModelInfer", version, error));
                     }
 
                     @Override
@@ -249,7 +264,7 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
         return result;
     }
 
-    private EmbeddingBatch toBatch(ModelInferResponse response, int count) {
+    private EmbeddingBatch toBatch(ModelInferResponse response, int count, String requestedVersion) {
         int index = -1;
         for (int i = 0; i < response.getOutputsCount(); i++) {
             if (response.getOutputs(i).getName().equals(OUTPUT_EMBEDDING)) {
@@ -292,13 +307,14 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
                 vectors[i / dimension][i % dimension] = floats.get(i);
             }
         }
-        String version = response.getModelVersion().isEmpty() ? fallbackVersion() : response.getModelVersion();
+        String version = response.getModelVersion().isEmpty()
+                ? fallbackVersion(requestedVersion) : response.getModelVersion();
         return new EmbeddingBatch(Arrays.asList(vectors), version);
     }
 
     /** The version to report when the server does not say: the requested one, else "1". */
-    private String fallbackVersion() {
-        return config.modelVersion().isEmpty() ? "1" : config.modelVersion();
+    private static String fallbackVersion(String requestedVersion) {
+        return requestedVersion.isEmpty() ? "1" : requestedVersion;
     }
 
     @Override
@@ -327,6 +343,10 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
     }
 
     private InferenceException failure(String rpc, Throwable error) {
+        return failure(rpc, config.modelVersion(), error);
+    }
+
+    private InferenceException failure(String rpc, String version, Throwable error) {
         Status status = Status.fromThrowable(error);
         boolean retryable = InferenceException.isTransient(status.getCode());
         String detail = status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription());
@@ -334,10 +354,10 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
             // gRPC waits longer and longer (up to 2 minutes) before it reconnects; the caller's
             // own retry policy decides the pace, so the next call tries to connect at once.
             channel.resetConnectBackoff();
-            return new InferenceException("cannot reach Triton at " + config.endpoint() + " (" + model() + "): "
-                    + detail, true, error);
+            return new InferenceException("cannot reach Triton at " + config.endpoint() + " (" + model(version)
+                    + "): " + detail, true, error);
         }
-        return new InferenceException(where() + ": " + rpc + " for " + model() + " failed: " + detail,
+        return new InferenceException(where() + ": " + rpc + " for " + model(version) + " failed: " + detail,
                 retryable, error);
     }
 
@@ -350,8 +370,11 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
     }
 
     private String model() {
-        return "model '" + config.modelName() + "'"
-                + (config.modelVersion().isEmpty() ? "" : " version " + config.modelVersion());
+        return model(config.modelVersion());
+    }
+
+    private String model(String version) {
+        return "model '" + config.modelName() + "'" + (version.isEmpty() ? "" : " version " + version);
     }
 
     private static List<String> names(List<ModelMetadataResponse.TensorMetadata> tensors) {

@@ -16,9 +16,14 @@ import org.junit.jupiter.api.Test;
 
 class MicroBatcherTest {
 
-    /** Answers each text with a vector [length of text]; can fail or hold requests. */
+    /**
+     * Answers each text with a vector [length of text] as version "7" when no version is asked
+     * for, and [100 × version + length] as the pinned version otherwise; can fail or hold requests.
+     */
     private static final class FakeClient implements EmbeddingClient {
         final List<List<String>> requests = new CopyOnWriteArrayList<>();
+        /** The version each request asked for, in the order of {@link #requests}. */
+        final List<String> versions = new CopyOnWriteArrayList<>();
         final AtomicBoolean failing = new AtomicBoolean();
         final AtomicInteger failuresLeft = new AtomicInteger();
         final AtomicBoolean holding = new AtomicBoolean();
@@ -34,13 +39,20 @@ class MicroBatcherTest {
 
         @Override
         public CompletableFuture<EmbeddingBatch> embed(List<String> texts) {
+            return embed(texts, "");
+        }
+
+        @Override
+        public CompletableFuture<EmbeddingBatch> embed(List<String> texts, String modelVersion) {
+            versions.add(modelVersion);
             requests.add(List.copyOf(texts));
             if (failing.get() || failuresLeft.getAndDecrement() > 0) {
                 return CompletableFuture.failedFuture(new RuntimeException("UNAVAILABLE"));
             }
+            int offset = modelVersion.isEmpty() ? 0 : 100 * Integer.parseInt(modelVersion);
             List<float[]> vectors = new ArrayList<>();
-            texts.forEach(t -> vectors.add(new float[] {t.length()}));
-            EmbeddingBatch batch = new EmbeddingBatch(vectors, "7");
+            texts.forEach(t -> vectors.add(new float[] {offset + t.length()}));
+            EmbeddingBatch batch = new EmbeddingBatch(vectors, modelVersion.isEmpty() ? "7" : modelVersion);
             if (holding.get()) {
                 CompletableFuture<EmbeddingBatch> later = new CompletableFuture<>();
                 held.add(() -> later.complete(batch));
@@ -221,5 +233,116 @@ class MicroBatcherTest {
         assertThat(second.get(5, TimeUnit.SECONDS).get(5, TimeUnit.SECONDS).vector[0])
                 .isEqualTo(2f);
         assertThat(listener.batchSizes).containsExactly(1, 1);
+    }
+
+    private static float vector(CompletableFuture<MicroBatcher.Embedding> future) throws Exception {
+        return future.get(5, TimeUnit.SECONDS).vector[0];
+    }
+
+    private static String version(CompletableFuture<MicroBatcher.Embedding> future) throws Exception {
+        return future.get(5, TimeUnit.SECONDS).modelVersion;
+    }
+
+    @Test
+    void aBatchNeverMixesVersions() throws Exception {
+        batcher(2, Duration.ofHours(1), 4, 5);
+        CompletableFuture<MicroBatcher.Embedding> a2 = batcher.embed("a", "2");
+        CompletableFuture<MicroBatcher.Embedding> b3 = batcher.embed("bb", "3");
+        CompletableFuture<MicroBatcher.Embedding> c2 = batcher.embed("ccc", "2");
+
+        assertThat(client.requests).containsExactly(List.of("a", "ccc")); // version 2 is full
+        assertThat(client.versions).containsExactly("2");
+        assertThat(b3).isNotDone(); // version 3's batch still waits for a second text
+
+        CompletableFuture<MicroBatcher.Embedding> d3 = batcher.embed("dddd", "3");
+        assertThat(client.requests).containsExactly(List.of("a", "ccc"), List.of("bb", "dddd"));
+        assertThat(client.versions).containsExactly("2", "3");
+        assertThat(vector(a2)).isEqualTo(201f);
+        assertThat(vector(c2)).isEqualTo(203f);
+        assertThat(vector(b3)).isEqualTo(302f);
+        assertThat(vector(d3)).isEqualTo(304f);
+        assertThat(version(a2)).isEqualTo("2");
+        assertThat(version(d3)).isEqualTo("3");
+    }
+
+    @Test
+    void deduplicationAndTheCacheArePerVersionAndText() throws Exception {
+        batcher(2, Duration.ofHours(1), 4, 5);
+        CompletableFuture<MicroBatcher.Embedding> first = batcher.embed("x", "2");
+        CompletableFuture<MicroBatcher.Embedding> again = batcher.embed("x", "2"); // same batch: once
+        CompletableFuture<MicroBatcher.Embedding> other = batcher.embed("x", "3"); // another version
+        batcher.embed("yy", "2");
+        batcher.embed("zzz", "3");
+
+        assertThat(client.requests).containsExactly(List.of("x", "yy"), List.of("x", "zzz"));
+        assertThat(client.versions).containsExactly("2", "3");
+        assertThat(vector(first)).isEqualTo(201f);
+        assertThat(vector(again)).isEqualTo(201f);
+        assertThat(vector(other)).isEqualTo(301f);
+
+        CompletableFuture<MicroBatcher.Embedding> cached2 = batcher.embed("x", "2");
+        CompletableFuture<MicroBatcher.Embedding> cached3 = batcher.embed("x", "3");
+        assertThat(cached2).isCompleted();
+        assertThat(cached3).isCompleted();
+        assertThat(vector(cached2)).isEqualTo(201f);
+        assertThat(vector(cached3)).isEqualTo(301f);
+        assertThat(listener.hits.get()).isEqualTo(2);
+        assertThat(listener.misses.get()).isEqualTo(5);
+        assertThat(client.requests).hasSize(2);
+    }
+
+    @Test
+    void aBlankVersionIsAKeyOfItsOwn() throws Exception {
+        batcher(1, Duration.ofHours(1), 4, 5);
+        CompletableFuture<MicroBatcher.Embedding> plain = batcher.embed("x");
+        assertThat(version(plain)).isEqualTo("7"); // the server's default
+
+        assertThat(batcher.embed("x", "")).isCompleted();
+        assertThat(batcher.embed("x", null)).isCompleted();
+        assertThat(batcher.embed("x", " ")).isCompleted();
+        assertThat(listener.hits.get()).isEqualTo(3);
+        // Pinning the version the server chose for the blank request is another key: not from the cache.
+        CompletableFuture<MicroBatcher.Embedding> pinned = batcher.embed("x", "7");
+        assertThat(vector(pinned)).isEqualTo(701f);
+        assertThat(client.versions).containsExactly("", "7");
+    }
+
+    @Test
+    void eachVersionsPartialBatchLeavesAfterTheDelay() throws Exception {
+        batcher(100, Duration.ofMillis(200), 4, 5);
+        CompletableFuture<MicroBatcher.Embedding> a2 = batcher.embed("a", "2");
+        CompletableFuture<MicroBatcher.Embedding> b3 = batcher.embed("bb", "3");
+        CompletableFuture<MicroBatcher.Embedding> c = batcher.embed("ccc");
+        CompletableFuture<MicroBatcher.Embedding> d2 = batcher.embed("dddd", "2");
+
+        assertThat(vector(a2)).isEqualTo(201f);
+        assertThat(vector(b3)).isEqualTo(302f);
+        assertThat(vector(c)).isEqualTo(3f);
+        assertThat(vector(d2)).isEqualTo(204f);
+        assertThat(client.requests).containsExactlyInAnyOrder(List.of("a", "dddd"), List.of("bb"), List.of("ccc"));
+        assertThat(client.versions).containsExactlyInAnyOrder("2", "3", "");
+    }
+
+    @Test
+    void aRetryAsksForTheSameVersion() throws Exception {
+        batcher(1, Duration.ofHours(1), 4, 100);
+        client.failuresLeft.set(2);
+
+        assertThat(vector(batcher.embed("a", "5"))).isEqualTo(501f);
+        assertThat(client.versions).containsExactly("5", "5", "5");
+        assertThat(listener.retries.get()).isEqualTo(2);
+    }
+
+    @Test
+    void closingFailsTheWaitingTextsOfEveryVersion() throws Exception {
+        batcher(100, Duration.ofHours(1), 4, 5);
+        CompletableFuture<MicroBatcher.Embedding> a2 = batcher.embed("a", "2");
+        CompletableFuture<MicroBatcher.Embedding> b = batcher.embed("b");
+
+        batcher.close();
+
+        assertThat(a2).isCompletedExceptionally();
+        assertThat(b).isCompletedExceptionally();
+        assertThat(client.requests).isEmpty();
     }
 }

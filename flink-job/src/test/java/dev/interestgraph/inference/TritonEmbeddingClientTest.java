@@ -70,7 +70,14 @@ class TritonEmbeddingClientTest {
 
         @Override
         public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> response) {
-            response.onNext(infer.apply(request));
+            ModelInferResponse answer;
+            try {
+                answer = infer.apply(request);
+            } catch (io.grpc.StatusRuntimeException e) { // a script may answer with an error status
+                response.onError(e);
+                return;
+            }
+            response.onNext(answer);
             response.onCompleted();
         }
     }
@@ -151,6 +158,57 @@ class TritonEmbeddingClientTest {
         assertThat(seen[0].getInputs(0).getDatatype()).isEqualTo("BYTES");
         assertThat(seen[0].getInputs(0).getShapeList()).containsExactly(2L);
         assertThat(InferenceContract.decodeBytesTensor(seen[0].getRawInputContents(0))).containsExactly("héllo", "");
+    }
+
+    @Test
+    void eachRequestPinsItsModelVersionOnTheWire() throws Exception {
+        List<ModelInferRequest> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        service.infer = request -> {
+            seen.add(request);
+            // answers with the version only when asked for "3": the others fall back to the request's
+            return ModelInferResponse.newBuilder()
+                    .setModelVersion(request.getModelVersion().equals("3") ? "3" : "")
+                    .addOutputs(ModelInferResponse.InferOutputTensor.newBuilder()
+                            .setName("EMBEDDING").setDatatype("FP32").addShape(1).addShape(1))
+                    .addRawOutputContents(InferenceContract.encodeFp32Tensor(new float[][] {{1f}}, 1))
+                    .build();
+        };
+        start(TritonClientConfig.builder().expectedDimension(1).modelVersion("4"));
+
+        EmbeddingBatch three = client.embed(List.of("a"), "3").get(10, TimeUnit.SECONDS);
+        EmbeddingBatch five = client.embed(List.of("b"), "5").get(10, TimeUnit.SECONDS);
+        EmbeddingBatch blank = client.embed(List.of("c"), "").get(10, TimeUnit.SECONDS);
+        EmbeddingBatch plain = client.embed(List.of("d")).get(10, TimeUnit.SECONDS);
+        EmbeddingBatch empty = client.embed(List.of(), "6").get(10, TimeUnit.SECONDS);
+
+        assertThat(seen).extracting(ModelInferRequest::getModelVersion).containsExactly("3", "5", "4", "4");
+        assertThat(three.modelVersion()).isEqualTo("3");
+        assertThat(five.modelVersion()).isEqualTo("5");
+        assertThat(blank.modelVersion()).isEqualTo("4");
+        assertThat(plain.modelVersion()).isEqualTo("4");
+        assertThat(empty.modelVersion()).isEqualTo("6");
+    }
+
+    @Test
+    void theServersAnswerWinsOverThePinnedVersionAndFailuresNameIt() throws Exception {
+        service.infer = request -> {
+            if (request.getModelVersion().equals("9")) {
+                throw io.grpc.Status.NOT_FOUND.withDescription("Request for unknown model: 'item_encoder'"
+                        + " version 9 is not found").asRuntimeException();
+            }
+            return ModelInferResponse.newBuilder().setModelVersion("2")
+                    .addOutputs(ModelInferResponse.InferOutputTensor.newBuilder()
+                            .setName("EMBEDDING").setDatatype("FP32").addShape(1).addShape(1))
+                    .addRawOutputContents(InferenceContract.encodeFp32Tensor(new float[][] {{1f}}, 1))
+                    .build();
+        };
+        start(TritonClientConfig.builder().expectedDimension(1));
+
+        assertThat(client.embed(List.of("a"), "1").get(10, TimeUnit.SECONDS).modelVersion()).isEqualTo("2");
+        assertThatThrownBy(() -> client.embed(List.of("a"), "9").get(10, TimeUnit.SECONDS))
+                .cause()
+                .isInstanceOf(InferenceException.class)
+                .hasMessageContaining("ModelInfer for model 'item_encoder' version 9 failed: NOT_FOUND");
     }
 
     @Test
