@@ -35,7 +35,9 @@ local-classpath: build
 	$(MVN) -q -pl flink-job dependency:build-classpath \
 	  -Dmdep.outputFile=target/local-classpath.txt -Dmdep.includeScope=test
 
-demo: local-classpath
+##   make demo ARGS="--fine-tune"   (the fine-tuning loop: the Python tuner under PyTriton)
+# --fine-tune runs the tuner from the Python venv on the staged model files: build them first
+demo: local-classpath $(if $(findstring fine-tune,$(ARGS)),triton-venv models)
 	$(LOCAL_JAVA) dev.interestgraph.local.LocalDemo $(if $(DATA),--demo.data $(DATA)) $(ARGS)
 
 ## Consume graph-deltas and show users' graphs: make deltas ARGS="--follow --user 414 --json"

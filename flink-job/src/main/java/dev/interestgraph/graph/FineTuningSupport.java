@@ -70,6 +70,20 @@ public final class FineTuningSupport {
 
     static final String CONTEXT_SEPARATOR = " | ";
     private static final int ATTEMPTS = 6;
+    /**
+     * Re-embedded vectors by version and text: at a switch every user of the subtask re-bases,
+     * and users share items, so most of their items were embedded for an earlier user already.
+     */
+    private static final int CACHE_SIZE = 20_000;
+
+    private final Map<String, short[]> recentVectors = new LinkedHashMap<>(1024, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, short[]> eldest) {
+            return size() > CACHE_SIZE;
+        }
+    };
 
     private final Settings settings;
     private final GraphParameters params;
@@ -168,14 +182,20 @@ public final class FineTuningSupport {
         try {
             List<String> ids = new ArrayList<>();
             List<ItemText> texts = new ArrayList<>();
+            Map<String, GraphUpdater.ItemVector> vectors = new LinkedHashMap<>();
             for (String itemId : itemIds) {
                 ItemText text = edgeTexts.get(itemId);
-                if (text != null && text.text != null && !text.text.isBlank()) {
+                if (text == null || text.text == null || text.text.isBlank()) {
+                    continue;
+                }
+                short[] cached = recentVectors.get(version + "\n" + text.text);
+                if (cached != null) {
+                    vectors.put(itemId, new GraphUpdater.ItemVector(cached, text.terms));
+                } else {
                     ids.add(itemId);
                     texts.add(text);
                 }
             }
-            Map<String, GraphUpdater.ItemVector> vectors = new LinkedHashMap<>();
             for (int from = 0; from < ids.size(); from += settings.requestBatchSize) {
                 int to = Math.min(ids.size(), from + settings.requestBatchSize);
                 List<String> chunk = new ArrayList<>();
@@ -184,8 +204,9 @@ public final class FineTuningSupport {
                 }
                 EmbeddingBatch batch = embedWithRetries(chunk, version);
                 for (int i = from; i < to; i++) {
-                    vectors.put(ids.get(i), new GraphUpdater.ItemVector(
-                            HalfFloats.fromFloats(batch.vectors().get(i - from)),
+                    short[] vector = HalfFloats.fromFloats(batch.vectors().get(i - from));
+                    recentVectors.put(version + "\n" + texts.get(i).text, vector);
+                    vectors.put(ids.get(i), new GraphUpdater.ItemVector(vector,
                             texts.get(i).terms));
                 }
             }

@@ -42,6 +42,14 @@ public final class DemoOptions {
     public Duration timeout = Duration.ZERO;
     /** Everything that is not a demo option: the job's configuration. */
     public Configuration job = new Configuration();
+    /**
+     * The fine-tuning loop ({@code --fine-tune}): the Python tuner under PyTriton trains on the
+     * job's examples, publishes item_encoder versions that the embedded server serves, and the
+     * job switches to them. Needs {@code make triton-venv models}.
+     */
+    public boolean fineTune = false;
+    /** With fine-tuning: a new encoder version every this many training steps. */
+    public int fineTuneSteps = 30;
 
     public boolean generated() {
         return "generated".equals(data);
@@ -67,6 +75,10 @@ public final class DemoOptions {
         for (Map.Entry<String, String> e : all.toMap().entrySet()) {
             String key = e.getKey();
             String value = e.getValue();
+            if (key.equals("fine-tune")) { // the short form: make demo ARGS="--fine-tune"
+                o.fineTune = Boolean.parseBoolean(value);
+                continue;
+            }
             if (!key.startsWith("demo.")) {
                 o.job.setString(key, value);
                 continue;
@@ -88,11 +100,15 @@ public final class DemoOptions {
                     case "sample-users" -> o.sampleUsers = Integer.parseInt(value);
                     case "linger" -> o.linger = Boolean.parseBoolean(value);
                     case "timeout" -> o.timeout = duration(value);
+                    case "fine-tune" -> o.fineTune = Boolean.parseBoolean(value);
+                    case "fine-tune-steps" -> o.fineTuneSteps = positive(key,
+                            Integer.parseInt(value));
                     default -> throw new IllegalConfigurationException("unknown option '" + key
                             + "'; demo options: demo.data, demo.users, demo.events-per-user, "
                             + "demo.seed, demo.speed, demo.max-gap, demo.max-events, "
                             + "demo.headless, demo.port, demo.kafka-port, demo.parallelism, "
-                            + "demo.sample-users, demo.linger, demo.timeout");
+                            + "demo.sample-users, demo.linger, demo.timeout, demo.fine-tune, "
+                            + "demo.fine-tune-steps");
                 }
             } catch (NumberFormatException ex) {
                 throw new IllegalConfigurationException(key + ": not a number: '" + value + "'");

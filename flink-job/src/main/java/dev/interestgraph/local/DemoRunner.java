@@ -75,6 +75,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Ctrl-C stops either early with the same drain; what was not flushed stays in the savepoint.
  */
 public final class DemoRunner {
+    /** Event time per wall second of a fine-tuning demo, unless --demo.speed says otherwise. */
+    private static final double FINE_TUNE_SPEED = 50_000;
+    /** How far ahead (in wall time of the paced replay) the tuner announces a version. */
+    private static final Duration FINE_TUNE_LEAD = Duration.ofSeconds(5);
     private static final String TOPIC_LIST_HINT =
             "user-events, item-catalog, item-neighbors -> graph-deltas, dead-letters, "
                     + "item-embeddings, recommendations";
@@ -84,6 +88,9 @@ public final class DemoRunner {
     private final String runId = UUID.randomUUID().toString().substring(0, 8);
     private final AtomicBoolean stopRequested = new AtomicBoolean();
     private final CountDownLatch finished = new CountDownLatch(1);
+    /** Where the fine-tuning summary reads the announcements. */
+    private String announcementsBootstrap;
+    private String announcementsTopic;
 
     public DemoRunner(DemoOptions options, PrintStream out) {
         this.o = options;
@@ -127,6 +134,7 @@ public final class DemoRunner {
         ReplayDataset data = o.dataset();
         out.println("Data: " + data.describe());
         LocalKafkaBroker broker = null;
+        TunerProcess tuner = null;
         try {
             String bootstrap;
             if (o.externalKafka()) {
@@ -137,13 +145,21 @@ public final class DemoRunner {
                 bootstrap = broker.bootstrapServers();
                 out.println("Kafka broker (in-process, KRaft): " + bootstrap);
             }
-            Configuration config = jobConfig(bootstrap);
+            if (o.fineTune) {
+                tuner = startTuner(bootstrap);
+            }
+            Configuration config = jobConfig(bootstrap, tuner);
+            announcementsBootstrap = bootstrap;
+            announcementsTopic = config.get(TOPIC_MODEL_VERSIONS);
             Properties client = InterestGraphOptions.kafkaClientProperties(config);
             client.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             createTopics(broker, client, config);
             out.printf("Topics at %s: %s%n", bootstrap, TOPIC_LIST_HINT);
             return runJob(data, config, client, bootstrap, start);
         } finally {
+            if (tuner != null) {
+                tuner.close();
+            }
             if (broker != null) {
                 broker.close();
             }
@@ -362,6 +378,9 @@ public final class DemoRunner {
             out.printf("  note       %,d users' graphs do not yet account for their last event%n",
                     r.usersBehindTheirLastEvent());
         }
+        if (o.fineTune) {
+            printFineTuning(follower);
+        }
         out.printf("  dashboard  %s: /overview %s, /jobs listed the job %s (%d vertices)%n",
                 dashboard.base(), r.dashboardOverviewAnswered() ? "answered" : "no answer",
                 r.dashboardListedJob() ? "yes" : "no", r.dashboardVertices().size());
@@ -383,6 +402,25 @@ public final class DemoRunner {
             out.print(text.text(user, data.plantedFor(user.userId).map(p -> "(" + p + ")")
                     .orElse("")));
         }
+    }
+
+    /** What the loop did: the versions announced, and which version users' profiles are in. */
+    private void printFineTuning(DeltaFollower follower) {
+        List<String> announced = new java.util.ArrayList<>();
+        for (var record : Topics.readAll(announcementsBootstrap, announcementsTopic)) {
+            var announcement = dev.interestgraph.versions.ModelVersionAnnouncement.Deserializer
+                    .parse(record.value());
+            if (announcement != null) {
+                announced.add(announcement.version + " (step " + announcement.step + ")");
+            }
+        }
+        Map<String, Long> profiles = follower.read(g -> g.users().values().stream()
+                .flatMap(u -> u.profile().stream())
+                .filter(p -> p.getLongTermCount() > 0)
+                .collect(Collectors.groupingBy(p -> p.getModelVersion(),
+                        java.util.TreeMap::new, Collectors.counting())));
+        out.printf("  fine-tune  versions announced: %s | users' profiles by encoder version: "
+                + "%s%n", announced.isEmpty() ? "none" : String.join(", ", announced), profiles);
     }
 
     private void linger(String bootstrap) {
@@ -410,10 +448,41 @@ public final class DemoRunner {
         return builder.start();
     }
 
-    private Configuration jobConfig(String bootstrap) throws IOException {
+    /**
+     * The fine-tuning loop's other half: the Python tuner (PyTriton) publishing item_encoder
+     * versions into a model repository that the embedded server serves from, announcing them on
+     * the model-versions topic ahead of the job's event time. The job must run while versions
+     * are announced, so the replay is paced.
+     */
+    private TunerProcess startTuner(String bootstrap) throws Exception {
+        if (o.speed == 0) {
+            o.speed = FINE_TUNE_SPEED;
+            out.printf("Fine-tuning: paced replay (--demo.speed %.0f), so that the running job "
+                    + "sees the versions the tuner publishes%n", o.speed);
+        }
+        Path repository = Files.createTempDirectory("interest-graph-demo-models-");
+        // announce a version a few wall seconds of replay ahead of what it was trained on, so
+        // that it reaches the job before the job's event time does (docs/fine-tuning.md)
+        long leadMs = (long) (o.speed * FINE_TUNE_LEAD.toMillis());
+        out.printf("Fine-tuning: starting item_encoder_tuner (PyTriton) - a new item_encoder "
+                + "version every %d steps, announced %.1f h of event time ahead ...%n",
+                o.fineTuneSteps, leadMs / 3_600_000.0);
+        TunerProcess tuner = TunerProcess.builder().repository(repository)
+                .publishEverySteps(o.fineTuneSteps).appliesFromLeadMs(leadMs)
+                .kafkaBootstrapServers(bootstrap).start();
+        out.printf("Tuner: %s, model repository %s%n", tuner.endpoint(), repository);
+        return tuner;
+    }
+
+    private Configuration jobConfig(String bootstrap, TunerProcess tuner) throws IOException {
         Configuration config = new Configuration();
         config.addAll(o.job);
         config.set(KAFKA_BOOTSTRAP, bootstrap);
+        if (tuner != null) {
+            config.set(FINE_TUNE_ENABLED, true);
+            setIfAbsent(config, FINE_TUNE_TUNER_ENDPOINT.key(), tuner.endpoint());
+            setIfAbsent(config, EMBEDDED_MODEL_REPOSITORY.key(), tuner.repository().toString());
+        }
         boolean paced = o.speed > 0;
         // fast: the replay is in before the job starts, which reads to the end and finishes;
         // paced: the job runs while the replay is produced and the demo drains it at the end
@@ -451,15 +520,22 @@ public final class DemoRunner {
         if (!config.get(TOPIC_ITEM_EMBEDDINGS).isBlank()) {
             compacted.add(config.get(TOPIC_ITEM_EMBEDDINGS));
         }
+        // announcements are ordered: one partition
+        List<String> ordered = config.get(FINE_TUNE_ENABLED)
+                ? List.of(config.get(TOPIC_MODEL_VERSIONS)) : List.of();
         if (broker != null) {
             plain.forEach(t -> broker.createTopic(t, 2));
             compacted.forEach(t -> broker.createCompactedTopic(t, 2));
+            ordered.forEach(t -> broker.createTopic(t, 1));
             return;
         }
         try (Admin admin = Admin.create(client)) { // external: create what is missing
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             for (String topic : plain) {
                 createIfMissing(admin, existing, new NewTopic(topic, 2, (short) -1));
+            }
+            for (String topic : ordered) {
+                createIfMissing(admin, existing, new NewTopic(topic, 1, (short) -1));
             }
             for (String topic : compacted) {
                 createIfMissing(admin, existing, new NewTopic(topic, 2, (short) -1).configs(
