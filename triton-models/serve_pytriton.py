@@ -77,6 +77,10 @@ def parse_args(argv=None):
     p.add_argument("--publish-every-steps", type=int, default=50,
                    help="tuner: a new item_encoder version every N steps (repository mode: written "
                         "into the staged tuner config)")
+    p.add_argument("--applies-from-lead-ms", type=int, default=0,
+                   help="tuner: announce each version as applying from 1 + the highest trained event "
+                        "time + this lead (ms), ahead of the job's event time (repository mode: "
+                        "written into the staged tuner config)")
     p.add_argument("--kafka-bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", ""),
                    help="tuner: model-versions announcements (default $KAFKA_BOOTSTRAP_SERVERS); "
                         "none: a JSONL file in the state folder")
@@ -108,21 +112,24 @@ def announce(args) -> None:
     print(f"TRITON_READY grpc=127.0.0.1:{args.grpc_port} http=127.0.0.1:{args.http_port}", flush=True)
 
 
-def stage_repository(target: pathlib.Path, model_dir: pathlib.Path, publish_every_steps: int = 0) -> pathlib.Path:
+def stage_repository(target: pathlib.Path, model_dir: pathlib.Path, publish_every_steps: int = 0,
+                     applies_from_lead_ms: int = 0) -> pathlib.Path:
     """A working model repository in `target`: item_encoder (version 1: this folder's model.py, the
     model files of `model_dir` linked) and item_encoder_tuner, configs copied from this folder; so
     that the versions the tuner publishes never land in the source folder. publish_every_steps > 0
-    replaces the tuner configs' value."""
+    and applies_from_lead_ms > 0 replace the tuner configs' values."""
     from encoder.minilm import MODEL_FILE, TOKENIZER_FILE
 
+    overrides = {k: v for k, v in (("publish_every_steps", publish_every_steps),
+                                   ("applies_from_lead_ms", applies_from_lead_ms)) if v > 0}
     for model in (MODEL_NAME, TUNER_NAME):
         (target / model / "configs").mkdir(parents=True, exist_ok=True)
         (target / model / "1").mkdir(exist_ok=True)
         for config in [HERE / model / "config.pbtxt", *(HERE / model / "configs").glob("*.pbtxt")]:
             text = config.read_text(encoding="utf-8")
-            if model == TUNER_NAME and publish_every_steps > 0:
-                text = re.sub(r'(key: "publish_every_steps"\s*value: \{ string_value: ")[0-9]+"',
-                              rf'\g<1>{publish_every_steps}"', text)
+            if model == TUNER_NAME:
+                for key, value in overrides.items():
+                    text = re.sub(rf'(key: "{key}"\s*value: \{{ string_value: ")[0-9]+"', rf'\g<1>{value}"', text)
             (target / model / config.relative_to(HERE / model)).write_text(text, encoding="utf-8")
         shutil.copy(HERE / model / "1" / "model.py", target / model / "1" / "model.py")
     for name in (MODEL_FILE, TOKENIZER_FILE):
@@ -137,7 +144,8 @@ def tuner_repository(args, workspace: pathlib.Path) -> pathlib.Path:
     if repository == HERE.resolve():
         raise SystemExit("--tuner-repository must not be the source folder: the tuner writes and prunes versions")
     if not (repository / MODEL_NAME / "1").is_dir():
-        stage_repository(repository, pathlib.Path(args.model_dir).resolve(), args.publish_every_steps)
+        stage_repository(repository, pathlib.Path(args.model_dir).resolve(), args.publish_every_steps,
+                         args.applies_from_lead_ms)
     return repository
 
 
@@ -151,6 +159,7 @@ def bind_tuner(triton, args, workspace: pathlib.Path) -> None:
     repository = tuner_repository(args, workspace)
     parameters = {
         "publish_every_steps": str(args.publish_every_steps),
+        "applies_from_lead_ms": str(args.applies_from_lead_ms),
         "kafka_bootstrap_servers": args.kafka_bootstrap_servers,
         "announce_file": args.announce_file,
         "state_dir": args.tuner_state_dir,

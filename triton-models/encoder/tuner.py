@@ -15,9 +15,11 @@ PyTriton (serve_pytriton.py --tuner) and the tests share it.
   Only the last `keep_versions` (2) version folders stay.
 - Each version is announced as {"model", "version", "applies_from_ms", "step"} on the Kafka topic
   `model-versions` (or appended to a JSONL file when no bootstrap servers are configured).
-  applies_from_ms = 1 + the highest event time of every training example the version has seen,
-  and strictly above the previous version's: events at or after it are the first the version
-  could not have been trained on, and the switch is a function of event time, not of wall-clock.
+  applies_from_ms = 1 + the highest event time of every training example the version has seen
+  + `applies_from_lead_ms`, and strictly above the previous version's: events at or after it are
+  the first the version could not have been trained on, and the switch is a function of event
+  time, not of wall-clock. The lead (default 0) announces the switch ahead of the event time the
+  job has reached, so that a live run reads the announcement before the events it applies to.
 """
 from __future__ import annotations
 
@@ -192,9 +194,12 @@ class Tuner:
         max_applied_ids: int = 10000,
         cache_size: int = 20000,
         dimension: int = DIMENSION,
+        applies_from_lead_ms: int = 0,
     ) -> None:
         if publish_every_steps < 1 or keep_versions < 1:
             raise ValueError("publish_every_steps and keep_versions must be >= 1")
+        if applies_from_lead_ms < 0:
+            raise ValueError("applies_from_lead_ms must be >= 0")
         self.repository = os.path.abspath(repository)
         self.model_name = model_name
         self.model_dir = os.path.join(self.repository, model_name)
@@ -205,6 +210,7 @@ class Tuner:
         self.keep_versions = keep_versions
         self.temperature = temperature
         self.max_applied_ids = max_applied_ids
+        self.applies_from_lead_ms = int(applies_from_lead_ms)
         self._frozen = _FrozenCache(lambda texts: np.asarray(encode(texts), dtype=np.float32), cache_size)
         self._lock = threading.Lock()
 
@@ -298,7 +304,7 @@ class Tuner:
         versions = version_numbers(self.model_dir)
         version = (versions[-1] if versions else 0) + 1
         source = frozen_source(self.model_dir)
-        applies_from = (self.max_event_ms if self.max_event_ms is not None else -1) + 1
+        applies_from = (self.max_event_ms if self.max_event_ms is not None else -1) + 1 + self.applies_from_lead_ms
         if self.last_applies_from_ms is not None:
             applies_from = max(applies_from, self.last_applies_from_ms + 1)
         staging = os.path.join(self.model_dir, f".publish-{version}")
@@ -378,6 +384,7 @@ DEFAULTS = {
     "weight_decay": "0",
     "max_applied_ids": "10000",
     "cache_size": "20000",
+    "applies_from_lead_ms": "0",     # announce versions this far ahead of the trained event time
     "intra_op_threads": "0",
     "state_dir": "",                 # default: <tuner model folder>/state
     "kafka_bootstrap_servers": "",   # default: $KAFKA_BOOTSTRAP_SERVERS; none -> JSONL file
@@ -411,6 +418,7 @@ def build(parameters: dict, repository: str, default_state_dir: str, device: str
         weight_decay=float(p["weight_decay"]),
         max_applied_ids=int(p["max_applied_ids"]),
         cache_size=int(p["cache_size"]),
+        applies_from_lead_ms=int(p["applies_from_lead_ms"]),
     )
     tuner.providers = encoder.providers
     return tuner

@@ -166,6 +166,18 @@ def test_every_n_steps_a_new_version_of_item_encoder_is_published(repository, en
                                   adapter.apply(frozen, adapter.load(repository / "item_encoder" / "4")))
 
 
+def test_a_lead_announces_versions_ahead_of_the_trained_event_time(repository, encoder):
+    tuner = _tuner(repository, encoder, publish_every_steps=1, applies_from_lead_ms=60_000)
+    for i, times in enumerate(([1000, 3000, 2000], [100, 200, 300], [70_000, 80_000, 90_000])):
+        tuner.train(f"b{i}", BATCH[0], BATCH[1], times)
+    # 1 + highest trained event time + lead; still strictly above the previous version's
+    assert [a["applies_from_ms"] for a in _announcements(repository)] == [63_001, 63_002, 150_001]
+    assert json.loads((repository / "item_encoder" / "4" / adapter.ADAPTER_META_FILE).read_text())[
+        "applies_from_ms"] == 150_001
+    with pytest.raises(ValueError, match="applies_from_lead_ms"):
+        _tuner(repository, encoder, applies_from_lead_ms=-1)
+
+
 class _FakeProducer:
     def __init__(self, fail=False):
         self.records, self.fail = [], fail

@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 
-from conftest import ROOT
+from conftest import MODEL_DIR, ROOT
 from pb_stub import Request, load_model
 from test_tuner import BATCH, make_repository
 
@@ -54,3 +54,30 @@ def test_one_step_per_new_batch_id_and_a_version_every_n_steps(tmp_path, monkeyp
     assert json.loads(announcements.read_text()) == {"model": "item_encoder", "version": "2",
                                                      "applies_from_ms": 3001, "step": 2}
     model.finalize()
+
+
+def test_the_lead_comes_from_the_model_config_and_the_staged_repository(tmp_path, monkeypatch, encoder):
+    import serve_pytriton
+
+    for path in (ROOT / "item_encoder_tuner" / "config.pbtxt", ROOT / "item_encoder_tuner" / "configs" / "cpu.pbtxt"):
+        # default 0: announcements as before the lead existed
+        assert re.search(r'key: "applies_from_lead_ms"\s*value: \{ string_value: "0" \}', path.read_text()), path
+    staged = serve_pytriton.stage_repository(tmp_path / "staged", MODEL_DIR, publish_every_steps=3,
+                                             applies_from_lead_ms=5000)
+    for path in (staged / "item_encoder_tuner" / "config.pbtxt", staged / "item_encoder_tuner" / "configs" / "cpu.pbtxt"):
+        text = path.read_text()
+        assert re.search(r'key: "applies_from_lead_ms"\s*value: \{ string_value: "5000" \}', text), path
+        assert re.search(r'key: "publish_every_steps"\s*value: \{ string_value: "3" \}', text), path
+    assert serve_pytriton.parse_args(["--applies-from-lead-ms", "250"]).applies_from_lead_ms == 250
+
+    repository = make_repository(tmp_path / "models")
+    folder = repository / "item_encoder_tuner"
+    (folder / "1").mkdir(parents=True)
+    (folder / "1" / "model.py").write_bytes((ROOT / "item_encoder_tuner" / "1" / "model.py").read_bytes())
+    announcements = tmp_path / "versions.jsonl"
+    model = load_model(monkeypatch, folder / "1" / "model.py", folder, 1,
+                       {"publish_every_steps": "1", "applies_from_lead_ms": "1000",
+                        "announce_file": str(announcements), "intra_op_threads": "1"})
+    model.execute([_request("a", *BATCH)])
+    model.finalize()
+    assert json.loads(announcements.read_text())["applies_from_ms"] == 3000 + 1 + 1000

@@ -25,6 +25,7 @@ import dev.interestgraph.recommend.RecommendFunction;
 import dev.interestgraph.recommend.RecommendationRecord;
 import dev.interestgraph.sink.DeadLetterSerializationSchema;
 import dev.interestgraph.sink.ItemEmbeddingSerializationSchema;
+import dev.interestgraph.training.TrainingBranch;
 import dev.interestgraph.training.TrainingExample;
 import dev.interestgraph.versions.ModelVersionAnnouncement;
 import dev.interestgraph.versions.ModelVersionPin;
@@ -176,7 +177,7 @@ public final class InterestGraphPipeline {
         if (fineTune) {
             trainingExamples = deltas.getSideOutput(UserGraphFunction.TRAINING_EXAMPLES);
             if (config.get(FINE_TUNE_TRAINING_ENABLED)) {
-                // TODO(h2): TrainingBranch.attach(trainingExamples, config);
+                TrainingBranch.attach(trainingExamples, config);
             }
         }
 

@@ -12,12 +12,12 @@ public final class InferenceException extends RuntimeException {
 
     private final boolean retryable;
 
-    InferenceException(String message, boolean retryable, Throwable cause) {
+    public InferenceException(String message, boolean retryable, Throwable cause) {
         super(message, cause);
         this.retryable = retryable;
     }
 
-    InferenceException(String message, boolean retryable) {
+    public InferenceException(String message, boolean retryable) {
         this(message, retryable, null);
     }
 
@@ -26,7 +26,7 @@ public final class InferenceException extends RuntimeException {
     }
 
     /** Whether a call that ended with this gRPC status may succeed when tried again. */
-    static boolean isTransient(Status.Code code) {
+    public static boolean isTransient(Status.Code code) {
         return switch (code) {
             case UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED -> true;
             default -> false;

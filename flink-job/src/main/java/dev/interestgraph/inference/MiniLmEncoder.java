@@ -12,6 +12,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +58,19 @@ public final class MiniLmEncoder implements AutoCloseable {
         this.tokenizer = tokenizer;
         // Some exports of the model drop token_type_ids (it is all zeros for single sentences).
         this.takesTokenTypeIds = session.getInputNames().contains(TOKEN_TYPE_IDS);
+    }
+
+    /**
+     * Writes the model and tokenizer files of the classpath into {@code dir} (for a Python Triton
+     * serving the same files, e.g. {@code serve_pytriton.py --model-dir}).
+     */
+    public static void writeModelFiles(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        for (String name : List.of(MODEL_RESOURCE, TOKENIZER_RESOURCE)) {
+            try (InputStream in = resource(name)) {
+                Files.copy(in, dir.resolve(name.substring(1)), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
     }
 
     /** Loads the model and tokenizer from the classpath. Takes about a second; share the result. */

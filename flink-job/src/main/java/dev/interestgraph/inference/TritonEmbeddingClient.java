@@ -66,11 +66,20 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
     /** Opens a channel; connecting happens lazily, on the first call. */
     public TritonEmbeddingClient(TritonClientConfig config) {
         this.config = config;
-        this.channel = NettyChannelBuilder.forAddress(config.host(), config.port(), credentials(config))
-                .maxInboundMessageSize(EmbeddedInferenceServer.MAX_MESSAGE_BYTES)
-                .build();
+        this.channel = openChannel(config);
         this.asyncStub = GRPCInferenceServiceGrpc.newStub(channel);
         this.blockingStub = GRPCInferenceServiceGrpc.newBlockingStub(channel);
+    }
+
+    /**
+     * A channel to {@code config}'s endpoint: plaintext, or TLS trusting {@code
+     * triton.tls.trust-cert}; connecting happens lazily. Shared with the tuner's client, so both
+     * reach Triton the same way.
+     */
+    public static ManagedChannel openChannel(TritonClientConfig config) {
+        return NettyChannelBuilder.forAddress(config.host(), config.port(), credentials(config))
+                .maxInboundMessageSize(EmbeddedInferenceServer.MAX_MESSAGE_BYTES)
+                .build();
     }
 
     private static ChannelCredentials credentials(TritonClientConfig config) {

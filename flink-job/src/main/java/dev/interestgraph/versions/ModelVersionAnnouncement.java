@@ -74,7 +74,7 @@ public class ModelVersionAnnouncement {
         }
 
         /** The announcement, or null when the bytes are not one. */
-        static ModelVersionAnnouncement parse(byte[] value) {
+        public static ModelVersionAnnouncement parse(byte[] value) {
             if (value == null) {
                 return null;
             }

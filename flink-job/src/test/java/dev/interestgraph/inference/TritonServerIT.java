@@ -1,9 +1,9 @@
 package dev.interestgraph.inference;
 
 import dev.interestgraph.embed.AsyncEmbedFunction;
+import dev.interestgraph.local.PyTritonProcess;
 import dev.interestgraph.embed.MicroBatcher;
 import dev.interestgraph.model.ItemVersion;
-import java.util.stream.Collectors;
 import org.apache.flink.api.common.ExecutionConfig;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
@@ -11,24 +11,10 @@ import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import dev.interestgraph.embed.EmbeddingBatch;
-import dev.interestgraph.inference.v2.GRPCInferenceServiceGrpc;
-import dev.interestgraph.inference.v2.ModelReadyRequest;
-import dev.interestgraph.inference.v2.ServerReadyRequest;
-import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.io.File;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>The Python interpreter is {@code -Dinterest-graph.triton.python}, else {@code
  * $INTEREST_GRAPH_TRITON_PYTHON}, else {@code triton-models/.venv/bin/python}. Without it the test
- * fails (it does not skip): run {@code make triton-venv}.
+ * fails (it does not skip): run {@code make triton-venv}. Started with {@link PyTritonProcess}.
  */
 class TritonServerIT {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
@@ -93,9 +79,9 @@ class TritonServerIT {
     @Test
     void pyTritonServesTheSameVectorsAsTheEmbeddedServer() throws Exception {
         Path models = Files.createDirectories(work.resolve("pytriton-model"));
-        writeModelFiles(models);
+        MiniLmEncoder.writeModelFiles(models);
         // version 3, so that the version seen by the client can only have come from the server
-        try (TritonProcess triton = TritonProcess.start("pytriton", List.of(
+        try (PyTritonProcess triton = start("pytriton", List.of(
                 "--mode", "pytriton", "--model-dir", models.toString(), "--model-version", "3"))) {
             checkAgainstEmbedded(triton, "3");
         }
@@ -106,14 +92,14 @@ class TritonServerIT {
         // A copy of triton-models/item_encoder with the model files in version folder 7.
         Path repository = work.resolve("repository");
         Path model = repository.resolve(InferenceContract.MODEL_NAME);
-        Path source = tritonModelsDir().resolve(InferenceContract.MODEL_NAME);
+        Path source = PyTritonProcess.tritonModelsDir().resolve(InferenceContract.MODEL_NAME);
         Files.createDirectories(model.resolve("configs"));
         Files.createDirectories(model.resolve("7"));
         Files.copy(source.resolve("config.pbtxt"), model.resolve("config.pbtxt"));
         Files.copy(source.resolve("configs/cpu.pbtxt"), model.resolve("configs/cpu.pbtxt"));
         Files.copy(source.resolve("1/model.py"), model.resolve("7/model.py"));
-        writeModelFiles(model.resolve("7"));
-        try (TritonProcess triton = TritonProcess.start("tritonserver", List.of(
+        MiniLmEncoder.writeModelFiles(model.resolve("7"));
+        try (PyTritonProcess triton = start("tritonserver", List.of(
                 "--mode", "repository", "--repository", repository.toString(), "--config-name", "cpu"))) {
             checkAgainstEmbedded(triton, "7");
         }
@@ -128,19 +114,19 @@ class TritonServerIT {
     void tritonServerAndTheEmbeddedServerServeTheSamePublishedVersion() throws Exception {
         Path repository = work.resolve("tuned-repository");
         Path model = repository.resolve(InferenceContract.MODEL_NAME);
-        Path source = tritonModelsDir().resolve(InferenceContract.MODEL_NAME);
+        Path source = PyTritonProcess.tritonModelsDir().resolve(InferenceContract.MODEL_NAME);
         Files.createDirectories(model.resolve("configs"));
         Files.createDirectories(model.resolve("2"));
         Files.copy(source.resolve("config.pbtxt"), model.resolve("config.pbtxt"));
         Files.copy(source.resolve("configs/cpu.pbtxt"), model.resolve("configs/cpu.pbtxt"));
         Files.copy(source.resolve("1/model.py"), model.resolve("2/model.py"));
-        writeModelFiles(model.resolve("2"));
+        MiniLmEncoder.writeModelFiles(model.resolve("2"));
         NpyFiles.writeFloat32Matrix(model.resolve("2/adapter.npy"), MiniLmEncoder.DIMENSION, MiniLmEncoder.DIMENSION,
                 AdapterRepositories.randomAdapter(11, 0.05));
         List<String> texts = texts();
         List<float[]> frozen = embeddedClient.embed(texts).get(60, TimeUnit.SECONDS).vectors();
 
-        try (TritonProcess triton = TritonProcess.start("tritonserver-tuned", List.of(
+        try (PyTritonProcess triton = start("tritonserver-tuned", List.of(
                         "--mode", "repository", "--repository", repository.toString(), "--config-name", "cpu"));
                 EmbeddedInferenceServer tuned = EmbeddedInferenceServer.builder().modelRepository(repository).build();
                 TritonEmbeddingClient tritonClient = new TritonEmbeddingClient(TritonClientConfig.builder()
@@ -165,7 +151,12 @@ class TritonServerIT {
         }
     }
 
-    private static void checkAgainstEmbedded(TritonProcess triton, String expectedVersion) throws Exception {
+    /** serve_pytriton.py with these arguments, its output in the test's folder. */
+    private static PyTritonProcess start(String name, List<String> args) throws Exception {
+        return PyTritonProcess.start(name, args, work.resolve(name + ".log"), READY_TIMEOUT);
+    }
+
+    private static void checkAgainstEmbedded(PyTritonProcess triton, String expectedVersion) throws Exception {
         TritonClientConfig config = TritonClientConfig.builder()
                 .endpoint(triton.grpcEndpoint())
                 .requestTimeout(Duration.ofSeconds(60))
@@ -231,13 +222,13 @@ class TritonServerIT {
     }
 
     private static void assertSameVectors(List<String> texts, List<float[]> actual, List<float[]> expected,
-            TritonProcess triton) {
+            PyTritonProcess triton) {
         assertThat(actual).hasSameSizeAs(expected);
         for (int i = 0; i < texts.size(); i++) {
             float[] a = actual.get(i);
-            assertThat(a).as("vector %d from %s", i, triton.name).hasSize(MiniLmEncoder.DIMENSION);
+            assertThat(a).as("vector %d from %s", i, triton.name()).hasSize(MiniLmEncoder.DIMENSION);
             double cosine = cosine(a, expected.get(i));
-            assertThat(cosine).as("cosine of %s and the embedded server for text %d '%s'", triton.name, i,
+            assertThat(cosine).as("cosine of %s and the embedded server for text %d '%s'", triton.name(), i,
                     abbreviate(texts.get(i))).isGreaterThanOrEqualTo(MIN_COSINE);
         }
     }
@@ -258,168 +249,4 @@ class TritonServerIT {
         return text.length() <= 40 ? text : text.substring(0, 40) + "...";
     }
 
-    /** The model and tokenizer the JVM uses (classpath resources), so both sides load the same files. */
-    private static void writeModelFiles(Path dir) throws IOException {
-        for (String resource : List.of(MiniLmEncoder.MODEL_RESOURCE, MiniLmEncoder.TOKENIZER_RESOURCE)) {
-            try (InputStream in = MiniLmEncoder.class.getResourceAsStream(resource)) {
-                assertThat(in).as("classpath resource %s", resource).isNotNull();
-                Files.copy(in, dir.resolve(resource.substring(1)), StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-    }
-
-    /** {@code triton-models/} of this checkout (tests run in flink-job/, make may run them elsewhere). */
-    static Path tritonModelsDir() {
-        String configured = System.getProperty("interest-graph.triton.models-dir");
-        if (configured != null && !configured.isBlank()) {
-            return Path.of(configured).toAbsolutePath();
-        }
-        Path here = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-        for (Path dir = here; dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve("triton-models");
-            if (Files.isRegularFile(candidate.resolve("serve_pytriton.py"))) {
-                return candidate;
-            }
-        }
-        return fail("cannot find triton-models/serve_pytriton.py above " + here
-                + "; set -Dinterest-graph.triton.models-dir");
-    }
-
-    /** The virtualenv's python: the system property, the environment variable, or the default venv. */
-    static Path python() {
-        String configured = System.getProperty("interest-graph.triton.python");
-        String origin = "-Dinterest-graph.triton.python";
-        if (configured == null || configured.isBlank()) {
-            configured = System.getenv("INTEREST_GRAPH_TRITON_PYTHON");
-            origin = "$INTEREST_GRAPH_TRITON_PYTHON";
-        }
-        if (configured == null || configured.isBlank()) {
-            configured = tritonModelsDir().resolve(".venv/bin/python").toString();
-            origin = "the default virtualenv";
-        }
-        Path python = Path.of(configured).toAbsolutePath();
-        if (!Files.isExecutable(python)) {
-            fail("no Python for Triton at " + python + " (" + origin + "): run `make triton-venv`, which builds"
-                    + " triton-models/.venv with nvidia-pytriton, or point -Dinterest-graph.triton.python /"
-                    + " INTEREST_GRAPH_TRITON_PYTHON at a Python that has triton-models/requirements.txt");
-        }
-        return python;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        }
-    }
-
-    /** serve_pytriton.py as a child process; closing it stops the server and waits for it. */
-    private static final class TritonProcess implements AutoCloseable {
-        final String name;
-        final Process process;
-        final File log;
-        final int grpcPort;
-
-        private TritonProcess(String name, Process process, File log, int grpcPort) {
-            this.name = name;
-            this.process = process;
-            this.log = log;
-            this.grpcPort = grpcPort;
-        }
-
-        static TritonProcess start(String name, List<String> args) throws Exception {
-            int grpcPort = freePort();
-            int httpPort = freePort();
-            List<String> command = new ArrayList<>(List.of(python().toString(),
-                    tritonModelsDir().resolve("serve_pytriton.py").toString(),
-                    "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort),
-                    "--exit-on-stdin-eof"));
-            command.addAll(args);
-            File log = work.resolve(name + ".log").toFile();
-            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(log);
-            builder.environment().put("PYTHONUNBUFFERED", "1");
-            long started = System.nanoTime();
-            TritonProcess triton = new TritonProcess(name, builder.start(), log, grpcPort);
-            try {
-                triton.awaitReady(started);
-            } catch (Throwable e) {
-                triton.close();
-                throw e;
-            }
-            return triton;
-        }
-
-        String grpcEndpoint() {
-            return "127.0.0.1:" + grpcPort;
-        }
-
-        /** Polls ServerReady and ModelReady until both say yes, the process dies, or the deadline passes. */
-        private void awaitReady(long started) throws Exception {
-            long deadline = started + READY_TIMEOUT.toNanos();
-            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
-            try {
-                GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub =
-                        GRPCInferenceServiceGrpc.newBlockingStub(channel);
-                while (true) {
-                    if (!process.isAlive()) {
-                        fail(name + " exited with " + process.exitValue() + " before it was ready:\n" + logTail());
-                    }
-                    try {
-                        GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub call =
-                                stub.withDeadlineAfter(2, TimeUnit.SECONDS);
-                        if (call.serverReady(ServerReadyRequest.getDefaultInstance()).getReady()
-                                && call.modelReady(ModelReadyRequest.newBuilder()
-                                        .setName(InferenceContract.MODEL_NAME).build()).getReady()) {
-                            System.out.printf("%s ready on %s after %.1f s%n", name, grpcEndpoint(),
-                                    (System.nanoTime() - started) / 1e9);
-                            return;
-                        }
-                    } catch (StatusRuntimeException notYet) {
-                        // not listening yet, or still loading
-                    }
-                    if (System.nanoTime() > deadline) {
-                        fail(name + " not ready on " + grpcEndpoint() + " within " + READY_TIMEOUT + ":\n" + logTail());
-                    }
-                    // poll interval, not a wait for readiness: the deadline above bounds the wait
-                    process.waitFor(100, TimeUnit.MILLISECONDS);
-                }
-            } finally {
-                channel.shutdownNow();
-            }
-        }
-
-        String logTail() {
-            try {
-                List<String> lines = Files.readAllLines(log.toPath(), StandardCharsets.UTF_8);
-                return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
-        /** Closes stdin and sends SIGTERM (graceful), then kills whatever is left after 60 s. */
-        @Override
-        public void close() throws IOException {
-            try {
-                process.getOutputStream().close();
-            } catch (IOException ignored) {
-                // already gone
-            }
-            List<ProcessHandle> descendants = process.descendants().toList();
-            long stopping = System.nanoTime();
-            process.destroy();
-            try {
-                if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
-            // tritonserver and its Python stubs, should serve_pytriton.py have died without them
-            descendants.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
-            System.out.printf("%s stopped in %.1f s%n", name, (System.nanoTime() - stopping) / 1e9);
-        }
-    }
 }
