@@ -169,7 +169,8 @@ public final class InterestGraphPipeline {
                 .process(new UserGraphFunction(new GraphParameters(config), fineTune
                         ? new FineTuningSupport.Settings(embeddings,
                                 config.get(FINE_TUNE_CONTEXT_ITEMS), config.get(EMBED_BATCH_SIZE),
-                                config.get(TRITON_REQUEST_TIMEOUT))
+                                config.get(TRITON_REQUEST_TIMEOUT),
+                                config.get(FINE_TUNE_EXAMPLE_SAMPLE))
                         : null))
                 .name("user-graph")
                 .uid("user-graph");

@@ -347,6 +347,13 @@ public final class InterestGraphOptions {
                     .withDescription("How many of the user's previous positive items form a "
                             + "training example's context.");
 
+    public static final ConfigOption<Double> FINE_TUNE_EXAMPLE_SAMPLE =
+            key("fine-tune.example-sample").doubleType().defaultValue(1.0)
+                    .withDescription("Share of positive events that become training examples, "
+                            + "chosen by event id (a replay picks the same ones). The training "
+                            + "branch runs at the tuner's pace and backpressures the job when the "
+                            + "tuner is slower than the examples arrive: sample to keep up.");
+
     public static final ConfigOption<String> EMBEDDED_MODEL_REPOSITORY =
             key("embedded.model-repository").stringType().noDefaultValue()
                     .withDescription("The embedded inference server (no triton.endpoint) serves "
@@ -374,7 +381,8 @@ public final class InterestGraphOptions {
                 TOPIC_MODEL_VERSIONS, FINE_TUNE_BASE_VERSION, FINE_TUNE_VERSIONS_IDLENESS,
                 FINE_TUNE_TRAINING_ENABLED,
                 FINE_TUNE_TUNER_ENDPOINT, FINE_TUNE_TUNER_MODEL, FINE_TUNE_BATCH_SIZE,
-                FINE_TUNE_BATCH_WINDOW, FINE_TUNE_CONTEXT_ITEMS, EMBEDDED_MODEL_REPOSITORY);
+                FINE_TUNE_BATCH_WINDOW, FINE_TUNE_CONTEXT_ITEMS, FINE_TUNE_EXAMPLE_SAMPLE,
+                EMBEDDED_MODEL_REPOSITORY);
     }
 
     /** Where the Kafka sources start when there is no checkpoint to restore. */
@@ -488,6 +496,7 @@ public final class InterestGraphOptions {
         durationBetween(config, FINE_TUNE_BATCH_WINDOW, Duration.ofMillis(1), Duration.ofDays(7),
                 problems);
         intBetween(config, FINE_TUNE_CONTEXT_ITEMS, 1, 50, problems);
+        doubleBetween(config, FINE_TUNE_EXAMPLE_SAMPLE, 0.0001, 1.0, problems);
         durationBetween(config, FINE_TUNE_VERSIONS_IDLENESS, Duration.ofMillis(1),
                 Duration.ofDays(1), problems);
         if (problems.isEmpty() && config.get(FINE_TUNE_ENABLED)) {

@@ -25,6 +25,7 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.util.MathUtils;
 
 /**
  * What the user-graph operator does for fine-tuning (docs/fine-tuning.md), apart from the graph
@@ -45,13 +46,15 @@ public final class FineTuningSupport {
         final int contextItems;
         final int requestBatchSize;
         final Duration requestTimeout;
+        final double exampleSample;
 
         public Settings(EmbeddingClientFactory embeddings, int contextItems, int requestBatchSize,
-                Duration requestTimeout) {
+                Duration requestTimeout, double exampleSample) {
             this.embeddings = embeddings;
             this.contextItems = contextItems;
             this.requestBatchSize = requestBatchSize;
             this.requestTimeout = requestTimeout;
+            this.exampleSample = exampleSample;
         }
     }
 
@@ -131,7 +134,8 @@ public final class FineTuningSupport {
             if (params.actionWeight(event.action, event.value) <= 0) {
                 continue;
             }
-            if (!recent.isEmpty() && !recent.get(recent.size() - 1).equals(event.itemText)) {
+            if (!recent.isEmpty() && !recent.get(recent.size() - 1).equals(event.itemText)
+                    && sampled(event.eventId)) {
                 examples.accept(new TrainingExample(String.join(CONTEXT_SEPARATOR, recent),
                         event.itemText, event.eventTimeMs, event.eventId));
             }
@@ -146,6 +150,16 @@ public final class FineTuningSupport {
         } else {
             recentPositives.update(recent);
         }
+    }
+
+    /** Whether the event's example is in the sample: by event id, so a replay picks the same. */
+    private boolean sampled(String eventId) {
+        if (settings.exampleSample >= 1.0 || eventId == null) {
+            return true;
+        }
+        // String.hashCode alone clusters similar ids ("event-10", "event-11"): mix it
+        int mixed = MathUtils.murmurHash(eventId.hashCode());
+        return Math.floorMod(mixed, 1_000_000) < settings.exampleSample * 1_000_000;
     }
 
     /** After a flush or maintenance: forgets the texts of items whose edges went. */

@@ -89,12 +89,17 @@ class FineTuningTest {
 
     private static KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord>
             harness() throws Exception {
+        return harness(1.0);
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord>
+            harness(double sample) throws Exception {
         EmbeddingClientFactory encoder = FakeEncoder::new;
         KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> harness =
                 new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(
                         new UserGraphFunction(new GraphParameters(new Configuration()),
                                 new FineTuningSupport.Settings(encoder, 3, 2,
-                                        Duration.ofSeconds(5)))),
+                                        Duration.ofSeconds(5), sample))),
                         action -> action.userId, Types.STRING);
         harness.open();
         return harness;
@@ -244,5 +249,25 @@ class FineTuningTest {
             assertThat(h.getSideOutput(UserGraphFunction.TRAINING_EXAMPLES)).hasSize(1);
             assertThat(itemTexts(h, "u")).containsExactly("0-3");
         }
+    }
+
+    @Test
+    void aSampleOfExamplesIsChosenByEventIdTheSameEveryTime() throws Exception {
+        List<List<String>> runs = new ArrayList<>();
+        for (int run = 0; run < 2; run++) {
+            try (var h = harness(0.3)) {
+                for (int i = 0; i < 200; i++) {
+                    EnrichedAction action = purchase("u", i % 4, i, T0 + i * 10L, "v1");
+                    action.eventId = "event-" + i;
+                    send(h, action);
+                }
+                h.processWatermark(T0 + 10_000);
+                List<String> ids = new ArrayList<>();
+                h.getSideOutput(UserGraphFunction.TRAINING_EXAMPLES)
+                        .forEach(r -> ids.add(r.getValue().eventId));
+                runs.add(ids);
+            }
+        }
+        assertThat(runs.get(0)).hasSizeBetween(40, 80).isEqualTo(runs.get(1));
     }
 }
