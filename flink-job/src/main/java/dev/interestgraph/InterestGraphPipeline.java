@@ -323,8 +323,10 @@ public final class InterestGraphPipeline {
                         .setProperty("partition.discovery.interval.ms", "60000");
                 byAppliesFrom = byAppliesFrom.withIdleness(config.get(FINE_TUNE_VERSIONS_IDLENESS));
             }
+            // one reader: the tuner writes one ordered partition, and a reader without a split
+            // would sit idle beside it
             announcements = env.fromSource(builder.build(), byAppliesFrom,
-                    "model-versions source").uid("source-model-versions");
+                    "model-versions source").uid("source-model-versions").setParallelism(1);
         }
         return announcements.broadcast(ModelVersionPin.VERSIONS);
     }

@@ -13,6 +13,7 @@ import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.delta.DeltaMaterializer.UserView;
 import dev.interestgraph.inference.EmbeddingBackends;
 import dev.interestgraph.model.ItemVersion;
+import dev.interestgraph.versions.ModelVersionAnnouncement;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -77,8 +78,14 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class DemoRunner {
     /** Event time per wall second of a fine-tuning demo, unless --demo.speed says otherwise. */
     private static final double FINE_TUNE_SPEED = 50_000;
-    /** How far ahead (in wall time of the paced replay) the tuner announces a version. */
-    private static final Duration FINE_TUNE_LEAD = Duration.ofSeconds(5);
+    /**
+     * How far ahead (in wall time of the paced replay) the tuner announces a version: more than
+     * the loop takes (examples → batch → step → publish → announcement read, ~10 s here), or the
+     * announcement arrives after the job's event time passed it (lateModelVersions).
+     */
+    private static final Duration FINE_TUNE_LEAD = Duration.ofSeconds(20);
+    /** Share of positive events that become training examples: the CPU tuner's pace. */
+    private static final String FINE_TUNE_EXAMPLE_SAMPLE = "0.5";
     private static final String TOPIC_LIST_HINT =
             "user-events, item-catalog, item-neighbors -> graph-deltas, dead-letters, "
                     + "item-embeddings, recommendations";
@@ -229,6 +236,9 @@ public final class DemoRunner {
                 out.println(early ? "Stopping early: draining what was read ..."
                         : "Replay processed; draining the job (stop with savepoint, end of "
                                 + "event time) ...");
+                if (config.get(FINE_TUNE_ENABLED)) {
+                    announceNoMoreVersions(producer, config);
+                }
                 job.stopWithSavepoint(true, savepoints.toUri().toString(),
                         SavepointFormatType.CANONICAL).get(3, TimeUnit.MINUTES);
             }
@@ -404,13 +414,36 @@ public final class DemoRunner {
         }
     }
 
+    /**
+     * The replay is over: a heartbeat on the announcements topic (the latest version again, from
+     * the end of time) says that no other version will come, so that the announcements' stream is
+     * active and at the end of time when the job drains. An input idle at the drain drops the
+     * final watermark (FLINK-40499, open in Flink 1.20): the records the pinning still held would
+     * then be released only after the savepoint, by a final checkpoint that the idle source
+     * declines, and their deltas would stay uncommitted.
+     */
+    private void announceNoMoreVersions(KafkaProducer<byte[], byte[]> producer,
+            Configuration config) throws Exception {
+        String latest = config.get(FINE_TUNE_BASE_VERSION);
+        for (var record : Topics.readAll(announcementsBootstrap, announcementsTopic)) {
+            var announcement = ModelVersionAnnouncement.Deserializer.parse(record.value());
+            if (announcement != null && announcement.model.equals(config.get(TRITON_MODEL))) {
+                latest = announcement.version;
+            }
+        }
+        ModelVersionAnnouncement heartbeat = new ModelVersionAnnouncement(
+                config.get(TRITON_MODEL), latest, Long.MAX_VALUE - 1, -1);
+        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(
+                announcementsTopic, heartbeat.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .get(30, TimeUnit.SECONDS);
+    }
+
     /** What the loop did: the versions announced, and which version users' profiles are in. */
     private void printFineTuning(DeltaFollower follower) {
         List<String> announced = new java.util.ArrayList<>();
         for (var record : Topics.readAll(announcementsBootstrap, announcementsTopic)) {
-            var announcement = dev.interestgraph.versions.ModelVersionAnnouncement.Deserializer
-                    .parse(record.value());
-            if (announcement != null) {
+            var announcement = ModelVersionAnnouncement.Deserializer.parse(record.value());
+            if (announcement != null && announcement.step >= 0) { // not the closing heartbeat
                 announced.add(announcement.version + " (step " + announcement.step + ")");
             }
         }
@@ -480,6 +513,12 @@ public final class DemoRunner {
         config.set(KAFKA_BOOTSTRAP, bootstrap);
         if (tuner != null) {
             config.set(FINE_TUNE_ENABLED, true);
+            setIfAbsent(config, InterestGraphOptions.FINE_TUNE_EXAMPLE_SAMPLE.key(),
+                    FINE_TUNE_EXAMPLE_SAMPLE);
+            // The job may end its replay more than 30 s behind it (training, re-basing). An input
+            // idle at the drain drops the final watermark (FLINK-40499, open in 1.20), and the
+            // records still waiting for it would stay in the savepoint: no idleness in the demo.
+            setIfAbsent(config, WATERMARK_IDLENESS.key(), "10 min");
             setIfAbsent(config, FINE_TUNE_TUNER_ENDPOINT.key(), tuner.endpoint());
             setIfAbsent(config, EMBEDDED_MODEL_REPOSITORY.key(), tuner.repository().toString());
         }
