@@ -28,7 +28,11 @@ public record DemoResult(
         boolean dashboardOverviewAnswered,
         boolean dashboardListedJob,
         String dashboardJobName,
-        List<String> dashboardVertices) {
+        List<String> dashboardVertices,
+        /** Fine-tuning: the encoder versions the tuner announced, in order; else empty. */
+        List<String> versionsAnnounced,
+        /** Fine-tuning: users per encoder version of their profile; else empty. */
+        Map<String, Long> profilesByVersion) {
 
     /**
      * Whether two materialised views hold the same users with the same graphs: position (epoch,

@@ -238,6 +238,9 @@ public final class DemoRunner {
                                 + "event time) ...");
                 if (config.get(FINE_TUNE_ENABLED)) {
                     announceNoMoreVersions(producer, config);
+                    // read and checkpointed, so processed before the savepoint's barrier
+                    awaitCondition("the job to read the closing heartbeat", Duration.ofSeconds(60),
+                            () -> allRead(progress, announcementsTopic));
                 }
                 job.stopWithSavepoint(true, savepoints.toUri().toString(),
                         SavepointFormatType.CANONICAL).get(3, TimeUnit.MINUTES);
@@ -365,7 +368,8 @@ public final class DemoRunner {
                 interests, DemoResult.sameGraphs(graphs, tapped), behind, early, seconds,
                 jobSeconds,
                 dashboard.overviewAnswered(), dashboard.jobsListedJob(), dashboard.jobName(),
-                dashboard.vertexNames());
+                dashboard.vertexNames(), o.fineTune ? versionsAnnounced() : List.of(),
+                o.fineTune ? profilesByVersion(graphs) : Map.of());
     }
 
     private void printSummary(DemoResult r, ReplayDataset data, DeltaFollower follower,
@@ -389,7 +393,9 @@ public final class DemoRunner {
                     r.usersBehindTheirLastEvent());
         }
         if (o.fineTune) {
-            printFineTuning(follower);
+            out.printf("  fine-tune  versions announced: %s | users' profiles by encoder version: "
+                    + "%s%n", r.versionsAnnounced().isEmpty() ? "none"
+                            : String.join(", ", r.versionsAnnounced()), r.profilesByVersion());
         }
         out.printf("  dashboard  %s: /overview %s, /jobs listed the job %s (%d vertices)%n",
                 dashboard.base(), r.dashboardOverviewAnswered() ? "answered" : "no answer",
@@ -438,22 +444,25 @@ public final class DemoRunner {
                 .get(30, TimeUnit.SECONDS);
     }
 
-    /** What the loop did: the versions announced, and which version users' profiles are in. */
-    private void printFineTuning(DeltaFollower follower) {
+    /** The versions the tuner announced ("2 (step 30)", ...), the closing heartbeat left out. */
+    private List<String> versionsAnnounced() {
         List<String> announced = new java.util.ArrayList<>();
         for (var record : Topics.readAll(announcementsBootstrap, announcementsTopic)) {
             var announcement = ModelVersionAnnouncement.Deserializer.parse(record.value());
-            if (announcement != null && announcement.step >= 0) { // not the closing heartbeat
+            if (announcement != null && announcement.step >= 0) {
                 announced.add(announcement.version + " (step " + announcement.step + ")");
             }
         }
-        Map<String, Long> profiles = follower.read(g -> g.users().values().stream()
+        return announced;
+    }
+
+    /** Users per encoder version of their long-term profile. */
+    private static Map<String, Long> profilesByVersion(DeltaMaterializer graphs) {
+        return graphs.users().values().stream()
                 .flatMap(u -> u.profile().stream())
                 .filter(p -> p.getLongTermCount() > 0)
-                .collect(Collectors.groupingBy(p -> p.getModelVersion(),
-                        java.util.TreeMap::new, Collectors.counting())));
-        out.printf("  fine-tune  versions announced: %s | users' profiles by encoder version: "
-                + "%s%n", announced.isEmpty() ? "none" : String.join(", ", announced), profiles);
+                .collect(Collectors.groupingBy(p -> p.getModelVersion(), java.util.TreeMap::new,
+                        Collectors.counting()));
     }
 
     private void linger(String bootstrap) {
@@ -642,6 +651,14 @@ public final class DemoRunner {
         }
     }
 
+    private static boolean allRead(InputProgress progress, String topic) {
+        try {
+            return progress.allRead(List.of(topic));
+        } catch (Exception e) {
+            return false; // asked again until the timeout
+        }
+    }
+
     private static void awaitCondition(String what, Duration timeout,
             java.util.function.BooleanSupplier condition) {
         LocalKafkaBroker.awaitCondition(what, timeout, condition);
@@ -677,8 +694,13 @@ public final class DemoRunner {
 
         /** Whether the committed offsets of both input topics reached their ends. */
         boolean allRead() throws Exception {
+            return allRead(List.of(events, items));
+        }
+
+        /** Whether the job read and checkpointed the topics to their ends. */
+        boolean allRead(List<String> topics) throws Exception {
             Map<TopicPartition, Long> committed = committed();
-            for (String topic : List.of(events, items)) {
+            for (String topic : topics) {
                 for (Map.Entry<TopicPartition, Long> end
                         : offsets(topic, OffsetSpec.latest()).entrySet()) {
                     if (end.getValue() > 0 && committed.getOrDefault(end.getKey(), 0L)

@@ -73,6 +73,35 @@ class LocalDemoTest {
         assertThat(buffer.toString(StandardCharsets.UTF_8)).contains("draining the job");
     }
 
+    /**
+     * make demo ARGS="--fine-tune" in small: the real tuner (PyTriton, from triton-models/.venv;
+     * the test fails without it) trains on the job's examples, publishes item_encoder versions that
+     * the embedded server serves, announces them ahead of the job's event time, and the job
+     * switches users to them; every delta committed, the graphs equal to the job's output.
+     */
+    @Test
+    void theFineTuningLoopRunsEndToEnd() throws Exception {
+        DemoOptions options = DemoOptions.fromArgs("--demo.headless", "--fine-tune",
+                "--demo.users", "40", "--demo.events-per-user", "40", "--demo.fine-tune-steps",
+                "4", "--demo.port", "0", "--demo.kafka-port", "0", "--demo.sample-users", "1",
+                "--demo.timeout", "8 min");
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        DemoResult result = new DemoRunner(options,
+                new PrintStream(buffer, true, StandardCharsets.UTF_8)).run();
+        System.out.print(buffer.toString(StandardCharsets.UTF_8));
+
+        assertThat(result.eventsProcessed()).isEqualTo(1_600);
+        assertThat(result.deltasConsumed()).isEqualTo(result.deltasEmittedByJob()).isPositive();
+        assertThat(result.graphsEqualJob()).isTrue();
+        assertThat(result.usersBehindTheirLastEvent()).isZero();
+        assertThat(result.versionsAnnounced()).hasSizeGreaterThanOrEqualTo(2)
+                .first().asString().startsWith("2 (step 4)");
+        // users moved on from the frozen encoder (version 1) to published versions
+        assertThat(result.profilesByVersion().keySet()).isNotEmpty().doesNotContain("1");
+        assertThat(result.dashboardVertices()).anyMatch(v -> v.contains("pin model version"))
+                .anyMatch(v -> v.contains("train item_encoder"));
+    }
+
     @Test
     void pacingShortensLongGaps() {
         Replayer replayer = new Replayer(null, "items", "events", 1000,
