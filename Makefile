@@ -3,7 +3,7 @@ MVN ?= mvn -B -ntp
 ARGS ?=
 export DJL_CACHE_DIR ?= $(CURDIR)/flink-job/target/djl-cache
 
-.PHONY: build test demo deltas local-classpath jar bench eval analytics recommendations docs clean
+.PHONY: build test demo deltas local-classpath jar bench eval eval-fine-tune analytics recommendations docs clean
 
 ## Compile everything and install the modules locally (no tests).
 build:
@@ -80,6 +80,15 @@ eval: LOCAL_HEAP = 6g
 eval: local-classpath
 	$(LOCAL_JAVA) dev.interestgraph.eval.EvaluationMain --eval.out $(CURDIR)/docs \
 	  $(if $(DATA),--eval.data $(abspath $(DATA))) $(ARGS)
+
+## Fine-tuning evaluation (issue 10): prequential NDCG@10 / Recall@10 with the item encoder
+## fine-tuned by the real Python tuner (two passes: train, then the measured replay) vs frozen,
+## and the cost; writes docs/evaluation-fine-tuning.md. Needs the venv and the model files.
+##   make eval-fine-tune DATA=../shared/data/ml-latest-small ARGS="--eval.max-users 150 --eval.weight-decays 0,10"
+eval-fine-tune: LOCAL_HEAP = 6g
+eval-fine-tune: local-classpath triton-venv models
+	$(LOCAL_JAVA) dev.interestgraph.eval.FineTuneEvaluationMain --eval.out $(CURDIR)/docs \
+	  --eval.data $(abspath $(DATA)) $(ARGS)
 
 ## Graph analytics (Flink Gelly) on the demo's graph, MovieLens (DATA=), the evaluation's graph
 ## (ARGS="--analytics.graph evaluation"), or a running Kafka (ARGS="--kafka.bootstrap host:port",

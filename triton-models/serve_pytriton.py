@@ -81,9 +81,15 @@ def parse_args(argv=None):
                    help="tuner: announce each version as applying from 1 + the highest trained event "
                         "time + this lead (ms), ahead of the job's event time (repository mode: "
                         "written into the staged tuner config)")
+    p.add_argument("--weight-decay", type=float, default=None,
+                   help="pytriton mode, tuner: L2 weight decay on the adapter W (default: the tuner's, 0)")
+    p.add_argument("--keep-versions", type=int, default=0,
+                   help="pytriton mode, tuner: version folders kept (0: the tuner's default, 2)")
     p.add_argument("--kafka-bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", ""),
                    help="tuner: model-versions announcements (default $KAFKA_BOOTSTRAP_SERVERS); "
                         "none: a JSONL file in the state folder")
+    p.add_argument("--announce-topic", default="",
+                   help="pytriton mode, tuner: Kafka topic of the announcements (default model-versions)")
     p.add_argument("--announce-file", default="", help="pytriton mode: JSONL file used without Kafka")
     p.add_argument("--ready-timeout", type=float, default=120.0, help="seconds to wait for readiness")
     p.add_argument("--exit-on-stdin-eof", action="store_true")
@@ -149,6 +155,21 @@ def tuner_repository(args, workspace: pathlib.Path) -> pathlib.Path:
     return repository
 
 
+def tuner_parameters(args) -> dict:
+    """The tuner's build() parameters from the command line ("" = the tuner's default)."""
+    return {
+        "publish_every_steps": str(args.publish_every_steps),
+        "applies_from_lead_ms": str(args.applies_from_lead_ms),
+        "kafka_bootstrap_servers": args.kafka_bootstrap_servers,
+        "announce_file": args.announce_file,
+        "announce_topic": args.announce_topic,
+        "state_dir": args.tuner_state_dir,
+        "intra_op_threads": str(args.intra_op_threads),
+        "weight_decay": "" if args.weight_decay is None else repr(float(args.weight_decay)),
+        "keep_versions": str(args.keep_versions) if args.keep_versions > 0 else "",
+    }
+
+
 def bind_tuner(triton, args, workspace: pathlib.Path) -> None:
     import numpy as np
     from pytriton.decorators import sample
@@ -157,14 +178,7 @@ def bind_tuner(triton, args, workspace: pathlib.Path) -> None:
     from encoder import tuner as tuner_module
 
     repository = tuner_repository(args, workspace)
-    parameters = {
-        "publish_every_steps": str(args.publish_every_steps),
-        "applies_from_lead_ms": str(args.applies_from_lead_ms),
-        "kafka_bootstrap_servers": args.kafka_bootstrap_servers,
-        "announce_file": args.announce_file,
-        "state_dir": args.tuner_state_dir,
-        "intra_op_threads": str(args.intra_op_threads),
-    }
+    parameters = tuner_parameters(args)
     tuner = tuner_module.build(parameters, str(repository), str(repository / TUNER_NAME / "state"))
     print(f"item_encoder_tuner: repository {repository}, step {tuner.step}, announcing to "
           f"{tuner.announcer.target}", file=sys.stderr, flush=True)

@@ -81,3 +81,17 @@ def test_the_lead_comes_from_the_model_config_and_the_staged_repository(tmp_path
     model.execute([_request("a", *BATCH)])
     model.finalize()
     assert json.loads(announcements.read_text())["applies_from_ms"] == 3000 + 1 + 1000
+
+
+def test_weight_decay_and_kept_versions_reach_the_tuner_parameters():
+    import serve_pytriton
+    from encoder import tuner as tuner_module
+
+    defaults = serve_pytriton.tuner_parameters(serve_pytriton.parse_args([]))
+    # "" means the tuner's own default (build() skips blank values)
+    assert defaults["weight_decay"] == "" and defaults["keep_versions"] == "" and defaults["announce_topic"] == ""
+    assert tuner_module.DEFAULTS["weight_decay"] == "0" and tuner_module.DEFAULTS["keep_versions"] == "2"
+    given = serve_pytriton.tuner_parameters(
+        serve_pytriton.parse_args(["--weight-decay", "10", "--keep-versions", "1000", "--announce-topic", "v-2"]))
+    assert float(given["weight_decay"]) == 10.0 and given["keep_versions"] == "1000"
+    assert given["announce_topic"] == "v-2"

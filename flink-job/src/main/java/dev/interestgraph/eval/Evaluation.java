@@ -83,6 +83,10 @@ public final class Evaluation {
         public Prequential prequential;
         public int scoredUsers;
         public double edgesPerUserAfter;
+        /** Mean number of interests per user graph after the update (users with a graph). */
+        public double interestsPerUserAfter;
+        /** Users' graphs after the update by the encoder version of their profile. */
+        public final Map<String, Integer> graphVersionsAfter = new TreeMap<>();
         public int users;
         public int events;
         public int items;
@@ -99,6 +103,8 @@ public final class Evaluation {
     public static final String ITEM_ITEM = "item-item cosine";
     public static final String OURS_GELLY_ADAMIC_ADAR = "interest graph + Gelly Adamic-Adar";
     public static final String OURS_GELLY_JACCARD = "interest graph + Gelly Jaccard";
+    /** Prequential: the interests-only recommender on the graph just before the event. */
+    public static final String PREQUENTIAL_INTERESTS_ONLY = "updated graph, interests only";
 
     /**
      * Builds the item graph the Gelly analytics job derives from users' materialised graphs (the
@@ -120,6 +126,69 @@ public final class Evaluation {
     private double cutB = 0.8;
     private boolean oursAfterOnly;
     private GraphAnalytics analytics;
+    private VersionedEmbeddings versioned;
+    private boolean prequentialInterestsOnly;
+
+    /**
+     * The item vectors of an encoder version (fine-tuning): a user's graph holds vectors of one
+     * version, and candidates must be scored in the same space.
+     */
+    @FunctionalInterface
+    public interface VersionedEmbeddings {
+        Map<String, float[]> of(String version);
+    }
+
+    /**
+     * Scores each user's candidates with the item vectors of the version of the user's graph
+     * (its profile's model version; {@code baseVersion} for a graph without one) instead of the
+     * single embedding table.
+     */
+    public Evaluation withVersionedEmbeddings(VersionedEmbeddings embeddingsByVersion) {
+        this.versioned = embeddingsByVersion;
+        return this;
+    }
+
+    /** Also ranks each prequential event with the interests-only recommender (no neighbours). */
+    public Evaluation withPrequentialInterestsOnly() {
+        this.prequentialInterestsOnly = true;
+        return this;
+    }
+
+    /** The encoder version of a user's graph: its profile's, else an interest's, else "1". */
+    static String graphVersion(UserView user) {
+        if (user != null) {
+            String profile = user.profile().map(p -> p.getModelVersion()).orElse("");
+            if (!profile.isEmpty()) {
+                return profile;
+            }
+            for (var interest : user.interests().values()) {
+                if (!interest.getModelVersion().isEmpty()) {
+                    return interest.getModelVersion();
+                }
+            }
+        }
+        return "1";
+    }
+
+    /** One recommender per encoder version (or the single one without versioned embeddings). */
+    private final class Ranker {
+        private final java.util.function.Function<Map<String, float[]>, Recommender> make;
+        private final Map<String, Recommender> byVersion = new HashMap<>();
+        private final Recommender plain;
+
+        Ranker(java.util.function.Function<Map<String, float[]>, Recommender> make) {
+            this.make = make;
+            this.plain = versioned == null ? make.apply(embeddings) : null;
+        }
+
+        List<Recommender.Recommendation> recommend(UserView user, Set<String> exclude, int k) {
+            if (plain != null) {
+                return plain.recommend(user, exclude, k);
+            }
+            return byVersion.computeIfAbsent(graphVersion(user),
+                    version -> make.apply(versioned.of(version))).recommend(user, exclude, k);
+        }
+    }
 
     public Evaluation(List<ItemVersion> items, List<UserAction> replay,
             Map<String, float[]> embeddings, Recommender.Weights weights, int neighboursPerItem,
@@ -177,21 +246,26 @@ public final class Evaluation {
         Map<String, Map<String, Float>> neighbours =
                 ItemItemCosine.neighbours(afterEvents, neighboursPerItem);
         Map<String, Integer> popularity = ItemItemCosine.popularity(afterEvents);
-        Recommender ours = new Recommender(embeddings, neighbours, popularity, weights);
+        Ranker ours = new Ranker(e -> new Recommender(e, neighbours, popularity, weights));
         Recommender.Weights contentWeights = copy(weights);
         contentWeights.neighbours = 0;
-        Recommender interestsOnly =
-                new Recommender(embeddings, Map.of(), popularity, contentWeights);
+        Ranker interestsOnly =
+                new Ranker(e -> new Recommender(e, Map.of(), popularity, contentWeights));
         Recommender.Weights popularityWeights = copy(weights);
         popularityWeights.interests = 0;
         popularityWeights.neighbours = 0;
         popularityWeights.popularity = 1;
-        Recommender popular = new Recommender(embeddings, Map.of(), popularity, popularityWeights);
+        Ranker popular =
+                new Ranker(e -> new Recommender(e, Map.of(), popularity, popularityWeights));
 
         Result result = new Result();
         result.scoredUsers = relevant.size();
         result.edgesPerUserAfter = after.values().stream().mapToInt(u -> u.edges().size())
                 .average().orElse(0);
+        result.interestsPerUserAfter = after.values().stream()
+                .mapToInt(u -> u.interests().size()).average().orElse(0);
+        after.values().forEach(u -> result.graphVersionsAfter.merge(graphVersion(u), 1,
+                Integer::sum));
         result.users = (int) replay.stream().map(e -> e.userId).distinct().count();
         result.events = replay.size();
         result.items = items.size();
@@ -224,7 +298,8 @@ public final class Evaluation {
                     : List.of(oursRow, contentRow, itemItemRow, popularityRow));
         }
         if (withPrequential) {
-            result.prequential = prequential(split, source.deltas(replay), after, ours, popular);
+            result.prequential = prequential(split, source.deltas(replay), after, ours, popular,
+                    prequentialInterestsOnly ? interestsOnly : null);
         }
         return result;
     }
@@ -235,8 +310,9 @@ public final class Evaluation {
             Map<String, Integer> popularity) throws Exception {
         List<Row> rows = new ArrayList<>();
         for (GraphAnalyticsJob.Ranking ranking : GraphAnalyticsJob.Ranking.values()) {
-            Recommender withGelly = new Recommender(embeddings,
-                    analytics.analyse(graphs, ranking), popularity, weights);
+            ItemGraph itemGraph = analytics.analyse(graphs, ranking);
+            Ranker withGelly =
+                    new Ranker(e -> new Recommender(e, itemGraph, popularity, weights));
             Row row = new Row(ranking == GraphAnalyticsJob.Ranking.JACCARD ? OURS_GELLY_JACCARD
                     : OURS_GELLY_ADAMIC_ADAR, phase);
             relevant.forEach((user, targets) -> score(row, ids(withGelly.recommend(
@@ -248,7 +324,7 @@ public final class Evaluation {
 
     /** Each sampled target event against the graph just before it, and the frozen graph. */
     private Prequential prequential(TemporalSplit split, List<GraphDelta> fullRun,
-            Map<String, UserView> frozen, Recommender ours, Recommender popular) {
+            Map<String, UserView> frozen, Ranker ours, Ranker popular, Ranker interestsOnly) {
         List<UserAction> targets = split.targetEvents().stream()
                 .filter(TemporalSplit::isRelevant).collect(Collectors.toList());
         int stride = Math.max(1, targets.size() / Math.max(1, prequentialSample));
@@ -265,7 +341,11 @@ public final class Evaluation {
                 .collect(Collectors.groupingBy(e -> e.userId));
 
         Prequential prequential = new Prequential();
-        List<String> methods = List.of("updated graph", "graph frozen at the split", POPULARITY);
+        List<String> methods = new ArrayList<>(
+                List.of("updated graph", "graph frozen at the split", POPULARITY));
+        if (interestsOnly != null) {
+            methods.add(PREQUENTIAL_INTERESTS_ONLY);
+        }
         for (String method : methods) {
             prequential.byMethodAndPeriod.put(method, new TreeMap<>());
             prequential.overall.put(method, new RankingMetrics.Summary());
@@ -296,6 +376,11 @@ public final class Evaluation {
                         ids(ours.recommend(frozen.get(user), seenBeforeEvent, 10)), target));
                 record(prequential, POPULARITY, year, RankingMetrics.at(10,
                         ids(popular.recommend(null, seenBeforeEvent, 10)), target));
+                if (interestsOnly != null) {
+                    record(prequential, PREQUENTIAL_INTERESTS_ONLY, year, RankingMetrics.at(10,
+                            ids(interestsOnly.recommend(live.user(user).orElse(null),
+                                    seenBeforeEvent, 10)), target));
+                }
                 prequential.events++;
             }
         });

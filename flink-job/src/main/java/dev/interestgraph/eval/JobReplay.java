@@ -98,6 +98,10 @@ public final class JobReplay implements AutoCloseable {
         config.set(InterestGraphOptions.KAFKA_BOUNDED, true);
         config.set(InterestGraphOptions.WATERMARK_IDLENESS, Duration.ofSeconds(1));
         InterestGraphOptions.prefixTopics(config, prefix);
+        // a model-versions topic named in the options is shared, not per run: the announcements
+        // of a tuner that an earlier run trained (the fine-tuning evaluation's second pass)
+        options.getOptional(InterestGraphOptions.TOPIC_MODEL_VERSIONS)
+                .ifPresent(topic -> config.set(InterestGraphOptions.TOPIC_MODEL_VERSIONS, topic));
         for (String topic : List.of("user-events", "item-catalog", "graph-deltas",
                 "dead-letters")) {
             kafka.createTopic(prefix + topic, parallelism);
@@ -159,6 +163,16 @@ public final class JobReplay implements AutoCloseable {
             }
         }
         return new Result(deltas, embeddings, recommendations, seconds);
+    }
+
+    /** The in-process broker's bootstrap servers (for a tuner announcing versions to it). */
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
+    /** Creates a topic on the in-process broker (e.g. a shared model-versions topic). */
+    public void createTopic(String topic, int partitions) {
+        kafka.createTopic(topic, partitions);
     }
 
     private static byte[] bytes(String s) {

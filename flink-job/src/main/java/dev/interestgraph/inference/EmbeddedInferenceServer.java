@@ -151,6 +151,16 @@ public final class EmbeddedInferenceServer implements AutoCloseable {
     }
 
     /** Options for {@link EmbeddedInferenceServer}. */
+    /**
+     * The vectors this server answers for the item_encoder version in {@code versionDir}
+     * ({@code <repository>/item_encoder/<N>}), computed from frozen vectors (version 1) through
+     * the version's adapter without running the encoder: copies; no adapter, unchanged copies.
+     */
+    public static java.util.Map<String, float[]> adaptedVectors(Path versionDir,
+            java.util.Map<String, float[]> frozen) throws java.io.IOException {
+        return ItemEncoderVersions.adaptCopies(versionDir, frozen, MiniLmEncoder.DIMENSION);
+    }
+
     public static final class Builder {
         private int port;
         private MiniLmEncoder encoder;

@@ -131,6 +131,34 @@ final class ItemEncoderVersions {
         return Optional.empty(); // W = 0 is the identity, as adapter.apply returns x itself
     }
 
+    /**
+     * The vectors of a published version, computed from the frozen ones: copies of {@code frozen}
+     * through the adapter in {@code versionDir/adapter.npy} (no file, or W = 0: unchanged copies).
+     * What the server answers for that version, without running the encoder again.
+     */
+    public static java.util.Map<String, float[]> adaptCopies(Path versionDir,
+            java.util.Map<String, float[]> frozen, int dimension) throws IOException {
+        Path file = versionDir.resolve(ADAPTER_FILE);
+        float[] w = null;
+        if (Files.isRegularFile(file)) {
+            Npy.FloatMatrix matrix = Npy.readFloat32Matrix(file);
+            if (matrix.rows() != dimension || matrix.cols() != dimension) {
+                throw new IOException(file + ": adapter is " + matrix.rows() + "x" + matrix.cols()
+                        + ", expected " + dimension + "x" + dimension);
+            }
+            w = matrix.data();
+        }
+        java.util.Map<String, float[]> adapted = new java.util.HashMap<>();
+        for (java.util.Map.Entry<String, float[]> entry : frozen.entrySet()) {
+            float[] x = entry.getValue().clone();
+            if (w != null) {
+                apply(x, w, dimension);
+            }
+            adapted.put(entry.getKey(), x);
+        }
+        return adapted;
+    }
+
     /** x ← normalize(x + x·Wᵀ), W row-major dimension × dimension. */
     static void apply(float[] x, float[] w, int dimension) {
         float[] z = new float[dimension];

@@ -150,6 +150,19 @@ public final class PyTritonProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /**
+     * CPU time (user + system) used so far by the process and its live descendants (tritonserver,
+     * Python stubs); zero for a process whose figure the OS does not give.
+     */
+    public java.time.Duration cpuTime() {
+        java.time.Duration total = process.toHandle().info().totalCpuDuration()
+                .orElse(java.time.Duration.ZERO);
+        for (ProcessHandle child : process.descendants().toList()) {
+            total = total.plus(child.info().totalCpuDuration().orElse(java.time.Duration.ZERO));
+        }
+        return total;
+    }
+
     /** The last lines the process printed. */
     public String outputTail() {
         synchronized (tail) {

@@ -49,6 +49,11 @@ public final class TunerProcess implements AutoCloseable {
         return triton.isAlive();
     }
 
+    /** CPU time used so far by the tuner's server and its child processes (see PyTritonProcess). */
+    public java.time.Duration cpuTime() {
+        return triton.cpuTime();
+    }
+
     public String outputTail() {
         return triton.outputTail();
     }
@@ -64,6 +69,9 @@ public final class TunerProcess implements AutoCloseable {
         private int publishEverySteps = 50;
         private long appliesFromLeadMs;
         private String kafkaBootstrapServers;
+        private Double weightDecay;
+        private int keepVersions;
+        private String announceTopic;
         private Path modelDir;
         private Path log;
         private Duration readyTimeout = Duration.ofMinutes(3);
@@ -94,6 +102,33 @@ public final class TunerProcess implements AutoCloseable {
                 throw new IllegalArgumentException("appliesFromLeadMs must be >= 0, got " + leadMs);
             }
             this.appliesFromLeadMs = leadMs;
+            return this;
+        }
+
+        /**
+         * Decoupled L2 weight decay of the adapter W per Adam step (w -= lr · decay · w); unset:
+         * the tuner's default, 0.
+         */
+        public Builder weightDecay(double decay) {
+            if (!(decay >= 0) || Double.isInfinite(decay)) {
+                throw new IllegalArgumentException("weightDecay must be finite and >= 0, got " + decay);
+            }
+            this.weightDecay = decay;
+            return this;
+        }
+
+        /** How many item_encoder version folders the tuner keeps (unset: its default, 2). */
+        public Builder keepVersions(int versions) {
+            if (versions < 1) {
+                throw new IllegalArgumentException("keepVersions must be >= 1, got " + versions);
+            }
+            this.keepVersions = versions;
+            return this;
+        }
+
+        /** The Kafka topic of the announcements (unset: the tuner's default, model-versions). */
+        public Builder announceTopic(String topic) {
+            this.announceTopic = Objects.requireNonNull(topic);
             return this;
         }
 
@@ -132,16 +167,34 @@ public final class TunerProcess implements AutoCloseable {
                         + " (or give TunerProcess a modelDir)");
             }
             Files.createDirectories(repository);
+            List<String> args = arguments(models);
+            return new TunerProcess(PyTritonProcess.start("item_encoder_tuner", args, log, readyTimeout),
+                    repository);
+        }
+
+        /** The command line of serve_pytriton.py for the frozen model files in {@code models}. */
+        List<String> arguments(Path models) {
             List<String> args = new ArrayList<>(List.of("--mode", "pytriton", "--tuner",
                     "--model-dir", models.toString(),
                     "--tuner-repository", repository.toString(),
                     "--publish-every-steps", Integer.toString(publishEverySteps),
                     "--applies-from-lead-ms", Long.toString(appliesFromLeadMs)));
+            if (weightDecay != null) {
+                args.add("--weight-decay");
+                args.add(Double.toString(weightDecay));
+            }
+            if (keepVersions > 0) {
+                args.add("--keep-versions");
+                args.add(Integer.toString(keepVersions));
+            }
+            if (announceTopic != null && !announceTopic.isBlank()) {
+                args.add("--announce-topic");
+                args.add(announceTopic);
+            }
             // always passed, even empty, so that $KAFKA_BOOTSTRAP_SERVERS of this JVM does not leak in
             args.add("--kafka-bootstrap-servers");
             args.add(kafkaBootstrapServers == null ? "" : kafkaBootstrapServers);
-            return new TunerProcess(PyTritonProcess.start("item_encoder_tuner", args, log, readyTimeout),
-                    repository);
+            return args;
         }
     }
 }

@@ -1,0 +1,62 @@
+package dev.interestgraph.eval;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+
+import dev.interestgraph.inference.EmbeddedInferenceServer;
+import dev.interestgraph.model.Action;
+import dev.interestgraph.model.UserAction;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FineTuneEvaluationMainTest {
+
+    @Test
+    void theTunersStepIsTheFirstKeyOfItsMeta() {
+        // np.savez's meta.npy: an npy header, then json.dumps of the meta dict as uint8
+        String npy = "\u0093NUMPY\u0001\u0000v\u0000{'descr': '|u1', 'fortran_order': False, "
+                + "'shape': (120,), }   \n{\"step\": 437, \"applied\": [[\"ab\", [2.1, 3]]], "
+                + "\"published\": [{\"step\": 400}]}";
+        assertEquals(437, FineTuneEvaluationMain.stepOf(npy));
+        assertEquals(-1, FineTuneEvaluationMain.stepOf("no json here"));
+    }
+
+    @Test
+    void firstUsersKeepsTheLowestIdsInNumericOrderAndTheReplayOrder() {
+        List<UserAction> events = List.of(event("10", 1), event("2", 2), event("1", 3),
+                event("10", 4), event("3", 5));
+        List<UserAction> kept = FineTuneEvaluationMain.firstUsers(events, 2);
+        assertEquals(List.of("2", "1"), kept.stream().map(e -> e.userId)
+                .collect(Collectors.toList()));
+        assertEquals(events, FineTuneEvaluationMain.firstUsers(events, 0));
+    }
+
+    @Test
+    void meanRandomPairCosineOfIdenticalAndOrthogonalVectors() {
+        Map<String, float[]> same = Map.of("a", new float[] {1, 0}, "b", new float[] {1, 0},
+                "c", new float[] {1, 0});
+        assertEquals(1.0, FineTuneEvaluationMain.meanRandomPairCosine(same), 1e-9);
+        Map<String, float[]> orthogonal = Map.of("a", new float[] {1, 0, 0},
+                "b", new float[] {0, 1, 0}, "c", new float[] {0, 0, 1});
+        assertEquals(0.0, FineTuneEvaluationMain.meanRandomPairCosine(orthogonal), 1e-9);
+    }
+
+    @Test
+    void aVersionWithoutAnAdapterGivesUnchangedCopies(@TempDir Path dir) throws Exception {
+        float[] x = new float[384];
+        x[0] = 1;
+        Map<String, float[]> adapted = EmbeddedInferenceServer.adaptedVectors(dir, Map.of("i", x));
+        assertArrayEquals(x, adapted.get("i"));
+        assertNotSame(x, adapted.get("i"));
+    }
+
+    private static UserAction event(String user, long time) {
+        return new UserAction("e-" + user + "-" + time, user, "item" + time, Action.RATE, time,
+                4.0, null);
+    }
+}

@@ -1,0 +1,40 @@
+package dev.interestgraph.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TunerProcessArgumentsTest {
+
+    @Test
+    void weightDecayAndKeptVersionsArePassedOnlyWhenSet() {
+        Path models = Path.of("/models/item_encoder/1");
+        List<String> plain = TunerProcess.builder().repository(Path.of("/repo")).arguments(models);
+        assertFalse(plain.contains("--weight-decay"));
+        assertFalse(plain.contains("--keep-versions"));
+        assertFalse(plain.contains("--announce-topic"));
+
+        List<String> args = TunerProcess.builder().repository(Path.of("/repo")).weightDecay(10)
+                .keepVersions(1000).publishEverySteps(25).announceTopic("versions-2").arguments(models);
+        assertEquals("versions-2", args.get(args.indexOf("--announce-topic") + 1));
+        assertEquals("10.0", args.get(args.indexOf("--weight-decay") + 1));
+        assertEquals("1000", args.get(args.indexOf("--keep-versions") + 1));
+        assertEquals("25", args.get(args.indexOf("--publish-every-steps") + 1));
+        // always last, even empty
+        assertEquals("--kafka-bootstrap-servers", args.get(args.size() - 2));
+    }
+
+    @Test
+    void badValuesAreRefused() {
+        assertThrows(IllegalArgumentException.class,
+                () -> TunerProcess.builder().weightDecay(-1));
+        assertThrows(IllegalArgumentException.class,
+                () -> TunerProcess.builder().weightDecay(Double.NaN));
+        assertThrows(IllegalArgumentException.class,
+                () -> TunerProcess.builder().keepVersions(0));
+    }
+}
