@@ -44,6 +44,7 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -190,7 +191,9 @@ public final class InterestGraphPipeline {
         // ---- recommend: the graph analytics' item neighbours (broadcast) on each user's edges
         if (config.get(RECOMMEND_ENABLED) && boundedTopicReadable(TOPIC_ITEM_NEIGHBORS)) {
             BroadcastStream<AnalyticsUpdate> analytics = env
-                    .fromSource(analyticsSource(), WatermarkStrategy.noWatermarks(),
+                    .fromSource(fromTheBeginning(TOPIC_ITEM_NEIGHBORS,
+                                    new AnalyticsUpdate.Deserializer()),
+                            WatermarkStrategy.noWatermarks(),
                             "item-neighbors source")
                     .uid("source-item-neighbors")
                     .broadcast(RecommendFunction.ANALYTICS);
@@ -306,42 +309,32 @@ public final class InterestGraphPipeline {
             announcements = env.fromData(List.of(),
                     TypeInformation.of(ModelVersionAnnouncement.class));
         } else {
-            String topic = config.get(TOPIC_MODEL_VERSIONS);
-            KafkaSourceBuilder<ModelVersionAnnouncement> builder =
-                    KafkaSource.<ModelVersionAnnouncement>builder()
-                            .setBootstrapServers(config.get(KAFKA_BOOTSTRAP))
-                            .setGroupId(config.get(KAFKA_GROUP_ID))
-                            .setDeserializer(new ModelVersionAnnouncement.Deserializer(
-                                    config.get(TRITON_MODEL)))
-                            .setProperties(clientProperties())
-                            .setProperty("isolation.level", "read_committed")
-                            .setStartingOffsets(OffsetsInitializer.earliest());
-            if (config.get(KAFKA_BOUNDED)) {
-                builder.setTopics(topic).setBounded(OffsetsInitializer.latest());
-            } else {
-                builder.setTopicPattern(Pattern.compile(Pattern.quote(topic)))
-                        .setProperty("partition.discovery.interval.ms", "60000");
+            if (!config.get(KAFKA_BOUNDED)) {
                 byAppliesFrom = byAppliesFrom.withIdleness(config.get(FINE_TUNE_VERSIONS_IDLENESS));
             }
             // one reader: the tuner writes one ordered partition, and a reader without a split
             // would sit idle beside it
-            announcements = env.fromSource(builder.build(), byAppliesFrom,
-                    "model-versions source").uid("source-model-versions").setParallelism(1);
+            announcements = env.fromSource(fromTheBeginning(TOPIC_MODEL_VERSIONS,
+                            new ModelVersionAnnouncement.Deserializer(config.get(TRITON_MODEL))),
+                    byAppliesFrom, "model-versions source")
+                    .uid("source-model-versions").setParallelism(1);
         }
         return announcements.broadcast(ModelVersionPin.VERSIONS);
     }
 
     /**
-     * The analytics topic is a table: read from its beginning whatever the event sources do.
-     * Unbounded: a topic pattern rather than a name, so that a job started before the first
-     * analytics run does not fail on a missing topic; it is discovered once created.
+     * A control topic (the analytics' item neighbours, the encoder versions) read from its
+     * beginning whatever the event sources do: all of it matters to the job's state. Unbounded: a
+     * topic pattern rather than a name, so that a job started before the topic's first writer
+     * does not fail on a missing topic; it is discovered once created.
      */
-    private KafkaSource<AnalyticsUpdate> analyticsSource() {
-        String topic = config.get(TOPIC_ITEM_NEIGHBORS);
-        KafkaSourceBuilder<AnalyticsUpdate> builder = KafkaSource.<AnalyticsUpdate>builder()
+    private <T> KafkaSource<T> fromTheBeginning(ConfigOption<String> option,
+            KafkaRecordDeserializationSchema<T> deserializer) {
+        String topic = config.get(option);
+        KafkaSourceBuilder<T> builder = KafkaSource.<T>builder()
                 .setBootstrapServers(config.get(KAFKA_BOOTSTRAP))
                 .setGroupId(config.get(KAFKA_GROUP_ID))
-                .setDeserializer(new AnalyticsUpdate.Deserializer())
+                .setDeserializer(deserializer)
                 .setProperties(clientProperties())
                 .setProperty("isolation.level", "read_committed")
                 .setStartingOffsets(OffsetsInitializer.earliest());

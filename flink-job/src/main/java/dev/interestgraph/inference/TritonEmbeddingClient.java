@@ -328,6 +328,11 @@ public final class TritonEmbeddingClient implements EmbeddingClient {
 
     @Override
     public void close() {
+        closeChannel(channel);
+    }
+
+    /** Shuts a channel down, waiting up to 5 s for calls in flight before cutting them off. */
+    public static void closeChannel(ManagedChannel channel) {
         channel.shutdown();
         try {
             if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {

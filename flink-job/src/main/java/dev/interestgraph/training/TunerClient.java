@@ -235,15 +235,7 @@ public final class TunerClient implements AutoCloseable {
 
     @Override
     public void close() {
-        channel.shutdown();
-        try {
-            if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
-                channel.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            channel.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        TritonEmbeddingClient.closeChannel(channel);
     }
 
     private GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub() {

@@ -173,20 +173,6 @@ class ErasureIT {
     /** A bounded run over the shared input topics into a delta topic of its own. */
     private static Map<String, List<GraphDelta>> run(LocalKafkaBroker kafka, String prefix)
             throws Exception {
-        kafka.createTopic(prefix + "graph-deltas", 2);
-        Configuration config = new Configuration();
-        config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
-        config.set(InterestGraphOptions.KAFKA_BOUNDED, true);
-        config.set(InterestGraphOptions.WATERMARK_IDLENESS, Duration.ofSeconds(1));
-        config.set(InterestGraphOptions.TOPIC_DELTAS, prefix + "graph-deltas");
-        config.set(InterestGraphOptions.TOPIC_ITEM_EMBEDDINGS, "");
-        config.set(InterestGraphOptions.KAFKA_GROUP_ID, prefix + "group");
-        config.set(InterestGraphOptions.KAFKA_TRANSACTIONAL_ID_PREFIX, prefix + "tx");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setParallelism(2);
-        env.enableCheckpointing(500);
-        new InterestGraphPipeline(config, HashingTestEmbedder.factory()).build(env);
-        env.execute(prefix + "erasure");
-        return deltasByUser(Topics.readAll(kafka.bootstrapServers(), prefix + "graph-deltas"));
+        return FaultTestSupport.replay(kafka, prefix, FaultTestSupport.replayOptions(kafka, prefix));
     }
 }

@@ -209,6 +209,38 @@ final class FaultTestSupport {
         }
     }
 
+    /**
+     * Options of a bounded run over the shared input topics that writes to a delta topic, a
+     * consumer group and transactional ids of its own ({@code prefix}), so that several runs can
+     * replay the same input and be compared.
+     */
+    static Configuration replayOptions(LocalKafkaBroker kafka, String prefix) {
+        kafka.createTopic(prefix + "graph-deltas", 2);
+        Configuration config = new Configuration();
+        config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
+        config.set(InterestGraphOptions.KAFKA_BOUNDED, true);
+        config.set(InterestGraphOptions.WATERMARK_IDLENESS, Duration.ofSeconds(1));
+        config.set(InterestGraphOptions.TOPIC_DELTAS, prefix + "graph-deltas");
+        config.set(InterestGraphOptions.TOPIC_ITEM_EMBEDDINGS, "");
+        config.set(InterestGraphOptions.KAFKA_GROUP_ID, prefix + "group");
+        config.set(InterestGraphOptions.KAFKA_TRANSACTIONAL_ID_PREFIX, prefix + "tx");
+        return config;
+    }
+
+    /**
+     * Runs the pipeline with those options (parallelism 2, checkpoints every 500 ms, the hashing
+     * encoder) to its end; returns the committed deltas per user.
+     */
+    static Map<String, List<GraphDelta>> replay(LocalKafkaBroker kafka, String prefix,
+            Configuration config) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        env.enableCheckpointing(500);
+        new InterestGraphPipeline(config, HashingTestEmbedder.factory()).build(env);
+        env.execute(prefix + "replay");
+        return deltasByUser(Topics.readAll(kafka.bootstrapServers(), prefix + "graph-deltas"));
+    }
+
     static Map<String, List<GraphDelta>> deltasByUser(List<ConsumerRecord<byte[], byte[]>> records) {
         Map<String, List<GraphDelta>> byUser = new TreeMap<>();
         for (ConsumerRecord<byte[], byte[]> record : records) {

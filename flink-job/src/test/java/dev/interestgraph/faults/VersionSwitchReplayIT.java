@@ -138,25 +138,12 @@ class VersionSwitchReplayIT {
 
     private static Map<String, List<GraphDelta>> run(LocalKafkaBroker kafka, String prefix)
             throws Exception {
-        kafka.createTopic(prefix + "graph-deltas", 2);
-        Configuration config = new Configuration();
-        config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
-        config.set(InterestGraphOptions.KAFKA_BOUNDED, true);
-        config.set(InterestGraphOptions.WATERMARK_IDLENESS, Duration.ofSeconds(1));
-        config.set(InterestGraphOptions.TOPIC_DELTAS, prefix + "graph-deltas");
-        config.set(InterestGraphOptions.TOPIC_ITEM_EMBEDDINGS, "");
-        config.set(InterestGraphOptions.KAFKA_GROUP_ID, prefix + "group");
-        config.set(InterestGraphOptions.KAFKA_TRANSACTIONAL_ID_PREFIX, prefix + "tx");
+        Configuration config = FaultTestSupport.replayOptions(kafka, prefix);
         config.set(InterestGraphOptions.FINE_TUNE_ENABLED, true);
         config.set(InterestGraphOptions.FINE_TUNE_TRAINING_ENABLED, false);
         config.set(InterestGraphOptions.FINE_TUNE_BASE_VERSION, BASE);
         config.set(InterestGraphOptions.EMBEDDED_MODEL_REPOSITORY, repository.toString());
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setParallelism(2);
-        env.enableCheckpointing(500);
-        new InterestGraphPipeline(config, HashingTestEmbedder.factory()).build(env);
-        env.execute(prefix + "version switches");
-        return deltasByUser(Topics.readAll(kafka.bootstrapServers(), prefix + "graph-deltas"));
+        return FaultTestSupport.replay(kafka, prefix, config);
     }
 
     private static byte[] bytes(String s) {
