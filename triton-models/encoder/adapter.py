@@ -114,6 +114,22 @@ def infonce(w: np.ndarray, contexts: np.ndarray, positives: np.ndarray, tau: flo
     return float(loss), grad_w
 
 
+def without_mean_direction(w: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """W with no response to the direction of `mean` (the mean frozen vector): W m̂ = 0.
+
+    InfoNCE only compares similarities within a batch, so it is blind to one vector added to
+    every output, and x·Wᵀ can grow exactly that from the component all frozen vectors share: the
+    cosine of unrelated items rises towards 1 (measured: 0.17 -> 0.57 in 300 steps). Projecting
+    W after each step keeps the adapter from moving the common direction, so the adapted space
+    keeps its spread while the contrastive loss falls as before.
+    """
+    norm = float(np.linalg.norm(mean))
+    if norm == 0.0:
+        return w
+    m_hat = np.asarray(mean, dtype=np.float64) / norm
+    return w - np.outer(w @ m_hat, m_hat)
+
+
 @dataclass
 class Adam:
     """Adam (Kingma & Ba) with optional decoupled weight decay towards W = 0 (the identity)."""

@@ -195,6 +195,7 @@ class Tuner:
         cache_size: int = 20000,
         dimension: int = DIMENSION,
         applies_from_lead_ms: int = 0,
+        center_adapter: bool = True,
     ) -> None:
         if publish_every_steps < 1 or keep_versions < 1:
             raise ValueError("publish_every_steps and keep_versions must be >= 1")
@@ -211,12 +212,17 @@ class Tuner:
         self.temperature = temperature
         self.max_applied_ids = max_applied_ids
         self.applies_from_lead_ms = int(applies_from_lead_ms)
+        self.center_adapter = bool(center_adapter)
         self._frozen = _FrozenCache(lambda texts: np.asarray(encode(texts), dtype=np.float32), cache_size)
         self._lock = threading.Lock()
 
         self.w = np.zeros((dimension, dimension), dtype=np.float64)
         self.optimizer = adapter_math.Adam(lr=learning_rate, weight_decay=weight_decay)
         self.step = 0
+        # sum and count of the frozen vectors trained on: their mean is the direction the adapter
+        # must not move (adapter.without_mean_direction)
+        self.frozen_sum = np.zeros(dimension, dtype=np.float64)
+        self.frozen_count = 0
         self.applied: "collections.OrderedDict[str, list]" = collections.OrderedDict()  # id -> [step, loss]
         self.max_event_ms: Optional[int] = None   # over every example trained so far
         self.last_applies_from_ms: Optional[int] = None
@@ -256,6 +262,10 @@ class Tuner:
             mask = adapter_math.negatives_mask(positives)
             loss, grad = adapter_math.infonce(self.w, xc, xp, self.temperature, mask)
             self.w = self.optimizer.step(self.w, grad)
+            self.frozen_sum += xc.sum(axis=0) + xp.sum(axis=0)
+            self.frozen_count += len(xc) + len(xp)
+            if self.center_adapter:
+                self.w = adapter_math.without_mean_direction(self.w, self.frozen_sum / self.frozen_count)
             self.step += 1
             self.applied[batch_id] = [self.step, loss]
             while len(self.applied) > self.max_applied_ids:
@@ -337,9 +347,11 @@ class Tuner:
     def _save_state(self) -> None:
         meta = {"step": self.step, "applied": list(self.applied.items()), "max_event_ms": self.max_event_ms,
                 "last_applies_from_ms": self.last_applies_from_ms, "published": self.published,
-                "publish_due": self.publish_due, "adam_t": self.optimizer.t}
+                "publish_due": self.publish_due, "adam_t": self.optimizer.t,
+                "frozen_count": self.frozen_count}
         buffer = io.BytesIO()
-        arrays = {"w": self.w, "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)}
+        arrays = {"w": self.w, "frozen_sum": self.frozen_sum,
+                  "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)}
         if self.optimizer.m is not None:
             arrays.update(adam_m=self.optimizer.m, adam_v=self.optimizer.v)
         np.savez(buffer, **arrays)
@@ -358,6 +370,8 @@ class Tuner:
             if state["w"].shape != self.w.shape:
                 raise ValueError(f"{self.state_path}: adapter shape {state['w'].shape}, expected {self.w.shape}")
             self.w = state["w"].astype(np.float64)
+            if "frozen_sum" in state:
+                self.frozen_sum = state["frozen_sum"].astype(np.float64)
             if "adam_m" in state:
                 self.optimizer.m = state["adam_m"].astype(np.float64)
                 self.optimizer.v = state["adam_v"].astype(np.float64)
@@ -368,6 +382,7 @@ class Tuner:
         self.last_applies_from_ms = meta["last_applies_from_ms"]
         self.published = meta["published"]
         self.publish_due = bool(meta["publish_due"])
+        self.frozen_count = int(meta.get("frozen_count", 0))
         LOG.info("tuner state restored from %s: step %d, %d applied batch ids", self.state_path, self.step,
                  len(self.applied))
 
@@ -384,7 +399,8 @@ DEFAULTS = {
     "weight_decay": "0",
     "max_applied_ids": "10000",
     "cache_size": "20000",
-    "applies_from_lead_ms": "0",     # announce versions this far ahead of the trained event time
+    "applies_from_lead_ms": "0",
+    "center_adapter": "true",        # keep the adapter from moving the frozen vectors' mean direction     # announce versions this far ahead of the trained event time
     "intra_op_threads": "0",
     "state_dir": "",                 # default: <tuner model folder>/state
     "kafka_bootstrap_servers": "",   # default: $KAFKA_BOOTSTRAP_SERVERS; none -> JSONL file
@@ -419,6 +435,7 @@ def build(parameters: dict, repository: str, default_state_dir: str, device: str
         max_applied_ids=int(p["max_applied_ids"]),
         cache_size=int(p["cache_size"]),
         applies_from_lead_ms=int(p["applies_from_lead_ms"]),
+        center_adapter=str(p["center_adapter"]).strip().lower() in ("1", "true", "yes"),
     )
     tuner.providers = encoder.providers
     return tuner

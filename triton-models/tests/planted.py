@@ -73,3 +73,10 @@ def separation(vectors: np.ndarray, topics: np.ndarray) -> float:
     same = topics[:, None] == topics[None, :]
     off_diagonal = ~np.eye(len(topics), dtype=bool)
     return float(cos[same & off_diagonal].mean() - cos[~same].mean())
+
+
+def cross_cosine(vectors: np.ndarray, topics: np.ndarray) -> float:
+    """Mean cosine of pairs of items of different planted interests: how alike unrelated items look."""
+    v = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    cos = v @ v.T
+    return float(cos[topics[:, None] != topics[None, :]].mean())

@@ -93,3 +93,17 @@ def test_save_and_load_round_trip(tmp_path):
     adapter.save(tmp_path, w, {"version": "2"})
     np.testing.assert_array_equal(adapter.load(tmp_path), w.astype(np.float32))
     assert adapter.load(tmp_path / "nothing-here") is None
+
+
+def test_without_mean_direction_leaves_the_mean_direction_alone():
+    rng = np.random.default_rng(5)
+    w = rng.normal(size=(8, 8))
+    mean = rng.normal(size=8) + 3.0  # a shared component, as frozen sentence vectors have
+    projected = adapter.without_mean_direction(w, mean)
+    m_hat = mean / np.linalg.norm(mean)
+    np.testing.assert_allclose(projected @ m_hat, 0.0, atol=1e-12)
+    # the mean direction passes the adapter unchanged; other directions are still adapted
+    np.testing.assert_allclose(adapter.apply(m_hat[None, :], projected)[0], m_hat, atol=1e-6)
+    other = np.eye(8)[0] - (np.eye(8)[0] @ m_hat) * m_hat
+    np.testing.assert_allclose(projected @ other, w @ other, atol=1e-12)
+    assert adapter.without_mean_direction(w, np.zeros(8)) is w

@@ -94,21 +94,39 @@ LEARNING_STEPS, LEARNING_BATCH = 40, 32
 MIN_SEPARATION_GAIN = 0.06
 
 
-def test_the_loss_falls_and_the_planted_topics_separate(repository, encoder):
+def _learn(repository, encoder, **kwargs):
+    """40 steps on planted interests; returns (first-10 loss, last-10 loss, held-out titles, topics)."""
     train_texts, train_topics = planted.items(first=1, count=15, seed=1)
     held_out, held_out_topics = planted.items(first=101, count=8, seed=2)  # titles never trained on
-    tuner = _tuner(repository, encoder, publish_every_steps=1000, learning_rate=1e-3)
-
+    tuner = _tuner(repository, encoder, publish_every_steps=1000, learning_rate=1e-3, **kwargs)
     losses = [tuner.train(f"b{i}", contexts, positives, times).loss
               for i, (contexts, positives, times)
               in enumerate(planted.batches(train_texts, train_topics, LEARNING_STEPS, LEARNING_BATCH, seed=3))]
+    return np.mean(losses[:10]), np.mean(losses[-10:]), tuner.adapted(held_out), encoder.encode(held_out), \
+        held_out_topics
 
-    first, last = np.mean(losses[:10]), np.mean(losses[-10:])
-    frozen = planted.separation(encoder.encode(held_out), held_out_topics)
-    adapted = planted.separation(tuner.adapted(held_out), held_out_topics)
-    print(f"loss first10 {first:.3f} last10 {last:.3f}; separation frozen {frozen:.3f} adapted {adapted:.3f}")
+
+def test_the_loss_falls_and_the_planted_topics_separate(repository, encoder):
+    first, last, adapted, frozen, topics = _learn(repository, encoder)
+
+    separation = planted.separation(frozen, topics), planted.separation(adapted, topics)
+    cross = planted.cross_cosine(frozen, topics), planted.cross_cosine(adapted, topics)
+    print(f"loss first10 {first:.3f} last10 {last:.3f}; separation frozen {separation[0]:.3f} adapted "
+          f"{separation[1]:.3f}; cross-interest cosine frozen {cross[0]:.3f} adapted {cross[1]:.3f}")
     assert last < 0.8 * first
-    assert adapted > frozen + MIN_SEPARATION_GAIN
+    assert separation[1] > separation[0] + MIN_SEPARATION_GAIN
+    # unrelated items do not grow alike (the adapter keeps off the frozen vectors' mean direction)
+    assert cross[1] < cross[0] + 0.05
+
+
+def test_without_centering_unrelated_items_grow_alike(tmp_path, encoder):
+    """What center_adapter prevents: InfoNCE cannot see a shift shared by all vectors."""
+    first, last, adapted, frozen, topics = _learn(tmp_path, encoder, center_adapter=False)
+
+    cross = planted.cross_cosine(frozen, topics), planted.cross_cosine(adapted, topics)
+    print(f"without centering: loss {first:.3f} -> {last:.3f}; cross-interest cosine {cross[0]:.3f} -> {cross[1]:.3f}")
+    assert last < 0.8 * first
+    assert cross[1] > cross[0] + 0.1
 
 
 def _item_encoder(monkeypatch, repository, version):

@@ -237,7 +237,8 @@ public final class DemoRunner {
                         : "Replay processed; draining the job (stop with savepoint, end of "
                                 + "event time) ...");
                 if (config.get(FINE_TUNE_ENABLED)) {
-                    announceNoMoreVersions(producer, config);
+                    announceNoMoreVersions(producer, config, data.events().stream()
+                            .mapToLong(e -> e.eventTimeMs).max().orElse(0));
                     // read and checkpointed, so processed before the savepoint's barrier
                     awaitCondition("the job to read the closing heartbeat", Duration.ofSeconds(60),
                             () -> allRead(progress, announcementsTopic));
@@ -422,23 +423,29 @@ public final class DemoRunner {
 
     /**
      * The replay is over: a heartbeat on the announcements topic (the latest version again, from
-     * the end of time) says that no other version will come, so that the announcements' stream is
-     * active and at the end of time when the job drains. An input idle at the drain drops the
-     * final watermark (FLINK-40499, open in Flink 1.20): the records the pinning still held would
-     * then be released only after the savepoint, by a final checkpoint that the idle source
-     * declines, and their deltas would stay uncommitted.
+     * just after the last event) says that no other version applies to the replay, so that the
+     * announcements' stream is active and past every event when the job drains. An input idle at
+     * the drain drops the final watermark (FLINK-40499, open in Flink 1.20): the records the
+     * pinning still held would then be released only after the savepoint, by a final checkpoint
+     * that the idle source declines, and their deltas would stay uncommitted. Not later than the
+     * last event: the announcements' watermark must not carry the job's event time past the
+     * events' (at the end of time every user's idle expiry would fire).
      */
     private void announceNoMoreVersions(KafkaProducer<byte[], byte[]> producer,
-            Configuration config) throws Exception {
-        String latest = config.get(FINE_TUNE_BASE_VERSION);
+            Configuration config, long lastEventMs) throws Exception {
+        long at = lastEventMs + 1;
+        String valid = config.get(FINE_TUNE_BASE_VERSION); // the version valid at that time
+        long validFrom = Long.MIN_VALUE;
         for (var record : Topics.readAll(announcementsBootstrap, announcementsTopic)) {
             var announcement = ModelVersionAnnouncement.Deserializer.parse(record.value());
-            if (announcement != null && announcement.model.equals(config.get(TRITON_MODEL))) {
-                latest = announcement.version;
+            if (announcement != null && announcement.model.equals(config.get(TRITON_MODEL))
+                    && announcement.appliesFromMs <= at && announcement.appliesFromMs >= validFrom) {
+                valid = announcement.version;
+                validFrom = announcement.appliesFromMs;
             }
         }
         ModelVersionAnnouncement heartbeat = new ModelVersionAnnouncement(
-                config.get(TRITON_MODEL), latest, Long.MAX_VALUE - 1, -1);
+                config.get(TRITON_MODEL), valid, at, -1);
         producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(
                 announcementsTopic, heartbeat.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
                 .get(30, TimeUnit.SECONDS);

@@ -91,6 +91,7 @@ class LocalDemoTest {
         System.out.print(buffer.toString(StandardCharsets.UTF_8));
 
         assertThat(result.eventsProcessed()).isEqualTo(1_600);
+        assertThat(result.users()).isEqualTo(40);
         assertThat(result.deltasConsumed()).isEqualTo(result.deltasEmittedByJob()).isPositive();
         assertThat(result.graphsEqualJob()).isTrue();
         assertThat(result.usersBehindTheirLastEvent()).isZero();
