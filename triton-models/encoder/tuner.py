@@ -399,8 +399,8 @@ DEFAULTS = {
     "weight_decay": "0",
     "max_applied_ids": "10000",
     "cache_size": "20000",
-    "applies_from_lead_ms": "0",
-    "center_adapter": "true",        # keep the adapter from moving the frozen vectors' mean direction     # announce versions this far ahead of the trained event time
+    "applies_from_lead_ms": "0",     # announce versions this far ahead of the trained event time
+    "center_adapter": "true",        # keep the adapter from moving the frozen vectors' mean direction
     "intra_op_threads": "0",
     "state_dir": "",                 # default: <tuner model folder>/state
     "kafka_bootstrap_servers": "",   # default: $KAFKA_BOOTSTRAP_SERVERS; none -> JSONL file

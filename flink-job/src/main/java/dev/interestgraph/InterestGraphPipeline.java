@@ -307,7 +307,9 @@ public final class InterestGraphPipeline {
         DataStream<ModelVersionAnnouncement> announcements;
         if (!boundedTopicReadable(TOPIC_MODEL_VERSIONS)) {
             announcements = env.fromData(List.of(),
-                    TypeInformation.of(ModelVersionAnnouncement.class));
+                    TypeInformation.of(ModelVersionAnnouncement.class))
+                    .name("model-versions (none: the base version)")
+                    .uid("source-model-versions-none");
         } else {
             if (!config.get(KAFKA_BOUNDED)) {
                 byAppliesFrom = byAppliesFrom.withIdleness(config.get(FINE_TUNE_VERSIONS_IDLENESS));

@@ -528,10 +528,20 @@ public final class InterestGraphOptions {
                     + "announcement, e.g. --fine-tune.base-version 1");
         }
         boolean embedded = config.getOptional(TRITON_ENDPOINT).map(String::isBlank).orElse(true);
-        if (embedded && config.getOptional(EMBEDDED_MODEL_REPOSITORY).isEmpty()) {
+        if (embedded && config.getOptional(EMBEDDED_MODEL_REPOSITORY).map(String::isBlank)
+                .orElse(true)) {
             problems.add("fine-tune.enabled with the embedded inference server needs "
                     + "embedded.model-repository: the folder the tuner publishes item_encoder "
                     + "versions into (or set triton.endpoint to a Triton that loads them)");
+        }
+        long window = config.get(FINE_TUNE_BATCH_WINDOW).toMillis();
+        long flush = config.get(FLUSH_INTERVAL).toMillis();
+        if (window % flush != 0) {
+            // examples leave the user-graph at its flush tick: a window that ends inside a flush
+            // slot would be cut before its last examples arrive (they would be dropped as late)
+            problems.add("fine-tune.batch-window (" + config.get(FINE_TUNE_BATCH_WINDOW)
+                    + ") must be a multiple of graph.flush-interval (" + config.get(FLUSH_INTERVAL)
+                    + ")");
         }
         if (config.get(FINE_TUNE_TRAINING_ENABLED)
                 && config.getOptional(FINE_TUNE_TUNER_ENDPOINT).map(String::isBlank).orElse(true)

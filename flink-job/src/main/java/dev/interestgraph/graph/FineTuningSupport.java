@@ -103,7 +103,12 @@ public final class FineTuningSupport {
         this.recentPositives = context.getState(new ValueStateDescriptor<>(
                 "recent-positive-texts", Types.LIST(Types.STRING)));
         this.client = settings.embeddings.create();
-        client.checkReady();
+        try {
+            client.checkReady();
+        } catch (Exception e) {
+            client.close(); // the embedded backend counts its users: release this one
+            throw e;
+        }
     }
 
     /**
@@ -162,11 +167,20 @@ public final class FineTuningSupport {
         return Math.floorMod(mixed, 1_000_000) < settings.exampleSample * 1_000_000;
     }
 
-    /** After a flush or maintenance: forgets the texts of items whose edges went. */
-    void afterUpdate(GraphUpdater.Result result) throws Exception {
+    /**
+     * After a flush or maintenance: forgets the texts of items whose edges went — removed edges
+     * and, for a flush, the flush's own items that have no edge after it (created and pruned
+     * within the flush, which no delta mentions).
+     */
+    void afterUpdate(GraphUpdater.Result result, List<EnrichedAction> due) throws Exception {
         if (result.graph == null) {
             clear();
             return;
+        }
+        for (EnrichedAction event : due) {
+            if (event.itemId != null && !result.graph.edges.containsKey(event.itemId)) {
+                edgeTexts.remove(event.itemId);
+            }
         }
         for (GraphDelta delta : result.deltas) {
             for (DeltaOp op : delta.getOpsList()) {

@@ -139,7 +139,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             if (fineTuningSupport != null) {
                 fineTuningSupport.beforeFlush(due, example -> ctx.output(TRAINING_EXAMPLES, example));
                 result = updater.flush(graph, userId, due, fineTuningSupport.itemVectors());
-                fineTuningSupport.afterUpdate(result);
+                fineTuningSupport.afterUpdate(result, due);
             } else {
                 result = updater.flush(graph, userId, due);
             }
@@ -156,7 +156,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             }
             graph.maintenanceTimerMs = Long.MIN_VALUE; // this timer has fired
             if (fineTuningSupport != null) {
-                fineTuningSupport.afterUpdate(result);
+                fineTuningSupport.afterUpdate(result, List.of());
             }
             store(result, Long.MIN_VALUE, timestamp, ctx, out);
         }

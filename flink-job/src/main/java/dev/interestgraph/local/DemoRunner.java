@@ -518,6 +518,8 @@ public final class DemoRunner {
                 o.fineTuneSteps, leadMs / 3_600_000.0);
         TunerProcess tuner = TunerProcess.builder().repository(repository)
                 .publishEverySteps(o.fineTuneSteps).appliesFromLeadMs(leadMs)
+                .announceTopic(o.job.getString(TOPIC_MODEL_VERSIONS.key(),
+                        TOPIC_MODEL_VERSIONS.defaultValue()))
                 .kafkaBootstrapServers(bootstrap).start();
         out.printf("Tuner: %s, model repository %s%n", tuner.endpoint(), repository);
         return tuner;

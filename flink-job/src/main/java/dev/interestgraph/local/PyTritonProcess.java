@@ -71,6 +71,8 @@ public final class PyTritonProcess implements AutoCloseable {
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("PYTHONUNBUFFERED", "1");
+        // the tuner falls back to $KAFKA_BOOTSTRAP_SERVERS when given none: only the arguments count
+        builder.environment().remove("KAFKA_BOOTSTRAP_SERVERS");
         long started = System.nanoTime();
         PyTritonProcess triton = new PyTritonProcess(name, builder.start(), grpcPort, httpPort);
         Writer logWriter = log == null ? Writer.nullWriter() : Files.newBufferedWriter(log, StandardCharsets.UTF_8);

@@ -191,7 +191,7 @@ public final class TunerProcess implements AutoCloseable {
                 args.add("--announce-topic");
                 args.add(announceTopic);
             }
-            // always passed, even empty, so that $KAFKA_BOOTSTRAP_SERVERS of this JVM does not leak in
+            // always passed, even empty (PyTritonProcess clears $KAFKA_BOOTSTRAP_SERVERS as well)
             args.add("--kafka-bootstrap-servers");
             args.add(kafkaBootstrapServers == null ? "" : kafkaBootstrapServers);
             return args;

@@ -87,7 +87,13 @@ public class AsyncTrainFunction extends RichAsyncFunction<TrainingBatch, Trainin
     }
 
     private void send(TrainingBatch batch, ResultFuture<TrainingResult> resultFuture, int attempt) {
-        client.train(batch).whenComplete((result, error) -> {
+        java.util.concurrent.CompletableFuture<TrainingResult> call;
+        try {
+            call = client.train(batch);
+        } catch (RuntimeException e) { // on the retry thread nobody else would see it
+            call = java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+        call.whenComplete((result, error) -> {
             if (error == null) {
                 record(result);
                 resultFuture.complete(Collections.singleton(result));

@@ -88,9 +88,15 @@ public class ModelVersionAnnouncement {
                         || !appliesFrom.canConvertToLong()) {
                     return null;
                 }
-                return new ModelVersionAnnouncement(model.asText(), version.asText(),
+                // Triton versions are positive integers; "02" would be asked for as 02 and
+                // answered as 2, and the job would refuse the answer
+                long number = Long.parseLong(version.asText().trim());
+                if (number < 1) {
+                    return null;
+                }
+                return new ModelVersionAnnouncement(model.asText(), Long.toString(number),
                         appliesFrom.asLong(), json.path("step").asLong(0));
-            } catch (IOException e) {
+            } catch (IOException | NumberFormatException e) {
                 return null;
             }
         }

@@ -38,8 +38,11 @@ public abstract class ModelVersionPin<T> extends KeyedBroadcastProcessFunction<S
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ModelVersionPin.class);
 
-    /** Announcements kept: older switches only matter to records later than any watermark lag. */
-    static final int KEPT_VERSIONS = 16;
+    /**
+     * Switches kept; the newest one pruned stays as the floor (key {@link Long#MIN_VALUE}), so a
+     * record older than every kept switch still gets the version valid before them, never the base.
+     */
+    static final int KEPT_VERSIONS = 64;
 
     /** applies_from_ms → version; the same in every parallel instance. */
     public static final MapStateDescriptor<Long, String> VERSIONS =
@@ -70,9 +73,12 @@ public abstract class ModelVersionPin<T> extends KeyedBroadcastProcessFunction<S
     public void processElement(T record, ReadOnlyContext ctx, Collector<T> out)
             throws Exception {
         long time = eventTimeOf(record);
-        if (time <= ctx.timerService().currentWatermark()) {
-            // late: every version that applies at its time is known already
-            pin(record, versionAt(ctx.getBroadcastState(VERSIONS).immutableEntries(), time));
+        long watermark = ctx.timerService().currentWatermark();
+        if (time <= watermark) {
+            // late: records of its key up to the watermark have been released with the version
+            // valid at the watermark at most; pinning it to an older one would take its user's
+            // graph back a version (and re-base it twice)
+            pin(record, versionAt(ctx.getBroadcastState(VERSIONS).immutableEntries(), watermark));
             out.collect(record);
             return;
         }
@@ -101,13 +107,18 @@ public abstract class ModelVersionPin<T> extends KeyedBroadcastProcessFunction<S
                     ctx.currentWatermark());
         }
         versions.put(announcement.appliesFromMs, announcement.version);
-        // deterministic in every instance: drop the oldest switches beyond the kept number
+        // deterministic in every instance: drop the oldest switches beyond the kept number,
+        // the newest dropped one becoming the floor
         TreeSet<Long> times = new TreeSet<>();
         for (Map.Entry<Long, String> entry : versions.entries()) {
-            times.add(entry.getKey());
+            if (entry.getKey() != Long.MIN_VALUE) {
+                times.add(entry.getKey());
+            }
         }
         while (times.size() > KEPT_VERSIONS) {
-            versions.remove(times.pollFirst());
+            long oldest = times.pollFirst();
+            versions.put(Long.MIN_VALUE, versions.get(oldest));
+            versions.remove(oldest);
         }
     }
 

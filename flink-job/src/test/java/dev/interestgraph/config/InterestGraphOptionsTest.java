@@ -272,5 +272,8 @@ class InterestGraphOptionsTest {
                 .hasMessageContaining("fine-tune.batch-size");
         withTriton.set(InterestGraphOptions.FINE_TUNE_BATCH_SIZE, 16);
         InterestGraphOptions.validate(withTriton); // the tuner defaults to triton.endpoint
+        withTriton.set(InterestGraphOptions.FINE_TUNE_BATCH_WINDOW, Duration.ofMillis(1500));
+        assertThatThrownBy(() -> InterestGraphOptions.validate(withTriton))
+                .hasMessageContaining("multiple of graph.flush-interval");
     }
 }

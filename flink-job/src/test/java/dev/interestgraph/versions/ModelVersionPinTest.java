@@ -106,15 +106,31 @@ class ModelVersionPinTest {
     }
 
     @Test
-    void onlyTheLastSwitchesAreKept() throws Exception {
+    void onlyTheLastSwitchesAreKeptAndTheNewestDroppedOneIsTheFloor() throws Exception {
         try (var h = harness()) {
             h.open();
-            for (int v = 2; v < 2 + ModelVersionPin.KEPT_VERSIONS + 5; v++) {
+            send(h, event("early", "u1", 250)); // after switch 2 (200), before the oldest kept
+            int last = 2 + ModelVersionPin.KEPT_VERSIONS + 5;
+            for (int v = 2; v < last; v++) {
                 announce(h, String.valueOf(v), v * 100L);
             }
             assertThat(h.getOperator().getOperatorStateBackend()
                     .getBroadcastState(ModelVersionPin.VERSIONS).entries())
-                    .hasSize(ModelVersionPin.KEPT_VERSIONS);
+                    .hasSize(ModelVersionPin.KEPT_VERSIONS + 1);
+            h.watermark(300);
+            // switches 2..6 were dropped; the newest dropped (6) is the floor: not the base "1"
+            assertThat(released(h)).containsExactly("early@6");
+        }
+    }
+
+    @Test
+    void aLateRecordIsPinnedNoOlderThanTheWatermarksVersion() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            announce(h, "2", 200);
+            h.watermark(500);
+            send(h, event("late", "u1", 100)); // its time is before the switch, the watermark after
+            assertThat(released(h)).containsExactly("late@2");
         }
     }
 
@@ -133,5 +149,11 @@ class ModelVersionPinTest {
         assertThat(ModelVersionAnnouncement.Deserializer.parse(
                 "not json".getBytes(StandardCharsets.UTF_8))).isNull();
         assertThat(ModelVersionAnnouncement.Deserializer.parse(null)).isNull();
+        assertThat(ModelVersionAnnouncement.Deserializer.parse(("{\"model\": \"item_encoder\", "
+                + "\"version\": \"v3\", \"applies_from_ms\": 1}").getBytes(StandardCharsets.UTF_8)))
+                .isNull();
+        assertThat(ModelVersionAnnouncement.Deserializer.parse(("{\"model\": \"item_encoder\", "
+                + "\"version\": \"03\", \"applies_from_ms\": 1}").getBytes(StandardCharsets.UTF_8))
+                .version).isEqualTo("3");
     }
 }
