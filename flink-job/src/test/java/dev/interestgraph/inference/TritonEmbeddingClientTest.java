@@ -4,18 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.interestgraph.embed.EmbeddingBatch;
-import dev.interestgraph.inference.v2.GRPCInferenceServiceGrpc;
+import dev.interestgraph.testing.FakeTritonService;
 import dev.interestgraph.inference.v2.InferTensorContents;
 import dev.interestgraph.inference.v2.ModelInferRequest;
 import dev.interestgraph.inference.v2.ModelInferResponse;
 import dev.interestgraph.inference.v2.ModelMetadataRequest;
 import dev.interestgraph.inference.v2.ModelMetadataResponse;
-import dev.interestgraph.inference.v2.ModelReadyRequest;
-import dev.interestgraph.inference.v2.ModelReadyResponse;
-import dev.interestgraph.inference.v2.ServerLiveRequest;
-import dev.interestgraph.inference.v2.ServerLiveResponse;
-import dev.interestgraph.inference.v2.ServerReadyRequest;
-import dev.interestgraph.inference.v2.ServerReadyResponse;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -34,9 +28,7 @@ class TritonEmbeddingClientTest {
     private TritonEmbeddingClient client;
 
     /** A server whose answers each test sets; defaults describe a healthy item_encoder. */
-    private static final class ScriptedService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
-        boolean live = true;
-        boolean ready = true;
+    private static final class ScriptedService extends FakeTritonService {
         ModelMetadataResponse metadata = ModelMetadataResponse.newBuilder()
                 .setName("item_encoder")
                 .addInputs(tensor("TEXT", "BYTES", -1))
@@ -44,23 +36,8 @@ class TritonEmbeddingClientTest {
                 .build();
         Function<ModelInferRequest, ModelInferResponse> infer;
 
-        @Override
-        public void serverLive(ServerLiveRequest request, StreamObserver<ServerLiveResponse> response) {
-            response.onNext(ServerLiveResponse.newBuilder().setLive(live).build());
-            response.onCompleted();
-        }
 
-        @Override
-        public void serverReady(ServerReadyRequest request, StreamObserver<ServerReadyResponse> response) {
-            response.onNext(ServerReadyResponse.newBuilder().setReady(true).build());
-            response.onCompleted();
-        }
 
-        @Override
-        public void modelReady(ModelReadyRequest request, StreamObserver<ModelReadyResponse> response) {
-            response.onNext(ModelReadyResponse.newBuilder().setReady(ready).build());
-            response.onCompleted();
-        }
 
         @Override
         public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> response) {
@@ -285,7 +262,7 @@ class TritonEmbeddingClientTest {
 
     @Test
     void aModelThatIsNotReadyFailsCheckReady() throws Exception {
-        service.ready = false;
+        service.modelReady = false;
         start(TritonClientConfig.builder());
 
         assertThatThrownBy(client::checkReady)

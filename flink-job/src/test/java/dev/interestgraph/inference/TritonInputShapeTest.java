@@ -3,17 +3,11 @@ package dev.interestgraph.inference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.interestgraph.inference.v2.GRPCInferenceServiceGrpc;
+import dev.interestgraph.testing.FakeTritonService;
 import dev.interestgraph.inference.v2.ModelInferRequest;
 import dev.interestgraph.inference.v2.ModelInferResponse;
 import dev.interestgraph.inference.v2.ModelMetadataRequest;
 import dev.interestgraph.inference.v2.ModelMetadataResponse;
-import dev.interestgraph.inference.v2.ModelReadyRequest;
-import dev.interestgraph.inference.v2.ModelReadyResponse;
-import dev.interestgraph.inference.v2.ServerLiveRequest;
-import dev.interestgraph.inference.v2.ServerLiveResponse;
-import dev.interestgraph.inference.v2.ServerReadyRequest;
-import dev.interestgraph.inference.v2.ServerReadyResponse;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -35,29 +29,14 @@ class TritonInputShapeTest {
     private final Service service = new Service();
 
     /** A healthy item_encoder (dimension 2) whose TEXT shape and metadata availability tests set. */
-    private static final class Service extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
+    private static final class Service extends FakeTritonService {
         List<Long> textShape = List.of(-1L);
         boolean metadataImplemented = true;
         final AtomicInteger metadataCalls = new AtomicInteger();
         final List<List<Long>> seenShapes = new CopyOnWriteArrayList<>();
 
-        @Override
-        public void serverLive(ServerLiveRequest request, StreamObserver<ServerLiveResponse> response) {
-            response.onNext(ServerLiveResponse.newBuilder().setLive(true).build());
-            response.onCompleted();
-        }
 
-        @Override
-        public void serverReady(ServerReadyRequest request, StreamObserver<ServerReadyResponse> response) {
-            response.onNext(ServerReadyResponse.newBuilder().setReady(true).build());
-            response.onCompleted();
-        }
 
-        @Override
-        public void modelReady(ModelReadyRequest request, StreamObserver<ModelReadyResponse> response) {
-            response.onNext(ModelReadyResponse.newBuilder().setReady(true).build());
-            response.onCompleted();
-        }
 
         @Override
         public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> response) {

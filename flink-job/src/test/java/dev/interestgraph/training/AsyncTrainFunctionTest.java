@@ -7,17 +7,11 @@ import com.google.protobuf.ByteString;
 import dev.interestgraph.inference.InferenceContract;
 import dev.interestgraph.inference.InferenceException;
 import dev.interestgraph.inference.TritonClientConfig;
-import dev.interestgraph.inference.v2.GRPCInferenceServiceGrpc;
+import dev.interestgraph.testing.FakeTritonService;
 import dev.interestgraph.inference.v2.ModelInferRequest;
 import dev.interestgraph.inference.v2.ModelInferResponse;
 import dev.interestgraph.inference.v2.ModelMetadataRequest;
 import dev.interestgraph.inference.v2.ModelMetadataResponse;
-import dev.interestgraph.inference.v2.ModelReadyRequest;
-import dev.interestgraph.inference.v2.ModelReadyResponse;
-import dev.interestgraph.inference.v2.ServerLiveRequest;
-import dev.interestgraph.inference.v2.ServerLiveResponse;
-import dev.interestgraph.inference.v2.ServerReadyRequest;
-import dev.interestgraph.inference.v2.ServerReadyResponse;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -147,28 +141,12 @@ class AsyncTrainFunctionTest {
     }
 
     /** Fails calls as scripted, then answers LOSS 1.25, STEP 7, APPLIED true, MODEL_VERSION "3" (raw). */
-    private static final class FakeTuner extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
+    private static final class FakeTuner extends FakeTritonService {
         final Deque<Status> script = new ArrayDeque<>();
         final List<ModelInferRequest> requests = new ArrayList<>();
-        volatile boolean modelReady = true;
 
-        @Override
-        public void serverLive(ServerLiveRequest request, StreamObserver<ServerLiveResponse> response) {
-            response.onNext(ServerLiveResponse.newBuilder().setLive(true).build());
-            response.onCompleted();
-        }
 
-        @Override
-        public void serverReady(ServerReadyRequest request, StreamObserver<ServerReadyResponse> response) {
-            response.onNext(ServerReadyResponse.newBuilder().setReady(true).build());
-            response.onCompleted();
-        }
 
-        @Override
-        public void modelReady(ModelReadyRequest request, StreamObserver<ModelReadyResponse> response) {
-            response.onNext(ModelReadyResponse.newBuilder().setReady(modelReady).build());
-            response.onCompleted();
-        }
 
         @Override
         public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> response) {
