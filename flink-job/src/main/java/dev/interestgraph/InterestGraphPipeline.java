@@ -171,7 +171,8 @@ public final class InterestGraphPipeline {
                         ? new FineTuningSupport.Settings(embeddings,
                                 config.get(FINE_TUNE_CONTEXT_ITEMS), config.get(EMBED_BATCH_SIZE),
                                 config.get(TRITON_REQUEST_TIMEOUT),
-                                config.get(FINE_TUNE_EXAMPLE_SAMPLE))
+                                config.get(FINE_TUNE_EXAMPLE_SAMPLE),
+                                config.get(FINE_TUNE_TRAINING_ENABLED))
                         : null))
                 .name("user-graph")
                 .uid("user-graph");

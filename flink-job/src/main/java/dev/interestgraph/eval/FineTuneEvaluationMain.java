@@ -215,6 +215,8 @@ public final class FineTuneEvaluationMain {
                         jobOptions, (System.nanoTime() - started) / 1e9, maxUsers, decays),
                         StandardCharsets.UTF_8);
             }
+        } finally {
+            org.apache.commons.io.FileUtils.deleteQuietly(work.toFile()); // the tuners' repositories
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         Files.createDirectories(out);
@@ -424,6 +426,10 @@ public final class FineTuneEvaluationMain {
                     on ? String.valueOf(c.announcements.size()) : "–"));
         }
         for (Condition c : conditions) {
+            if (c.tunerFailure != null) { // also when it died before announcing anything
+                md.append("\nThe tuner had exited (").append(c.name).append("): ")
+                        .append(c.tunerFailure).append('\n');
+            }
             if (c.announcements.isEmpty()) {
                 continue;
             }
@@ -432,9 +438,6 @@ public final class FineTuneEvaluationMain {
                     a.version, a.step, java.time.Instant.ofEpochMilli(a.appliesFromMs)
                             .toString().substring(0, 10)))
                     .collect(Collectors.joining("; "))).append(".\n");
-            if (c.tunerFailure != null) {
-                md.append("\nThe tuner had exited: ").append(c.tunerFailure).append('\n');
-            }
         }
         md.append("\n## Reproduce\n\n```\nmake eval-fine-tune DATA=../shared/data/ml-latest-small")
                 .append(" ARGS=\"").append(maxUsers > 0 ? "--eval.max-users " + maxUsers + " " : "")

@@ -47,14 +47,17 @@ public final class FineTuningSupport {
         final int requestBatchSize;
         final Duration requestTimeout;
         final double exampleSample;
+        /** Off when the job only follows versions trained elsewhere: no examples, no state. */
+        final boolean trainingExamples;
 
         public Settings(EmbeddingClientFactory embeddings, int contextItems, int requestBatchSize,
-                Duration requestTimeout, double exampleSample) {
+                Duration requestTimeout, double exampleSample, boolean trainingExamples) {
             this.embeddings = embeddings;
             this.contextItems = contextItems;
             this.requestBatchSize = requestBatchSize;
             this.requestTimeout = requestTimeout;
             this.exampleSample = exampleSample;
+            this.trainingExamples = trainingExamples;
         }
     }
 
@@ -136,7 +139,8 @@ public final class FineTuningSupport {
                 continue;
             }
             edgeTexts.put(event.itemId, new ItemText(event.itemText, event.terms));
-            if (params.actionWeight(event.action, event.value) <= 0) {
+            if (!settings.trainingExamples
+                    || params.actionWeight(event.action, event.value) <= 0) {
                 continue;
             }
             if (!recent.isEmpty() && !recent.get(recent.size() - 1).equals(event.itemText)

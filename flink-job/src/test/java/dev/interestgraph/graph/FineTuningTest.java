@@ -99,7 +99,7 @@ class FineTuningTest {
                 new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(
                         new UserGraphFunction(new GraphParameters(new Configuration()),
                                 new FineTuningSupport.Settings(encoder, 3, 2,
-                                        Duration.ofSeconds(5), sample))),
+                                        Duration.ofSeconds(5), sample, true))),
                         action -> action.userId, Types.STRING);
         harness.open();
         return harness;
