@@ -169,8 +169,8 @@ public final class InterestGraphPipeline {
                 .keyBy(action -> action.userId)
                 .process(new UserGraphFunction(new GraphParameters(config), fineTune
                         ? new FineTuningSupport.Settings(embeddings,
-                                config.get(FINE_TUNE_CONTEXT_ITEMS), config.get(EMBED_BATCH_SIZE),
-                                config.get(TRITON_REQUEST_TIMEOUT),
+                                config.get(FINE_TUNE_CONTEXT_ITEMS), batching,
+                                config.get(EMBED_TIMEOUT),
                                 config.get(FINE_TUNE_EXAMPLE_SAMPLE),
                                 config.get(FINE_TUNE_TRAINING_ENABLED))
                         : null))

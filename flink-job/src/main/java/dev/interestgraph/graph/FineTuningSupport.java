@@ -1,8 +1,8 @@
 package dev.interestgraph.graph;
 
-import dev.interestgraph.embed.EmbeddingBatch;
 import dev.interestgraph.embed.EmbeddingClient;
 import dev.interestgraph.embed.EmbeddingClientFactory;
+import dev.interestgraph.embed.MicroBatcher;
 import dev.interestgraph.model.Action;
 import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.proto.v1.DeltaOp;
@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.flink.api.common.functions.RuntimeContext;
@@ -44,18 +45,24 @@ public final class FineTuningSupport {
         private static final long serialVersionUID = 1L;
         final EmbeddingClientFactory embeddings;
         final int contextItems;
-        final int requestBatchSize;
-        final Duration requestTimeout;
+        final MicroBatcher.Settings batching;
+        final Duration timeout;
         final double exampleSample;
         /** Off when the job only follows versions trained elsewhere: no examples, no state. */
         final boolean trainingExamples;
 
-        public Settings(EmbeddingClientFactory embeddings, int contextItems, int requestBatchSize,
-                Duration requestTimeout, double exampleSample, boolean trainingExamples) {
+        /**
+         * @param batching how re-embedding requests are batched, cached and retried (the job's
+         *     embedding.* options)
+         * @param timeout longest a re-base waits for its vectors (embedding.timeout)
+         */
+        public Settings(EmbeddingClientFactory embeddings, int contextItems,
+                MicroBatcher.Settings batching, Duration timeout, double exampleSample,
+                boolean trainingExamples) {
             this.embeddings = embeddings;
             this.contextItems = contextItems;
-            this.requestBatchSize = requestBatchSize;
-            this.requestTimeout = requestTimeout;
+            this.batching = batching;
+            this.timeout = timeout;
             this.exampleSample = exampleSample;
             this.trainingExamples = trainingExamples;
         }
@@ -75,27 +82,13 @@ public final class FineTuningSupport {
     }
 
     static final String CONTEXT_SEPARATOR = " | ";
-    private static final int ATTEMPTS = 6;
-    /**
-     * Re-embedded vectors by version and text: at a switch every user of the subtask re-bases,
-     * and users share items, so most of their items were embedded for an earlier user already.
-     */
-    private static final int CACHE_SIZE = 20_000;
-
-    private final Map<String, short[]> recentVectors = new LinkedHashMap<>(1024, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, short[]> eldest) {
-            return size() > CACHE_SIZE;
-        }
-    };
-
     private final Settings settings;
     private final GraphParameters params;
     private final MapState<String, ItemText> edgeTexts;
     private final ValueState<List<String>> recentPositives;
     private final EmbeddingClient client;
+    /** Re-embedding requests: batches, the (version, text) cache users share, retries. */
+    private final MicroBatcher batcher;
 
     FineTuningSupport(Settings settings, GraphParameters params, RuntimeContext context)
             throws Exception {
@@ -112,6 +105,7 @@ public final class FineTuningSupport {
             client.close(); // the embedded backend counts its users: release this one
             throw e;
         }
+        this.batcher = new MicroBatcher(client, settings.batching, new MicroBatcher.Listener() {});
     }
 
     /**
@@ -202,8 +196,9 @@ public final class FineTuningSupport {
 
     /**
      * The vectors of the current user's items in {@code version}: their texts embedded again,
-     * synchronously (once per user per version switch), with retries; an outage longer than the
-     * retries fails the task, which restarts from its checkpoint.
+     * synchronously (once per user per version switch) through a {@link MicroBatcher}: batched,
+     * cached per (version, text) across the subtask's users, retried with backoff; waiting longer
+     * than embedding.timeout fails the task, which restarts from its checkpoint.
      */
     GraphUpdater.ItemVectors itemVectors() {
         return this::embedInVersion;
@@ -212,35 +207,27 @@ public final class FineTuningSupport {
     private Map<String, GraphUpdater.ItemVector> embedInVersion(Collection<String> itemIds,
             String version) {
         try {
-            List<String> ids = new ArrayList<>();
-            List<ItemText> texts = new ArrayList<>();
-            Map<String, GraphUpdater.ItemVector> vectors = new LinkedHashMap<>();
+            Map<String, ItemText> texts = new LinkedHashMap<>();
+            List<CompletableFuture<MicroBatcher.Embedding>> requests = new ArrayList<>();
             for (String itemId : itemIds) {
                 ItemText text = edgeTexts.get(itemId);
-                if (text == null || text.text == null || text.text.isBlank()) {
-                    continue;
-                }
-                short[] cached = recentVectors.get(version + "\n" + text.text);
-                if (cached != null) {
-                    vectors.put(itemId, new GraphUpdater.ItemVector(cached, text.terms));
-                } else {
-                    ids.add(itemId);
-                    texts.add(text);
+                if (text != null && text.text != null && !text.text.isBlank()) {
+                    texts.put(itemId, text);
+                    requests.add(batcher.embed(text.text, version));
                 }
             }
-            for (int from = 0; from < ids.size(); from += settings.requestBatchSize) {
-                int to = Math.min(ids.size(), from + settings.requestBatchSize);
-                List<String> chunk = new ArrayList<>();
-                for (ItemText text : texts.subList(from, to)) {
-                    chunk.add(text.text);
+            CompletableFuture.allOf(requests.toArray(new CompletableFuture[0]))
+                    .get(settings.timeout.toMillis(), TimeUnit.MILLISECONDS);
+            Map<String, GraphUpdater.ItemVector> vectors = new LinkedHashMap<>();
+            int i = 0;
+            for (Map.Entry<String, ItemText> item : texts.entrySet()) {
+                MicroBatcher.Embedding embedding = requests.get(i++).join();
+                if (!version.equals(embedding.modelVersion)) {
+                    throw new IllegalStateException("asked the encoder for version " + version
+                            + " and got a vector of version " + embedding.modelVersion);
                 }
-                EmbeddingBatch batch = embedWithRetries(chunk, version);
-                for (int i = from; i < to; i++) {
-                    short[] vector = HalfFloats.fromFloats(batch.vectors().get(i - from));
-                    recentVectors.put(version + "\n" + texts.get(i).text, vector);
-                    vectors.put(ids.get(i), new GraphUpdater.ItemVector(vector,
-                            texts.get(i).terms));
-                }
+                vectors.put(item.getKey(), new GraphUpdater.ItemVector(
+                        HalfFloats.fromFloats(embedding.vector), item.getValue().terms));
             }
             return vectors;
         } catch (InterruptedException e) {
@@ -249,39 +236,13 @@ public final class FineTuningSupport {
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
-            throw new IllegalStateException("cannot read the items' texts: " + e, e);
+            throw new IllegalStateException("re-embedding " + itemIds.size() + " items in version "
+                    + version + " failed: " + e, e);
         }
-    }
-
-    private EmbeddingBatch embedWithRetries(List<String> texts, String version)
-            throws InterruptedException {
-        Exception last = null;
-        long backoffMs = 200;
-        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-            try {
-                EmbeddingBatch batch = client.embed(texts, version)
-                        .get(settings.requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
-                if (!version.equals(batch.modelVersion()) || batch.size() != texts.size()) {
-                    throw new IllegalStateException("asked for " + texts.size()
-                            + " vectors of version " + version + ", got " + batch.size()
-                            + " of version " + batch.modelVersion());
-                }
-                return batch;
-            } catch (InterruptedException e) {
-                throw e;
-            } catch (Exception e) {
-                last = e;
-                if (attempt < ATTEMPTS) {
-                    Thread.sleep(backoffMs); // backoff between retries, not synchronisation
-                    backoffMs = Math.min(backoffMs * 2, 5_000);
-                }
-            }
-        }
-        throw new IllegalStateException("re-embedding " + texts.size() + " items in version "
-                + version + " failed " + ATTEMPTS + " times; last: " + last, last);
     }
 
     void close() {
+        batcher.close();
         client.close();
     }
 }

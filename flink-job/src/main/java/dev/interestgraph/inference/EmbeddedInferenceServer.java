@@ -36,6 +36,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -150,17 +151,17 @@ public final class EmbeddedInferenceServer implements AutoCloseable {
         };
     }
 
-    /** Options for {@link EmbeddedInferenceServer}. */
     /**
      * The vectors this server answers for the item_encoder version in {@code versionDir}
      * ({@code <repository>/item_encoder/<N>}), computed from frozen vectors (version 1) through
      * the version's adapter without running the encoder: copies; no adapter, unchanged copies.
      */
-    public static java.util.Map<String, float[]> adaptedVectors(Path versionDir,
-            java.util.Map<String, float[]> frozen) throws java.io.IOException {
+    public static Map<String, float[]> adaptedVectors(Path versionDir, Map<String, float[]> frozen)
+            throws IOException {
         return ItemEncoderVersions.adaptCopies(versionDir, frozen, MiniLmEncoder.DIMENSION);
     }
 
+    /** Options for {@link EmbeddedInferenceServer}. */
     public static final class Builder {
         private int port;
         private MiniLmEncoder encoder;

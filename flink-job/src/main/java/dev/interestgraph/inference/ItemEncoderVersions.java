@@ -6,6 +6,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Optional;
@@ -117,18 +118,24 @@ final class ItemEncoderVersions {
     }
 
     private Optional<float[]> read(int version) throws IOException {
-        Path file = modelDirectory.resolve(Integer.toString(version)).resolve(ADAPTER_FILE);
+        float[] w = readAdapter(modelDirectory.resolve(Integer.toString(version))
+                .resolve(ADAPTER_FILE), dimension);
+        for (float value : w) {
+            if (value != 0f) {
+                return Optional.of(w);
+            }
+        }
+        return Optional.empty(); // W = 0 is the identity, as adapter.apply returns x itself
+    }
+
+    /** W of an adapter.npy, row-major; refused unless dimension × dimension float32. */
+    private static float[] readAdapter(Path file, int dimension) throws IOException {
         Npy.FloatMatrix matrix = Npy.readFloat32Matrix(file);
         if (matrix.rows() != dimension || matrix.cols() != dimension) {
             throw new IOException(file + ": adapter is " + matrix.rows() + "x" + matrix.cols()
                     + ", expected " + dimension + "x" + dimension);
         }
-        for (float value : matrix.data()) {
-            if (value != 0f) {
-                return Optional.of(matrix.data());
-            }
-        }
-        return Optional.empty(); // W = 0 is the identity, as adapter.apply returns x itself
+        return matrix.data();
     }
 
     /**
@@ -136,20 +143,12 @@ final class ItemEncoderVersions {
      * through the adapter in {@code versionDir/adapter.npy} (no file, or W = 0: unchanged copies).
      * What the server answers for that version, without running the encoder again.
      */
-    public static java.util.Map<String, float[]> adaptCopies(Path versionDir,
-            java.util.Map<String, float[]> frozen, int dimension) throws IOException {
+    public static Map<String, float[]> adaptCopies(Path versionDir, Map<String, float[]> frozen,
+            int dimension) throws IOException {
         Path file = versionDir.resolve(ADAPTER_FILE);
-        float[] w = null;
-        if (Files.isRegularFile(file)) {
-            Npy.FloatMatrix matrix = Npy.readFloat32Matrix(file);
-            if (matrix.rows() != dimension || matrix.cols() != dimension) {
-                throw new IOException(file + ": adapter is " + matrix.rows() + "x" + matrix.cols()
-                        + ", expected " + dimension + "x" + dimension);
-            }
-            w = matrix.data();
-        }
-        java.util.Map<String, float[]> adapted = new java.util.HashMap<>();
-        for (java.util.Map.Entry<String, float[]> entry : frozen.entrySet()) {
+        float[] w = Files.isRegularFile(file) ? readAdapter(file, dimension) : null;
+        Map<String, float[]> adapted = new HashMap<>();
+        for (Map.Entry<String, float[]> entry : frozen.entrySet()) {
             float[] x = entry.getValue().clone();
             if (w != null) {
                 apply(x, w, dimension);

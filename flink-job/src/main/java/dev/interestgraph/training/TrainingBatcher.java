@@ -1,5 +1,6 @@
 package dev.interestgraph.training;
 
+import dev.interestgraph.internal.TimeBuckets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -82,15 +83,10 @@ public class TrainingBatcher extends KeyedProcessFunction<Integer, TrainingExamp
             late.inc();
             return;
         }
-        List<TrainingExample> window = windows.get(end);
-        if (window == null) {
-            window = new ArrayList<>();
-            ctx.timerService().registerEventTimeTimer(end - 1); // fires once the watermark reaches end - 1
-        }
-        window.add(example);
-        windows.put(end, window);
-        // end of input; registering the same timer again is a no-op
-        ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
+        TimeBuckets.add(windows, end, example);
+        // fires once the watermark reaches end - 1; timers are unique per time
+        ctx.timerService().registerEventTimeTimer(end - 1);
+        ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE); // end of input
     }
 
     @Override
@@ -112,12 +108,10 @@ public class TrainingBatcher extends KeyedProcessFunction<Integer, TrainingExamp
             remainder.clear();
             return;
         }
-        long end = timestamp + 1;
-        List<TrainingExample> window = windows.get(end);
-        if (window == null) {
+        List<TrainingExample> window = TimeBuckets.take(windows, timestamp + 1);
+        if (window.isEmpty()) {
             return;
         }
-        windows.remove(end);
         pending.addAll(sorted(window));
         emitFull(pending, out);
         remainder.update(pending);

@@ -13,6 +13,7 @@ import dev.interestgraph.delta.DeltaRecord;
 import dev.interestgraph.embed.EmbeddingBatch;
 import dev.interestgraph.embed.EmbeddingClient;
 import dev.interestgraph.embed.EmbeddingClientFactory;
+import dev.interestgraph.embed.MicroBatcher;
 import dev.interestgraph.model.Action;
 import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.proto.v1.DeltaOp;
@@ -98,8 +99,9 @@ class FineTuningTest {
         KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> harness =
                 new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(
                         new UserGraphFunction(new GraphParameters(new Configuration()),
-                                new FineTuningSupport.Settings(encoder, 3, 2,
-                                        Duration.ofSeconds(5), sample, true))),
+                                new FineTuningSupport.Settings(encoder, 3,
+                                        new MicroBatcher.Settings(), Duration.ofSeconds(5),
+                                        sample, true))),
                         action -> action.userId, Types.STRING);
         harness.open();
         return harness;
