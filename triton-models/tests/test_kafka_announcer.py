@@ -1,8 +1,9 @@
 """KafkaAnnouncer against a real broker: the project's LocalKafkaBroker (Kafka 3.9.1, KRaft).
 
-Needs the flink-job classes and their test classpath: $FLINK_JOB_CLASSPATH (`make triton-pytest`
-writes build/flink-job-classpath.txt), else flink-job/target/local-classpath.txt (`make
-local-classpath`); skipped without them, with a message that says so.
+Needs the tools module's classes (LocalKafkaBroker lives there) and its test classpath:
+$TOOLS_CLASSPATH (`make triton-pytest` writes build/tools-classpath.txt), else
+tools/target/local-classpath.txt (`make local-classpath`); skipped without them, with a message
+that says so.
 """
 import json
 import os
@@ -15,17 +16,17 @@ import pytest
 from conftest import ROOT
 from encoder.tuner import KafkaAnnouncer
 
-FLINK_JOB = ROOT.parent / "flink-job" / "target"
-CLASSPATH = next((p for p in (os.environ.get("FLINK_JOB_CLASSPATH"), ROOT / "build" / "flink-job-classpath.txt",
-                               FLINK_JOB / "local-classpath.txt") if p and os.path.isfile(p)), None)
+TOOLS = ROOT.parent / "tools" / "target"
+CLASSPATH = next((p for p in (os.environ.get("TOOLS_CLASSPATH"), ROOT / "build" / "tools-classpath.txt",
+                               TOOLS / "local-classpath.txt") if p and os.path.isfile(p)), None)
 
 
 @pytest.fixture(scope="module")
 def kafka(tmp_path_factory):
-    if CLASSPATH is None or not (FLINK_JOB / "classes" / "dev").is_dir():
-        pytest.skip("no flink-job classes or test classpath: `make triton-pytest` (or `make local-classpath`)")
+    if CLASSPATH is None or not (TOOLS / "classes" / "dev").is_dir():
+        pytest.skip("no tools classes or test classpath: `make triton-pytest` (or `make local-classpath`)")
     log = open(tmp_path_factory.mktemp("kafka") / "broker.log", "wb")
-    classpath = f"{FLINK_JOB / 'classes'}{os.pathsep}{open(CLASSPATH).read().strip()}"
+    classpath = f"{TOOLS / 'classes'}{os.pathsep}{open(CLASSPATH).read().strip()}"
     process = subprocess.Popen(["java", "-Xmx512m", "-cp", classpath, str(ROOT / "tests" / "java" / "KafkaForPytest.java")],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
     found = {}

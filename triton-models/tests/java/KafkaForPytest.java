@@ -1,6 +1,6 @@
 // A Kafka broker for triton-models/tests/test_kafka_announcer.py: the project's LocalKafkaBroker
 // (in-process KRaft, kafka_2.13 3.9.1) with the topic model-versions. Launched as a single-file
-// source program: java -cp <flink-job classes + test classpath> KafkaForPytest.java
+// source program: java -cp <tools classes + test classpath> KafkaForPytest.java
 // Prints "KAFKA_READY <bootstrap servers>" and runs until stdin closes.
 import dev.interestgraph.local.LocalKafkaBroker;
 

@@ -4,14 +4,14 @@ import static dev.interestgraph.config.InterestGraphOptions.*;
 
 import dev.interestgraph.config.InterestGraphOptions;
 import dev.interestgraph.delta.DeltaRecord;
-import dev.interestgraph.delta.DeltaSerializationSchema;
+import dev.interestgraph.sink.DeltaSerializationSchema;
 import dev.interestgraph.embed.AsyncEmbedFunction;
 import dev.interestgraph.embed.EmbeddingClientFactory;
 import dev.interestgraph.embed.MicroBatcher;
 import dev.interestgraph.enrich.ItemEnrichFunction;
-import dev.interestgraph.graph.FineTuningSupport;
+import dev.interestgraph.usergraph.FineTuningSupport;
 import dev.interestgraph.graph.GraphParameters;
-import dev.interestgraph.graph.UserGraphFunction;
+import dev.interestgraph.usergraph.UserGraphFunction;
 import dev.interestgraph.ingest.DeadLetter;
 import dev.interestgraph.ingest.InputDeserializationSchema;
 import dev.interestgraph.ingest.InputLimits;
@@ -167,7 +167,7 @@ public final class InterestGraphPipeline {
         // ---- user-graph: the per-user interest graph, one delta per user per flush
         SingleOutputStreamOperator<DeltaRecord> deltas = toGraph
                 .keyBy(action -> action.userId)
-                .process(new UserGraphFunction(new GraphParameters(config), fineTune
+                .process(new UserGraphFunction(InterestGraphOptions.graphParameters(config), fineTune
                         ? new FineTuningSupport.Settings(embeddings,
                                 config.get(FINE_TUNE_CONTEXT_ITEMS), batching,
                                 config.get(EMBED_TIMEOUT),

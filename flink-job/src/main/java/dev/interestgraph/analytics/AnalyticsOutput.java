@@ -8,7 +8,7 @@ import dev.interestgraph.proto.v1.AnalyticsRun;
 import dev.interestgraph.proto.v1.Community;
 import dev.interestgraph.proto.v1.ItemNeighbors;
 import dev.interestgraph.proto.v1.Neighbor;
-import dev.interestgraph.recommend.ItemGraph;
+import dev.interestgraph.analytics.ItemGraph;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,5 +1,8 @@
 package dev.interestgraph.config;
 
+import dev.interestgraph.graph.GraphParameters;
+import dev.interestgraph.model.Action;
+
 import static org.apache.flink.configuration.ConfigOptions.key;
 
 import java.time.Duration;
@@ -648,5 +651,29 @@ public final class InterestGraphOptions {
             cause = cause.getCause();
         }
         return cause.getMessage();
+    }
+
+    /** The interest-graph parameters these options describe (the core's {@link GraphParameters}). */
+    public static GraphParameters graphParameters(ReadableConfig config) {
+        GraphParameters.Builder parameters = GraphParameters.builder()
+                .edgeHalfLife(config.get(EDGE_HALF_LIFE))
+                .pruneThreshold(config.get(PRUNE_THRESHOLD))
+                .maxEdgesPerUser(config.get(MAX_EDGES_PER_USER))
+                .maxInterests(config.get(MAX_INTERESTS))
+                .interestJoinThreshold(config.get(INTEREST_JOIN_THRESHOLD))
+                .interestTopItems(config.get(INTEREST_TOP_ITEMS))
+                .longTermHalfLife(config.get(PROFILE_LONG_HALF_LIFE))
+                .shortTermHalfLife(config.get(PROFILE_SHORT_HALF_LIFE))
+                .flushInterval(config.get(FLUSH_INTERVAL))
+                .sweepInterval(config.get(SWEEP_INTERVAL))
+                .idleTtl(config.get(IDLE_TTL))
+                .actionWeight(Action.VIEW, config.get(WEIGHT_VIEW))
+                .actionWeight(Action.CLICK, config.get(WEIGHT_CLICK))
+                .actionWeight(Action.CART, config.get(WEIGHT_CART))
+                .actionWeight(Action.PURCHASE, config.get(WEIGHT_PURCHASE))
+                .actionWeight(Action.COMMENT, config.get(WEIGHT_COMMENT))
+                .actionWeight(Action.SHARE, config.get(WEIGHT_SHARE))
+                .actionWeight(Action.DISLIKE, config.get(WEIGHT_DISLIKE));
+        return parameters.build();
     }
 }

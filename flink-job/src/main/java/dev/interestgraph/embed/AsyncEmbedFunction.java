@@ -1,7 +1,7 @@
 package dev.interestgraph.embed;
 
-import dev.interestgraph.graph.HalfFloats;
-import dev.interestgraph.graph.VectorMath;
+import dev.interestgraph.vector.HalfFloats;
+import dev.interestgraph.vector.VectorMath;
 import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;

@@ -1,7 +1,6 @@
 package dev.interestgraph.enrich;
 
-import dev.interestgraph.graph.HalfFloats;
-import dev.interestgraph.graph.VectorMath;
+import dev.interestgraph.join.ItemJoin;
 import dev.interestgraph.internal.TimeBuckets;
 import dev.interestgraph.model.Action;
 import dev.interestgraph.model.EnrichedAction;
@@ -26,7 +25,7 @@ import org.apache.flink.util.OutputTag;
  * {@code item-enrich}, keyed by item id: an event-time temporal join of user actions with the
  * item version valid at each action's time. Actions wait until the watermark passes them (by then
  * every version valid at their time has arrived), then meet the newest version with
- * {@code updated_ms <= event_time_ms}. New item versions also leave on {@link #ITEM_EMBEDDINGS}
+ * {@code updated_ms <= event_time_ms} ({@link ItemJoin}, the join's semantics). New item versions also leave on {@link #ITEM_EMBEDDINGS}
  * for the compacted item-embeddings topic.
  *
  * <p>State per item: the versions that can still be needed (the newest one at or before the
@@ -38,9 +37,6 @@ public class ItemEnrichFunction
 
     public static final OutputTag<ItemVersion> ITEM_EMBEDDINGS =
             new OutputTag<>("item-embeddings", TypeInformation.of(ItemVersion.class));
-
-    /** How many label terms travel with each action. */
-    static final int TERMS_PER_ITEM = 5;
 
     /**
      * The item's versions that can still be needed, oldest first: usually one or two, so one value
@@ -63,7 +59,7 @@ public class ItemEnrichFunction
     public void processElement1(UserAction action, Context ctx, Collector<EnrichedAction> out)
             throws Exception {
         if (action.action == Action.FORGET_USER) {
-            out.collect(enrich(action, null)); // erasure concerns no item: on at once
+            out.collect(ItemJoin.enrich(action, null)); // erasure concerns no item: on at once
             return;
         }
         TimeBuckets.add(waiting, action.eventTimeMs, action);
@@ -79,7 +75,7 @@ public class ItemEnrichFunction
         updated.removeIf(v -> v.updatedMs == item.updatedMs); // a re-sent version replaces itself
         updated.add(item);
         updated.sort(Comparator.comparingLong(v -> v.updatedMs));
-        versions.update(withoutStale(updated, ctx.timerService().currentWatermark()));
+        versions.update(ItemJoin.withoutStale(updated, ctx.timerService().currentWatermark()));
         if (item.embedding != null) {
             ctx.output(ITEM_EMBEDDINGS, item);
         }
@@ -90,91 +86,18 @@ public class ItemEnrichFunction
             throws Exception {
         List<ItemVersion> known = versions.value();
         for (UserAction action : TimeBuckets.take(waiting, timestamp)) {
-            ItemVersion version = versionAt(known, action.eventTimeMs);
+            ItemVersion version = ItemJoin.versionAt(known, action.eventTimeMs);
             if (version == null) {
                 actionsWithoutItem.inc();
             }
-            out.collect(enrich(action, version));
+            out.collect(ItemJoin.enrich(action, version));
         }
         if (known != null && known.size() > 1) {
             List<ItemVersion> pruned =
-                    withoutStale(known, ctx.timerService().currentWatermark());
+                    ItemJoin.withoutStale(known, ctx.timerService().currentWatermark());
             if (pruned.size() < known.size()) {
                 versions.update(pruned);
             }
         }
-    }
-
-    /** The newest version with updatedMs at or before the time, or null. */
-    private static ItemVersion versionAt(List<ItemVersion> known, long timeMs) {
-        ItemVersion valid = null;
-        if (known != null) {
-            for (ItemVersion version : known) { // oldest first
-                if (version.updatedMs <= timeMs) {
-                    valid = version;
-                }
-            }
-        }
-        return valid;
-    }
-
-    /**
-     * The versions a future action can need: actions at or before the watermark are late, so of
-     * the versions at or before it only the newest still matters.
-     */
-    private static List<ItemVersion> withoutStale(List<ItemVersion> sorted, long watermark) {
-        int newestBeforeWatermark = -1;
-        for (int i = 0; i < sorted.size(); i++) {
-            if (sorted.get(i).updatedMs <= watermark) {
-                newestBeforeWatermark = i;
-            }
-        }
-        return newestBeforeWatermark <= 0
-                ? sorted : new ArrayList<>(sorted.subList(newestBeforeWatermark, sorted.size()));
-    }
-
-    /**
-     * The action with the item's vector and label terms. An action that brings its own text
-     * (a comment) fuses it with the item's vector when both come from the same model version.
-     */
-    public static EnrichedAction enrich(UserAction action, ItemVersion item) {
-        EnrichedAction enriched = new EnrichedAction();
-        enriched.eventId = action.eventId;
-        enriched.userId = action.userId;
-        enriched.itemId = action.itemId;
-        enriched.action = action.action;
-        enriched.eventTimeMs = action.eventTimeMs;
-        enriched.value = action.value;
-        float[] vector = item == null ? null : item.embedding;
-        String version = item == null ? null : item.modelVersion;
-        if (action.pinnedModelVersion != null) {
-            enriched.pinnedModelVersion = action.pinnedModelVersion;
-            enriched.itemText = item == null ? null : item.text();
-            if (item != null && !enriched.itemText.isBlank()
-                    && !action.pinnedModelVersion.equals(version)) {
-                // the item was embedded in another version: the next step re-requests its vector
-                // in the action's version, then fuses the event's text vector (already in it)
-                vector = null;
-                version = null;
-                enriched.eventTextVector = action.textEmbedding;
-                enriched.terms = item.labelTerms(TERMS_PER_ITEM);
-                return enriched;
-            }
-        }
-        if (action.textEmbedding != null) {
-            if (vector == null) {
-                vector = action.textEmbedding;
-                version = action.textModelVersion;
-            } else if (action.textModelVersion.equals(version)) {
-                vector = VectorMath.normalized(
-                        VectorMath.weightedMean(vector, 1.0, action.textEmbedding, 1.0));
-            }
-        }
-        if (vector != null) {
-            enriched.vector = HalfFloats.fromFloats(vector);
-            enriched.modelVersion = version;
-        }
-        enriched.terms = item == null ? new String[0] : item.labelTerms(TERMS_PER_ITEM);
-        return enriched;
     }
 }

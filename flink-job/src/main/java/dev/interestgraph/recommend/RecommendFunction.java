@@ -1,5 +1,6 @@
 package dev.interestgraph.recommend;
 
+import dev.interestgraph.analytics.ItemGraph;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.interestgraph.analytics.AnalyticsOutput;
 import dev.interestgraph.delta.DeltaMaterializer.UserView;

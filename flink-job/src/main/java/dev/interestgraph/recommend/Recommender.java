@@ -1,5 +1,6 @@
 package dev.interestgraph.recommend;
 
+import dev.interestgraph.analytics.ItemGraph;
 import dev.interestgraph.delta.DeltaMaterializer.UserView;
 import dev.interestgraph.proto.v1.EdgeUpsert;
 import dev.interestgraph.proto.v1.InterestUpsert;

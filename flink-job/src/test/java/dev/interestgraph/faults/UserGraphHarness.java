@@ -1,11 +1,12 @@
 package dev.interestgraph.faults;
 
+import dev.interestgraph.config.InterestGraphOptions;
 import dev.interestgraph.delta.DeltaRecord;
 import dev.interestgraph.graph.GraphParameters;
-import dev.interestgraph.graph.HalfFloats;
+import dev.interestgraph.vector.HalfFloats;
 import dev.interestgraph.graph.UserGraph;
-import dev.interestgraph.graph.UserGraphFunction;
-import dev.interestgraph.graph.UserGraphSerializer;
+import dev.interestgraph.usergraph.UserGraphFunction;
+import dev.interestgraph.usergraph.UserGraphSerializer;
 import dev.interestgraph.model.Action;
 import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.proto.v1.GraphDelta;
@@ -28,7 +29,7 @@ final class UserGraphHarness implements AutoCloseable {
 
     UserGraphHarness(Configuration config) throws Exception {
         harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new UserGraphFunction(new GraphParameters(config))),
+                new KeyedProcessOperator<>(new UserGraphFunction(InterestGraphOptions.graphParameters(config))),
                 action -> action.userId, Types.STRING);
         harness.open();
     }

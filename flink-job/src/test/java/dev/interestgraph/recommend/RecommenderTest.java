@@ -1,5 +1,6 @@
 package dev.interestgraph.recommend;
 
+import dev.interestgraph.analytics.ItemGraph;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.interestgraph.delta.DeltaMaterializer;

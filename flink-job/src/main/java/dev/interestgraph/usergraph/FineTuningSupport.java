@@ -1,0 +1,251 @@
+package dev.interestgraph.usergraph;
+
+import dev.interestgraph.vector.HalfFloats;
+import dev.interestgraph.graph.GraphUpdater;
+import dev.interestgraph.graph.GraphParameters;
+import dev.interestgraph.embed.EmbeddingClient;
+import dev.interestgraph.embed.EmbeddingClientFactory;
+import dev.interestgraph.embed.MicroBatcher;
+import dev.interestgraph.model.Action;
+import dev.interestgraph.model.EnrichedAction;
+import dev.interestgraph.proto.v1.DeltaOp;
+import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.training.TrainingExample;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.flink.api.common.functions.RuntimeContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.util.MathUtils;
+
+/**
+ * What the user-graph operator does for fine-tuning (docs/fine-tuning.md), apart from the graph
+ * semantics: it keeps the texts of the items on each user's edges, so that at a version switch
+ * the items can be embedded again in the new version ({@link GraphUpdater.ItemVectors}); and it
+ * turns each positive event into a training example, the texts of the user's previous few
+ * positive items → the text of this one.
+ *
+ * <p>Keyed state (only with fine-tuning on): {@code edge-item-texts} (item → text and label
+ * terms, for the items on the user's edges) and {@code recent-positive-texts}.
+ */
+public final class FineTuningSupport {
+
+    /** Fine-tuning settings of the operator. */
+    public static final class Settings implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final EmbeddingClientFactory embeddings;
+        final int contextItems;
+        final MicroBatcher.Settings batching;
+        final Duration timeout;
+        final double exampleSample;
+        /** Off when the job only follows versions trained elsewhere: no examples, no state. */
+        final boolean trainingExamples;
+
+        /**
+         * @param batching how re-embedding requests are batched, cached and retried (the job's
+         *     embedding.* options)
+         * @param timeout longest a re-base waits for its vectors (embedding.timeout)
+         */
+        public Settings(EmbeddingClientFactory embeddings, int contextItems,
+                MicroBatcher.Settings batching, Duration timeout, double exampleSample,
+                boolean trainingExamples) {
+            this.embeddings = embeddings;
+            this.contextItems = contextItems;
+            this.batching = batching;
+            this.timeout = timeout;
+            this.exampleSample = exampleSample;
+            this.trainingExamples = trainingExamples;
+        }
+    }
+
+    /** An item's text and label terms (a Flink POJO). */
+    public static class ItemText {
+        public String text;
+        public String[] terms;
+
+        public ItemText() {}
+
+        ItemText(String text, String[] terms) {
+            this.text = text;
+            this.terms = terms;
+        }
+    }
+
+    static final String CONTEXT_SEPARATOR = " | ";
+    private final Settings settings;
+    private final GraphParameters params;
+    private final MapState<String, ItemText> edgeTexts;
+    private final ValueState<List<String>> recentPositives;
+    private final EmbeddingClient client;
+    /** Re-embedding requests: batches, the (version, text) cache users share, retries. */
+    private final MicroBatcher batcher;
+
+    FineTuningSupport(Settings settings, GraphParameters params, RuntimeContext context)
+            throws Exception {
+        this.settings = settings;
+        this.params = params;
+        this.edgeTexts = context.getMapState(new MapStateDescriptor<>("edge-item-texts",
+                Types.STRING, Types.POJO(ItemText.class)));
+        this.recentPositives = context.getState(new ValueStateDescriptor<>(
+                "recent-positive-texts", Types.LIST(Types.STRING)));
+        this.client = settings.embeddings.create();
+        try {
+            client.checkReady();
+        } catch (Exception e) {
+            client.close(); // the embedded backend counts its users: release this one
+            throw e;
+        }
+        this.batcher = new MicroBatcher(client, settings.batching, new MicroBatcher.Listener() {});
+    }
+
+    /**
+     * Before a flush applies the events: remembers their items' texts and emits a training
+     * example for each positive event of a user with earlier positive items. In event order, as
+     * the flush applies them; an erasure forgets everything before it.
+     */
+    void beforeFlush(List<EnrichedAction> due, Consumer<TrainingExample> examples)
+            throws Exception {
+        List<EnrichedAction> sorted = new ArrayList<>(due);
+        sorted.sort(GraphUpdater.EVENT_ORDER);
+        List<String> recent = recentPositives.value();
+        recent = recent == null ? new ArrayList<>() : new ArrayList<>(recent);
+        Set<String> seen = new HashSet<>();
+        for (EnrichedAction event : sorted) {
+            if (event.eventId != null && !seen.add(event.eventId)) {
+                continue; // a duplicate: the flush drops it too
+            }
+            if (event.action == Action.FORGET_USER) {
+                edgeTexts.clear();
+                recent.clear();
+                continue;
+            }
+            if (event.itemText == null || event.itemText.isBlank()) {
+                continue;
+            }
+            edgeTexts.put(event.itemId, new ItemText(event.itemText, event.terms));
+            if (!settings.trainingExamples
+                    || params.actionWeight(event.action, event.value) <= 0) {
+                continue;
+            }
+            if (!recent.isEmpty() && !recent.get(recent.size() - 1).equals(event.itemText)
+                    && sampled(event.eventId)) {
+                examples.accept(new TrainingExample(String.join(CONTEXT_SEPARATOR, recent),
+                        event.itemText, event.eventTimeMs, event.eventId));
+            }
+            recent.remove(event.itemText);
+            recent.add(event.itemText);
+            while (recent.size() > settings.contextItems) {
+                recent.remove(0);
+            }
+        }
+        if (recent.isEmpty()) {
+            recentPositives.clear();
+        } else {
+            recentPositives.update(recent);
+        }
+    }
+
+    /** Whether the event's example is in the sample: by event id, so a replay picks the same. */
+    private boolean sampled(String eventId) {
+        if (settings.exampleSample >= 1.0 || eventId == null) {
+            return true;
+        }
+        // String.hashCode alone clusters similar ids ("event-10", "event-11"): mix it
+        int mixed = MathUtils.murmurHash(eventId.hashCode());
+        return Math.floorMod(mixed, 1_000_000) < settings.exampleSample * 1_000_000;
+    }
+
+    /**
+     * After a flush or maintenance: forgets the texts of items whose edges went — removed edges
+     * and, for a flush, the flush's own items that have no edge after it (created and pruned
+     * within the flush, which no delta mentions).
+     */
+    void afterUpdate(GraphUpdater.Result result, List<EnrichedAction> due) throws Exception {
+        if (result.graph == null) {
+            clear();
+            return;
+        }
+        for (EnrichedAction event : due) {
+            if (event.itemId != null && !result.graph.edges.containsKey(event.itemId)) {
+                edgeTexts.remove(event.itemId);
+            }
+        }
+        for (GraphDelta delta : result.deltas) {
+            for (DeltaOp op : delta.getOpsList()) {
+                if (op.hasEdgeRemove()) {
+                    edgeTexts.remove(op.getEdgeRemove().getItemId());
+                }
+            }
+        }
+    }
+
+    void clear() {
+        edgeTexts.clear();
+        recentPositives.clear();
+    }
+
+    /**
+     * The vectors of the current user's items in {@code version}: their texts embedded again,
+     * synchronously (once per user per version switch) through a {@link MicroBatcher}: batched,
+     * cached per (version, text) across the subtask's users, retried with backoff; waiting longer
+     * than embedding.timeout fails the task, which restarts from its checkpoint.
+     */
+    GraphUpdater.ItemVectors itemVectors() {
+        return this::embedInVersion;
+    }
+
+    private Map<String, GraphUpdater.ItemVector> embedInVersion(Collection<String> itemIds,
+            String version) {
+        try {
+            Map<String, ItemText> texts = new LinkedHashMap<>();
+            List<CompletableFuture<MicroBatcher.Embedding>> requests = new ArrayList<>();
+            for (String itemId : itemIds) {
+                ItemText text = edgeTexts.get(itemId);
+                if (text != null && text.text != null && !text.text.isBlank()) {
+                    texts.put(itemId, text);
+                    requests.add(batcher.embed(text.text, version));
+                }
+            }
+            CompletableFuture.allOf(requests.toArray(new CompletableFuture[0]))
+                    .get(settings.timeout.toMillis(), TimeUnit.MILLISECONDS);
+            Map<String, GraphUpdater.ItemVector> vectors = new LinkedHashMap<>();
+            int i = 0;
+            for (Map.Entry<String, ItemText> item : texts.entrySet()) {
+                MicroBatcher.Embedding embedding = requests.get(i++).join();
+                if (!version.equals(embedding.modelVersion)) {
+                    throw new IllegalStateException("asked the encoder for version " + version
+                            + " and got a vector of version " + embedding.modelVersion);
+                }
+                vectors.put(item.getKey(), new GraphUpdater.ItemVector(
+                        HalfFloats.fromFloats(embedding.vector), item.getValue().terms));
+            }
+            return vectors;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while re-embedding items", e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("re-embedding " + itemIds.size() + " items in version "
+                    + version + " failed: " + e, e);
+        }
+    }
+
+    void close() {
+        batcher.close();
+        client.close();
+    }
+}

@@ -1,0 +1,657 @@
+package dev.interestgraph.graph;
+
+import dev.interestgraph.vector.HalfFloats;
+import dev.interestgraph.vector.VectorMath;
+import dev.interestgraph.graph.UserGraph.DecayedMean;
+import dev.interestgraph.graph.UserGraph.Edge;
+import dev.interestgraph.graph.UserGraph.Interest;
+import dev.interestgraph.model.Action;
+import dev.interestgraph.model.EnrichedAction;
+import dev.interestgraph.proto.v1.DeltaOp;
+import dev.interestgraph.proto.v1.EdgeRemove;
+import dev.interestgraph.proto.v1.EdgeUpsert;
+import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.proto.v1.InterestRemove;
+import dev.interestgraph.proto.v1.InterestUpsert;
+import dev.interestgraph.proto.v1.ProfileUpdate;
+import dev.interestgraph.proto.v1.UserErased;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The interest-graph semantics (DESIGN.md §3) as plain Java: applies a flush's events to a
+ * {@link UserGraph} in event-time order and describes the net change as {@link GraphDelta}s.
+ * The Flink operator ({@link UserGraphFunction}) only buffers, times and stores; everything that
+ * decides a weight, an interest or a label is here and unit-testable.
+ */
+public final class GraphUpdater {
+    /** Terms kept per interest for its label. */
+    static final int MAX_TERMS_PER_INTEREST = 16;
+    static final int LABEL_TERMS = 3;
+
+    private final GraphParameters params;
+
+    public GraphUpdater(GraphParameters params) {
+        this.params = params;
+    }
+
+    /** Sort order of a flush: event time, then event id, so that replays apply identically. */
+    public static final Comparator<EnrichedAction> EVENT_ORDER =
+            Comparator.<EnrichedAction>comparingLong(e -> e.eventTimeMs)
+                    .thenComparing(e -> e.eventId == null ? "" : e.eventId);
+
+    /**
+     * The vectors of a user's items in another encoder version, for re-basing the user's graph
+     * at a version switch (fine-tuning). Implemented by the operator, which keeps the items'
+     * texts; a failure is thrown unchecked (the job restarts from its checkpoint).
+     */
+    public interface ItemVectors {
+        /** Vectors and label terms of those of the items it can embed in {@code version}. */
+        Map<String, ItemVector> inVersion(Collection<String> itemIds, String version);
+    }
+
+    /** An item's vector (half floats) in one version, and its label terms. */
+    public static final class ItemVector {
+        public final short[] vector;
+        public final String[] terms;
+
+        public ItemVector(short[] vector, String[] terms) {
+            this.vector = vector;
+            this.terms = terms;
+        }
+    }
+
+    /** The outcome of a flush, sweep or expiry. */
+    public static final class Result {
+        /** The graph to store; null when the user's state is to be cleared. */
+        public UserGraph graph;
+        public final List<GraphDelta> deltas = new ArrayList<>();
+        public int edgesPruned;
+        public int edgesCapped;
+        public int interestsOpened;
+        public int interestsMerged;
+        public int duplicatesDropped;
+        public int rebases;
+    }
+
+    /**
+     * Applies events (any order; they are sorted here) to the graph, which may be null for a user
+     * without state. Usually yields one delta; FORGET_USER ends one and emits {@code UserErased}.
+     */
+    public Result flush(UserGraph graph, String userId, List<EnrichedAction> events) {
+        return flush(graph, userId, events, null);
+    }
+
+    /**
+     * As {@link #flush(UserGraph, String, List)}; with {@code itemVectors}, an event whose vector
+     * is of another version than the graph's first re-bases the graph on that version (see
+     * {@link #rebase}). Without it such an event restarts the profile and opens its own
+     * interests, and the old version's interests fade out.
+     */
+    public Result flush(UserGraph graph, String userId, List<EnrichedAction> events,
+            ItemVectors itemVectors) {
+        List<EnrichedAction> sorted = new ArrayList<>(events);
+        sorted.sort(EVENT_ORDER);
+        Result result = new Result();
+        Changes changes = new Changes();
+        Set<String> seenEventIds = new HashSet<>();
+        long flushTime = Long.MIN_VALUE;
+        for (EnrichedAction event : sorted) {
+            if (event.eventId != null && !seenEventIds.add(event.eventId)) {
+                result.duplicatesDropped++;
+                continue;
+            }
+            if (event.action == Action.FORGET_USER) {
+                // changes not yet emitted are about the user too: they never leave the job
+                result.deltas.add(erasure(graph, userId, event.eventTimeMs));
+                graph = null;
+                changes = new Changes();
+                continue;
+            }
+            if (graph == null) {
+                graph = new UserGraph();
+                graph.epoch = event.eventTimeMs;
+            }
+            flushTime = Math.max(flushTime, event.eventTimeMs);
+            if (itemVectors != null && event.hasVector()) {
+                String current = versionOf(graph);
+                if (current != null && !current.equals(event.modelVersion)) {
+                    rebase(graph, event.modelVersion, itemVectors, changes, result);
+                }
+            }
+            apply(graph, event, changes, result);
+        }
+        if (graph != null && !changes.isEmpty()) {
+            finish(graph, flushTime, changes, result);
+            result.deltas.add(emit(graph, userId, flushTime, changes));
+        }
+        result.graph = graph == null || graph.isEmpty() && graph.seq == 0 ? null : graph;
+        return result;
+    }
+
+    /** The decay sweep at event time {@code atMs}: removes what decayed below the threshold. */
+    public Result sweep(UserGraph graph, String userId, long atMs) {
+        Result result = new Result();
+        Changes changes = new Changes();
+        finish(graph, atMs, changes, result);
+        if (!changes.isEmpty()) {
+            result.deltas.add(emit(graph, userId, atMs, changes));
+        }
+        result.graph = graph;
+        return result;
+    }
+
+    // ------------------------------------------------------------------ event-time schedule
+
+    /** The last millisecond of the flush slot that holds {@code eventTimeMs}. */
+    public long flushTick(long eventTimeMs) {
+        long interval = params.flushIntervalMs;
+        return Math.floorDiv(eventTimeMs, interval) * interval + interval - 1;
+    }
+
+    /**
+     * When the user's maintenance timer fires next: the next decay sweep, or the idle expiry if
+     * that comes first, aligned to a flush tick so that it never splits a flush slot.
+     */
+    public long nextMaintenance(UserGraph graph, long nowMs) {
+        long now = Math.max(nowMs, graph.lastEventMs);
+        long expiry = saturatedAdd(graph.lastEventMs, params.idleTtlMs);
+        long next = Math.min(saturatedAdd(now, params.sweepIntervalMs), expiry);
+        return next >= Long.MAX_VALUE - params.flushIntervalMs ? Long.MAX_VALUE : flushTick(next);
+    }
+
+    /**
+     * The maintenance timer fired: the idle expiry if the user has been idle long enough, else a
+     * decay sweep. A result without a graph means the user expired.
+     */
+    public Result maintain(UserGraph graph, String userId, long atMs) {
+        boolean idle = atMs >= saturatedAdd(graph.lastEventMs, params.idleTtlMs);
+        return idle ? expire(graph, userId, atMs) : sweep(graph, userId, atMs);
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+    }
+
+    /** Idle expiry: everything goes, with reason EXPIRED; the user's state is then cleared. */
+    public Result expire(UserGraph graph, String userId, long atMs) {
+        Result result = new Result();
+        Changes changes = new Changes();
+        for (String itemId : graph.edges.keySet()) {
+            changes.removeEdge(itemId, true, EdgeRemove.Reason.EXPIRED);
+        }
+        changes.removedInterests.addAll(graph.interests.keySet());
+        graph.edges.clear();
+        graph.interests.clear();
+        GraphDelta.Builder delta = emit(graph, userId, atMs, changes).toBuilder();
+        if (graph.longTerm != null) {
+            // an empty ProfileUpdate clears the profile
+            delta.addOps(DeltaOp.newBuilder().setProfileUpdate(ProfileUpdate.getDefaultInstance()));
+        }
+        result.deltas.add(delta.build());
+        result.graph = null;
+        return result;
+    }
+
+    // ------------------------------------------------------------------ applying one event
+
+    private void apply(UserGraph graph, EnrichedAction event, Changes changes, Result result) {
+        double amount = params.actionWeight(event.action, event.value);
+        Edge edge = graph.edges.get(event.itemId);
+        changes.touchEdge(event.itemId, edge != null);
+        if (edge == null) {
+            edge = new Edge(event.itemId, event.eventTimeMs);
+            graph.edges.put(event.itemId, edge);
+        }
+        edge.add(amount, event.eventTimeMs, params.edgeHalfLifeMs);
+        edge.actionCounts[event.action.ordinal()]++;
+        if (event.hasVector()) {
+            edge.modelVersion = event.modelVersion;
+        }
+        graph.lastEventMs = Math.max(graph.lastEventMs, event.eventTimeMs);
+
+        if (amount > 0 && event.hasVector()) {
+            float[] vector = HalfFloats.toFloats(event.vector);
+            joinInterest(graph, edge, event, vector, amount, changes, result);
+            graph.longTerm = addToProfile(graph.longTerm, vector, amount, event,
+                    params.longTermHalfLifeMs);
+            graph.shortTerm = addToProfile(graph.shortTerm, vector, amount, event,
+                    params.shortTermHalfLifeMs);
+            changes.profileChanged = true;
+        } else if (edge.weight <= 0 && edge.interestId >= 0) {
+            // a disliked item no longer stands for the interest it was in
+            changes.interestChanged(edge.interestId);
+            edge.interestId = -1;
+        }
+    }
+
+    /** The model version of the graph's vectors, or null when it has none. */
+    static String versionOf(UserGraph graph) {
+        if (graph.longTerm != null) {
+            return graph.longTerm.modelVersion;
+        }
+        for (Interest interest : graph.interests.values()) {
+            return interest.centroid.modelVersion;
+        }
+        return null;
+    }
+
+    /**
+     * A version switch, before the first vector of the new version is fused: every vector of the
+     * old version goes (interests, profiles), and the interests and profiles are recomputed from
+     * the items on the user's edges in the new version, each positive edge applied once with its
+     * weight at its last event time, oldest first. Edges, weights and counts stay as they are;
+     * items that cannot be embedded (no text known) stay without an interest.
+     */
+    private void rebase(UserGraph graph, String version, ItemVectors itemVectors,
+            Changes changes, Result result) {
+        List<Edge> positive = new ArrayList<>();
+        for (Edge edge : graph.edges.values()) {
+            if (edge.weight > 0) {
+                positive.add(edge);
+            }
+        }
+        Map<String, ItemVector> vectors = positive.isEmpty() ? Map.of()
+                : itemVectors.inVersion(positive.stream().map(e -> e.itemId).toList(), version);
+        for (Integer interestId : new ArrayList<>(graph.interests.keySet())) {
+            changes.interestRemoved(interestId);
+        }
+        graph.interests.clear();
+        boolean hadProfile = graph.longTerm != null;
+        graph.longTerm = null;
+        graph.shortTerm = null;
+        for (Edge edge : graph.edges.values()) {
+            if (edge.interestId >= 0 || vectors.containsKey(edge.itemId)) {
+                changes.touchEdge(edge.itemId, true); // its interest or version changes
+            }
+            edge.interestId = -1;
+        }
+        positive.removeIf(edge -> !vectors.containsKey(edge.itemId));
+        positive.sort(Comparator.<Edge>comparingLong(e -> e.lastMs).thenComparing(e -> e.itemId));
+        for (Edge edge : positive) {
+            ItemVector item = vectors.get(edge.itemId);
+            EnrichedAction replayed = new EnrichedAction();
+            replayed.itemId = edge.itemId;
+            replayed.eventTimeMs = edge.lastMs;
+            replayed.vector = item.vector;
+            replayed.modelVersion = version;
+            replayed.terms = item.terms;
+            edge.modelVersion = version;
+            float[] vector = HalfFloats.toFloats(item.vector);
+            joinInterest(graph, edge, replayed, vector, edge.weight, changes, result);
+            graph.longTerm = addToProfile(graph.longTerm, vector, edge.weight, replayed,
+                    params.longTermHalfLifeMs);
+            graph.shortTerm = addToProfile(graph.shortTerm, vector, edge.weight, replayed,
+                    params.shortTermHalfLifeMs);
+        }
+        changes.profileChanged = hadProfile || graph.longTerm != null;
+        result.rebases++;
+    }
+
+    /**
+     * Fusion of new evidence into the profile: a decayed mean of item vectors of one model
+     * version. A vector of another version starts the profile afresh rather than being mixed.
+     */
+    private static DecayedMean addToProfile(DecayedMean profile, float[] vector, double amount,
+            EnrichedAction event, long halfLifeMs) {
+        if (profile == null || !profile.modelVersion.equals(event.modelVersion)) {
+            return new DecayedMean(event.vector.clone(), amount, event.eventTimeMs,
+                    event.modelVersion);
+        }
+        profile.add(vector, event.modelVersion, amount, event.eventTimeMs, halfLifeMs);
+        return profile;
+    }
+
+    private void joinInterest(UserGraph graph, Edge edge, EnrichedAction event, float[] vector,
+            double amount, Changes changes, Result result) {
+        Interest best = null;
+        double bestSimilarity = Double.NEGATIVE_INFINITY;
+        double norm = VectorMath.norm(vector);
+        for (Interest interest : graph.interests.values()) {
+            if (!interest.centroid.modelVersion.equals(event.modelVersion)) {
+                continue; // never compare or mix vectors of different model versions
+            }
+            double similarity = norm == 0 ? 0
+                    : VectorMath.dot(interest.centroid.direction(), vector) / norm;
+            if (similarity > bestSimilarity) {
+                best = interest;
+                bestSimilarity = similarity;
+            }
+        }
+        if (best == null || bestSimilarity < params.interestJoinThreshold) {
+            if (graph.interests.size() >= params.maxInterests) {
+                makeRoom(graph, event.eventTimeMs, changes, result);
+            }
+            best = new Interest(graph.nextInterestId++, new DecayedMean(event.vector.clone(), 0,
+                    event.eventTimeMs, event.modelVersion));
+            graph.interests.put(best.id, best);
+            result.interestsOpened++;
+        }
+        if (best.centroid.weight == 0) {
+            best.centroid.weight = amount; // a new interest: the item's own vector is the centroid
+        } else {
+            best.centroid.add(vector, event.modelVersion, amount, event.eventTimeMs,
+                    params.edgeHalfLifeMs);
+        }
+        addTerms(best, event.terms, amount);
+        if (edge.interestId != best.id) {
+            if (edge.interestId >= 0) {
+                changes.interestChanged(edge.interestId);
+            }
+            edge.interestId = best.id;
+        }
+        changes.interestChanged(best.id);
+    }
+
+    /**
+     * The interests are full: merges the two most similar interests of the same model version;
+     * if no two share a version, drops the weakest.
+     */
+    private void makeRoom(UserGraph graph, long atMs, Changes changes, Result result) {
+        List<Interest> all = new ArrayList<>(graph.interests.values());
+        Interest keep = null;
+        Interest absorb = null;
+        double bestSimilarity = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < all.size(); i++) {
+            for (int j = i + 1; j < all.size(); j++) {
+                Interest a = all.get(i);
+                Interest b = all.get(j);
+                if (!a.centroid.modelVersion.equals(b.centroid.modelVersion)) {
+                    continue;
+                }
+                double similarity = VectorMath.dot(a.centroid.direction(), b.centroid.direction());
+                if (similarity > bestSimilarity) {
+                    bestSimilarity = similarity;
+                    boolean aHeavier = a.centroid.weightAt(atMs, params.edgeHalfLifeMs)
+                            >= b.centroid.weightAt(atMs, params.edgeHalfLifeMs);
+                    keep = aHeavier ? a : b;
+                    absorb = aHeavier ? b : a;
+                }
+            }
+        }
+        if (keep != null) {
+            keep.centroid.merge(absorb.centroid, atMs, params.edgeHalfLifeMs);
+            for (Map.Entry<String, Float> term : absorb.terms.entrySet()) {
+                keep.terms.merge(term.getKey(), term.getValue(), Float::sum);
+            }
+            trimTerms(keep);
+            reassign(graph, absorb.id, keep.id);
+            graph.interests.remove(absorb.id);
+            changes.interestRemoved(absorb.id);
+            changes.interestChanged(keep.id);
+            result.interestsMerged++;
+        } else {
+            Interest weakest = all.stream()
+                    .min(Comparator.comparingDouble(
+                            (Interest i) -> i.centroid.weightAt(atMs, params.edgeHalfLifeMs))
+                            .thenComparingInt(i -> i.id))
+                    .orElseThrow();
+            reassign(graph, weakest.id, -1);
+            graph.interests.remove(weakest.id);
+            changes.interestRemoved(weakest.id);
+        }
+    }
+
+    private static void reassign(UserGraph graph, int fromInterest, int toInterest) {
+        for (Edge edge : graph.edges.values()) {
+            if (edge.interestId == fromInterest) {
+                edge.interestId = toInterest;
+            }
+        }
+    }
+
+    private static void addTerms(Interest interest, String[] terms, double amount) {
+        if (terms == null) {
+            return;
+        }
+        for (String term : terms) {
+            interest.terms.merge(term, (float) amount, Float::sum);
+        }
+        trimTerms(interest);
+    }
+
+    private static void trimTerms(Interest interest) {
+        while (interest.terms.size() > MAX_TERMS_PER_INTEREST) {
+            String weakest = interest.terms.entrySet().stream()
+                    .min(Map.Entry.<String, Float>comparingByValue()
+                            .thenComparing(Map.Entry.comparingByKey(Comparator.reverseOrder())))
+                    .orElseThrow().getKey();
+            interest.terms.remove(weakest);
+        }
+    }
+
+    // ------------------------------------------------------------------ end of a flush
+
+    /** Prunes decayed edges, applies the cap, drops empty interests and refreshes labels. */
+    private void finish(UserGraph graph, long atMs, Changes changes, Result result) {
+        List<String> decayed = new ArrayList<>();
+        for (Edge edge : graph.edges.values()) {
+            if (Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs)) < params.pruneThreshold) {
+                decayed.add(edge.itemId);
+            }
+        }
+        for (String itemId : decayed) {
+            removeEdge(graph, itemId, EdgeRemove.Reason.DECAYED, changes);
+            result.edgesPruned++;
+        }
+        int excess = graph.edges.size() - params.maxEdgesPerUser;
+        if (excess > 0) {
+            List<Edge> weakestFirst = new ArrayList<>(graph.edges.values());
+            weakestFirst.sort(Comparator.comparingDouble(
+                    (Edge e) -> Math.abs(e.weightAt(atMs, params.edgeHalfLifeMs)))
+                    .thenComparing(e -> e.itemId));
+            for (int i = 0; i < excess; i++) {
+                removeEdge(graph, weakestFirst.get(i).itemId, EdgeRemove.Reason.CAPPED, changes);
+                result.edgesCapped++;
+            }
+        }
+        Map<Integer, Integer> sizes = interestSizes(graph);
+        for (Integer interestId : new ArrayList<>(graph.interests.keySet())) {
+            if (!sizes.containsKey(interestId)) {
+                graph.interests.remove(interestId);
+                changes.interestRemoved(interestId);
+            }
+        }
+        for (Interest interest : graph.interests.values()) {
+            String label = label(interest, graph);
+            if (!label.equals(interest.label)) {
+                interest.label = label;
+                changes.interestChanged(interest.id);
+            }
+        }
+    }
+
+    private static void removeEdge(UserGraph graph, String itemId, EdgeRemove.Reason reason,
+            Changes changes) {
+        Edge edge = graph.edges.remove(itemId);
+        if (edge.interestId >= 0) {
+            changes.interestChanged(edge.interestId);
+        }
+        changes.removeEdge(itemId, changes.existedBefore(itemId), reason);
+    }
+
+    private static Map<Integer, Integer> interestSizes(UserGraph graph) {
+        Map<Integer, Integer> sizes = new TreeMap<>();
+        for (Edge edge : graph.edges.values()) {
+            if (edge.interestId >= 0) {
+                sizes.merge(edge.interestId, 1, Integer::sum);
+            }
+        }
+        return sizes;
+    }
+
+    /**
+     * The interest's most distinctive terms within this user's graph: a term's weight here,
+     * discounted by its weight in the user's other interests.
+     */
+    static String label(Interest interest, UserGraph graph) {
+        List<Map.Entry<String, Double>> scored = new ArrayList<>();
+        for (Map.Entry<String, Float> term : interest.terms.entrySet()) {
+            double elsewhere = 0;
+            for (Interest other : graph.interests.values()) {
+                if (other.id != interest.id) {
+                    elsewhere += other.terms.getOrDefault(term.getKey(), 0f);
+                }
+            }
+            scored.add(Map.entry(term.getKey(), term.getValue() / (1.0 + elsewhere)));
+        }
+        scored.sort(Map.Entry.<String, Double>comparingByValue().reversed()
+                .thenComparing(Map.Entry.comparingByKey()));
+        List<String> top = new ArrayList<>();
+        for (int i = 0; i < Math.min(LABEL_TERMS, scored.size()); i++) {
+            top.add(scored.get(i).getKey());
+        }
+        return top.isEmpty() ? "interest " + interest.id : String.join(", ", top);
+    }
+
+    // ------------------------------------------------------------------ building deltas
+
+    private GraphDelta emit(UserGraph graph, String userId, long atMs, Changes changes) {
+        GraphDelta.Builder delta = GraphDelta.newBuilder()
+                .setUserId(userId)
+                .setEpoch(graph.epoch)
+                .setSeq(++graph.seq)
+                .setEventTimeMs(atMs);
+        for (Map.Entry<String, EdgeRemove.Reason> removed : changes.removedEdges.entrySet()) {
+            delta.addOps(DeltaOp.newBuilder().setEdgeRemove(EdgeRemove.newBuilder()
+                    .setItemId(removed.getKey()).setReason(removed.getValue())));
+        }
+        for (String itemId : changes.upsertedEdges) {
+            Edge edge = graph.edges.get(itemId);
+            if (edge != null) {
+                delta.addOps(DeltaOp.newBuilder().setEdgeUpsert(edgeUpsert(edge)));
+            }
+        }
+        for (Integer interestId : changes.removedInterests) {
+            if (!graph.interests.containsKey(interestId)) {
+                delta.addOps(DeltaOp.newBuilder().setInterestRemove(
+                        InterestRemove.newBuilder().setInterestId(interestId)));
+            }
+        }
+        for (Integer interestId : changes.changedInterests) {
+            Interest interest = graph.interests.get(interestId);
+            if (interest != null) {
+                delta.addOps(DeltaOp.newBuilder().setInterestUpsert(
+                        interestUpsert(graph, interest, atMs)));
+            }
+        }
+        if (changes.profileChanged && graph.longTerm == null) {
+            // a re-base found no item to rebuild the profile from: an empty update clears it
+            delta.addOps(DeltaOp.newBuilder().setProfileUpdate(ProfileUpdate.getDefaultInstance()));
+        } else if (changes.profileChanged) {
+            ProfileUpdate.Builder profile = ProfileUpdate.newBuilder()
+                    .setModelVersion(graph.longTerm.modelVersion);
+            for (float value : graph.longTerm.direction()) {
+                profile.addLongTerm(value);
+            }
+            for (float value : graph.shortTerm.direction()) {
+                profile.addShortTerm(value);
+            }
+            delta.addOps(DeltaOp.newBuilder().setProfileUpdate(profile));
+        }
+        return delta.build();
+    }
+
+    private static EdgeUpsert edgeUpsert(Edge edge) {
+        EdgeUpsert.Builder upsert = EdgeUpsert.newBuilder()
+                .setItemId(edge.itemId)
+                .setWeight(edge.weight)
+                .setFirstMs(edge.firstMs)
+                .setLastMs(edge.lastMs)
+                .setInterestId(edge.interestId)
+                .setModelVersion(edge.modelVersion);
+        Action[] actions = Action.values();
+        for (int i = 0; i < edge.actionCounts.length; i++) {
+            if (edge.actionCounts[i] > 0) {
+                upsert.putActionCounts(actions[i].name(), edge.actionCounts[i]);
+            }
+        }
+        return upsert.build();
+    }
+
+    private InterestUpsert interestUpsert(UserGraph graph, Interest interest, long atMs) {
+        // (decayed weight, item) of the members, strongest first; weights computed once
+        List<Map.Entry<Double, String>> members = new ArrayList<>();
+        for (Edge edge : graph.edges.values()) {
+            if (edge.interestId == interest.id) {
+                members.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs), edge.itemId));
+            }
+        }
+        members.sort(Map.Entry.<Double, String>comparingByKey().reversed()
+                .thenComparing(Map.Entry.comparingByValue()));
+        InterestUpsert.Builder upsert = InterestUpsert.newBuilder()
+                .setInterestId(interest.id)
+                .setLabel(interest.label)
+                .setWeight(interest.centroid.weightAt(atMs, params.edgeHalfLifeMs))
+                .setSize(members.size())
+                .setModelVersion(interest.centroid.modelVersion);
+        for (float value : interest.centroid.direction()) {
+            upsert.addCentroid(value);
+        }
+        for (int i = 0; i < Math.min(params.interestTopItems, members.size()); i++) {
+            upsert.addTopItems(members.get(i).getValue());
+        }
+        return upsert.build();
+    }
+
+    private static GraphDelta erasure(UserGraph graph, String userId, long atMs) {
+        return GraphDelta.newBuilder()
+                .setUserId(userId)
+                .setEpoch(graph == null ? atMs : graph.epoch)
+                .setSeq(graph == null ? 1 : graph.seq + 1)
+                .setEventTimeMs(atMs)
+                .addOps(DeltaOp.newBuilder().setUserErased(UserErased.getDefaultInstance()))
+                .build();
+    }
+
+    /** What a flush changed, so that the delta carries the net change and nothing else. */
+    private static final class Changes {
+        /** item → whether it had an edge before this flush touched it. */
+        private final Map<String, Boolean> existed = new TreeMap<>();
+        final Set<String> upsertedEdges = new TreeSet<>();
+        final Map<String, EdgeRemove.Reason> removedEdges = new TreeMap<>();
+        final Set<Integer> changedInterests = new TreeSet<>();
+        final Set<Integer> removedInterests = new TreeSet<>();
+        boolean profileChanged;
+
+        void touchEdge(String itemId, boolean exists) {
+            existed.putIfAbsent(itemId, exists);
+            upsertedEdges.add(itemId);
+            removedEdges.remove(itemId);
+        }
+
+        boolean existedBefore(String itemId) {
+            return existed.getOrDefault(itemId, true);
+        }
+
+        /** An edge that never reached downstream needs no remove. */
+        void removeEdge(String itemId, boolean existedBefore, EdgeRemove.Reason reason) {
+            upsertedEdges.remove(itemId);
+            if (existedBefore) {
+                removedEdges.put(itemId, reason);
+            }
+        }
+
+        void interestChanged(int interestId) {
+            changedInterests.add(interestId);
+        }
+
+        void interestRemoved(int interestId) {
+            removedInterests.add(interestId);
+            changedInterests.remove(interestId);
+        }
+
+        boolean isEmpty() {
+            return upsertedEdges.isEmpty() && removedEdges.isEmpty() && changedInterests.isEmpty()
+                    && removedInterests.isEmpty() && !profileChanged;
+        }
+    }
+}

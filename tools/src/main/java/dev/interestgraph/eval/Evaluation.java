@@ -1,0 +1,483 @@
+package dev.interestgraph.eval;
+
+import dev.interestgraph.analytics.GraphAnalyticsJob;
+import dev.interestgraph.delta.DeltaMaterializer;
+import dev.interestgraph.delta.DeltaMaterializer.UserView;
+import dev.interestgraph.model.ItemVersion;
+import dev.interestgraph.model.UserAction;
+import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.analytics.ItemGraph;
+import dev.interestgraph.recommend.RankingMetrics;
+import dev.interestgraph.recommend.Recommender;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * Scores recommendations from the interest graph against users' strictly later behaviour, next
+ * to baselines scored identically (DESIGN.md §5):
+ *
+ * <ul>
+ *   <li><b>before/after</b>: per-user cuts a = ⌊0.6n⌋, b = ⌊0.8n⌋; the graph after events[:a]
+ *       (frozen at the split) and after events[:b] (updated), both ranked against events[b:];
+ *   <li><b>prequential</b>: each sampled target event ranked against the graph just before it
+ *       (updated continuously) and against the graph frozen at the user's cut b.
+ * </ul>
+ *
+ * Candidates exclude what the system has seen of the user up to the graph's cut (the graph's
+ * items and the user's earlier events). Relevant = rating ≥ 3.5 (or a positive action).
+ */
+public final class Evaluation {
+    public static final int[] KS = {5, 10, 20};
+    static final int MAX_K = 20;
+
+    /** Turns events (in replay order) into the job's deltas: the real job, or the replay. */
+    @FunctionalInterface
+    public interface GraphSource {
+        List<GraphDelta> deltas(List<UserAction> events) throws Exception;
+    }
+
+    /** One method in one phase, at every K. */
+    public static final class Row {
+        public final String method;
+        public final String phase;
+        public final Map<Integer, RankingMetrics.Summary> byK = new TreeMap<>();
+
+        Row(String method, String phase) {
+            this.method = method;
+            this.phase = phase;
+            for (int k : KS) {
+                byK.put(k, new RankingMetrics.Summary());
+            }
+        }
+
+        public RankingMetrics.Summary at(int k) {
+            return byK.get(k);
+        }
+    }
+
+    /**
+     * Prequential hit rate and NDCG at 10 per period of the replay (years, or months when the
+     * replay spans less than three years), per method.
+     */
+    public static final class Prequential {
+        /** Period label ("2016" or "2016-04") → metrics, per method; periods in time order. */
+        public final Map<String, Map<String, RankingMetrics.Summary>> byMethodAndPeriod =
+                new LinkedHashMap<>();
+        public final Map<String, RankingMetrics.Summary> overall = new LinkedHashMap<>();
+        public int events;
+    }
+
+    /** Everything the report needs. */
+    public static final class Result {
+        public final List<Row> rows = new ArrayList<>();
+        public Prequential prequential;
+        public int scoredUsers;
+        public double edgesPerUserAfter;
+        /** Mean number of interests per user graph after the update (users with a graph). */
+        public double interestsPerUserAfter;
+        /** Users' graphs after the update by the encoder version of their profile. */
+        public final Map<String, Integer> graphVersionsAfter = new TreeMap<>();
+        public int users;
+        public int events;
+        public int items;
+
+        public Row row(String method, String phase) {
+            return rows.stream().filter(r -> r.method.equals(method) && r.phase.equals(phase))
+                    .findFirst().orElseThrow();
+        }
+    }
+
+    public static final String OURS = "interest graph (ours)";
+    public static final String INTERESTS_ONLY = "interests only (no neighbours)";
+    public static final String POPULARITY = "popularity";
+    public static final String ITEM_ITEM = "item-item cosine";
+    public static final String OURS_GELLY_ADAMIC_ADAR = "interest graph + Gelly Adamic-Adar";
+    public static final String OURS_GELLY_JACCARD = "interest graph + Gelly Jaccard";
+    /** Prequential: the interests-only recommender on the graph just before the event. */
+    public static final String PREQUENTIAL_INTERESTS_ONLY = "updated graph, interests only";
+
+    /**
+     * Builds the item graph the Gelly analytics job derives from users' materialised graphs (the
+     * snapshot the streaming job's deltas describe at a cut).
+     */
+    @FunctionalInterface
+    public interface GraphAnalytics {
+        ItemGraph analyse(Map<String, UserView> graphs, GraphAnalyticsJob.Ranking ranking)
+                throws Exception;
+    }
+
+    private final List<ItemVersion> items;
+    private final List<UserAction> replay;
+    private final Map<String, float[]> embeddings;
+    private final Recommender.Weights weights;
+    private final int neighboursPerItem;
+    private final int prequentialSample;
+    private double cutA = 0.6;
+    private double cutB = 0.8;
+    private boolean oursAfterOnly;
+    private GraphAnalytics analytics;
+    private VersionedEmbeddings versioned;
+    private boolean prequentialInterestsOnly;
+
+    /**
+     * The item vectors of an encoder version (fine-tuning): a user's graph holds vectors of one
+     * version, and candidates must be scored in the same space.
+     */
+    @FunctionalInterface
+    public interface VersionedEmbeddings {
+        Map<String, float[]> of(String version);
+    }
+
+    /**
+     * Scores each user's candidates with the item vectors of the version of the user's graph
+     * (its profile's model version; {@code baseVersion} for a graph without one) instead of the
+     * single embedding table.
+     */
+    public Evaluation withVersionedEmbeddings(VersionedEmbeddings embeddingsByVersion) {
+        this.versioned = embeddingsByVersion;
+        return this;
+    }
+
+    /** Also ranks each prequential event with the interests-only recommender (no neighbours). */
+    public Evaluation withPrequentialInterestsOnly() {
+        this.prequentialInterestsOnly = true;
+        return this;
+    }
+
+    /** The encoder version of a user's graph: its profile's, else an interest's, else "1". */
+    static String graphVersion(UserView user) {
+        if (user != null) {
+            String profile = user.profile().map(p -> p.getModelVersion()).orElse("");
+            if (!profile.isEmpty()) {
+                return profile;
+            }
+            for (var interest : user.interests().values()) {
+                if (!interest.getModelVersion().isEmpty()) {
+                    return interest.getModelVersion();
+                }
+            }
+        }
+        return "1";
+    }
+
+    /** One recommender per encoder version (or the single one without versioned embeddings). */
+    private final class Ranker {
+        private final java.util.function.Function<Map<String, float[]>, Recommender> make;
+        private final Map<String, Recommender> byVersion = new HashMap<>();
+        private final Recommender plain;
+
+        Ranker(java.util.function.Function<Map<String, float[]>, Recommender> make) {
+            this.make = make;
+            this.plain = versioned == null ? make.apply(embeddings) : null;
+        }
+
+        List<Recommender.Recommendation> recommend(UserView user, Set<String> exclude, int k) {
+            if (plain != null) {
+                return plain.recommend(user, exclude, k);
+            }
+            return byVersion.computeIfAbsent(graphVersion(user),
+                    version -> make.apply(versioned.of(version))).recommend(user, exclude, k);
+        }
+    }
+
+    public Evaluation(List<ItemVersion> items, List<UserAction> replay,
+            Map<String, float[]> embeddings, Recommender.Weights weights, int neighboursPerItem,
+            int prequentialSample) {
+        this.items = items;
+        this.replay = replay;
+        this.embeddings = embeddings;
+        this.weights = weights;
+        this.neighboursPerItem = neighboursPerItem;
+        this.prequentialSample = prequentialSample;
+    }
+
+    /** Per-user cut fractions other than the standard 0.6 / 0.8. */
+    public Evaluation withCuts(double fractionA, double fractionB) {
+        this.cutA = fractionA;
+        this.cutB = fractionB;
+        return this;
+    }
+
+    /**
+     * Scores only our recommender on the updated graph (no "before" replay, no baselines): what
+     * the parameter sweep needs, at a third of the cost.
+     */
+    public Evaluation oursAfterOnly() {
+        this.oursAfterOnly = true;
+        return this;
+    }
+
+    /**
+     * Also scores our recommender with the Gelly job's neighbours (Adamic–Adar and Jaccard,
+     * each from the graphs at the phase's cut) in place of the in-process cosine table.
+     */
+    public Evaluation withGraphAnalytics(GraphAnalytics analytics) {
+        this.analytics = analytics;
+        return this;
+    }
+
+    /** The before/after table (and, with {@code withPrequential}, the prequential curve). */
+    public Result evaluate(GraphSource source, boolean withPrequential) throws Exception {
+        TemporalSplit split = new TemporalSplit(replay, cutA, cutB);
+        Map<String, Set<String>> relevant = split.relevantTargets();
+        List<UserAction> beforeEvents = split.beforeUpdate();
+        List<UserAction> afterEvents = split.afterUpdate();
+
+        Map<String, UserView> before = oursAfterOnly ? Map.of()
+                : materializeAtCut(source.deltas(beforeEvents), lastEventTimes(beforeEvents));
+        Map<String, UserView> after =
+                materializeAtCut(source.deltas(afterEvents), lastEventTimes(afterEvents));
+        Map<String, Set<String>> seenBefore = itemsByUser(beforeEvents, e -> true);
+        Map<String, Set<String>> seenAfter = itemsByUser(afterEvents, e -> true);
+        Map<String, Set<String>> likedBefore = itemsByUser(beforeEvents, TemporalSplit::isRelevant);
+        Map<String, Set<String>> likedAfter = itemsByUser(afterEvents, TemporalSplit::isRelevant);
+
+        // collaborative tables from every user's events[:b], used in both phases
+        Map<String, Map<String, Float>> neighbours =
+                ItemItemCosine.neighbours(afterEvents, neighboursPerItem);
+        Map<String, Integer> popularity = ItemItemCosine.popularity(afterEvents);
+        Ranker ours = new Ranker(e -> new Recommender(e, neighbours, popularity, weights));
+        Recommender.Weights contentWeights = copy(weights);
+        contentWeights.neighbours = 0;
+        Ranker interestsOnly =
+                new Ranker(e -> new Recommender(e, Map.of(), popularity, contentWeights));
+        Recommender.Weights popularityWeights = copy(weights);
+        popularityWeights.interests = 0;
+        popularityWeights.neighbours = 0;
+        popularityWeights.popularity = 1;
+        Ranker popular =
+                new Ranker(e -> new Recommender(e, Map.of(), popularity, popularityWeights));
+
+        Result result = new Result();
+        result.scoredUsers = relevant.size();
+        result.edgesPerUserAfter = after.values().stream().mapToInt(u -> u.edges().size())
+                .average().orElse(0);
+        result.interestsPerUserAfter = after.values().stream()
+                .mapToInt(u -> u.interests().size()).average().orElse(0);
+        after.values().forEach(u -> result.graphVersionsAfter.merge(graphVersion(u), 1,
+                Integer::sum));
+        result.users = (int) replay.stream().map(e -> e.userId).distinct().count();
+        result.events = replay.size();
+        result.items = items.size();
+        for (String phase : oursAfterOnly ? List.of("after") : List.of("before", "after")) {
+            boolean isAfter = phase.equals("after");
+            Map<String, UserView> graphs = isAfter ? after : before;
+            if (analytics != null && !oursAfterOnly) {
+                result.rows.addAll(scoreWithGraphAnalytics(phase, graphs, relevant,
+                        isAfter ? seenAfter : seenBefore, popularity));
+            }
+            Map<String, Set<String>> seen = isAfter ? seenAfter : seenBefore;
+            Map<String, Set<String>> liked = isAfter ? likedAfter : likedBefore;
+            Row oursRow = new Row(OURS, phase);
+            Row contentRow = new Row(INTERESTS_ONLY, phase);
+            Row popularityRow = new Row(POPULARITY, phase);
+            Row itemItemRow = new Row(ITEM_ITEM, phase);
+            relevant.forEach((user, targets) -> {
+                UserView graph = graphs.get(user);
+                Set<String> exclude = seen.getOrDefault(user, Set.of());
+                score(oursRow, ids(ours.recommend(graph, exclude, MAX_K)), targets);
+                if (oursAfterOnly) {
+                    return;
+                }
+                score(contentRow, ids(interestsOnly.recommend(graph, exclude, MAX_K)), targets);
+                score(popularityRow, ids(popular.recommend(null, exclude, MAX_K)), targets);
+                score(itemItemRow, itemItem(liked.getOrDefault(user, Set.of()), neighbours,
+                        exclude), targets);
+            });
+            result.rows.addAll(oursAfterOnly ? List.of(oursRow)
+                    : List.of(oursRow, contentRow, itemItemRow, popularityRow));
+        }
+        if (withPrequential) {
+            result.prequential = prequential(split, source.deltas(replay), after, ours, popular,
+                    prequentialInterestsOnly ? interestsOnly : null);
+        }
+        return result;
+    }
+
+    /** Our recommender with the analytics job's item graph instead of the cosine table. */
+    private List<Row> scoreWithGraphAnalytics(String phase, Map<String, UserView> graphs,
+            Map<String, Set<String>> relevant, Map<String, Set<String>> seen,
+            Map<String, Integer> popularity) throws Exception {
+        List<Row> rows = new ArrayList<>();
+        for (GraphAnalyticsJob.Ranking ranking : GraphAnalyticsJob.Ranking.values()) {
+            ItemGraph itemGraph = analytics.analyse(graphs, ranking);
+            Ranker withGelly =
+                    new Ranker(e -> new Recommender(e, itemGraph, popularity, weights));
+            Row row = new Row(ranking == GraphAnalyticsJob.Ranking.JACCARD ? OURS_GELLY_JACCARD
+                    : OURS_GELLY_ADAMIC_ADAR, phase);
+            relevant.forEach((user, targets) -> score(row, ids(withGelly.recommend(
+                    graphs.get(user), seen.getOrDefault(user, Set.of()), MAX_K)), targets));
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    /** Each sampled target event against the graph just before it, and the frozen graph. */
+    private Prequential prequential(TemporalSplit split, List<GraphDelta> fullRun,
+            Map<String, UserView> frozen, Ranker ours, Ranker popular, Ranker interestsOnly) {
+        List<UserAction> targets = split.targetEvents().stream()
+                .filter(TemporalSplit::isRelevant).collect(Collectors.toList());
+        int stride = Math.max(1, targets.size() / Math.max(1, prequentialSample));
+        Map<String, List<UserAction>> sampledByUser = new TreeMap<>();
+        for (int i = 0; i < targets.size(); i += stride) {
+            sampledByUser.computeIfAbsent(targets.get(i).userId, u -> new ArrayList<>())
+                    .add(targets.get(i));
+        }
+        Map<String, List<GraphDelta>> deltasByUser = fullRun.stream()
+                .sorted(Comparator.comparingLong(GraphDelta::getEpoch)
+                        .thenComparingLong(GraphDelta::getSeq))
+                .collect(Collectors.groupingBy(GraphDelta::getUserId));
+        Map<String, List<UserAction>> historyByUser = replay.stream()
+                .collect(Collectors.groupingBy(e -> e.userId));
+
+        Prequential prequential = new Prequential();
+        List<String> methods = new ArrayList<>(
+                List.of("updated graph", "graph frozen at the split", POPULARITY));
+        if (interestsOnly != null) {
+            methods.add(PREQUENTIAL_INTERESTS_ONLY);
+        }
+        for (String method : methods) {
+            prequential.byMethodAndPeriod.put(method, new TreeMap<>());
+            prequential.overall.put(method, new RankingMetrics.Summary());
+        }
+        long span = replay.get(replay.size() - 1).eventTimeMs - replay.get(0).eventTimeMs;
+        boolean byYear = span > 3 * 365L * 24 * 3600 * 1000;
+        sampledByUser.forEach((user, events) -> {
+            DeltaMaterializer live = new DeltaMaterializer();
+            List<GraphDelta> deltas = deltasByUser.getOrDefault(user, List.of());
+            List<UserAction> history = historyByUser.get(user);
+            int applied = 0;
+            for (UserAction event : events) {
+                while (applied < deltas.size()
+                        && deltas.get(applied).getEventTimeMs() < event.eventTimeMs) {
+                    live.apply(deltas.get(applied++));
+                }
+                Set<String> seenBeforeEvent = history.stream()
+                        .filter(e -> e.eventTimeMs < event.eventTimeMs).map(e -> e.itemId)
+                        .collect(Collectors.toSet());
+                Set<String> target = Set.of(event.itemId);
+                var date = Instant.ofEpochMilli(event.eventTimeMs).atZone(ZoneOffset.UTC);
+                String year = byYear ? String.valueOf(date.getYear())
+                        : String.format("%d-%02d", date.getYear(), date.getMonthValue());
+                record(prequential, "updated graph", year, RankingMetrics.at(10,
+                        ids(ours.recommend(live.user(user).orElse(null), seenBeforeEvent, 10)),
+                        target));
+                record(prequential, "graph frozen at the split", year, RankingMetrics.at(10,
+                        ids(ours.recommend(frozen.get(user), seenBeforeEvent, 10)), target));
+                record(prequential, POPULARITY, year, RankingMetrics.at(10,
+                        ids(popular.recommend(null, seenBeforeEvent, 10)), target));
+                if (interestsOnly != null) {
+                    record(prequential, PREQUENTIAL_INTERESTS_ONLY, year, RankingMetrics.at(10,
+                            ids(interestsOnly.recommend(live.user(user).orElse(null),
+                                    seenBeforeEvent, 10)), target));
+                }
+                prequential.events++;
+            }
+        });
+        return prequential;
+    }
+
+    private static void record(Prequential prequential, String method, String period,
+            RankingMetrics metrics) {
+        prequential.byMethodAndPeriod.get(method)
+                .computeIfAbsent(period, p -> new RankingMetrics.Summary()).add(metrics);
+        prequential.overall.get(method).add(metrics);
+    }
+
+    /** Binary item–item cosine: the sum of an item's similarity to the user's liked items. */
+    private static List<String> itemItem(Set<String> liked,
+            Map<String, Map<String, Float>> neighbours, Set<String> exclude) {
+        Map<String, Double> scores = new HashMap<>();
+        for (String item : liked) {
+            neighbours.getOrDefault(item, Map.of()).forEach((other, similarity) -> {
+                if (!exclude.contains(other)) {
+                    scores.merge(other, (double) similarity, Double::sum);
+                }
+            });
+        }
+        return scores.entrySet().stream()
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed()
+                        .thenComparing(Map.Entry.comparingByKey()))
+                .limit(MAX_K).map(Map.Entry::getKey).collect(Collectors.toList());
+    }
+
+    private static void score(Row row, List<String> ranked, Set<String> relevant) {
+        for (int k : KS) {
+            row.byK.get(k).add(RankingMetrics.at(k, ranked, relevant));
+        }
+    }
+
+    private static List<String> ids(List<Recommender.Recommendation> recommendations) {
+        return recommendations.stream().map(r -> r.itemId).collect(Collectors.toList());
+    }
+
+    /**
+     * Each user's graph right after their last event of the replay: deltas after it are the
+     * decay sweeps and idle expiry that the global event time (other users' events) triggers
+     * later, which would otherwise wipe the graph of a user whose cut lies years before the end.
+     */
+    /**
+     * Each user's graph at the time of their own last event in {@code events}: what the
+     * evaluation scores (idle expiry later in the replay does not erase a user's graph at the cut).
+     */
+    public static Map<String, UserView> graphsAtCut(List<GraphDelta> deltas,
+            List<UserAction> events) {
+        return materializeAtCut(deltas, lastEventTimes(events));
+    }
+
+    static Map<String, UserView> materializeAtCut(List<GraphDelta> deltas,
+            Map<String, Long> lastEventTime) {
+        return materialize(deltas.stream()
+                .filter(d -> d.getEventTimeMs() <= lastEventTime.getOrDefault(d.getUserId(),
+                        Long.MAX_VALUE))
+                .collect(Collectors.toList()));
+    }
+
+    private static Map<String, Long> lastEventTimes(List<UserAction> events) {
+        Map<String, Long> last = new HashMap<>();
+        events.forEach(e -> last.merge(e.userId, e.eventTimeMs, Math::max));
+        return last;
+    }
+
+    static Map<String, UserView> materialize(List<GraphDelta> deltas) {
+        DeltaMaterializer materializer = new DeltaMaterializer();
+        deltas.stream().sorted(Comparator.comparing(GraphDelta::getUserId)
+                        .thenComparingLong(GraphDelta::getEpoch)
+                        .thenComparingLong(GraphDelta::getSeq))
+                .forEach(materializer::apply);
+        return new HashMap<>(materializer.users());
+    }
+
+    private static Map<String, Set<String>> itemsByUser(List<UserAction> events,
+            java.util.function.Predicate<UserAction> filter) {
+        Map<String, Set<String>> items = new HashMap<>();
+        for (UserAction event : events) {
+            if (filter.test(event) && event.itemId != null && !event.itemId.isEmpty()) {
+                items.computeIfAbsent(event.userId, u -> new HashSet<>()).add(event.itemId);
+            }
+        }
+        return items;
+    }
+
+    private static Recommender.Weights copy(Recommender.Weights weights) {
+        Recommender.Weights copy = new Recommender.Weights();
+        copy.interests = weights.interests;
+        copy.shortTerm = weights.shortTerm;
+        copy.neighbours = weights.neighbours;
+        copy.popularity = weights.popularity;
+        copy.community = weights.community;
+        copy.coldStartEdges = weights.coldStartEdges;
+        copy.halfLifeMs = weights.halfLifeMs;
+        return copy;
+    }
+}

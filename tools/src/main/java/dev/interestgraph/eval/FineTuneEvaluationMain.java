@@ -1,0 +1,458 @@
+package dev.interestgraph.eval;
+
+import dev.interestgraph.config.InterestGraphOptions;
+import dev.interestgraph.data.MovieLensDataset;
+import dev.interestgraph.graph.GraphParameters;
+import dev.interestgraph.inference.EmbeddedInferenceServer;
+import dev.interestgraph.local.Topics;
+import dev.interestgraph.local.TunerProcess;
+import dev.interestgraph.model.Action;
+import dev.interestgraph.model.ItemVersion;
+import dev.interestgraph.model.UserAction;
+import dev.interestgraph.recommend.RankingMetrics;
+import dev.interestgraph.recommend.Recommender;
+import dev.interestgraph.versions.ModelVersionAnnouncement;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import org.apache.flink.configuration.Configuration;
+
+/**
+ * {@code make eval-fine-tune DATA=...}: the prequential evaluation with fine-tuning of the item
+ * encoder off and on (issue 10), written to docs/evaluation-fine-tuning.md.
+ *
+ * <ul>
+ *   <li><b>off</b>: one bounded run of the real job over the replay (frozen encoder, version 1);
+ *   <li><b>on</b>, per weight decay: <i>pass 1</i> runs the job over the same replay with
+ *       fine-tuning and training on against the real tuner ({@link TunerProcess}, lead 0), which
+ *       trains on the job's (context → positive) examples and announces versions with
+ *       applies_from = trained event time + 1; <i>pass 2</i>, the measured run, replays the same
+ *       events with fine-tuning on and training off, reading pass 1's announcements and serving the
+ *       tuner's versions from the embedded server. A bounded run does not see announcements made
+ *       while it runs, so two passes give what the live loop gives when announcements arrive on
+ *       time.
+ * </ul>
+ *
+ * Both conditions are scored from their one full replay: the before/after graphs of a user are
+ * the deltas up to the user's cut (not separate replays of events[:a] and events[:b] as {@code
+ * make eval}); candidates are scored with the item vectors of the version of the user's graph.
+ *
+ * <p>Options: {@code --eval.data DIR} (required), {@code --eval.out DIR} (default docs), {@code
+ * --eval.max-users N} (the N lowest user ids; 0 = all), {@code --eval.publish-every-steps N}
+ * (default 50), {@code --eval.weight-decays 0,10} (default 0), {@code --eval.batch-size N}
+ * (fine-tune.batch-size, default 32), {@code --eval.prequential-sample N} (default 3000); job
+ * options apply to every run.
+ */
+public final class FineTuneEvaluationMain {
+    private FineTuneEvaluationMain() {}
+
+    private static final int COSINE_PAIRS = 5000;
+
+    /** One condition's figures. */
+    static final class Condition {
+        String name;
+        Evaluation.Result result;
+        double jobSeconds;
+        double jobCpuSeconds;
+        // fine-tuning on only
+        double weightDecay = Double.NaN;
+        double trainSeconds;
+        double trainJobCpuSeconds;
+        double tunerCpuSeconds;
+        long steps;
+        List<ModelVersionAnnouncement> announcements = List.of();
+        Map<String, Double> randomPairCosine = new LinkedHashMap<>();
+        String tunerFailure;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Configuration options = InterestGraphOptions.fromArgs(args);
+        String data = options.getString("eval.data", "");
+        if (data.isEmpty()) {
+            throw new IllegalArgumentException("--eval.data DIR (ml-latest-small layout) is required");
+        }
+        Path out = Path.of(options.getString("eval.out", "docs"));
+        int maxUsers = options.getInteger("eval.max-users", 0);
+        int publishEvery = options.getInteger("eval.publish-every-steps", 50);
+        int batchSize = options.getInteger("eval.batch-size", 32);
+        int sample = options.getInteger("eval.prequential-sample", 3000);
+        List<Double> decays = new ArrayList<>();
+        for (String d : options.getString("eval.weight-decays", "0").split(",")) {
+            decays.add(Double.parseDouble(d.trim()));
+        }
+        Configuration jobOptions = new Configuration();
+        options.toMap().forEach((k, v) -> {
+            if (!k.startsWith("eval.")) {
+                jobOptions.setString(k, v);
+            }
+        });
+
+        MovieLensDataset movieLens = MovieLensDataset.load(Path.of(data), 0);
+        List<ItemVersion> items = movieLens.items();
+        List<UserAction> ratings = movieLens.events().stream()
+                .filter(e -> e.action == Action.RATE).collect(Collectors.toList());
+        List<UserAction> replay = firstUsers(ratings, maxUsers);
+        long users = replay.stream().map(e -> e.userId).distinct().count();
+        String dataVersion = "MovieLens ml-latest-small (generated 2018-09-26), " + Path.of(data)
+                + (maxUsers > 0 ? String.format("; **subset: the %d lowest user ids**", maxUsers)
+                        : "");
+        System.out.printf("Fine-tuning evaluation: %,d items, %,d events, %,d users%n",
+                items.size(), replay.size(), users);
+
+        Recommender.Weights weights = new Recommender.Weights();
+        weights.halfLifeMs = InterestGraphOptions.graphParameters(jobOptions).edgeHalfLifeMs;
+        long started = System.nanoTime();
+        List<Condition> conditions = new ArrayList<>();
+        Path work = Files.createTempDirectory("interest-graph-eval-fine-tune");
+        try (JobReplay job = new JobReplay(2)) {
+            // ---- off: the frozen encoder
+            Condition off = new Condition();
+            off.name = "off (frozen encoder)";
+            System.out.println("[off] job replay ...");
+            double cpu0 = jvmCpuSeconds();
+            JobReplay.Result offRun = job.run(items, replay, jobOptions);
+            off.jobSeconds = offRun.seconds;
+            off.jobCpuSeconds = jvmCpuSeconds() - cpu0;
+            Map<String, float[]> frozen = offRun.itemEmbeddings;
+            System.out.printf("      %.0f s, %,d deltas, %,d item vectors%n", offRun.seconds,
+                    offRun.deltas.size(), frozen.size());
+            off.result = evaluation(items, replay, frozen, weights, sample)
+                    .evaluate(events -> offRun.deltas, true);
+            off.randomPairCosine.put("1", meanRandomPairCosine(frozen));
+            conditions.add(off);
+            print(off);
+
+            int run = 0;
+            for (double decay : decays) {
+                run++;
+                Condition on = new Condition();
+                on.name = "on, weight decay " + format(decay);
+                on.weightDecay = decay;
+                Path repository = work.resolve("tuner-" + run);
+                String versionsTopic = "fine-tune-eval-model-versions-" + run;
+                job.createTopic(versionsTopic, 1);
+                Configuration fineTune = new Configuration();
+                fineTune.addAll(jobOptions);
+                fineTune.set(InterestGraphOptions.FINE_TUNE_ENABLED, true);
+                fineTune.set(InterestGraphOptions.TOPIC_MODEL_VERSIONS, versionsTopic);
+                fineTune.set(InterestGraphOptions.FINE_TUNE_BATCH_SIZE, batchSize);
+                fineTune.setString(InterestGraphOptions.EMBEDDED_MODEL_REPOSITORY.key(),
+                        repository.toString());
+
+                // ---- pass 1: the job trains the tuner, which announces versions
+                System.out.printf("[on, wd %s] pass 1: job + tuner training ...%n", format(decay));
+                Files.createDirectories(out);
+                try (TunerProcess tuner = TunerProcess.builder().repository(repository)
+                        .publishEverySteps(publishEvery).appliesFromLeadMs(0)
+                        .weightDecay(decay).keepVersions(100_000).announceTopic(versionsTopic)
+                        .kafkaBootstrapServers(job.bootstrapServers())
+                        .log(work.resolve("tuner-" + run + ".log")).start()) {
+                    Configuration pass1 = new Configuration();
+                    pass1.addAll(fineTune);
+                    pass1.set(InterestGraphOptions.FINE_TUNE_TRAINING_ENABLED, true);
+                    pass1.set(InterestGraphOptions.FINE_TUNE_TUNER_ENDPOINT, tuner.endpoint());
+                    double tunerCpu0 = tuner.cpuTime().toMillis() / 1e3;
+                    double jobCpu0 = jvmCpuSeconds();
+                    JobReplay.Result trained = job.run(items, replay, pass1);
+                    on.trainSeconds = trained.seconds;
+                    on.trainJobCpuSeconds = jvmCpuSeconds() - jobCpu0;
+                    on.tunerCpuSeconds = tuner.cpuTime().toMillis() / 1e3 - tunerCpu0;
+                    if (!tuner.isAlive()) {
+                        on.tunerFailure = tuner.outputTail();
+                    }
+                }
+                on.steps = tunerStep(repository);
+                on.announcements = announcements(job.bootstrapServers(), versionsTopic);
+                System.out.printf("      %.0f s, %d steps, %d versions announced, tuner CPU %.0f s%n",
+                        on.trainSeconds, on.steps, on.announcements.size(), on.tunerCpuSeconds);
+
+                // ---- pass 2: the measured run, following pass 1's announcements
+                System.out.printf("[on, wd %s] pass 2: measured replay ...%n", format(decay));
+                Configuration pass2 = new Configuration();
+                pass2.addAll(fineTune);
+                pass2.set(InterestGraphOptions.FINE_TUNE_TRAINING_ENABLED, false);
+                double cpu1 = jvmCpuSeconds();
+                JobReplay.Result measured = job.run(items, replay, pass2);
+                on.jobSeconds = measured.seconds;
+                on.jobCpuSeconds = jvmCpuSeconds() - cpu1;
+                System.out.printf("      %.0f s, %,d deltas%n", measured.seconds,
+                        measured.deltas.size());
+                Map<String, Map<String, float[]>> byVersion = new HashMap<>();
+                byVersion.put("1", frozen);
+                Path models = repository.resolve("item_encoder");
+                Evaluation.VersionedEmbeddings versioned = version -> byVersion.computeIfAbsent(
+                        version, v -> adapted(models.resolve(v), frozen));
+                on.result = evaluation(items, replay, frozen, weights, sample)
+                        .withVersionedEmbeddings(versioned)
+                        .evaluate(events -> measured.deltas, true);
+                on.randomPairCosine.put("1", meanRandomPairCosine(frozen));
+                if (!on.announcements.isEmpty()) {
+                    String last = on.announcements.get(on.announcements.size() - 1).version;
+                    on.randomPairCosine.put(last, meanRandomPairCosine(versioned.of(last)));
+                }
+                byVersion.clear();
+                conditions.add(on);
+                print(on);
+                // written after every condition: a long run that stops still leaves its figures
+                Files.writeString(out.resolve("evaluation-fine-tuning.md"), markdown(conditions,
+                        dataVersion, replay.size(), users, items.size(), publishEvery, batchSize,
+                        jobOptions, (System.nanoTime() - started) / 1e9, maxUsers, decays),
+                        StandardCharsets.UTF_8);
+            }
+        } finally {
+            org.apache.commons.io.FileUtils.deleteQuietly(work.toFile()); // the tuners' repositories
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        Files.createDirectories(out);
+        Path report = out.resolve("evaluation-fine-tuning.md");
+        Files.writeString(report, markdown(conditions, dataVersion, replay.size(), users,
+                items.size(), publishEvery, batchSize, jobOptions, seconds, maxUsers, decays),
+                StandardCharsets.UTF_8);
+        System.out.println("Wrote " + report + " (" + Math.round(seconds) + " s)");
+    }
+
+    private static Evaluation evaluation(List<ItemVersion> items, List<UserAction> replay,
+            Map<String, float[]> embeddings, Recommender.Weights weights, int sample) {
+        return new Evaluation(items, replay, embeddings, weights,
+                EvaluationMain.NEIGHBOURS_PER_ITEM, sample).withPrequentialInterestsOnly();
+    }
+
+    /** The events of the {@code maxUsers} lowest user ids (numeric order), in replay order. */
+    static List<UserAction> firstUsers(List<UserAction> events, int maxUsers) {
+        if (maxUsers <= 0) {
+            return events;
+        }
+        Comparator<String> numeric = Comparator.<String>comparingInt(String::length)
+                .thenComparing(Comparator.naturalOrder());
+        Set<String> kept = events.stream().map(e -> e.userId).distinct().sorted(numeric)
+                .limit(maxUsers).collect(Collectors.toSet());
+        return events.stream().filter(e -> kept.contains(e.userId)).collect(Collectors.toList());
+    }
+
+    private static Map<String, float[]> adapted(Path versionDir, Map<String, float[]> frozen) {
+        try {
+            return EmbeddedInferenceServer.adaptedVectors(versionDir, frozen);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Mean cosine of random distinct item pairs (fixed seed; vectors L2-normalised). */
+    static double meanRandomPairCosine(Map<String, float[]> vectors) {
+        List<String> ids = new ArrayList<>(vectors.keySet());
+        ids.sort(Comparator.naturalOrder());
+        if (ids.size() < 2) {
+            return Double.NaN;
+        }
+        Random random = new Random(42);
+        double sum = 0;
+        for (int i = 0; i < COSINE_PAIRS; i++) {
+            int a = random.nextInt(ids.size());
+            int b = random.nextInt(ids.size() - 1);
+            if (b >= a) {
+                b++;
+            }
+            float[] x = vectors.get(ids.get(a));
+            float[] y = vectors.get(ids.get(b));
+            double dot = 0;
+            for (int d = 0; d < x.length; d++) {
+                dot += (double) x[d] * y[d];
+            }
+            sum += dot;
+        }
+        return sum / COSINE_PAIRS;
+    }
+
+    /** The tuner's step from its state file (an npz whose {@code meta} is JSON bytes). */
+    static long tunerStep(Path repository) {
+        Path state = repository.resolve("item_encoder_tuner").resolve("state")
+                .resolve("tuner-state.npz");
+        try (ZipFile zip = new ZipFile(state.toFile())) {
+            ZipEntry meta = zip.getEntry("meta.npy");
+            String text = new String(zip.getInputStream(meta).readAllBytes(),
+                    StandardCharsets.ISO_8859_1);
+            return stepOf(text);
+        } catch (IOException e) {
+            System.err.println("cannot read the tuner's step from " + state + ": " + e);
+            return -1;
+        }
+    }
+
+    /** The top-level "step" of the tuner's meta JSON (its first key) in an .npy's bytes. */
+    static long stepOf(String npyText) {
+        int json = npyText.indexOf("{\"step\"");
+        Matcher m = Pattern.compile("\\{\"step\":\\s*(\\d+)").matcher(npyText);
+        return json >= 0 && m.find(json) ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    private static List<ModelVersionAnnouncement> announcements(String bootstrap, String topic) {
+        List<ModelVersionAnnouncement> list = new ArrayList<>();
+        Topics.readAll(bootstrap, topic).forEach(r -> {
+            ModelVersionAnnouncement a = ModelVersionAnnouncement.Deserializer.parse(r.value());
+            if (a != null) {
+                list.add(a);
+            }
+        });
+        return list;
+    }
+
+    private static double jvmCpuSeconds() {
+        return ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO)
+                .toMillis() / 1e3;
+    }
+
+    private static void print(Condition c) {
+        RankingMetrics.Summary p = c.result.prequential.overall.get("updated graph");
+        RankingMetrics.Summary pi =
+                c.result.prequential.overall.get(Evaluation.PREQUENTIAL_INTERESTS_ONLY);
+        System.out.printf("  %s: prequential NDCG@10 %.4f R@10 %.4f; interests only NDCG@10 %.4f "
+                + "R@10 %.4f; interests/user %.2f; cosine %s%n", c.name, p.ndcg(), p.recall(),
+                pi.ndcg(), pi.recall(), c.result.interestsPerUserAfter, c.randomPairCosine);
+    }
+
+    static String format(double d) {
+        return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
+    }
+
+    private static String markdown(List<Condition> conditions, String dataVersion, int events,
+            long users, int items, int publishEvery, int batchSize, Configuration jobOptions,
+            double seconds, int maxUsers, List<Double> decays) {
+        StringBuilder md = new StringBuilder();
+        md.append("# Evaluation: fine-tuning the item encoder on vs off\n\n");
+        md.append("Generated by `make eval-fine-tune DATA=...` "
+                + "(`dev.interestgraph.eval.FineTuneEvaluationMain`) on ")
+                .append(LocalDate.now()).append("; the tables are the program's, the reading "
+                        + "below them is written by hand.\n\n");
+        md.append("## Set-up\n\n");
+        md.append(String.format("- Data: %s; %,d rating events, %,d users, %,d items.%n",
+                dataVersion, events, users, items));
+        md.append("- **Off**: one bounded run of the real job (local cluster, in-process Kafka, "
+                + "embedded inference server, all-MiniLM-L6-v2 frozen = version 1).\n");
+        md.append(String.format("- **On**: pass 1 replays the same events with `fine-tune.enabled` "
+                + "and training on against the real tuner (`TunerProcess`: serve_pytriton.py, "
+                + "PyTriton, numpy adapter + Adam, batch %d, lr 1e-3, τ 0.05, a version every %d "
+                + "steps, applies_from = highest trained event time + 1, lead 0); pass 2, the "
+                + "measured run, replays them again with `fine-tune.training.enabled false`, "
+                + "reading pass 1's announcements (every record pinned to the version valid at "
+                + "its event time; users re-based at a switch) and the embedded server serving "
+                + "the tuner's versions. Equal to the live loop when announcements arrive on "
+                + "time.%n", batchSize, publishEvery));
+        md.append("- Scoring: `Evaluation` as in `make eval` (per user a = ⌊0.6·n⌋, b = ⌊0.8·n⌋, "
+                + "relevant = rating ≥ 3.5; prequential: each sampled relevant target event "
+                + "ranked against the user's graph just before it), **but** both conditions "
+                + "derive the before/after graphs from their one full replay (deltas up to the "
+                + "user's cut) rather than separate replays of events[:a] and events[:b], so the "
+                + "figures are not those of docs/evaluation.md. Candidate items are scored with "
+                + "the item vectors of the encoder version of the user's graph (the frozen "
+                + "vectors through that version's adapter). Gelly rows not computed.\n");
+        md.append("- With a single target per prequential event, Recall@10 = HR@10.\n");
+        md.append("- Job options: ").append(jobOptions.toMap().isEmpty() ? "defaults"
+                : jobOptions.toMap().toString()).append(".\n");
+        md.append(String.format("- Run time: %.0f s in all on the shared 2-core machine.%n%n",
+                seconds));
+
+        md.append("## Prequential (NDCG@10, Recall@10)\n\n");
+        md.append("| fine-tuning | updated graph NDCG@10 | updated graph R@10 | interests only "
+                + "NDCG@10 | interests only R@10 | frozen at split NDCG@10 | popularity NDCG@10 "
+                + "| events |\n|---|---|---|---|---|---|---|---|\n");
+        for (Condition c : conditions) {
+            Map<String, RankingMetrics.Summary> o = c.result.prequential.overall;
+            RankingMetrics.Summary u = o.get("updated graph");
+            RankingMetrics.Summary i = o.get(Evaluation.PREQUENTIAL_INTERESTS_ONLY);
+            md.append(String.format("| %s | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %d |%n",
+                    c.name, u.ndcg(), u.recall(), i.ndcg(), i.recall(),
+                    o.get("graph frozen at the split").ndcg(), o.get(Evaluation.POPULARITY).ndcg(),
+                    c.result.prequential.events));
+        }
+        md.append("\n## Before vs after the update (K = 10)\n\n");
+        md.append("| fine-tuning | method | graph | NDCG@10 | R@10 | P@10 | HR@10 |\n"
+                + "|---|---|---|---|---|---|---|\n");
+        for (String method : List.of(Evaluation.OURS, Evaluation.INTERESTS_ONLY)) {
+            for (String phase : List.of("before", "after")) {
+                for (Condition c : conditions) {
+                    RankingMetrics.Summary s = c.result.row(method, phase).at(10);
+                    md.append(String.format("| %s | %s | %s | %.4f | %.4f | %.4f | %.4f |%n",
+                            c.name, method, phase.equals("before") ? "before update (at a)"
+                                    : "after update (at b)", s.ndcg(), s.recall(),
+                            s.precision(), s.hitRate()));
+                }
+            }
+        }
+        md.append("\n## Graph shape and embedding space\n\n");
+        md.append("| fine-tuning | interests per user (at b) | edges per user (at b) | users' "
+                + "graphs by encoder version (at b) | mean cosine of random item pairs, by "
+                + "version |\n|---|---|---|---|---|\n");
+        for (Condition c : conditions) {
+            md.append(String.format("| %s | %.2f | %.1f | %s | %s |%n", c.name,
+                    c.result.interestsPerUserAfter, c.result.edgesPerUserAfter,
+                    c.result.graphVersionsAfter.entrySet().stream()
+                            .sorted(Comparator.comparingInt(e -> versionNumber(e.getKey())))
+                            .map(e -> "v" + e.getKey() + ": " + e.getValue())
+                            .collect(Collectors.joining(", ")),
+                    c.randomPairCosine.entrySet().stream()
+                            .map(e -> String.format("v%s %.3f", e.getKey(), e.getValue()))
+                            .collect(Collectors.joining(", "))));
+        }
+        md.append("\n## Cost\n\n");
+        md.append("| fine-tuning | measured job run, wall s | its JVM CPU s | pass 1 (training) "
+                + "wall s | pass 1 JVM CPU s | tuner CPU s | training steps | steps/s (pass 1 "
+                + "wall) | versions announced |\n|---|---|---|---|---|---|---|---|---|\n");
+        for (Condition c : conditions) {
+            boolean on = !Double.isNaN(c.weightDecay);
+            md.append(String.format("| %s | %.0f | %.0f | %s | %s | %s | %s | %s | %s |%n",
+                    c.name, c.jobSeconds, c.jobCpuSeconds,
+                    on ? String.format("%.0f", c.trainSeconds) : "–",
+                    on ? String.format("%.0f", c.trainJobCpuSeconds) : "–",
+                    on ? String.format("%.0f", c.tunerCpuSeconds) : "–",
+                    on ? String.valueOf(c.steps) : "–",
+                    on && c.trainSeconds > 0 ? String.format("%.2f", c.steps / c.trainSeconds)
+                            : "–",
+                    on ? String.valueOf(c.announcements.size()) : "–"));
+        }
+        for (Condition c : conditions) {
+            if (c.tunerFailure != null) { // also when it died before announcing anything
+                md.append("\nThe tuner had exited (").append(c.name).append("): ")
+                        .append(c.tunerFailure).append('\n');
+            }
+            if (c.announcements.isEmpty()) {
+                continue;
+            }
+            md.append("\nVersions announced (").append(c.name).append("): ");
+            md.append(c.announcements.stream().map(a -> String.format("v%s step %d from %s",
+                    a.version, a.step, java.time.Instant.ofEpochMilli(a.appliesFromMs)
+                            .toString().substring(0, 10)))
+                    .collect(Collectors.joining("; "))).append(".\n");
+        }
+        md.append("\n## Reproduce\n\n```\nmake eval-fine-tune DATA=../shared/data/ml-latest-small")
+                .append(" ARGS=\"").append(maxUsers > 0 ? "--eval.max-users " + maxUsers + " " : "")
+                .append("--eval.weight-decays ").append(decays.stream()
+                        .map(FineTuneEvaluationMain::format).collect(Collectors.joining(",")))
+                .append(" --eval.publish-every-steps ").append(publishEvery).append("\"")
+                .append("\n```\n");
+        return md.toString();
+    }
+
+    private static int versionNumber(String version) {
+        try {
+            return Integer.parseInt(version);
+        } catch (NumberFormatException e) {
+            return Integer.MAX_VALUE;
+        }
+    }
+}
