@@ -56,7 +56,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds the interest-graph dataflow of DESIGN.md §1 on an environment. Every operator has a
+ * Builds the interest-graph dataflow of docs/architecture.md on an environment. Every operator has a
  * stable uid (savepoints survive upgrades) and a name that reads like the design picture in the
  * dashboard.
  */
@@ -396,7 +396,8 @@ public final class InterestGraphPipeline {
         setIfAbsent(config, "execution.checkpointing.mode", "EXACTLY_ONCE");
         setIfAbsent(config, "state.backend.type", "rocksdb");
         setIfAbsent(config, "execution.checkpointing.incremental", "true");
-        // DESIGN.md §6: index and filter blocks evicted from the block cache stalled RocksDB
+        // docs/architecture.md, "Versions known to work together": index and filter blocks
+        // evicted from the block cache stalled RocksDB
         setIfAbsent(config, "state.backend.rocksdb.memory.partitioned-index-filters", "true");
         setIfAbsent(config, "pipeline.max-parallelism",
                 String.valueOf(config.get(MAX_PARALLELISM)));

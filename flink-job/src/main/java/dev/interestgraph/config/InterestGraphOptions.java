@@ -19,7 +19,7 @@ import org.apache.flink.configuration.ReadableConfig;
  * settable as {@code --key value} on the command line or in a Flink configuration file; {@link
  * #validate} rejects bad values at start-up, naming the key and the allowed range.
  *
- * <p>Graph semantics follow DESIGN.md §3; defaults were chosen as documented in {@code
+ * <p>Graph semantics: docs/architecture.md, "user-graph"; defaults were chosen as documented in {@code
  * docs/configuration.md}.
  */
 public final class InterestGraphOptions {
@@ -130,7 +130,7 @@ public final class InterestGraphOptions {
                     .withDescription("A partition without records for this long stops holding "
                             + "back event time.");
 
-    // ---------------------------------------------------------------- Graph (DESIGN.md §3)
+    // ---------------------------------------------------------------- Graph (docs/architecture.md)
 
     public static final ConfigOption<Duration> EDGE_HALF_LIFE =
             key("graph.half-life").durationType().defaultValue(Duration.ofDays(30))

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.interestgraph.graph.GraphParameters;
+import dev.interestgraph.model.Action;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.time.Duration;
 import java.util.Properties;
 import org.apache.flink.configuration.Configuration;
@@ -275,5 +279,31 @@ class InterestGraphOptionsTest {
         withTriton.set(InterestGraphOptions.FINE_TUNE_BATCH_WINDOW, Duration.ofMillis(1500));
         assertThatThrownBy(() -> InterestGraphOptions.validate(withTriton))
                 .hasMessageContaining("multiple of graph.flush-interval");
+    }
+
+    @Test
+    void theCoresGraphDefaultsAreTheOptionsDefaults() throws Exception {
+        // the core cannot read ConfigOptions: its builder repeats their defaults, kept equal here
+        GraphParameters fromOptions = InterestGraphOptions.graphParameters(new Configuration());
+        GraphParameters core = GraphParameters.defaults();
+        for (Field field : GraphParameters.class.getFields()) {
+            if (!Modifier.isStatic(field.getModifiers())) {
+                assertThat(field.get(fromOptions)).as(field.getName()).isEqualTo(field.get(core));
+            }
+        }
+        for (Action action : Action.values()) {
+            assertThat(fromOptions.actionWeight(action, 4.0)).as(action.name())
+                    .isEqualTo(core.actionWeight(action, 4.0));
+        }
+    }
+
+    @Test
+    void graphParametersFollowTheOptions() {
+        Configuration config = new Configuration();
+        config.set(InterestGraphOptions.MAX_INTERESTS, 3);
+        config.set(InterestGraphOptions.WEIGHT_VIEW, 0.25);
+        GraphParameters parameters = InterestGraphOptions.graphParameters(config);
+        assertThat(parameters.maxInterests).isEqualTo(3);
+        assertThat(parameters.actionWeight(Action.VIEW, 0)).isEqualTo(0.25);
     }
 }

@@ -26,7 +26,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The interest-graph semantics (DESIGN.md §3) as plain Java: applies a flush's events to a
+ * The interest-graph semantics (docs/architecture.md, "user-graph") as plain Java: applies a flush's events to a
  * {@link UserGraph} in event-time order and describes the net change as {@link GraphDelta}s.
  * The Flink operator ({@link UserGraphFunction}) only buffers, times and stores; everything that
  * decides a weight, an interest or a label is here and unit-testable.

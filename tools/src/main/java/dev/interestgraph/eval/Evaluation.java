@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
 
 /**
  * Scores recommendations from the interest graph against users' strictly later behaviour, next
- * to baselines scored identically (DESIGN.md §5):
+ * to baselines scored identically (docs/evaluation.md):
  *
  * <ul>
  *   <li><b>before/after</b>: per-user cuts a = ⌊0.6n⌋, b = ⌊0.8n⌋; the graph after events[:a]

@@ -11,7 +11,7 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Per-user temporal cuts inside a global-time replay (DESIGN.md §5): for each user with events
+ * Per-user temporal cuts inside a global-time replay (docs/evaluation.md): for each user with events
  * sorted by time (stable tie-break), {@code a = ⌊0.6·n⌋}, {@code b = ⌊0.8·n⌋}. The graph after
  * {@code events[:a]} is "before the update", after {@code events[:b]} "after the update"; the
  * target is {@code events[b:]}, relevant when positive (rating ≥ 3.5 for RATE).

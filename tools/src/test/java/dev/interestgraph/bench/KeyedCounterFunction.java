@@ -8,7 +8,7 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * The Flink floor of DESIGN.md §6: a bare keyed counter, one ValueState&lt;Long&gt;
+ * The Flink floor (docs/benchmarks.md): a bare keyed counter, one ValueState&lt;Long&gt;
  * read-modify-write per event, no timers and no output.
  */
 public class KeyedCounterFunction<T> extends KeyedProcessFunction<String, T, Long> {

@@ -672,7 +672,7 @@ final class PipelineBench {
         if (graph) {
             jobConfig = job(config, runId, eventsTopic, parallelism);
             // the paced producer writes in event-time order per partition: a tight bound is
-            // right here; flush slots of 100 ms instead of 1 s (DESIGN.md §3 leaves it a knob)
+            // right here; flush slots of 100 ms instead of 1 s (graph.flush-interval is a knob)
             jobConfig.set(WATERMARK_OUT_OF_ORDERNESS, Duration.ofMillis(50));
             jobConfig.set(FLUSH_INTERVAL, Duration.ofMillis(100));
             jobConfig.set(WATERMARK_IDLENESS, Duration.ofSeconds(1));

@@ -176,7 +176,7 @@ public class UserGraphBenchmark {
     /**
      * RocksDB as the job configures it (partitioned index/filters, RocksDB timers), with a fixed
      * 512 MB of memory per slot: the harness's mock environment has only a few MB of managed
-     * memory, so the job's managed-memory sizing cannot be reproduced here (DESIGN.md §6).
+     * memory, so the job's managed-memory sizing cannot be reproduced here (docs/benchmarks.md).
      */
     static EmbeddedRocksDBStateBackend rocksDb(Path dir) {
         Configuration config = new Configuration();
