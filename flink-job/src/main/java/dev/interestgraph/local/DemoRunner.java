@@ -13,6 +13,7 @@ import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.delta.DeltaMaterializer.UserView;
 import dev.interestgraph.inference.EmbeddingBackends;
 import dev.interestgraph.model.ItemVersion;
+import dev.interestgraph.startup.KafkaStartupChecks;
 import dev.interestgraph.versions.ModelVersionAnnouncement;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -161,6 +162,8 @@ public final class DemoRunner {
             Properties client = InterestGraphOptions.kafkaClientProperties(config);
             client.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             createTopics(broker, client, config);
+            // what InterestGraphJob's main checks before submission: topics, transaction limits
+            KafkaStartupChecks.check(config);
             out.printf("Topics at %s: %s%n", bootstrap, TOPIC_LIST_HINT);
             return runJob(data, config, client, bootstrap, start);
         } finally {
