@@ -3,6 +3,7 @@ package dev.interestgraph;
 import dev.interestgraph.config.InterestGraphOptions;
 import dev.interestgraph.embed.EmbeddingClientFactory;
 import dev.interestgraph.inference.EmbeddingBackends;
+import dev.interestgraph.startup.KafkaStartupChecks;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -21,6 +22,10 @@ public final class InterestGraphJob {
     public static void main(String[] args) throws Exception {
         Configuration config = InterestGraphOptions.fromArgs(args);
         InterestGraphPipeline.applyRuntimeDefaults(config);
+        InterestGraphOptions.validate(config);
+        // topics, the brokers' transaction limit, checkpoint vs transaction timeouts: fail
+        // here, naming the option and the fix, rather than in a restart loop on the cluster
+        KafkaStartupChecks.check(config);
         EmbeddingClientFactory embeddings = EmbeddingBackends.fromConfig(config);
         if (config.getOptional(InterestGraphOptions.TRITON_ENDPOINT).isPresent()) {
             // fail here, before submission, rather than in a restart loop on the cluster

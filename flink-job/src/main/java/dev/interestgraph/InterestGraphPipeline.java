@@ -30,12 +30,14 @@ import dev.interestgraph.training.TrainingExample;
 import dev.interestgraph.versions.ModelVersionAnnouncement;
 import dev.interestgraph.versions.ModelVersionPin;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -393,6 +395,23 @@ public final class InterestGraphPipeline {
             config.setString("execution.checkpointing.dir", local);
         }
         setIfAbsent(config, "execution.checkpointing.interval", "10 s");
+        if (!config.containsKey(CheckpointingOptions.CHECKPOINTING_TIMEOUT.key())) {
+            // a checkpoint that stalls must fail (and the job restore) before the Kafka
+            // transaction it commits times out on the broker, or the commit would drop the
+            // transaction's records: KafkaStartupChecks.checkCheckpointsEndBeforeTransactions
+            try {
+                Duration interval = config.get(CheckpointingOptions.CHECKPOINTING_INTERVAL);
+                Duration bound = Duration.ofMillis(config.get(KAFKA_TRANSACTION_TIMEOUT)
+                        .minus(interval).toMillis() / 3);
+                Duration timeout = bound.compareTo(Duration.ofMinutes(10)) > 0
+                        ? Duration.ofMinutes(10) : bound;
+                if (!timeout.isNegative() && !timeout.isZero()) {
+                    config.set(CheckpointingOptions.CHECKPOINTING_TIMEOUT, timeout);
+                }
+            } catch (IllegalArgumentException e) {
+                // a value that does not parse: validate() names it
+            }
+        }
         setIfAbsent(config, "execution.checkpointing.mode", "EXACTLY_ONCE");
         setIfAbsent(config, "state.backend.type", "rocksdb");
         setIfAbsent(config, "execution.checkpointing.incremental", "true");

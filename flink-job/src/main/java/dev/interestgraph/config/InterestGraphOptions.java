@@ -93,6 +93,26 @@ public final class InterestGraphOptions {
                             + "checkpoint interval plus restart time, at most the broker's "
                             + "transaction.max.timeout.ms (15 min by default).");
 
+    public static final ConfigOption<Boolean> KAFKA_TOPICS_CREATE_MISSING =
+            key("kafka.topics.create-missing").booleanType().defaultValue(false)
+                    .withDescription("At start-up, before the job is submitted, every input and "
+                            + "output topic the job names must exist, or the job fails naming the "
+                            + "topic and its option. True: create the missing ones instead, with "
+                            + "kafka.topics.partitions and kafka.topics.replication-factor "
+                            + "(compacted: item-embeddings and recommendations; LogAppendTime: "
+                            + "graph-deltas and dead-letters).");
+
+    public static final ConfigOption<Integer> KAFKA_TOPICS_PARTITIONS =
+            key("kafka.topics.partitions").intType().defaultValue(4)
+                    .withDescription("Partitions of the topics kafka.topics.create-missing "
+                            + "creates. The input topics' partitions bound the sources' useful "
+                            + "parallelism.");
+
+    public static final ConfigOption<Integer> KAFKA_TOPICS_REPLICATION_FACTOR =
+            key("kafka.topics.replication-factor").intType().defaultValue(-1)
+                    .withDescription("Replication factor of the topics kafka.topics.create-missing "
+                            + "creates; -1: the brokers' default.replication.factor.");
+
     /**
      * Client properties passed through to every Kafka client, e.g.
      * {@code --kafka.properties.security.protocol SASL_SSL}.
@@ -370,7 +390,8 @@ public final class InterestGraphOptions {
                 TOPIC_DEAD_LETTERS, TOPIC_ITEM_EMBEDDINGS, TOPIC_ITEM_NEIGHBORS,
                 TOPIC_RECOMMENDATIONS, KAFKA_GROUP_ID, KAFKA_STARTING_OFFSETS,
                 KAFKA_BOUNDED, KAFKA_TRANSACTIONAL_ID_PREFIX, KAFKA_TRANSACTION_TIMEOUT,
-                INPUT_FORMAT, INPUT_MAX_ID_LENGTH, INPUT_MAX_TEXT_LENGTH, INPUT_MAX_FUTURE_SKEW,
+                KAFKA_TOPICS_CREATE_MISSING, KAFKA_TOPICS_PARTITIONS,
+                KAFKA_TOPICS_REPLICATION_FACTOR, INPUT_FORMAT, INPUT_MAX_ID_LENGTH, INPUT_MAX_TEXT_LENGTH, INPUT_MAX_FUTURE_SKEW,
                 WATERMARK_OUT_OF_ORDERNESS, WATERMARK_IDLENESS, EDGE_HALF_LIFE, PRUNE_THRESHOLD,
                 MAX_EDGES_PER_USER, MAX_INTERESTS, INTEREST_JOIN_THRESHOLD, INTEREST_TOP_ITEMS,
                 PROFILE_LONG_HALF_LIFE, PROFILE_SHORT_HALF_LIFE, FLUSH_INTERVAL, SWEEP_INTERVAL,
@@ -448,6 +469,15 @@ public final class InterestGraphOptions {
         }
         durationBetween(config, KAFKA_TRANSACTION_TIMEOUT, Duration.ofSeconds(10),
                 Duration.ofHours(24), problems);
+        readOrReport(config, KAFKA_TOPICS_CREATE_MISSING, problems);
+        intBetween(config, KAFKA_TOPICS_PARTITIONS, 1, 100_000, problems);
+        intBetween(config, KAFKA_TOPICS_REPLICATION_FACTOR, -1, Short.MAX_VALUE, problems);
+        Integer replication = readOrReport(config, KAFKA_TOPICS_REPLICATION_FACTOR,
+                new ArrayList<>()); // reported above when it does not parse
+        if (replication != null && replication == 0) {
+            problems.add("kafka.topics.replication-factor must be -1 (the brokers' default) or "
+                    + "at least 1, got 0");
+        }
         readOrReport(config, INPUT_FORMAT, problems);
         readOrReport(config, KAFKA_STARTING_OFFSETS, problems);
         readOrReport(config, KAFKA_BOUNDED, problems);

@@ -8,6 +8,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.ChainingStrategy;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -43,6 +44,11 @@ final class FaultTap extends AbstractStreamOperator<Void>
         final AtomicLong checkpointsCompleted = new AtomicLong();
         /** Subtask index → the watermark it has seen in the current attempt. */
         final Map<Integer, Long> watermarks = new ConcurrentHashMap<>();
+
+        /** Until this wall-clock time (ms), every checkpoint stalls in this tap's snapshot. */
+        volatile long stallUntilMs;
+        /** Snapshots that stalled. */
+        final AtomicInteger stalledSnapshots = new AtomicInteger();
 
         /** Arms one failure, thrown when the {@code afterDeltas}-th delta from now arrives. */
         void armFailure(int afterDeltas) {
@@ -107,6 +113,22 @@ final class FaultTap extends AbstractStreamOperator<Void>
         if (probe.armed.getAndUpdate(left -> left > 0 ? left - 1 : 0) == 1) {
             int n = probe.failuresInjected.incrementAndGet();
             throw new InjectedFailure("injected task failure #" + n + " of run " + run);
+        }
+    }
+
+    /**
+     * A checkpoint that stalls: the snapshot of this subtask (chained to the user-graph and the
+     * sink, whose transaction is open meanwhile) does not finish before the probe's deadline.
+     * Cancelling the task (a failover) interrupts the wait.
+     */
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        Probe probe = probe(run);
+        long wait = probe.stallUntilMs - System.currentTimeMillis();
+        if (wait > 0) {
+            probe.stalledSnapshots.incrementAndGet();
+            Thread.sleep(wait); // the injected stall itself
         }
     }
 

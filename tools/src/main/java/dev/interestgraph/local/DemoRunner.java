@@ -13,6 +13,7 @@ import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.delta.DeltaMaterializer.UserView;
 import dev.interestgraph.inference.EmbeddingBackends;
 import dev.interestgraph.model.ItemVersion;
+import dev.interestgraph.startup.KafkaStartupChecks;
 import dev.interestgraph.versions.ModelVersionAnnouncement;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -161,6 +162,8 @@ public final class DemoRunner {
             Properties client = InterestGraphOptions.kafkaClientProperties(config);
             client.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             createTopics(broker, client, config);
+            // what InterestGraphJob's main checks before submission: topics, transaction limits
+            KafkaStartupChecks.check(config);
             out.printf("Topics at %s: %s%n", bootstrap, TOPIC_LIST_HINT);
             return runJob(data, config, client, bootstrap, start);
         } finally {
@@ -301,22 +304,29 @@ public final class DemoRunner {
         long rateCount = 0;
         double rate = 0;
         CompletableFuture<JobExecutionResult> ended = job.getJobExecutionResult();
+        // what the job has read, processed and emitted as it happens (its metrics over REST);
+        // the committed counts below move only at checkpoints
+        JobProgressProbe live = new JobProgressProbe(dashboard.base());
         while (true) {
             long now = System.nanoTime();
             long processed = progress.processed();
-            if (now - rateFrom > TimeUnit.SECONDS.toNanos(3)) {
-                rate = (processed - rateCount) / ((now - rateFrom) / 1e9);
-                rateFrom = now;
-                rateCount = processed;
-            }
             // the local cluster goes away with the job, so ask only while the job has not ended
             boolean jobEnded = ended.isDone();
+            JobProgressProbe.Progress jobNow = jobEnded ? live.last()
+                    : live.read(job.getJobID().toString());
+            long read = Math.max(processed, jobNow.consumed());
+            if (now - rateFrom > TimeUnit.SECONDS.toNanos(3)) {
+                rate = (read - rateCount) / ((now - rateFrom) / 1e9);
+                rateFrom = now;
+                rateCount = read;
+            }
             if (!jobEnded) { // the REST API lists the job only while it is up
                 dashboard.probe(job.getJobID().toString());
             }
             String line = ProgressLine.format(new ProgressLine.Snapshot(replayer.eventsSent(),
-                    total, processed, follower.consumed(),
-                    follower.read(g -> (long) g.users().size()), rate, (now - start) / 1e9), 30);
+                    total, jobNow.consumed(), jobNow.processed(), jobNow.deltasEmitted(), processed,
+                    follower.consumed(), follower.read(g -> (long) g.users().size()), rate,
+                    (now - start) / 1e9), 30);
             if (interactive) {
                 out.print("\r" + line + "   ");
                 out.flush();
@@ -545,6 +555,8 @@ public final class DemoRunner {
         // paced: the job runs while the replay is produced and the demo drains it at the end
         config.set(KAFKA_BOUNDED, !paced);
         setIfAbsent(config, "execution.checkpointing.interval", "2 s");
+        // the progress line reads the job's metrics through the REST API: fresh every second
+        setIfAbsent(config, "metrics.fetcher.update-interval", "1000");
         setIfAbsent(config, "state.backend.type", "hashmap");
         // no short watermark.idleness: an idle input ignores the final watermark, and the last
         // flushes would be lost (see the class comment). Fast: the catalogue source finishes

@@ -66,8 +66,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalKafkaBroker.class);
 
-    private static final String HOST = "127.0.0.1";
-    private static final int NODE_ID = 1;
+    static final String HOST = "127.0.0.1";
+    private static final int DEFAULT_NODE_ID = 1;
     private static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration TOPIC_TIMEOUT = Duration.ofSeconds(30);
 
@@ -77,8 +77,14 @@ public final class LocalKafkaBroker implements AutoCloseable {
     private final boolean deleteDataDirOnClose;
     private final Properties serverProps;
     private final Duration startTimeout;
-    /** Fixed per instance: a restart must find the same cluster id in meta.properties. */
-    private final String clusterId = Uuid.randomUuid().toString();
+    /**
+     * Fixed per instance (a restart must find the same cluster id in meta.properties), shared by
+     * the nodes of a {@link LocalKafkaCluster}.
+     */
+    private final String clusterId;
+    private final int nodeId;
+    /** {@code controller.quorum.voters}: this node alone, or the nodes of a cluster. */
+    private final String quorumVoters;
 
     private KafkaRaftServer server; // null while stopped
     private boolean closed;
@@ -86,12 +92,17 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
     private LocalKafkaBroker(Builder builder) throws IOException {
         this.brokerPort = builder.port > 0 ? builder.port : freePort();
-        int ctrl = freePort();
+        int ctrl = builder.controllerPort > 0 ? builder.controllerPort : freePort();
         // freePort() may hand out the same number twice when asked back to back.
         while (ctrl == brokerPort) {
             ctrl = freePort();
         }
         this.controllerPort = ctrl;
+        this.nodeId = builder.nodeId;
+        this.clusterId = builder.clusterId != null ? builder.clusterId
+                : Uuid.randomUuid().toString();
+        this.quorumVoters = builder.quorumVoters != null ? builder.quorumVoters
+                : nodeId + "@" + HOST + ":" + controllerPort;
         if (builder.dataDir != null) {
             this.dataDir = builder.dataDir;
             this.deleteDataDirOnClose = false;
@@ -269,7 +280,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
         Formatter formatter = new Formatter()
                 // the formatter prints "Formatting ..." lines to stdout; keep test output clean
                 .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-                .setNodeId(NODE_ID)
+                .setNodeId(nodeId)
                 .setClusterId(clusterId)
                 .setIgnoreFormatted(true)
                 .setControllerListenerName("CONTROLLER")
@@ -293,7 +304,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
                 try {
                     Collection<org.apache.kafka.common.Node> nodes =
                             admin.describeCluster().nodes().get(2, TimeUnit.SECONDS);
-                    return nodes.stream().anyMatch(n -> n.id() == NODE_ID);
+                    return nodes.stream().anyMatch(n -> n.id() == nodeId);
                 } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
                     return false; // not listening / not registered yet
                 } catch (InterruptedException e) {
@@ -342,8 +353,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
         Properties p = new Properties();
         // --- identity and listeners: combined KRaft node with a one-voter static quorum
         p.put("process.roles", "broker,controller");
-        p.put("node.id", String.valueOf(NODE_ID));
-        p.put("controller.quorum.voters", NODE_ID + "@" + HOST + ":" + controllerPort);
+        p.put("node.id", String.valueOf(nodeId));
+        p.put("controller.quorum.voters", quorumVoters);
         p.put("listeners", "PLAINTEXT://" + HOST + ":" + brokerPort + ",CONTROLLER://" + HOST + ":" + controllerPort);
         p.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + brokerPort);
         p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
@@ -395,7 +406,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getByName(HOST))) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();
@@ -422,8 +433,26 @@ public final class LocalKafkaBroker implements AutoCloseable {
         private int defaultPartitions = 1;
         private Duration startTimeout = DEFAULT_START_TIMEOUT;
         private final Map<String, String> overrides = new HashMap<>();
+        private int nodeId = DEFAULT_NODE_ID;
+        private int controllerPort;
+        private String clusterId;
+        private String quorumVoters;
 
         private Builder() {
+        }
+
+        /**
+         * Makes this node one of a multi-node KRaft quorum ({@link LocalKafkaCluster}): its id,
+         * its controller port, the cluster id all nodes share, and every voter
+         * ({@code id@host:port,...}).
+         */
+        Builder clusterNode(int nodeId, int controllerPort, String clusterId,
+                String quorumVoters) {
+            this.nodeId = nodeId;
+            this.controllerPort = controllerPort;
+            this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
+            this.quorumVoters = Objects.requireNonNull(quorumVoters, "quorumVoters");
+            return this;
         }
 
         /** A fixed PLAINTEXT port instead of a free one (e.g. 9092 for the demo). */

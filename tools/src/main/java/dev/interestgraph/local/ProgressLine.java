@@ -4,15 +4,26 @@ package dev.interestgraph.local;
 public final class ProgressLine {
     private ProgressLine() {}
 
-    /** Counts at one moment of the run. */
-    public record Snapshot(long replayed, long total, long processed, long deltas, long users,
+    /**
+     * Counts at one moment of the run. Live counts come from the running job's metrics
+     * ({@link JobProgressProbe}; -1 while it has not reported them): events its sources read,
+     * actions its user-graph processed, deltas it emitted. Committed counts move only at
+     * checkpoints: events whose offsets the job committed, deltas a read_committed consumer got.
+     */
+    public record Snapshot(long replayed, long total, long consumed, long processed,
+            long deltasEmitted, long committedEvents, long committedDeltas, long users,
             double eventsPerSecond, double elapsedSeconds) {}
 
-    /** {@code [#####.....]  50% replayed 5,000/10,000 | processed ... | 00:12}. */
+    /**
+     * {@code [#####.....]  50% replayed 1,000/1,000 | job read 500, processed 480, deltas 420 |
+     * committed events 400, deltas 300, users 12 | 250 ev/s | 01:15}; the bar is what the job
+     * has read.
+     */
     public static String format(Snapshot s, int barWidth) {
         StringBuilder line = new StringBuilder();
+        long read = Math.max(s.consumed(), s.committedEvents());
         if (s.total() > 0) {
-            double done = Math.min(1.0, (double) s.processed() / s.total());
+            double done = Math.min(1.0, (double) Math.max(0, read) / s.total());
             int filled = (int) Math.round(done * barWidth);
             line.append('[').append("#".repeat(filled)).append(".".repeat(barWidth - filled))
                     .append(String.format("] %3d%% ", (int) Math.floor(done * 100)));
@@ -21,9 +32,16 @@ public final class ProgressLine {
         if (s.total() > 0) {
             line.append(String.format("/%,d", s.total()));
         }
-        line.append(String.format(" | processed %,d | deltas %,d | users %,d | %,.0f ev/s | "
-                + "%02d:%02d", s.processed(), s.deltas(), s.users(), s.eventsPerSecond(),
-                (long) s.elapsedSeconds() / 60, (long) s.elapsedSeconds() % 60));
+        line.append(" | job read ").append(count(s.consumed())).append(", processed ")
+                .append(count(s.processed())).append(", deltas ").append(count(s.deltasEmitted()))
+                .append(String.format(" | committed events %,d, deltas %,d, users %,d | %,.0f "
+                        + "ev/s | %02d:%02d", s.committedEvents(), s.committedDeltas(), s.users(),
+                        s.eventsPerSecond(), (long) s.elapsedSeconds() / 60,
+                        (long) s.elapsedSeconds() % 60));
         return line.toString();
+    }
+
+    private static String count(long value) {
+        return value < 0 ? "-" : String.format("%,d", value);
     }
 }

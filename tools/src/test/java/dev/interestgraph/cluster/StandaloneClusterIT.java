@@ -153,6 +153,8 @@ class StandaloneClusterIT {
         kafka.createTopic(PREFIX + "graph-deltas", 2, appendTime);
         kafka.createTopic(PREFIX + "dead-letters", 1, appendTime);
         kafka.createCompactedTopic(PREFIX + "item-embeddings", 1);
+        // the job's main checks that every topic it writes exists (KafkaStartupChecks)
+        kafka.createCompactedTopic(PREFIX + "recommendations", 1);
 
         // ---- the dashboard is served, and accepts JAR submissions
         assertThat(cluster.get("/config").path("features").path("web-submit").asBoolean())
@@ -321,6 +323,7 @@ class StandaloneClusterIT {
                 "--kafka.topic.deltas", PREFIX + "graph-deltas",
                 "--kafka.topic.dead-letters", PREFIX + "dead-letters",
                 "--kafka.topic.item-embeddings", PREFIX + "item-embeddings",
+                "--kafka.topic.recommendations", PREFIX + "recommendations",
                 "--kafka.group-id", "cluster-it",
                 "--kafka.transactional-id-prefix", "cluster-it",
                 "--watermark.idleness", "1 s",

@@ -66,13 +66,18 @@ final class StandaloneFlinkCluster implements AutoCloseable {
     private final int rpcPort;
     private final HttpClient http = HttpClient.newBuilder()
             .connectTimeout(Duration.ofSeconds(5)).build();
+    private final Map<String, String> configOverrides;
     private Process jobManager;
-    private Process taskManager;
+    /** Task manager processes by name ("taskmanager", "taskmanager-2", ...), live or killed. */
+    private final Map<String, Process> taskManagers = new java.util.LinkedHashMap<>();
+    private final java.util.Set<String> killed = new java.util.HashSet<>();
 
-    private StandaloneFlinkCluster(Path flinkHome, Path dir, int slots) throws IOException {
+    private StandaloneFlinkCluster(Path flinkHome, Path dir, int slots,
+            Map<String, String> configOverrides) throws IOException {
         this.flinkHome = flinkHome;
         this.dir = dir;
         this.slots = slots;
+        this.configOverrides = configOverrides;
         this.restPort = freePort();
         this.rpcPort = freePort();
     }
@@ -80,23 +85,81 @@ final class StandaloneFlinkCluster implements AutoCloseable {
     /** Starts JM and TM and waits (polling /overview) until the TM's slots are registered. */
     static StandaloneFlinkCluster start(Path flinkHome, Path dir, int slots, Duration timeout)
             throws Exception {
-        StandaloneFlinkCluster cluster = new StandaloneFlinkCluster(flinkHome, dir, slots);
+        return start(flinkHome, dir, slots, timeout, Map.of());
+    }
+
+    /** As above, with entries of config.yaml replaced or added. */
+    static StandaloneFlinkCluster start(Path flinkHome, Path dir, int slots, Duration timeout,
+            Map<String, String> configOverrides) throws Exception {
+        StandaloneFlinkCluster cluster = new StandaloneFlinkCluster(flinkHome, dir, slots,
+                configOverrides);
         try {
             cluster.writeConfig();
             cluster.jobManager = cluster.launch("jobmanager",
                     "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
                     "GET_JM_RESOURCE_PARAMS");
-            cluster.taskManager = cluster.launch("taskmanager",
-                    "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
-                    "GET_TM_RESOURCE_PARAMS");
-            cluster.await("TaskManager slots registered", timeout, () -> {
-                JsonNode overview = cluster.tryGet("/overview");
-                return overview != null && overview.path("slots-total").asInt() >= slots;
-            });
+            cluster.startTaskManager(timeout);
             return cluster;
         } catch (Exception | Error e) {
             cluster.close();
             throw e;
+        }
+    }
+
+    /**
+     * Starts one more TaskManager process and waits until its slots are registered (the
+     * cluster's registered slots grow by {@code slots}). Returns its name.
+     */
+    String startTaskManager(Duration timeout) throws Exception {
+        // a killed TaskManager stays listed until its heartbeat times out: wait for a new id
+        java.util.Set<String> before = registeredTaskManagers();
+        String name = taskManagers.isEmpty() ? "taskmanager"
+                : "taskmanager-" + (taskManagers.size() + 1);
+        taskManagers.put(name, launch(name,
+                "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
+                "GET_TM_RESOURCE_PARAMS"));
+        await(name + " slots registered", timeout, () -> {
+            java.util.Set<String> now = registeredTaskManagers();
+            now.removeAll(before);
+            return !now.isEmpty();
+        });
+        return name;
+    }
+
+    /** Ids of the TaskManagers registered with their slots (GET /taskmanagers). */
+    private java.util.Set<String> registeredTaskManagers() {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        JsonNode list = tryGet("/taskmanagers");
+        if (list != null) {
+            for (JsonNode tm : list.path("taskmanagers")) {
+                if (tm.path("slotsNumber").asInt() >= slots) {
+                    ids.add(tm.path("id").asText());
+                }
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * {@code kill -9} of a TaskManager process: no shutdown hook, no goodbye to the JobManager;
+     * its tasks, Kafka producers and open transactions die mid-flight.
+     */
+    void killTaskManager(String name) throws Exception {
+        Process process = taskManagers.get(name);
+        killed.add(name);
+        Process kill = new ProcessBuilder("kill", "-9", String.valueOf(process.pid()))
+                .redirectErrorStream(true).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IllegalStateException("kill -9 " + process.pid() + " failed: "
+                    + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        }
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            throw new IllegalStateException(name + " survived kill -9");
+        }
+        // 128 + SIGKILL
+        if (process.exitValue() != 137) {
+            throw new IllegalStateException(name + " exited with " + process.exitValue()
+                    + ", not by SIGKILL");
         }
     }
 
@@ -117,7 +180,7 @@ final class StandaloneFlinkCluster implements AutoCloseable {
                 "savepoints", "djl-cache")) {
             Files.createDirectories(dir.resolve(sub));
         }
-        String config = String.join("\n",
+        List<String> lines = List.of(
                 "jobmanager.rpc.address: localhost",
                 "jobmanager.rpc.port: " + rpcPort,
                 "jobmanager.bind-host: 127.0.0.1",
@@ -144,9 +207,16 @@ final class StandaloneFlinkCluster implements AutoCloseable {
                 // the Prometheus reporter of deploy/ (plugins/metrics-prometheus), free port
                 "metrics.reporter.prom.factory.class: "
                         + "org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
-                "metrics.reporter.prom.port: 9250-9399",
-                "");
-        Files.writeString(dir.resolve("conf/config.yaml"), config);
+                "metrics.reporter.prom.port: 9250-9399");
+        Map<String, String> entries = new java.util.LinkedHashMap<>();
+        for (String line : lines) {
+            int colon = line.indexOf(": ");
+            entries.put(line.substring(0, colon), line.substring(colon + 2));
+        }
+        entries.putAll(configOverrides);
+        StringBuilder config = new StringBuilder();
+        entries.forEach((k, v) -> config.append(k).append(": ").append(v).append('\n'));
+        Files.writeString(dir.resolve("conf/config.yaml"), config.toString());
         Files.writeString(dir.resolve("conf/log4j.properties"), String.join("\n",
                 "rootLogger.level = INFO",
                 "rootLogger.appenderRef.file.ref = MainAppender",
@@ -317,8 +387,12 @@ final class StandaloneFlinkCluster implements AutoCloseable {
     }
 
     private void checkAlive() {
-        for (Map.Entry<String, Process> p : Map.of("jobmanager", jobManager,
-                "taskmanager", taskManager).entrySet()) {
+        Map<String, Process> processes = new java.util.LinkedHashMap<>(taskManagers);
+        killed.forEach(processes::remove);
+        if (jobManager != null) {
+            processes.put("jobmanager", jobManager);
+        }
+        for (Map.Entry<String, Process> p : processes.entrySet()) {
             if (p.getValue() != null && !p.getValue().isAlive()) {
                 throw new AssertionError(p.getKey() + " exited with " + p.getValue().exitValue()
                         + ": " + tail(dir.resolve("log").resolve(p.getKey() + ".out"))
@@ -345,10 +419,12 @@ final class StandaloneFlinkCluster implements AutoCloseable {
         }
     }
 
-    /** Kills the TaskManager, then the JobManager (SIGTERM, SIGKILL after 20 s). */
+    /** Kills the TaskManagers, then the JobManager (SIGTERM, SIGKILL after 20 s). */
     @Override
     public void close() {
-        for (Process process : new Process[] {taskManager, jobManager}) {
+        List<Process> processes = new ArrayList<>(taskManagers.values());
+        processes.add(jobManager);
+        for (Process process : processes) {
             if (process == null) {
                 continue;
             }

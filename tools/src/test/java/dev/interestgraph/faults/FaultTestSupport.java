@@ -21,9 +21,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -77,21 +79,28 @@ final class FaultTestSupport {
      * that runs in one broker never see each other's data or transactions.
      */
     static final class Run {
-        final LocalKafkaBroker kafka;
+        final String bootstrap;
         final String prefix;
         final FaultTap.Probe probe;
         final Configuration config = new Configuration();
+        /** Runtime settings of this run's jobs, over the fault runs' own (checkpoints, ...). */
+        final Configuration runtimeOverrides = new Configuration();
 
         Run(LocalKafkaBroker kafka, String prefix) {
-            this.kafka = kafka;
+            this(kafka.bootstrapServers(), kafka::createTopic, prefix);
+        }
+
+        /** A run on any Kafka: its bootstrap servers and how it creates a topic. */
+        Run(String bootstrap, BiConsumer<String, Integer> createTopic, String prefix) {
+            this.bootstrap = bootstrap;
             this.prefix = prefix;
             this.probe = FaultTap.probe(prefix);
             // two partitions per input topic: each source reader of a parallelism-2 job owns one
             for (String topic : List.of("user-events", "item-catalog", "graph-deltas")) {
-                kafka.createTopic(prefix + topic, 2);
+                createTopic.accept(prefix + topic, 2);
             }
-            kafka.createTopic(prefix + "dead-letters", 1);
-            config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
+            createTopic.accept(prefix + "dead-letters", 1);
+            config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, bootstrap);
             InterestGraphOptions.prefixTopics(config, prefix);
             config.set(InterestGraphOptions.TOPIC_ITEM_EMBEDDINGS, ""); // not under test here
             // No partition may go idle between slices: an idle partition would let the other
@@ -112,10 +121,12 @@ final class FaultTestSupport {
             runtime.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 50);
             runtime.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
                     Duration.ofMillis(200));
+            runtime.addAll(runtimeOverrides);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.configure(runtime, FaultTestSupport.class.getClassLoader());
             env.setParallelism(parallelism);
-            env.enableCheckpointing(200);
+            env.enableCheckpointing(runtime.get(CheckpointingOptions.CHECKPOINTING_INTERVAL)
+                    .toMillis());
             InterestGraphPipeline.Outputs outputs =
                     new InterestGraphPipeline(config, HashingTestEmbedder.factory()).build(env);
             outputs.deltas.transform("fault tap", Types.VOID, new FaultTap(prefix))
@@ -129,7 +140,7 @@ final class FaultTestSupport {
         }
 
         void produceCatalogue(Replay replay) {
-            try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
+            try (KafkaProducer<byte[], byte[]> producer = Topics.producer(bootstrap)) {
                 for (ItemVersion item : replay.data.items()) {
                     producer.send(new ProducerRecord<>(prefix + "item-catalog", bytes(item.itemId),
                             EventJson.toJson(item)));
@@ -145,7 +156,7 @@ final class FaultTestSupport {
          * the other's, making events late; see {@link Run#Run}.)
          */
         void produceEvents(List<UserAction> events) {
-            try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
+            try (KafkaProducer<byte[], byte[]> producer = Topics.producer(bootstrap)) {
                 for (UserAction event : events) {
                     producer.send(new ProducerRecord<>(prefix + "user-events", bytes(event.userId),
                             EventJson.toJson(event)));
@@ -171,7 +182,7 @@ final class FaultTestSupport {
         void produceSentinels(Replay replay) {
             UserAction sentinel = new UserAction("sentinel", "sentinel-user", "heartbeat-item",
                     Action.VIEW, replay.sentinelMs, 0, null);
-            try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
+            try (KafkaProducer<byte[], byte[]> producer = Topics.producer(bootstrap)) {
                 for (int partition = 0; partition < 2; partition++) {
                     producer.send(new ProducerRecord<>(prefix + "user-events", partition,
                             bytes("sentinel"), EventJson.toJson(sentinel)));
@@ -201,7 +212,15 @@ final class FaultTestSupport {
 
         /** Every committed delta (read_committed), per user in topic order. */
         Map<String, List<GraphDelta>> committed() {
-            return deltasByUser(Topics.readAll(kafka.bootstrapServers(), prefix + "graph-deltas"));
+            return deltasByUser(Topics.readAll(bootstrap, prefix + "graph-deltas"));
+        }
+
+        /**
+         * Every committed delta record (read_committed) as opaque bytes, per key in offset
+         * order: what a consumer receives, whatever the delta format.
+         */
+        Map<String, List<String>> committedBytes() {
+            return recordsByKey(Topics.readAll(bootstrap, prefix + "graph-deltas"));
         }
 
         int committedCount() {
@@ -239,6 +258,16 @@ final class FaultTestSupport {
         new InterestGraphPipeline(config, HashingTestEmbedder.factory()).build(env);
         env.execute(prefix + "replay");
         return deltasByUser(Topics.readAll(kafka.bootstrapServers(), prefix + "graph-deltas"));
+    }
+
+    /** Records per key (hex of the bytes), each key's values in offset order, hex too. */
+    static Map<String, List<String>> recordsByKey(List<ConsumerRecord<byte[], byte[]>> records) {
+        Map<String, List<String>> byKey = new TreeMap<>();
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+            byKey.computeIfAbsent(java.util.HexFormat.of().formatHex(record.key()),
+                    k -> new ArrayList<>()).add(java.util.HexFormat.of().formatHex(record.value()));
+        }
+        return byKey;
     }
 
     static Map<String, List<GraphDelta>> deltasByUser(List<ConsumerRecord<byte[], byte[]>> records) {

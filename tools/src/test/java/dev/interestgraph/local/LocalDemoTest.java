@@ -113,11 +113,18 @@ class LocalDemoTest {
     }
 
     @Test
-    void progressLineShowsABarForBoundedReplays() {
-        String line = ProgressLine.format(new ProgressLine.Snapshot(800, 1000, 500, 420, 12,
-                250, 75), 10);
-        assertThat(line).startsWith("[#####.....]  50% replayed 800/1,000 | processed 500 | "
-                + "deltas 420 | users 12 | 250 ev/s | 01:15");
+    void progressLineShowsWhatTheJobDidApartFromWhatIsCommitted() {
+        String line = ProgressLine.format(new ProgressLine.Snapshot(1000, 1000, 500, 480, 420,
+                0, 0, 0, 250, 75), 10);
+        // nothing committed yet (before the first checkpoint): the bar moves with what was read
+        assertThat(line).isEqualTo("[#####.....]  50% replayed 1,000/1,000 | job read 500, "
+                + "processed 480, deltas 420 | committed events 0, deltas 0, users 0 | 250 ev/s "
+                + "| 01:15");
+        // the job's metrics not reported yet, or gone with the job: the committed counts lead
+        assertThat(ProgressLine.format(new ProgressLine.Snapshot(1000, 1000, -1, -1, -1, 700,
+                600, 12, 0, 5), 10)).startsWith("[#######...]  70% replayed 1,000/1,000 | job "
+                        + "read -, processed -, deltas - | committed events 700, deltas 600, "
+                        + "users 12");
     }
 
     @Test
