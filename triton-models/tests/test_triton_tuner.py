@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
+from embedded_server import embedded_server
 from test_tuner import BATCH
 
 tritonclient = pytest.importorskip("tritonclient.grpc")
@@ -139,6 +140,12 @@ def test_tritonserver_serves_the_versions_the_tuner_publishes(tmp_path, encoder)
         assert torch_minilm.cosines(v2, exported).min() >= 0.999
         np.testing.assert_array_equal(latest, v2)
         assert np.abs(v2 - frozen).max() > 1e-3
+        # the JVM's embedded server on the same repository serves version 2 with the same vectors
+        with embedded_server(repository, tmp_path / "embedded.log") as endpoint:
+            jvm = tritonclient.InferenceServerClient(endpoint)
+            jvm_v2, jvm_served = _embed(jvm, texts, "2")
+        assert jvm_served == "2"
+        assert torch_minilm.cosines(jvm_v2, v2).min() >= 0.999
 
         for i in range(4):
             _train(client, f"r-more-{i}", *BATCH)

@@ -196,8 +196,14 @@ public final class FineTuneEvaluationMain {
                 Map<String, Map<String, float[]>> byVersion = new HashMap<>();
                 byVersion.put("1", frozen);
                 Path models = repository.resolve("item_encoder");
+                Map<String, String> texts = new HashMap<>();
+                for (ItemVersion item : items) { // the latest text of every item the job embedded
+                    if (frozen.containsKey(item.itemId)) {
+                        texts.put(item.itemId, item.text());
+                    }
+                }
                 Evaluation.VersionedEmbeddings versioned = version -> byVersion.computeIfAbsent(
-                        version, v -> adapted(models.resolve(v), frozen));
+                        version, v -> EmbeddedInferenceServer.versionVectors(models.resolve(v), texts));
                 on.result = evaluation(items, replay, frozen, weights, sample)
                         .withVersionedEmbeddings(versioned)
                         .evaluate(events -> measured.deltas, true);
@@ -243,14 +249,6 @@ public final class FineTuneEvaluationMain {
         Set<String> kept = events.stream().map(e -> e.userId).distinct().sorted(numeric)
                 .limit(maxUsers).collect(Collectors.toSet());
         return events.stream().filter(e -> kept.contains(e.userId)).collect(Collectors.toList());
-    }
-
-    private static Map<String, float[]> adapted(Path versionDir, Map<String, float[]> frozen) {
-        try {
-            return EmbeddedInferenceServer.adaptedVectors(versionDir, frozen);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     /** Mean cosine of random distinct item pairs (fixed seed; vectors L2-normalised). */
