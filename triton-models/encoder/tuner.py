@@ -345,7 +345,9 @@ class Tuner:
         os.makedirs(self.state_dir, exist_ok=True)
         self._load_state()
         with self._lock:
-            self._catch_up()
+            # no loading while the model itself is being initialised: Triton's repository API is
+            # not to be called from initialize(); the first step loads and announces what is due
+            self._catch_up(load=False)
 
     # -- public -------------------------------------------------------------------------------
 
@@ -399,7 +401,7 @@ class Tuner:
 
     # -- publishing ---------------------------------------------------------------------------
 
-    def _catch_up(self) -> None:
+    def _catch_up(self, load: bool = True) -> None:
         """Publishes a due version, loads the published ones into the server and announces the
         ready ones, in order; what fails is retried after the next step (after a crash, too)."""
         if self.publish_due:
@@ -412,6 +414,8 @@ class Tuner:
                     record["skipped"] = "pruned before it was ready"  # superseded: never announced
                     self._save_meta()
                     continue
+                if self.loader is not None and not load:
+                    return
                 try:
                     if self.loader is not None:
                         self.loader(self.model_name, record["version"])

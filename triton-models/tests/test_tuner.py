@@ -315,3 +315,19 @@ def test_a_publish_due_at_a_crash_happens_at_the_restart(repository):
     assert [a["version"] for a in _announcements(repository)] == ["2"]
     published = MiniLmEncoder(repository / "item_encoder" / "2", intra_op_threads=1).encode(texts)
     assert torch_minilm.cosines(published, expected).min() >= 0.9999
+
+
+def test_a_restarted_tuner_loads_and_announces_at_its_first_step_not_while_it_starts(repository):
+    loader = _SlowLoader()
+    loader.release.set()
+    loader.fail = True
+    tuner = _tuner(repository, publish_every_steps=1, loader=loader)
+    tuner.train("b1", *BATCH)  # version 2 published, its load fails: not announced
+    assert _announcements(repository) == []
+
+    loader.fail, loader.calls = False, []
+    restarted = _tuner(repository, tuner.trainer, publish_every_steps=100, loader=loader)
+    assert loader.calls == [] and _announcements(repository) == []  # Triton is still loading the tuner
+    restarted.train("b2", *BATCH)
+    assert loader.calls == [("item_encoder", "2")]
+    assert [a["version"] for a in _announcements(repository)] == ["2"]
