@@ -15,9 +15,11 @@ Two ways, both with the Triton server binary that the `nvidia-pytriton` wheel bu
 publishes new versions of item_encoder into a working model repository, never into this source
 folder: --tuner-repository, or a temporary one whose item_encoder/1 links the model files.
 In pytriton mode item_encoder itself stays version 1 (PyTriton binds fixed versions): the published
-versions are on disk for a tritonserver. In repository mode the staged working repository is what
-tritonserver serves, so `load_model("item_encoder")` (explicit model control) brings the new
-versions in, the last two of them loaded (version_policy latest 2).
+versions (complete ONNX models) are on disk for a tritonserver or the JVM's embedded server, and
+the tuner announces one once ONNX Runtime has opened it. In repository mode the staged working repository is what
+tritonserver serves: the tuner itself loads each new version through the repository API
+(explicit model control) and announces it once Triton reports it READY, the last two of them
+loaded (version_policy latest 2).
 
 Prints one line `TRITON_READY grpc=127.0.0.1:<port> http=127.0.0.1:<port>` once the server and
 the model are ready, then serves until SIGTERM/SIGINT, or until stdin closes when
@@ -82,7 +84,11 @@ def parse_args(argv=None):
                         "time + this lead (ms), ahead of the job's event time (repository mode: "
                         "written into the staged tuner config)")
     p.add_argument("--weight-decay", type=float, default=None,
-                   help="pytriton mode, tuner: L2 weight decay on the adapter W (default: the tuner's, 0)")
+                   help="pytriton mode, tuner: AdamW's weight decay (default: the tuner's, 0.01)")
+    p.add_argument("--learning-rate", type=float, default=None,
+                   help="pytriton mode, tuner: AdamW's learning rate (default: the tuner's, 5e-5)")
+    p.add_argument("--lora-rank", type=int, default=None,
+                   help="pytriton mode, tuner: 0 trains every weight (default), r > 0 LoRA adapters of rank r")
     p.add_argument("--keep-versions", type=int, default=0,
                    help="pytriton mode, tuner: version folders kept (0: the tuner's default, 2)")
     p.add_argument("--kafka-bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", ""),
@@ -166,6 +172,8 @@ def tuner_parameters(args) -> dict:
         "state_dir": args.tuner_state_dir,
         "intra_op_threads": str(args.intra_op_threads),
         "weight_decay": "" if args.weight_decay is None else repr(float(args.weight_decay)),
+        "learning_rate": "" if args.learning_rate is None else repr(float(args.learning_rate)),
+        "lora_rank": "" if args.lora_rank is None else str(int(args.lora_rank)),
         "keep_versions": str(args.keep_versions) if args.keep_versions > 0 else "",
     }
 
@@ -194,7 +202,7 @@ def bind_tuner(triton, args, workspace: pathlib.Path) -> None:
     triton.bind(
         model_name=TUNER_NAME,
         model_version=1,
-        infer_func=train,  # one callable: the single writer of the adapter state
+        infer_func=train,  # one callable: the single writer of the training state
         inputs=[Tensor(name="BATCH_ID", dtype=bytes, shape=(1,)),
                 Tensor(name="CONTEXT", dtype=bytes, shape=(-1,)),
                 Tensor(name="POSITIVE", dtype=bytes, shape=(-1,)),
@@ -258,11 +266,16 @@ def serve_pytriton(args) -> int:
 
 
 def serve_repository(args) -> int:
-    import pytriton
+    import importlib.util
     from tritonclient.grpc import InferenceServerClient
 
     started = time.monotonic()
-    dist = pathlib.Path(pytriton.__file__).resolve().parent / "tritonserver"
+    # only the server binary of the nvidia-pytriton wheel: its Python package (which imports
+    # gevent and needs numpy < 2) is not loaded in this mode
+    spec = importlib.util.find_spec("pytriton")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("repository mode needs the nvidia-pytriton wheel (its tritonserver binary)")
+    dist = pathlib.Path(list(spec.submodule_search_locations)[0]).resolve() / "tritonserver"
     libs = dist.parent.parent / "nvidia_pytriton.libs"
     version = f"{sys.version_info[0]}.{sys.version_info[1]}"
     workspace = pathlib.Path(tempfile.mkdtemp(prefix="item-encoder-triton-"))

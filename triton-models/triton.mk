@@ -11,6 +11,9 @@
 #                         make triton-serve TRITON_GRPC_PORT=8001 TRITON_MODE=repository
 #                         make triton-serve TRITON_ARGS=--tuner   (and item_encoder_tuner)
 #   make triton-tuner-bench  the tuner's CPU figures for docs/fine-tuning.md
+#   make bench-gpu      on a machine with a GPU (< 5 min): item_encoder sentences/s by batch size
+#                       and dtype (model only, end to end, through Triton gRPC when pytriton is
+#                       installed), the tuner's examples/s, GPU-vs-CPU parity (docs/benchmarks.md)
 MVN ?= mvn -B -ntp
 
 TRITON_DIR          := triton-models
@@ -31,7 +34,7 @@ TRITON_ARGS         ?=
 # TritonServerIT (run by `mvn install`) starts Triton with this interpreter.
 export INTEREST_GRAPH_TRITON_PYTHON ?= $(TRITON_PYTHON)
 
-.PHONY: models triton-venv triton-parity triton-pytest triton-serve triton-tuner-bench triton-clean
+.PHONY: models triton-venv triton-parity triton-pytest triton-serve triton-tuner-bench triton-clean bench-gpu
 
 ## The model files for the Triton model repository, from the same Maven artifact the JVM uses.
 models:
@@ -77,6 +80,12 @@ triton-serve: triton-venv models
 ## The tuner's CPU figures (docs/fine-tuning.md): steps/s at batch 32 and 64, loss, separation.
 triton-tuner-bench: triton-venv models
 	cd $(TRITON_DIR) && .venv/bin/python scripts/tuner-bench.py $(ARGS)
+
+## item_encoder and the tuner on a GPU (docs/benchmarks.md, "GPU"). BENCH_GPU_PYTHON: an interpreter
+## with CUDA PyTorch (default: the venv's); ARGS e.g. --skip-triton, --tuner-seconds 8.
+BENCH_GPU_PYTHON ?= $(CURDIR)/$(TRITON_VENV)/bin/python
+bench-gpu: models
+	cd $(TRITON_DIR) && $(BENCH_GPU_PYTHON) scripts/bench-gpu.py $(ARGS)
 
 triton-clean:
 	rm -rf $(TRITON_VENV) $(TRITON_DIR)/build $(TRITON_MODEL_DIR)/all-minilm-l6-v2.onnx \

@@ -1,25 +1,31 @@
-"""The item_encoder tuner: trains the residual adapter on (context → positive) pairs and publishes
-each N-th step as a new version of item_encoder in the model repository.
+"""The item_encoder tuner: fine-tunes the MiniLM encoder itself on (context → positive) pairs and
+publishes every N-th step as a new version of item_encoder, an ONNX model, in the model repository.
 
 Plain Python (no Triton import): the Triton Python backend (item_encoder_tuner/1/model.py),
 PyTriton (serve_pytriton.py --tuner) and the tests share it.
 
+- The encoder is PyTorch (encoder/torch_minilm.py), converted from the ONNX model of version 1
+  and checked against ONNX Runtime; every weight is trained (or LoRA adapters, `lora_rank` > 0)
+  with the symmetric in-batch InfoNCE (τ 0.05, a repeated positive is not its own negative) and
+  AdamW; bf16 autocast on a GPU, fp32 on the CPU.
 - A training batch carries a batch id; a batch id already applied is not trained again (the
-  response repeats the loss and step of the first time, with applied = False). The applied ids
-  (the last `max_applied_ids`) are persisted with the adapter and the optimiser state in one file,
-  written atomically after every step, so a restarted tuner keeps idempotence.
-- Every `publish_every_steps` steps the adapter becomes version N = (highest version folder) + 1
-  of item_encoder: the frozen model files are hard-linked (copied where a hard link is not
-  possible) from an existing version, with model.py, plus adapter.npy and adapter.json; the folder
-  is assembled under a hidden name and renamed into place, so Triton never sees half a version.
+  response repeats the loss and step of the first time, with applied = False). The weights, the
+  optimiser's state and the applied ids (the last `max_applied_ids`) are one checkpoint, written
+  atomically every `checkpoint_every_steps` steps and at every publish: a restarted tuner resumes
+  from it, refusing the ids it holds; batches after it are forgotten together with their effect,
+  so a client that resends them gets them applied once.
+- Every `publish_every_steps` steps the weights become version N = (highest version folder) + 1
+  of item_encoder: the model exported to ONNX (parity with the PyTorch model asserted, cosine ≥
+  0.9999), the tokenizer hard-linked and model.py copied from an existing version, version.json;
+  assembled under a hidden name and renamed into place, so Triton never sees half a version.
   Only the last `keep_versions` (2) version folders stay.
-- Each version is announced as {"model", "version", "applies_from_ms", "step"} on the Kafka topic
-  `model-versions` (or appended to a JSONL file when no bootstrap servers are configured).
+- The version is then loaded into the server (`loader`: Triton's repository API under explicit
+  model control, waiting until Triton reports that version READY) and only then announced as
+  {"model", "version", "applies_from_ms", "step"} on the Kafka topic `model-versions` (or
+  appended to a JSONL file when no bootstrap servers are configured). A failed load or
+  announcement is retried after the next step.
   applies_from_ms = 1 + the highest event time of every training example the version has seen
-  + `applies_from_lead_ms`, and strictly above the previous version's: events at or after it are
-  the first the version could not have been trained on, and the switch is a function of event
-  time, not of wall-clock. The lead (default 0) announces the switch ahead of the event time the
-  job has reached, so that a live run reads the announcement before the events it applies to.
+  + `applies_from_lead_ms`, and strictly above the previous version's.
 """
 from __future__ import annotations
 
@@ -37,12 +43,12 @@ from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 
-from encoder import adapter as adapter_math
-from encoder.minilm import DIMENSION, MODEL_FILE, TOKENIZER_FILE, _as_text
+from encoder.minilm import MODEL_FILE, TOKENIZER_FILE, _as_text
 
 LOG = logging.getLogger("item_encoder_tuner")
 
-STATE_FILE = "tuner-state.npz"
+STATE_FILE = "tuner-state.pt"
+VERSION_META_FILE = "version.json"
 FROZEN_FILES = (MODEL_FILE, TOKENIZER_FILE)
 MODEL_CODE_FILE = "model.py"
 _VERSION_DIR = re.compile(r"^[1-9][0-9]*$")
@@ -150,55 +156,169 @@ def _link_or_copy(source: str, target: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# loading a published version into the server
+
+
+class TritonLoader:
+    """Loads a version through Triton's model repository API (explicit model control) and waits
+    until Triton reports that version READY. `client` is anything with load_model(name) and
+    is_model_ready(name, version): tritonclient's InferenceServerClient, or the Python backend's
+    own pb_utils (item_encoder_tuner/1/model.py) from inside the server."""
+
+    def __init__(self, client, timeout_s: float = 300.0, poll_s: float = 0.1) -> None:
+        self.client = client
+        self.timeout_s = timeout_s
+        self.poll_s = poll_s
+
+    def __call__(self, model_name: str, version: str) -> None:
+        self.client.load_model(model_name)
+        deadline = time.monotonic() + self.timeout_s
+        while not self.client.is_model_ready(model_name, version):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{model_name} version {version} not ready after {self.timeout_s} s")
+            time.sleep(self.poll_s)
+
+
+def check_loadable(model_dir: str):
+    """The loader where no Triton serves the repository (PyTriton mode, the JVM's embedded server
+    reads the folders): the version's ONNX model opens in ONNX Runtime and embeds a text."""
+
+    def load(model_name: str, version: str) -> None:
+        from encoder.minilm import MiniLmEncoder
+
+        vector = MiniLmEncoder(os.path.join(model_dir, version), intra_op_threads=1).encode(["probe"])
+        if vector.shape != (1, 384) or not np.isfinite(vector).all():
+            raise ValueError(f"{model_name} version {version} gives {vector.shape} / non-finite vectors")
+
+    return load
+
+
+# ---------------------------------------------------------------------------------------------
+# the trainer (PyTorch)
+
+
+class EncoderTrainer:
+    """The encoder under training: symmetric in-batch InfoNCE, AdamW; bf16 autocast on CUDA."""
+
+    def __init__(self, model_dir: str, device: str = "cpu", learning_rate: float = 5e-5,
+                 weight_decay: float = 0.01, temperature: float = 0.05, lora_rank: int = 0,
+                 max_tokens: int = 128, threads: int = 0, seed: int = 0) -> None:
+        import torch
+
+        from encoder import torch_minilm
+
+        self.torch = torch
+        if threads > 0:
+            torch.set_num_threads(threads)
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            # no silent fallback: a GPU instance without a usable GPU is a deployment error
+            raise RuntimeError(f"item_encoder_tuner was given {device} but torch sees no CUDA device "
+                               f"(torch {torch.__version__}, CUDA build {torch.version.cuda})")
+        self.device = torch.device(device)
+        torch.manual_seed(seed)
+        self.tokens = torch_minilm.Tokens(model_dir)
+        self.tokens._tokenizer.enable_truncation(max_length=max_tokens)  # training texts: a shorter cap
+        self.model = torch_minilm.load_frozen(model_dir)  # parity with ONNX Runtime asserted
+        self.lora_rank = int(lora_rank)
+        if self.lora_rank > 0:
+            self.model.add_lora(self.lora_rank)
+        self.model.to(self.device).train()
+        self.temperature = temperature
+        self.autocast_dtype = torch.bfloat16 if self.device.type == "cuda" else None
+        self.optimizer = torch.optim.AdamW([p for p in self.model.parameters() if p.requires_grad],
+                                           lr=learning_rate, weight_decay=weight_decay)
+        self._torch_minilm = torch_minilm
+        self._eval_tokens = torch_minilm.Tokens(model_dir)  # serving truncation (256)
+
+    def _embed(self, texts: List[str], tokens=None):
+        ids, mask, types = (tokens or self.tokens)(texts, self.device)
+        if self.autocast_dtype is not None:
+            with self.torch.autocast(self.device.type, dtype=self.autocast_dtype):
+                hidden = self.model(ids, mask, types)
+        else:
+            hidden = self.model(ids, mask, types)
+        return self._torch_minilm.mean_pool_normalise(hidden, mask)
+
+    def _loss(self, contexts: List[str], positives: List[str]):
+        torch = self.torch
+        u, v = self._embed(contexts), self._embed(positives)
+        logits = u @ v.t() / self.temperature
+        same = negatives_mask(positives)
+        if same is not None:
+            logits = logits.masked_fill(torch.as_tensor(same, device=logits.device), float("-inf"))
+        target = torch.arange(len(contexts), device=logits.device)
+        return 0.5 * (torch.nn.functional.cross_entropy(logits, target)
+                      + torch.nn.functional.cross_entropy(logits.t(), target))
+
+    def step(self, contexts: List[str], positives: List[str]) -> float:
+        """One optimiser step; returns the batch's loss before it."""
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self._loss(contexts, positives)
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.detach())
+
+    def evaluate(self, contexts: List[str], positives: List[str]) -> float:
+        with self.torch.no_grad():
+            return float(self._loss(contexts, positives))
+
+    def encode(self, texts: Sequence) -> np.ndarray:
+        """Sentence vectors of the current weights (serving truncation, fp32 on the CPU)."""
+        self.model.eval()
+        with self.torch.no_grad():
+            return self._embed([_as_text(t) for t in texts], self._eval_tokens).float().cpu().numpy()
+
+    def export(self, onnx_path: str, minimum_cosine: float = 0.9999) -> float:
+        """The current weights as an ONNX model; returns the parity cosine (raises below the minimum)."""
+        import copy
+
+        model = copy.deepcopy(self.model).to("cpu", self.torch.float32).eval()
+        self._torch_minilm.export_onnx(model, onnx_path)
+        return self._torch_minilm.check_parity(model, onnx_path, self._eval_tokens, minimum=minimum_cosine)
+
+    def state_dict(self) -> dict:
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+
+
+def negatives_mask(positives: Sequence) -> Optional[np.ndarray]:
+    """True at (i, j), i ≠ j, where the positives are the same text: j is no negative for i."""
+    index: dict = {}
+    ids = np.asarray([index.setdefault(k, len(index)) for k in positives])
+    if len(index) == len(ids):
+        return None
+    same = ids[:, None] == ids[None, :]
+    np.fill_diagonal(same, False)
+    return same
+
+
+# ---------------------------------------------------------------------------------------------
 # the tuner
 
 
-class _FrozenCache:
-    """A bounded LRU of frozen vectors by text: the encoder is frozen, so a text's vector never changes."""
-
-    def __init__(self, encode: Callable[[List[str]], np.ndarray], capacity: int) -> None:
-        self._encode = encode
-        self._capacity = capacity
-        self._vectors: "collections.OrderedDict[str, np.ndarray]" = collections.OrderedDict()
-
-    def encode(self, texts: List[str]) -> np.ndarray:
-        if self._capacity <= 0:
-            return self._encode(texts)
-        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        if missing:
-            for text, vector in zip(missing, self._encode(missing)):
-                self._vectors[text] = vector
-        out = np.stack([self._vectors[t] for t in texts])
-        for t in texts:
-            self._vectors.move_to_end(t)
-        while len(self._vectors) > self._capacity:
-            self._vectors.popitem(last=False)
-        return out
-
-
 class Tuner:
-    """Single writer of the adapter state and of item_encoder's version folders (one instance)."""
+    """Single writer of the encoder's training state and of item_encoder's version folders (one instance)."""
 
     def __init__(
         self,
         repository: str,
-        encode: Callable[[List[str]], np.ndarray],
+        trainer: EncoderTrainer,
         state_dir: str,
         announcer=None,
+        loader: Optional[Callable[[str, str], None]] = None,
         model_name: str = "item_encoder",
         publish_every_steps: int = 50,
+        checkpoint_every_steps: int = 10,
         keep_versions: int = 2,
-        learning_rate: float = 1e-3,
-        temperature: float = 0.05,
-        weight_decay: float = 0.0,
         max_applied_ids: int = 10000,
-        cache_size: int = 20000,
-        dimension: int = DIMENSION,
         applies_from_lead_ms: int = 0,
-        center_adapter: bool = True,
     ) -> None:
-        if publish_every_steps < 1 or keep_versions < 1:
-            raise ValueError("publish_every_steps and keep_versions must be >= 1")
+        if publish_every_steps < 1 or keep_versions < 1 or checkpoint_every_steps < 1:
+            raise ValueError("publish_every_steps, checkpoint_every_steps and keep_versions must be >= 1")
         if applies_from_lead_ms < 0:
             raise ValueError("applies_from_lead_ms must be >= 0")
         self.repository = os.path.abspath(repository)
@@ -206,32 +326,28 @@ class Tuner:
         self.model_dir = os.path.join(self.repository, model_name)
         self.state_dir = os.path.abspath(state_dir)
         self.state_path = os.path.join(self.state_dir, STATE_FILE)
+        self.trainer = trainer
         self.announcer = announcer
+        self.loader = loader
         self.publish_every_steps = publish_every_steps
+        self.checkpoint_every_steps = checkpoint_every_steps
         self.keep_versions = keep_versions
-        self.temperature = temperature
         self.max_applied_ids = max_applied_ids
         self.applies_from_lead_ms = int(applies_from_lead_ms)
-        self.center_adapter = bool(center_adapter)
-        self._frozen = _FrozenCache(lambda texts: np.asarray(encode(texts), dtype=np.float32), cache_size)
         self._lock = threading.Lock()
 
-        self.w = np.zeros((dimension, dimension), dtype=np.float64)
-        self.optimizer = adapter_math.Adam(lr=learning_rate, weight_decay=weight_decay)
         self.step = 0
-        # sum and count of the frozen vectors trained on: their mean is the direction the adapter
-        # must not move (adapter.without_mean_direction)
-        self.frozen_sum = np.zeros(dimension, dtype=np.float64)
-        self.frozen_count = 0
         self.applied: "collections.OrderedDict[str, list]" = collections.OrderedDict()  # id -> [step, loss]
         self.max_event_ms: Optional[int] = None   # over every example trained so far
         self.last_applies_from_ms: Optional[int] = None
-        self.published: List[dict] = []            # announcements, with "announced": bool
+        self.published: List[dict] = []            # versions, with "ready" and "announced": bool
         self.publish_due = False
         os.makedirs(self.state_dir, exist_ok=True)
         self._load_state()
         with self._lock:
-            self._catch_up()
+            # no loading while the model itself is being initialised: Triton's repository API is
+            # not to be called from initialize(); the first step loads and announces what is due
+            self._catch_up(load=False)
 
     # -- public -------------------------------------------------------------------------------
 
@@ -257,15 +373,7 @@ class Tuner:
             seen = self.applied.get(batch_id)
             if seen is not None:
                 return TrainResult(loss=seen[1], step=seen[0], applied=False, model_version=self.latest_version)
-            xc = self._frozen.encode(contexts)
-            xp = self._frozen.encode(positives)
-            mask = adapter_math.negatives_mask(positives)
-            loss, grad = adapter_math.infonce(self.w, xc, xp, self.temperature, mask)
-            self.w = self.optimizer.step(self.w, grad)
-            self.frozen_sum += xc.sum(axis=0) + xp.sum(axis=0)
-            self.frozen_count += len(xc) + len(xp)
-            if self.center_adapter:
-                self.w = adapter_math.without_mean_direction(self.w, self.frozen_sum / self.frozen_count)
+            loss = self.trainer.step(contexts, positives)
             self.step += 1
             self.applied[batch_id] = [self.step, loss]
             while len(self.applied) > self.max_applied_ids:
@@ -274,20 +382,18 @@ class Tuner:
             self.max_event_ms = batch_max if self.max_event_ms is None else max(self.max_event_ms, batch_max)
             if self.step % self.publish_every_steps == 0:
                 self.publish_due = True
-            self._save_state()
+            elif self.step % self.checkpoint_every_steps == 0:
+                self._save_state()
             self._catch_up()
             return TrainResult(loss=loss, step=self.step, applied=True, model_version=self.latest_version)
 
     def evaluate(self, contexts: Sequence, positives: Sequence) -> float:
-        """The contrastive loss of the current adapter on a batch, without training."""
-        xc = self._frozen.encode([_as_text(t) for t in contexts])
-        xp = self._frozen.encode([_as_text(t) for t in positives])
-        return adapter_math.infonce(self.w, xc, xp, self.temperature,
-                                    adapter_math.negatives_mask(list(positives)), with_grad=False)[0]
+        """The contrastive loss of the current weights on a batch, without training."""
+        return self.trainer.evaluate([_as_text(t) for t in contexts], [_as_text(t) for t in positives])
 
-    def adapted(self, texts: Sequence) -> np.ndarray:
-        """Vectors of the current (possibly unpublished) adapter."""
-        return adapter_math.apply(self._frozen.encode([_as_text(t) for t in texts]), self.w.astype(np.float32))
+    def encode(self, texts: Sequence) -> np.ndarray:
+        """Vectors of the current (possibly unpublished) weights."""
+        return self.trainer.encode(texts)
 
     def close(self) -> None:
         if self.announcer is not None:
@@ -295,96 +401,130 @@ class Tuner:
 
     # -- publishing ---------------------------------------------------------------------------
 
-    def _catch_up(self) -> None:
-        """Publishes a due version and retries announcements that failed (after a crash, too)."""
+    def _catch_up(self, load: bool = True) -> None:
+        """Publishes a due version, loads the published ones into the server and announces the
+        ready ones, in order; what fails is retried after the next step (after a crash, too)."""
         if self.publish_due:
             self._publish()
         for record in self.published:
-            if not record.get("announced") and self.announcer is not None:
-                message = {k: record[k] for k in ("model", "version", "applies_from_ms", "step")}
-                try:
-                    self.announcer.announce(message)
-                except Exception as e:  # noqa: BLE001 - retried after the next step
-                    LOG.warning("announcing %s failed, will retry: %s", message, e)
+            if record.get("announced") or record.get("skipped"):
+                continue
+            if not record.get("ready"):
+                if record["version"] not in map(str, version_numbers(self.model_dir)):
+                    record["skipped"] = "pruned before it was ready"  # superseded: never announced
+                    self._save_meta()
+                    continue
+                if self.loader is not None and not load:
                     return
-                record["announced"] = True
-                self._save_state()
+                try:
+                    if self.loader is not None:
+                        self.loader(self.model_name, record["version"])
+                except Exception as e:  # noqa: BLE001 - retried after the next step
+                    LOG.warning("loading %s version %s failed, will retry: %s", self.model_name, record["version"], e)
+                    return
+                record["ready"] = True
+                self._save_meta()
+            if self.announcer is None:
+                continue
+            message = {k: record[k] for k in ("model", "version", "applies_from_ms", "step")}
+            try:
+                self.announcer.announce(message)
+            except Exception as e:  # noqa: BLE001 - retried after the next step
+                LOG.warning("announcing %s failed, will retry: %s", message, e)
+                return
+            record["announced"] = True
+            self._save_meta()
 
     def _publish(self) -> None:
         versions = version_numbers(self.model_dir)
         version = (versions[-1] if versions else 0) + 1
-        source = frozen_source(self.model_dir)
+        source = latest_complete_version(self.model_dir)
         applies_from = (self.max_event_ms if self.max_event_ms is not None else -1) + 1 + self.applies_from_lead_ms
         if self.last_applies_from_ms is not None:
             applies_from = max(applies_from, self.last_applies_from_ms + 1)
         staging = os.path.join(self.model_dir, f".publish-{version}")
         shutil.rmtree(staging, ignore_errors=True)
         os.makedirs(staging)
-        for name in FROZEN_FILES:
-            _link_or_copy(os.path.join(source, name), os.path.join(staging, name))
-        code = os.path.join(self.model_dir, str(versions[-1]), MODEL_CODE_FILE) if versions else None
-        if code and os.path.isfile(code):
+        try:
+            started = time.monotonic()
+            cosine = self.trainer.export(os.path.join(staging, MODEL_FILE))
+            export_s = time.monotonic() - started
+        except Exception:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _link_or_copy(os.path.join(source, TOKENIZER_FILE), os.path.join(staging, TOKENIZER_FILE))
+        code = os.path.join(source, MODEL_CODE_FILE)
+        if os.path.isfile(code):
             shutil.copy2(code, os.path.join(staging, MODEL_CODE_FILE))
         meta = {"model": self.model_name, "version": str(version), "step": self.step,
-                "applies_from_ms": applies_from, "frozen_from": os.path.basename(source),
-                "temperature": self.temperature, "created_unix_ms": int(time.time() * 1000),
-                "adapter": "y = normalize(x + x W^T), W = adapter.npy"}
-        adapter_math.save(staging, self.w, meta)
+                "applies_from_ms": applies_from, "parity_cosine_onnx_vs_pytorch": cosine,
+                "lora_rank": self.trainer.lora_rank, "created_unix_ms": int(time.time() * 1000)}
+        with open(os.path.join(staging, VERSION_META_FILE), "w", encoding="utf-8") as f:
+            json.dump(meta, f, indent=1, sort_keys=True)
         os.rename(staging, os.path.join(self.model_dir, str(version)))
         for old in version_numbers(self.model_dir)[:-self.keep_versions]:
             shutil.rmtree(os.path.join(self.model_dir, str(old)), ignore_errors=True)
         self.last_applies_from_ms = applies_from
         self.published.append({"model": self.model_name, "version": str(version), "applies_from_ms": applies_from,
-                               "step": self.step, "announced": False})
+                               "step": self.step, "ready": False, "announced": False})
         self.published = self.published[-100:]
         self.publish_due = False
         self._save_state()
-        LOG.info("published %s version %d at step %d, applies from %d ms", self.model_name, version,
-                 self.step, applies_from)
+        LOG.info("published %s version %d at step %d (ONNX export %.1f s, parity cosine %.6f), applies from %d ms",
+                 self.model_name, version, self.step, export_s, cosine, applies_from)
 
     # -- state --------------------------------------------------------------------------------
 
-    def _save_state(self) -> None:
-        meta = {"step": self.step, "applied": list(self.applied.items()), "max_event_ms": self.max_event_ms,
+    def _meta(self) -> dict:
+        return {"step": self.step, "applied": list(self.applied.items()), "max_event_ms": self.max_event_ms,
                 "last_applies_from_ms": self.last_applies_from_ms, "published": self.published,
-                "publish_due": self.publish_due, "adam_t": self.optimizer.t,
-                "frozen_count": self.frozen_count}
-        buffer = io.BytesIO()
-        arrays = {"w": self.w, "frozen_sum": self.frozen_sum,
-                  "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)}
-        if self.optimizer.m is not None:
-            arrays.update(adam_m=self.optimizer.m, adam_v=self.optimizer.v)
-        np.savez(buffer, **arrays)
+                "publish_due": self.publish_due}
+
+    def _save_state(self) -> None:
+        """The checkpoint: weights, optimiser state and the meta that goes with them, atomically."""
+        import torch
+
         temporary = self.state_path + ".tmp"
         with open(temporary, "wb") as f:
-            f.write(buffer.getvalue())
+            torch.save({"meta": self._meta(), "trainer": self.trainer.state_dict()}, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, self.state_path)
+        self._saved_step = self.step
+
+    def _save_meta(self) -> None:
+        """After a load or an announcement: the flags of the published versions. Written into the
+        checkpoint when it is of the current step, else kept for the next checkpoint (a restart
+        then repeats an announcement at worst, which consumers treat as idempotent)."""
+        if getattr(self, "_saved_step", None) == self.step:
+            self._save_state()
 
     def _load_state(self) -> None:
         if not os.path.isfile(self.state_path):
             return
-        with np.load(self.state_path, allow_pickle=False) as state:
-            meta = json.loads(state["meta"].tobytes().decode("utf-8"))
-            if state["w"].shape != self.w.shape:
-                raise ValueError(f"{self.state_path}: adapter shape {state['w'].shape}, expected {self.w.shape}")
-            self.w = state["w"].astype(np.float64)
-            if "frozen_sum" in state:
-                self.frozen_sum = state["frozen_sum"].astype(np.float64)
-            if "adam_m" in state:
-                self.optimizer.m = state["adam_m"].astype(np.float64)
-                self.optimizer.v = state["adam_v"].astype(np.float64)
-        self.optimizer.t = int(meta["adam_t"])
+        import torch
+
+        state = torch.load(self.state_path, map_location=self.trainer.device, weights_only=False)
+        self.trainer.load_state_dict(state["trainer"])
+        meta = state["meta"]
         self.step = int(meta["step"])
+        self._saved_step = self.step
         self.applied = collections.OrderedDict((k, v) for k, v in meta["applied"])
         self.max_event_ms = meta["max_event_ms"]
         self.last_applies_from_ms = meta["last_applies_from_ms"]
         self.published = meta["published"]
         self.publish_due = bool(meta["publish_due"])
-        self.frozen_count = int(meta.get("frozen_count", 0))
         LOG.info("tuner state restored from %s: step %d, %d applied batch ids", self.state_path, self.step,
                  len(self.applied))
+
+
+def latest_complete_version(model_dir: str) -> str:
+    """The highest version folder that holds the model and tokenizer files."""
+    for v in reversed(version_numbers(model_dir)):
+        folder = os.path.join(model_dir, str(v))
+        if all(os.path.isfile(os.path.join(folder, f)) for f in FROZEN_FILES):
+            return folder
+    raise FileNotFoundError(f"no version of {model_dir} holds {', '.join(FROZEN_FILES)}: run `make models`")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,15 +533,17 @@ class Tuner:
 DEFAULTS = {
     "target_model": "item_encoder",
     "publish_every_steps": "50",
+    "checkpoint_every_steps": "10",
     "keep_versions": "2",
-    "learning_rate": "0.001",
+    "learning_rate": "0.00005",
+    "weight_decay": "0.01",
     "temperature": "0.05",
-    "weight_decay": "0",
+    "lora_rank": "0",                # 0: every weight is trained (docs/fine-tuning.md: why)
+    "max_train_tokens": "128",
     "max_applied_ids": "10000",
-    "cache_size": "20000",
     "applies_from_lead_ms": "0",     # announce versions this far ahead of the trained event time
-    "center_adapter": "true",        # keep the adapter from moving the frozen vectors' mean direction
     "intra_op_threads": "0",
+    "seed": "0",
     "state_dir": "",                 # default: <tuner model folder>/state
     "kafka_bootstrap_servers": "",   # default: $KAFKA_BOOTSTRAP_SERVERS; none -> JSONL file
     "announce_topic": "model-versions",
@@ -410,32 +552,30 @@ DEFAULTS = {
 
 
 def build(parameters: dict, repository: str, default_state_dir: str, device: str = "cpu",
-          device_id: int = 0) -> Tuner:
-    """A Tuner for the model repository `repository`, with the frozen encoder from its target model."""
-    from encoder.minilm import MiniLmEncoder
-
+          device_id: int = 0, loader: Optional[Callable[[str, str], None]] = None) -> Tuner:
+    """A Tuner for the model repository `repository`; the encoder starts from the target model's
+    lowest complete version (version 1, the frozen MiniLM) unless a checkpoint exists."""
     p = dict(DEFAULTS)
     p.update({k: v for k, v in parameters.items() if v not in (None, "")})
     model_dir = os.path.join(repository, p["target_model"])
-    threads = int(p["intra_op_threads"])
-    encoder = MiniLmEncoder(frozen_source(model_dir), device=device, device_id=device_id,
-                            intra_op_threads=threads if threads > 0 else None)
+    trainer = EncoderTrainer(
+        frozen_source(model_dir), device=f"cuda:{device_id}" if device == "cuda" else device,
+        learning_rate=float(p["learning_rate"]), weight_decay=float(p["weight_decay"]),
+        temperature=float(p["temperature"]), lora_rank=int(p["lora_rank"]),
+        max_tokens=int(p["max_train_tokens"]), threads=int(p["intra_op_threads"]), seed=int(p["seed"]))
     state_dir = p["state_dir"] or default_state_dir
     servers = p["kafka_bootstrap_servers"] or os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
     announcer = make_announcer(servers, p["announce_topic"],
                                p["announce_file"] or os.path.join(state_dir, "model-versions.jsonl"))
     tuner = Tuner(
-        repository, encoder.encode, state_dir, announcer,
+        repository, trainer, state_dir, announcer,
+        loader=loader if loader is not None else check_loadable(model_dir),
         model_name=p["target_model"],
         publish_every_steps=int(p["publish_every_steps"]),
+        checkpoint_every_steps=int(p["checkpoint_every_steps"]),
         keep_versions=int(p["keep_versions"]),
-        learning_rate=float(p["learning_rate"]),
-        temperature=float(p["temperature"]),
-        weight_decay=float(p["weight_decay"]),
         max_applied_ids=int(p["max_applied_ids"]),
-        cache_size=int(p["cache_size"]),
         applies_from_lead_ms=int(p["applies_from_lead_ms"]),
-        center_adapter=str(p["center_adapter"]).strip().lower() in ("1", "true", "yes"),
     )
-    tuner.providers = encoder.providers
+    tuner.providers = [str(trainer.device)]
     return tuner

@@ -76,8 +76,9 @@ fi
 "$venv/bin/python" -m pip install -q --upgrade pip
 "$venv/bin/python" -m pip install -q -r "$requirements"
 "$venv/bin/python" - <<'PY'
-import sysconfig, pytriton, onnxruntime, tokenizers, numpy, confluent_kafka
+import sysconfig, pytriton, onnxruntime, tokenizers, numpy, confluent_kafka, torch, onnx
 assert sysconfig.get_config_var("Py_ENABLE_SHARED") == 1
 print(f"make-venv: ok: pytriton {pytriton.__version__ if hasattr(pytriton, '__version__') else ''}"
-      f" onnxruntime {onnxruntime.__version__} tokenizers {tokenizers.__version__} numpy {numpy.__version__}")
+      f" onnxruntime {onnxruntime.__version__} tokenizers {tokenizers.__version__} numpy {numpy.__version__}"
+      f" torch {torch.__version__} onnx {onnx.__version__}")
 PY

@@ -1,17 +1,14 @@
 #!/usr/bin/env python3
-"""Measures item_encoder_tuner on this machine's CPU (docs/fine-tuning.md):
+"""Measures item_encoder_tuner's trainer on this machine's CPU (docs/fine-tuning.md): fp32 training
+steps/s at batch 16 and 32 for every weight (lora_rank 0) and for LoRA r=8, and the loss and the
+held-out separation of the planted interests (tests/planted.py) after a few steps, frozen vs tuned.
+On a GPU, `make bench-gpu` measures the same step in bf16.
 
-- training steps/s at batch 32 and 64 with the frozen encoder's forward pass included (the
-  tuner's cache of frozen vectors off: every context and positive text is encoded each step);
-- the loss curve and the held-out separation of the planted interests (tests/planted.py), frozen
-  vs adapted, for the learning test's setting and for a longer run.
-
-  .venv/bin/python scripts/tuner-bench.py [--threads 1] [--speed-steps 20] [--long-steps 300]
+  .venv/bin/python scripts/tuner-bench.py [--threads 1] [--speed-steps 6] [--learn-steps 16]
 """
 import argparse
 import pathlib
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -21,64 +18,47 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "tests"))
 
 import planted  # noqa: E402
-from encoder import adapter as adapter_math  # noqa: E402
 from encoder.minilm import MiniLmEncoder  # noqa: E402
-from encoder.tuner import Tuner  # noqa: E402
+from encoder.tuner import EncoderTrainer  # noqa: E402
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--model-dir", default=str(HERE / "item_encoder" / "1"))
-    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime intra-op threads, 0 = its default")
-    p.add_argument("--speed-steps", type=int, default=20)
-    p.add_argument("--long-steps", type=int, default=300)
+    p.add_argument("--threads", type=int, default=0, help="PyTorch threads, 0 = its default")
+    p.add_argument("--speed-steps", type=int, default=6)
+    p.add_argument("--learn-steps", type=int, default=16)
     p.add_argument("--speed-only", action="store_true")
     args = p.parse_args()
-    encoder = MiniLmEncoder(args.model_dir, intra_op_threads=args.threads or None)
     train_texts, train_topics = planted.items(first=1, count=15, seed=1)
     held_out, held_out_topics = planted.items(first=101, count=8, seed=2)
 
-    for batch in (32, 64):
-        with tempfile.TemporaryDirectory() as repo:
-            tuner = Tuner(repo, encoder.encode, repo + "/state", None, publish_every_steps=10 ** 9, cache_size=0)
-            data = list(planted.batches(train_texts, train_topics, args.speed_steps + 2, batch, seed=11))
-            for i, b in enumerate(data[:2]):  # warm-up
-                tuner.train(f"w{i}", *b)
+    for rank, lr in ((0, 2e-4), (8, 1e-3)):
+        for batch in (16, 32):
+            trainer = EncoderTrainer(args.model_dir, learning_rate=lr, lora_rank=rank, threads=args.threads)
+            data = list(planted.batches(train_texts, train_topics, args.speed_steps + 1, batch, seed=11))
+            trainer.step(*data[0][:2])  # warm-up
             started = time.perf_counter()
-            for i, b in enumerate(data[2:]):
-                tuner.train(f"s{i}", *b)
+            for contexts, positives, _ in data[1:]:
+                trainer.step(contexts, positives)
             elapsed = time.perf_counter() - started
-            # the parts: the frozen encoder alone on the same texts, the adapter step alone
-            started = time.perf_counter()
-            for contexts, positives, _ in data[2:]:
-                encoder.encode(contexts)
-                encoder.encode(positives)
-            encode_s = (time.perf_counter() - started) / args.speed_steps
-            vectors = [(encoder.encode(c), encoder.encode(p)) for c, p, _ in data[2:4]]
-            started = time.perf_counter()
-            for i in range(20):
-                xc, xp = vectors[i % 2]
-                _, grad = adapter_math.infonce(tuner.w, xc, xp, 0.05)
-                tuner.optimizer.step(tuner.w, grad)
-            math_s = (time.perf_counter() - started) / 20
-            print(f"batch {batch}: {args.speed_steps / elapsed:.2f} steps/s, "
-                  f"{args.speed_steps * batch * 2 / elapsed:.0f} texts/s encoded ({elapsed / args.speed_steps * 1000:.0f} ms/step; "
-                  f"encoder alone {encode_s * 1000:.0f} ms, adapter loss+gradient+Adam alone {math_s * 1000:.1f} ms)",
+            print(f"lora_rank {rank}, batch {batch}: {args.speed_steps / elapsed:.2f} steps/s, "
+                  f"{args.speed_steps * batch / elapsed:.1f} examples/s ({elapsed / args.speed_steps * 1000:.0f} ms/step)",
                   flush=True)
-
     if args.speed_only:
         return
-    frozen = planted.separation(encoder.encode(held_out), held_out_topics)
-    for steps, lr in ((40, 1e-3), (args.long_steps, 1e-3)):  # 40: the learning test's setting
-        with tempfile.TemporaryDirectory() as repo:
-            tuner = Tuner(repo, encoder.encode, repo + "/state", None, publish_every_steps=10 ** 9, learning_rate=lr)
-            losses = [tuner.train(f"b{i}", *b).loss
-                      for i, b in enumerate(planted.batches(train_texts, train_topics, steps, 32, seed=3))]
-            curve = ", ".join(f"{np.mean(losses[i:i + 10]):.2f}" for i in range(0, steps, max(10, steps // 10)))
-            adapted = planted.separation(tuner.adapted(held_out), held_out_topics)
-            print(f"{steps} steps, batch 32, lr {lr}: loss first10 {np.mean(losses[:10]):.3f} last10 "
-                  f"{np.mean(losses[-10:]):.3f} (10-step means: {curve}); held-out separation frozen {frozen:.3f} "
-                  f"adapted {adapted:.3f} (gain {adapted - frozen:+.3f}); |W|_F {np.linalg.norm(tuner.w):.2f}")
+    frozen = MiniLmEncoder(args.model_dir, intra_op_threads=args.threads or None).encode(held_out)
+    before = planted.separation(frozen, held_out_topics)
+    for rank, lr in ((0, 2e-4), (8, 1e-3)):
+        trainer = EncoderTrainer(args.model_dir, learning_rate=lr, lora_rank=rank, threads=args.threads)
+        losses = [trainer.step(c, p) for c, p, _ in
+                  planted.batches(train_texts, train_topics, args.learn_steps, 16, seed=3)]
+        tuned = trainer.encode(held_out)
+        print(f"lora_rank {rank}, lr {lr}, {args.learn_steps} steps of batch 16: loss {np.mean(losses[:3]):.3f} -> "
+              f"{np.mean(losses[-3:]):.3f}; held-out separation frozen {before:.3f} tuned "
+              f"{planted.separation(tuned, held_out_topics):.3f}; cross-interest cosine "
+              f"{planted.cross_cosine(frozen, held_out_topics):.3f} -> {planted.cross_cosine(tuned, held_out_topics):.3f}",
+              flush=True)
 
 
 if __name__ == "__main__":

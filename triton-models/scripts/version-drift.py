@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """How the item_encoder versions a tuner published move the embedding space, on MovieLens items
-(docs/evaluation-fine-tuning.md): per version, the adapter's size ‖W‖_F, the mean cosine of random
+(docs/evaluation-fine-tuning.md): per version (each one's own ONNX model), the mean cosine of random
 item pairs, and of item pairs that one user liked both of (rating >= 3.5), for users the tuner
 was trained on and for held-out users. Text of an item = the Java ItemVersion.text(): "Title (year).
 Genre, Genre".
@@ -20,7 +20,6 @@ import numpy as np
 HERE = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE))
 
-from encoder import adapter as adapter_math  # noqa: E402
 from encoder.minilm import MiniLmEncoder  # noqa: E402
 from encoder.tuner import version_numbers  # noqa: E402
 
@@ -57,6 +56,9 @@ def mean_cosine(vectors: dict, pairs) -> float:
     return float(np.mean([vectors[a] @ vectors[b] for a, b in pairs]))
 
 
+TEXTS: dict = {}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--repository", required=True, action="append",
@@ -79,10 +81,11 @@ def main():
         a, b = rng.sample(ids, 2)
         randoms.append((a, b))
     needed = sorted({i for pair in trained + held_out + randoms for i in pair})
-    frozen = MiniLmEncoder(args.model_dir).encode([texts[i] for i in needed])
-    print("| repository | version | ‖W‖_F | random pairs | co-liked, trained users | co-liked, held-out "
+    TEXTS.update(texts)
+    frozen = None  # each version is encoded by its own model
+    print("| repository | version | random pairs | co-liked, trained users | co-liked, held-out "
           "users | held-out co-liked − random | (co-liked − random) / (1 − random) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for repository in args.repository:
         models = os.path.join(repository, "item_encoder")
         for version in version_numbers(models):
@@ -90,13 +93,10 @@ def main():
 
 
 def row(repository, models, version, frozen, needed, randoms, trained, held_out):
-    path = os.path.join(models, str(version), adapter_math.ADAPTER_FILE)
-    w = np.load(path).astype(np.float64) if os.path.isfile(path) else np.zeros((384, 384))
-    y = frozen + frozen @ w.T
-    y /= np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-12)
+    y = MiniLmEncoder(os.path.join(models, str(version))).encode([TEXTS[i] for i in needed])
     vectors = dict(zip(needed, y))
     r, t, h = (mean_cosine(vectors, pairs) for pairs in (randoms, trained, held_out))
-    print(f"| {os.path.basename(repository)} | {version} | {np.linalg.norm(w):.3f} | {r:.3f} | {t:.3f} "
+    print(f"| {os.path.basename(repository)} | {version} | {r:.3f} | {t:.3f} "
           f"| {h:.3f} | {h - r:+.3f} | {(h - r) / (1 - r):+.3f} |", flush=True)
 
 

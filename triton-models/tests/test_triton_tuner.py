@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
+from embedded_server import embedded_server
 from test_tuner import BATCH
 
 tritonclient = pytest.importorskip("tritonclient.grpc")
@@ -103,7 +104,7 @@ def test_pytriton_trains_once_per_batch_id_over_grpc(tmp_path, encoder):
 
         assert json.loads(announcements.read_text()) == {"model": "item_encoder", "version": "2",
                                                          "applies_from_ms": 3001, "step": 2}
-        assert (repository / "item_encoder" / "2" / "adapter.npy").is_file()
+        assert (repository / "item_encoder" / "2" / "all-minilm-l6-v2.onnx").is_file()
         vectors, served = _embed(client, ["Galactic starship alien 1"])  # PyTriton: version 1, frozen
         assert served == "1"
         np.testing.assert_allclose(vectors, encoder.encode(["Galactic starship alien 1"]), atol=1e-5)
@@ -112,36 +113,45 @@ def test_pytriton_trains_once_per_batch_id_over_grpc(tmp_path, encoder):
 
 
 def test_tritonserver_serves_the_versions_the_tuner_publishes(tmp_path, encoder):
-    from encoder import adapter
+    from encoder import torch_minilm
+    from encoder.minilm import MiniLmEncoder
 
     repository = tmp_path / "models"
     process, client = _start(tmp_path, "--mode", "repository", "--tuner-repository", str(repository),
                              "--publish-every-steps", "2")
     texts = ["Galactic starship alien 1", "Recipe kitchen pasta 2"]
+    announcements = repository / "item_encoder_tuner" / "state" / "model-versions.jsonl"
     try:
         assert _train(client, "r-1", *BATCH)[1:] == (1, True, "1")
         assert _train(client, "r-1", *BATCH)[1:] == (1, False, "1")
         assert _train(client, "r-2", *BATCH)[1:] == (2, True, "2")
 
-        client.load_model("item_encoder")  # explicit model control: picks up version 2
+        # the tuner loaded version 2 through the repository API before it announced it
+        assert [json.loads(a)["version"] for a in announcements.read_text().splitlines()] == ["2"]
+        assert client.is_model_ready("item_encoder", "2")
         frozen = encoder.encode(texts)
         v1, served1 = _embed(client, texts, "1")
         v2, served2 = _embed(client, texts, "2")
         latest, served = _embed(client, texts)
         assert (served1, served2, served) == ("1", "2", "2")
         np.testing.assert_allclose(v1, frozen, atol=1e-5)
-        w2 = adapter.load(repository / "item_encoder" / "2")
-        np.testing.assert_allclose(v2, adapter.apply(frozen, w2), atol=1e-5)
+        # tritonserver serves the exported ONNX model of version 2: the vectors ONNX Runtime gives here
+        exported = MiniLmEncoder(repository / "item_encoder" / "2", intra_op_threads=1).encode(texts)
+        assert torch_minilm.cosines(v2, exported).min() >= 0.999
         np.testing.assert_array_equal(latest, v2)
         assert np.abs(v2 - frozen).max() > 1e-3
+        # the JVM's embedded server on the same repository serves version 2 with the same vectors
+        with embedded_server(repository, tmp_path / "embedded.log") as endpoint:
+            jvm = tritonclient.InferenceServerClient(endpoint)
+            jvm_v2, jvm_served = _embed(jvm, texts, "2")
+        assert jvm_served == "2"
+        assert torch_minilm.cosines(jvm_v2, v2).min() >= 0.999
 
         for i in range(4):
             _train(client, f"r-more-{i}", *BATCH)
-        client.load_model("item_encoder")
         assert sorted(os.listdir(repository / "item_encoder")) == ["3", "4", "config.pbtxt", "configs"]
         assert client.is_model_ready("item_encoder", "4") and client.is_model_ready("item_encoder", "3")
         assert not client.is_model_ready("item_encoder", "1")
-        announced = (repository / "item_encoder_tuner" / "state" / "model-versions.jsonl").read_text().splitlines()
-        assert [json.loads(a)["version"] for a in announced] == ["2", "3", "4"]
+        assert [json.loads(a)["version"] for a in announcements.read_text().splitlines()] == ["2", "3", "4"]
     finally:
         _stop(process)

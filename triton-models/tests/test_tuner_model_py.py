@@ -36,7 +36,8 @@ def test_one_step_per_new_batch_id_and_a_version_every_n_steps(tmp_path, monkeyp
     (folder / "1" / "model.py").write_bytes((ROOT / "item_encoder_tuner" / "1" / "model.py").read_bytes())
     announcements = tmp_path / "versions.jsonl"
     model = load_model(monkeypatch, folder / "1" / "model.py", folder, 1,
-                       {"publish_every_steps": "2", "announce_file": str(announcements), "intra_op_threads": "1"})
+                       {"publish_every_steps": "2", "announce_file": str(announcements), "intra_op_threads": "1",
+                        "load_into_triton": "false"})
 
     responses = model.execute([_request("a", *BATCH), _request("a", *BATCH), Request(BATCH_ID=np.array([b"x"], dtype=object)),
                                _request("b", *BATCH)])
@@ -50,7 +51,7 @@ def test_one_step_per_new_batch_id_and_a_version_every_n_steps(tmp_path, monkeyp
     assert repeated.output("LOSS").tolist() == first.output("LOSS").tolist()
     assert missing.error == "training failed: input 'CONTEXT' is missing"
     assert second.output("STEP").tolist() == [2] and second.output("MODEL_VERSION").tolist() == [b"2"]
-    assert (folder / "state" / "tuner-state.npz").is_file()
+    assert (folder / "state" / "tuner-state.pt").is_file()
     assert json.loads(announcements.read_text()) == {"model": "item_encoder", "version": "2",
                                                      "applies_from_ms": 3001, "step": 2}
     model.finalize()
@@ -77,21 +78,23 @@ def test_the_lead_comes_from_the_model_config_and_the_staged_repository(tmp_path
     announcements = tmp_path / "versions.jsonl"
     model = load_model(monkeypatch, folder / "1" / "model.py", folder, 1,
                        {"publish_every_steps": "1", "applies_from_lead_ms": "1000",
-                        "announce_file": str(announcements), "intra_op_threads": "1"})
+                        "announce_file": str(announcements), "intra_op_threads": "1", "load_into_triton": "false"})
     model.execute([_request("a", *BATCH)])
     model.finalize()
     assert json.loads(announcements.read_text())["applies_from_ms"] == 3000 + 1 + 1000
 
 
-def test_weight_decay_and_kept_versions_reach_the_tuner_parameters():
+def test_learning_rate_lora_weight_decay_and_kept_versions_reach_the_tuner_parameters():
     import serve_pytriton
     from encoder import tuner as tuner_module
 
     defaults = serve_pytriton.tuner_parameters(serve_pytriton.parse_args([]))
     # "" means the tuner's own default (build() skips blank values)
     assert defaults["weight_decay"] == "" and defaults["keep_versions"] == "" and defaults["announce_topic"] == ""
-    assert tuner_module.DEFAULTS["weight_decay"] == "0" and tuner_module.DEFAULTS["keep_versions"] == "2"
+    assert tuner_module.DEFAULTS["weight_decay"] == "0.01" and tuner_module.DEFAULTS["keep_versions"] == "2"
     given = serve_pytriton.tuner_parameters(
-        serve_pytriton.parse_args(["--weight-decay", "10", "--keep-versions", "1000", "--announce-topic", "v-2"]))
+        serve_pytriton.parse_args(["--weight-decay", "10", "--keep-versions", "1000", "--announce-topic", "v-2",
+                                   "--learning-rate", "0.0002", "--lora-rank", "8"]))
     assert float(given["weight_decay"]) == 10.0 and given["keep_versions"] == "1000"
+    assert float(given["learning_rate"]) == 0.0002 and given["lora_rank"] == "8"
     assert given["announce_topic"] == "v-2"

@@ -4,10 +4,13 @@ The encoder itself is the plain module ../../encoder/minilm.py (shared with PyTr
 tests). Triton fills in model_name and model_version of every response; the version is this
 directory's name.
 
-A version folder that holds adapter.npy (written by item_encoder_tuner, see
-../../encoder/tuner.py) applies the residual adapter y = normalize(x + x·Wᵀ) to the frozen
-vectors; version 1, without one, gives the frozen encoder's vectors unchanged. This file is
-copied into every published version folder.
+Every version folder holds a complete ONNX model: version 1 the frozen all-MiniLM-L6-v2 of
+`make models`, later ones the fine-tuned encoders item_encoder_tuner exported
+(../../encoder/tuner.py). This file is copied into every published version folder.
+
+CPU instances run the model in ONNX Runtime (encoder/minilm.py). GPU instances run it in PyTorch
+on CUDA (encoder/gpu.py, `precision` parameter fp32/fp16/bf16) after checking it against ONNX
+Runtime; without a usable GPU the load fails, there is no silent fallback to the CPU.
 """
 import json
 import os
@@ -20,15 +23,13 @@ import triton_python_backend_utils as pb_utils
 def _import_encoder(model_repository):
     """Finds the `encoder` package: importable already, else $ITEM_ENCODER_PYTHONPATH, else next to the repository."""
     try:
-        from encoder import adapter, minilm  # already importable (PYTHONPATH, installed)
-        return minilm, adapter
+        import encoder.minilm  # noqa: F401 - already importable (PYTHONPATH, installed)
+        return
     except ImportError:
         pass
     root = os.environ.get("ITEM_ENCODER_PYTHONPATH") or os.path.dirname(os.path.abspath(model_repository))
     if root not in sys.path:
         sys.path.insert(0, root)
-    from encoder import adapter, minilm
-    return minilm, adapter
 
 
 class TritonPythonModel:
@@ -37,21 +38,22 @@ class TritonPythonModel:
         parameters = {k: v.get("string_value", "") for k, v in config.get("parameters", {}).items()}
         repository = args["model_repository"]
         self.version = args["model_version"]
-        minilm, self._adapter = _import_encoder(repository)
+        _import_encoder(repository)
         threads = int(parameters.get("intra_op_threads", "0") or 0)
         device = "cuda" if args.get("model_instance_kind") == "GPU" else "cpu"
-        self.encoder = minilm.MiniLmEncoder(
-            os.path.join(repository, self.version),
-            device=device,
-            device_id=int(args.get("model_instance_device_id", "0") or 0),
-            intra_op_threads=threads if threads > 0 else None,
-        )
-        # None for a version without adapter.npy (version 1): the frozen vectors, unchanged
-        self.adapter = self._adapter.load(os.path.join(repository, self.version))
+        folder = os.path.join(repository, self.version)
+        device_id = int(args.get("model_instance_device_id", "0") or 0)
+        if device == "cuda":
+            from encoder.gpu import TorchGpuEncoder
+
+            self.encoder = TorchGpuEncoder(folder, device_id=device_id,
+                                           precision=parameters.get("precision", "fp32") or "fp32")
+        else:
+            from encoder.minilm import MiniLmEncoder
+
+            self.encoder = MiniLmEncoder(folder, intra_op_threads=threads if threads > 0 else None)
         pb_utils.Logger.log_info(
-            f"item_encoder version {self.version} loaded on {device}, providers {self.encoder.providers}, "
-            f"adapter {'none' if self.adapter is None else self.adapter.shape}"
-        )
+            f"item_encoder version {self.version} loaded on {device}, {self.encoder.providers}")
 
     def execute(self, requests):
         # One forward pass over every text of every request in the dynamic batch, then split.
@@ -67,7 +69,7 @@ class TritonPythonModel:
             texts.extend(values.tolist())
             counts.append(len(values))
         try:
-            vectors = self._adapter.apply(self.encoder.encode(texts), self.adapter)
+            vectors = self.encoder.encode(texts)
         except Exception as e:  # noqa: BLE001 - report every failure to the caller
             error = pb_utils.TritonError(f"inference failed: {e}")
             return [r or pb_utils.InferenceResponse(error=error) for r in responses]

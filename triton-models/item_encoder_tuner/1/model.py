@@ -4,10 +4,12 @@
   outputs  LOSS FP32 [1], STEP INT64 [1], APPLIED BOOL [1], MODEL_VERSION BYTES [1]
 
 The work is done by the plain module ../../encoder/tuner.py (shared with PyTriton and the tests):
-the frozen MiniLM encoder (ONNX Runtime; CUDA on KIND_GPU instances with onnxruntime-gpu) under a
-residual adapter trained with numpy, and every `publish_every_steps` steps a new version folder of
-item_encoder in this model repository, announced on the `model-versions` topic. Run exactly one
-instance: it is the single writer of the adapter state and of item_encoder's version folders.
+the MiniLM encoder fine-tuned in PyTorch (bf16 on the GPU of a KIND_GPU instance, fp32 on the
+CPU), and every `publish_every_steps` steps a new version folder of item_encoder (an ONNX model)
+in this model repository, loaded through Triton's repository API (`pb_utils.load_model`; the
+server must run with --model-control-mode=explicit) and announced on the `model-versions` topic
+once Triton reports that version READY. Run exactly one instance: it is the single writer of the
+training state and of item_encoder's version folders.
 """
 import json
 import os
@@ -37,6 +39,18 @@ def _input(request, name):
     return tensor.as_numpy().reshape(-1)
 
 
+class _RepositoryApi:
+    """Triton's model repository API from inside the server (Python backend, explicit model control)."""
+
+    @staticmethod
+    def load_model(name):
+        pb_utils.load_model(model_name=name)
+
+    @staticmethod
+    def is_model_ready(name, version):
+        return pb_utils.is_model_ready(model_name=name, model_version=str(version))
+
+
 class TritonPythonModel:
     def initialize(self, args):
         config = json.loads(args["model_config"])
@@ -44,9 +58,12 @@ class TritonPythonModel:
         folder = args["model_repository"]  # this model's folder: <repository>/item_encoder_tuner
         tuner_module = _import_tuner(folder)
         device = "cuda" if args.get("model_instance_kind") == "GPU" else "cpu"
+        loader = None
+        if parameters.get("load_into_triton", "true").strip().lower() in ("1", "true", "yes"):
+            loader = tuner_module.TritonLoader(_RepositoryApi())
         self.tuner = tuner_module.build(
             parameters, os.path.dirname(os.path.abspath(folder)), os.path.join(folder, "state"),
-            device=device, device_id=int(args.get("model_instance_device_id", "0") or 0))
+            device=device, device_id=int(args.get("model_instance_device_id", "0") or 0), loader=loader)
         pb_utils.Logger.log_info(
             f"item_encoder_tuner on {device} ({self.tuner.providers}): step {self.tuner.step}, "
             f"{self.tuner.model_name} latest version {self.tuner.latest_version}, "

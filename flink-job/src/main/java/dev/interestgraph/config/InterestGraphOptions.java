@@ -381,7 +381,7 @@ public final class InterestGraphOptions {
             key("embedded.model-repository").stringType().noDefaultValue()
                     .withDescription("The embedded inference server (no triton.endpoint) serves "
                             + "item_encoder versions published by the tuner into this model "
-                            + "repository (<dir>/item_encoder/<version>/adapter.npy); "
+                            + "repository (<dir>/item_encoder/<version>/all-minilm-l6-v2.onnx); "
                             + "unset: version 1 only.");
 
     /** The options of this class, for documentation and the unknown-key check. */

@@ -7,7 +7,17 @@ import static dev.interestgraph.inference.InferenceContract.MODEL_NAME;
 import static dev.interestgraph.inference.InferenceContract.OUTPUT_EMBEDDING;
 
 import com.google.protobuf.ByteString;
+import dev.interestgraph.inference.v2.DataType;
 import dev.interestgraph.inference.v2.GRPCInferenceServiceGrpc;
+import dev.interestgraph.inference.v2.ModelConfig;
+import dev.interestgraph.inference.v2.ModelConfigRequest;
+import dev.interestgraph.inference.v2.ModelConfigResponse;
+import dev.interestgraph.inference.v2.ModelInput;
+import dev.interestgraph.inference.v2.ModelInstanceGroup;
+import dev.interestgraph.inference.v2.ModelOutput;
+import dev.interestgraph.inference.v2.ModelStatisticsRequest;
+import dev.interestgraph.inference.v2.ModelStatisticsResponse;
+import dev.interestgraph.inference.v2.ModelVersionPolicy;
 import dev.interestgraph.inference.v2.ModelInferRequest;
 import dev.interestgraph.inference.v2.ModelInferResponse;
 import dev.interestgraph.inference.v2.ModelMetadataRequest;
@@ -50,10 +60,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * — so that the local stack and the tests exercise the very client that talks to a real Triton.
  *
  * <p>With a {@linkplain Builder#modelRepository model repository} it also serves the versions the
- * fine-tuning tuner publishes there ({@code <repository>/item_encoder/<N>/adapter.npy}: the frozen
- * vector through the residual adapter, see {@link ItemEncoderVersions}), picked up while the server
- * runs. As in Triton with {@code version_policy: latest}, a request without a version gets the
- * highest one, and a request for a version that does not exist fails with NOT_FOUND.
+ * fine-tuning tuner publishes there ({@code <repository>/item_encoder/<N>/all-minilm-l6-v2.onnx}:
+ * the fine-tuned encoder as a complete ONNX model, see {@link ItemEncoderVersions}), picked up while
+ * the server runs. As in Triton with {@code version_policy: latest}, a request without a version
+ * gets the highest one, and a request for a version that does not exist fails with NOT_FOUND.
+ *
+ * <p>Besides liveness, readiness, metadata and inference it answers {@code ModelConfig} (the
+ * configuration this server runs the model with) and {@code ModelStatistics} (per version:
+ * requests, texts, success/failure counts and times, by batch size), which Triton's clients and
+ * perf_analyzer call.
  *
  * <p>Binds to 127.0.0.1 only. Cheap calls (liveness, readiness, metadata) are answered on the
  * gRPC transport threads; inference runs on a pool of worker threads, one per core, each calling
@@ -77,11 +92,14 @@ public final class EmbeddedInferenceServer implements AutoCloseable {
     private final MiniLmEncoder encoder;
     private final boolean ownsEncoder;
     private final ItemEncoderVersions versions;
+    private final InferenceStatistics statistics = new InferenceStatistics();
+    private final int workerThreads;
 
     private EmbeddedInferenceServer(Builder builder) throws IOException {
         this.ownsEncoder = builder.encoder == null;
-        this.versions = new ItemEncoderVersions(builder.modelRepository, MiniLmEncoder.DIMENSION);
         this.encoder = ownsEncoder ? MiniLmEncoder.load() : builder.encoder;
+        this.versions = new ItemEncoderVersions(builder.modelRepository, encoder);
+        this.workerThreads = builder.workerThreads;
         this.workers = Executors.newFixedThreadPool(builder.workerThreads, daemonThreads());
         ServerCredentials credentials = builder.certChain == null
                 ? InsecureServerCredentials.create()
@@ -137,6 +155,7 @@ public final class EmbeddedInferenceServer implements AutoCloseable {
             workers.shutdownNow();
             Thread.currentThread().interrupt();
         }
+        versions.close();
         if (ownsEncoder) {
             encoder.close();
         }
@@ -153,12 +172,11 @@ public final class EmbeddedInferenceServer implements AutoCloseable {
 
     /**
      * The vectors this server answers for the item_encoder version in {@code versionDir}
-     * ({@code <repository>/item_encoder/<N>}), computed from frozen vectors (version 1) through
-     * the version's adapter without running the encoder: copies; no adapter, unchanged copies.
+     * ({@code <repository>/item_encoder/<N>}): that version's own model on {@code texts}
+     * (key → text), by key.
      */
-    public static Map<String, float[]> adaptedVectors(Path versionDir, Map<String, float[]> frozen)
-            throws IOException {
-        return ItemEncoderVersions.adaptCopies(versionDir, frozen, MiniLmEncoder.DIMENSION);
+    public static Map<String, float[]> versionVectors(Path versionDir, Map<String, String> texts) {
+        return ItemEncoderVersions.encodeWith(versionDir, texts);
     }
 
     /** Options for {@link EmbeddedInferenceServer}. */
@@ -174,7 +192,7 @@ public final class EmbeddedInferenceServer implements AutoCloseable {
 
         /**
          * Also serves the {@value InferenceContract#MODEL_NAME} versions published into this Triton
-         * model repository ({@code <repository>/item_encoder/<N>/adapter.npy}), including those
+         * model repository ({@code <repository>/item_encoder/<N>/all-minilm-l6-v2.onnx}), including those
          * published after the start. The folder need not exist yet; null serves version 1 only.
          */
         public Builder modelRepository(Path modelRepository) {
@@ -308,25 +326,70 @@ public final class EmbeddedInferenceServer implements AutoCloseable {
             }
         }
 
+        @Override
+        public void modelConfig(ModelConfigRequest request, StreamObserver<ModelConfigResponse> response) {
+            try {
+                checkModel(request.getName(), request.getVersion());
+            } catch (StatusRuntimeException e) {
+                response.onError(e);
+                return;
+            } catch (UncheckedIOException e) {
+                response.onError(unreadableRepository(e));
+                return;
+            }
+            reply(response, ModelConfigResponse.newBuilder().setConfig(config()).build());
+        }
+
+        @Override
+        public void modelStatistics(ModelStatisticsRequest request,
+                StreamObserver<ModelStatisticsResponse> response) {
+            // Triton: a blank name means every model, a blank version every loaded version
+            List<Integer> selected;
+            try {
+                if (!request.getName().isEmpty() && !request.getName().equals(MODEL_NAME)) {
+                    throw Status.NOT_FOUND.withDescription("requested model '" + request.getName()
+                            + "' is not found").asRuntimeException();
+                }
+                selected = request.getVersion().isEmpty()
+                        ? List.copyOf(versions.available())
+                        : List.of(checkModel(MODEL_NAME, request.getVersion()));
+            } catch (StatusRuntimeException e) {
+                response.onError(e);
+                return;
+            } catch (UncheckedIOException e) {
+                response.onError(unreadableRepository(e));
+                return;
+            }
+            ModelStatisticsResponse.Builder out = ModelStatisticsResponse.newBuilder();
+            for (int version : selected) {
+                out.addModelStats(statistics.of(MODEL_NAME, version));
+            }
+            reply(response, out.build());
+        }
+
         private void infer(String id, int version, List<String> texts, StreamObserver<ModelInferResponse> response) {
             float[][] vectors;
+            long started = System.nanoTime();
             try {
-                vectors = encoder.encode(texts);
-                // on the worker thread: the first request of a version reads its adapter file
-                versions.adapt(version, vectors);
+                // on the worker thread: the first request of a version opens its model
+                vectors = versions.encode(version, texts);
             } catch (NoSuchFileException e) {
+                statistics.failed(version, System.nanoTime() - started);
                 response.onError(Status.NOT_FOUND.withDescription("Request for unknown model: '" + MODEL_NAME
                         + "' version " + version + " is not found (its folder was removed)").asRuntimeException());
                 return;
             } catch (IOException e) {
+                statistics.failed(version, System.nanoTime() - started);
                 response.onError(Status.INTERNAL.withDescription("cannot load model '" + MODEL_NAME + "' version "
                         + version + ": " + e.getMessage()).withCause(e).asRuntimeException());
                 return;
             } catch (RuntimeException e) {
+                statistics.failed(version, System.nanoTime() - started);
                 response.onError(Status.INTERNAL.withDescription("inference failed: " + e.getMessage())
                         .withCause(e).asRuntimeException());
                 return;
             }
+            statistics.succeeded(version, texts.size(), System.nanoTime() - started);
             reply(response, ModelInferResponse.newBuilder()
                     .setModelName(MODEL_NAME)
                     .setModelVersion(Integer.toString(version))
@@ -337,6 +400,27 @@ public final class EmbeddedInferenceServer implements AutoCloseable {
                     .addRawOutputContents(InferenceContract.encodeFp32Tensor(vectors, MiniLmEncoder.DIMENSION))
                     .build());
         }
+    }
+
+    /**
+     * The configuration this server runs item_encoder with, in Triton's terms: no batching of its
+     * own (the input is [-1], the output [-1, 384]; clients batch), every published version
+     * servable, one CPU instance per worker thread, ONNX Runtime.
+     */
+    private ModelConfig config() {
+        return ModelConfig.newBuilder()
+                .setName(MODEL_NAME)
+                .setPlatform("onnxruntime_onnx")
+                .setBackend("onnxruntime")
+                .setVersionPolicy(ModelVersionPolicy.newBuilder().setAll(ModelVersionPolicy.All.getDefaultInstance()))
+                .setMaxBatchSize(0)
+                .addInput(ModelInput.newBuilder().setName(INPUT_TEXT).setDataType(DataType.TYPE_STRING).addDims(-1))
+                .addOutput(ModelOutput.newBuilder().setName(OUTPUT_EMBEDDING).setDataType(DataType.TYPE_FP32)
+                        .addDims(-1).addDims(MiniLmEncoder.DIMENSION))
+                .addInstanceGroup(ModelInstanceGroup.newBuilder().setName(MODEL_NAME)
+                        .setKind(ModelInstanceGroup.Kind.KIND_CPU).setCount(workerThreads))
+                .setDefaultModelFilename(MiniLmEncoder.MODEL_FILE)
+                .build();
     }
 
     /** The version the request gets (blank: the highest), or NOT_FOUND in Triton's words. */

@@ -6,49 +6,68 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The versions of {@value InferenceContract#MODEL_NAME} that {@link EmbeddedInferenceServer}
  * serves: version {@value EmbeddedInferenceServer#MODEL_VERSION} is the frozen MiniLM, always there
- * (it is built in); version N &gt; 1 exists while {@code <repository>/item_encoder/<N>/adapter.npy}
- * does — the layout the tuner ({@code triton-models/encoder/tuner.py}) publishes into, and the
- * one tritonserver loads.
+ * (it is built in); version N &gt; 1 exists while {@code <repository>/item_encoder/<N>/}{@value
+ * MiniLmEncoder#MODEL_FILE} does — a complete ONNX model, the fine-tuned encoder that the tuner
+ * ({@code triton-models/encoder/tuner.py}) exported, in the layout tritonserver loads.
  *
  * <p>The folder is looked at on every question, so versions the tuner publishes while the server
  * runs appear without a restart (the tuner assembles a version under a hidden name and renames it
- * into place, so a numbered folder is complete when it shows up). An adapter is read on the first
- * request for its version and kept: a version the tuner prunes later stays servable here (Triton
- * would unload it), which only matters to a caller still pinning it.
- *
- * <p>The adapter is {@code y = normalize(x + x·Wᵀ)} on the frozen unit vector x, as {@code apply}
- * in {@code triton-models/encoder/adapter.py}: z in float32, its norm in float64, an all-zero W is
- * the identity. The dot products are summed in double where numpy's float32 matmul sums in float;
- * the results differ in the last bits only.
+ * into place, so a numbered folder is complete when it shows up). A version's model is opened in
+ * ONNX Runtime on its first request and kept, also after the tuner prunes its folder (Triton would
+ * unload it), which only matters to a caller still pinning it; past {@link #MAX_LOADED} loaded
+ * versions the lowest is closed (it waits for the requests running on it) and is no longer served.
  */
-final class ItemEncoderVersions {
+final class ItemEncoderVersions implements AutoCloseable {
     static final int FROZEN_VERSION = Integer.parseInt(EmbeddedInferenceServer.MODEL_VERSION);
-    static final String ADAPTER_FILE = "adapter.npy";
-    private static final double EPS = 1e-12;
+    /** ONNX Runtime sessions kept open besides the frozen one (~90 MB each). */
+    static final int MAX_LOADED = 4;
 
     private final Path modelDirectory;
-    private final int dimension;
-    /** Adapters read so far; {@code null} values are not allowed, hence Optional for "no adapter". */
-    private final Map<Integer, Optional<float[]>> adapters = new ConcurrentHashMap<>();
+    private final MiniLmEncoder frozen;
+    private final ConcurrentSkipListMap<Integer, Loaded> loaded = new ConcurrentSkipListMap<>();
+    private final Map<Integer, Long> retired = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** One opened version: requests hold the read lock, closing takes the write lock. */
+    private static final class Loaded {
+        final MiniLmEncoder encoder;
+        final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+        boolean closed;
+
+        Loaded(MiniLmEncoder encoder) {
+            this.encoder = encoder;
+        }
+
+        void close() {
+            lock.writeLock().lock();
+            try {
+                closed = true;
+                encoder.close();
+            } finally {
+                lock.writeLock().unlock();
+            }
+        }
+    }
 
     /**
      * @param repository a Triton model repository, or null for the frozen version only
-     * @param dimension the vector dimension; an adapter must be dimension × dimension
+     * @param frozen the encoder of version 1 (the caller keeps ownership)
      */
-    ItemEncoderVersions(Path repository, int dimension) {
+    ItemEncoderVersions(Path repository, MiniLmEncoder frozen) {
         this.modelDirectory = repository == null ? null : repository.resolve(InferenceContract.MODEL_NAME);
-        this.dimension = dimension;
-        adapters.put(FROZEN_VERSION, Optional.empty());
+        this.frozen = frozen;
     }
 
     /** Whether versions come from a model repository (else only the frozen one is served). */
@@ -56,16 +75,17 @@ final class ItemEncoderVersions {
         return modelDirectory != null;
     }
 
-    /** The versions servable now, ascending: the frozen one, the published ones, the ones read before. */
+    /** The versions servable now, ascending: the frozen one, the published ones, the ones loaded before. */
     NavigableSet<Integer> available() {
-        NavigableSet<Integer> versions = new TreeSet<>(adapters.keySet());
+        NavigableSet<Integer> versions = new TreeSet<>(loaded.keySet());
+        versions.add(FROZEN_VERSION);
         if (modelDirectory == null) {
             return versions;
         }
         try (DirectoryStream<Path> folders = Files.newDirectoryStream(modelDirectory)) {
             for (Path folder : folders) {
                 int version = parseVersion(folder.getFileName().toString());
-                if (version > FROZEN_VERSION && Files.isRegularFile(folder.resolve(ADAPTER_FILE))) {
+                if (version > FROZEN_VERSION && !retired.containsKey(version) && published(version)) {
                     versions.add(version);
                 }
             }
@@ -89,92 +109,100 @@ final class ItemEncoderVersions {
         if (version < 1) {
             return Optional.empty();
         }
-        if (adapters.containsKey(version) || (modelDirectory != null
-                && Files.isRegularFile(modelDirectory.resolve(Integer.toString(version)).resolve(ADAPTER_FILE)))) {
+        if (version == FROZEN_VERSION || loaded.containsKey(version)
+                || (modelDirectory != null && !retired.containsKey(version) && published(version))) {
             return Optional.of(version);
         }
         return Optional.empty();
     }
 
+    private boolean published(int version) {
+        return Files.isRegularFile(modelDirectory.resolve(Integer.toString(version)).resolve(MiniLmEncoder.MODEL_FILE));
+    }
+
     /**
-     * Applies the version's adapter to frozen vectors, in place, reading the adapter on first use.
+     * Embeds the texts with the version's own model, opening it on first use.
      *
-     * @throws IOException when the version's adapter.npy cannot be read or is not a
-     *     dimension × dimension float32 matrix
+     * @throws NoSuchFileException when the version's folder is gone before it was ever opened, or
+     *     the version was closed to make room for newer ones
+     * @throws IOException when the version's model cannot be opened
      */
-    void adapt(int version, float[][] frozen) throws IOException {
-        Optional<float[]> adapter = adapters.get(version);
-        if (adapter == null) {
-            // Read outside any lock: two first requests may both read the file; the first result stays.
-            Optional<float[]> read = read(version);
-            Optional<float[]> previous = adapters.putIfAbsent(version, read);
-            adapter = previous == null ? read : previous;
+    float[][] encode(int version, List<String> texts) throws IOException {
+        if (version == FROZEN_VERSION) {
+            return frozen.encode(texts);
         }
-        adapter.ifPresent(w -> {
-            for (float[] x : frozen) {
-                apply(x, w, dimension);
+        Loaded entry = open(version);
+        entry.lock.readLock().lock();
+        try {
+            if (entry.closed) {
+                throw new NoSuchFileException(modelDirectory.resolve(Integer.toString(version)).toString(),
+                        null, "version closed: only the newest " + MAX_LOADED + " versions stay loaded");
             }
-        });
+            return entry.encoder.encode(texts);
+        } finally {
+            entry.lock.readLock().unlock();
+        }
     }
 
-    private Optional<float[]> read(int version) throws IOException {
-        float[] w = readAdapter(modelDirectory.resolve(Integer.toString(version))
-                .resolve(ADAPTER_FILE), dimension);
-        for (float value : w) {
-            if (value != 0f) {
-                return Optional.of(w);
-            }
+    private Loaded open(int version) throws IOException {
+        Loaded entry = loaded.get(version);
+        if (entry != null) {
+            return entry;
         }
-        return Optional.empty(); // W = 0 is the identity, as adapter.apply returns x itself
+        synchronized (this) { // one opening at a time: each holds a ~90 MB model
+            entry = loaded.get(version);
+            if (entry != null) {
+                return entry;
+            }
+            if (modelDirectory == null || retired.containsKey(version)) {
+                throw new NoSuchFileException("item_encoder version " + version);
+            }
+            Path folder = modelDirectory.resolve(Integer.toString(version));
+            if (!Files.isRegularFile(folder.resolve(MiniLmEncoder.MODEL_FILE))) {
+                throw new NoSuchFileException(folder.toString());
+            }
+            try {
+                entry = new Loaded(MiniLmEncoder.load(folder));
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            } catch (IllegalStateException e) {
+                throw new IOException(e.getMessage(), e);
+            }
+            loaded.put(version, entry);
+            while (loaded.size() > MAX_LOADED) {
+                Map.Entry<Integer, Loaded> lowest = loaded.pollFirstEntry();
+                retired.put(lowest.getKey(), System.currentTimeMillis());
+                lowest.getValue().close();
+            }
+            return entry;
+        }
     }
 
-    /** W of an adapter.npy, row-major; refused unless dimension × dimension float32. */
-    private static float[] readAdapter(Path file, int dimension) throws IOException {
-        Npy.FloatMatrix matrix = Npy.readFloat32Matrix(file);
-        if (matrix.rows() != dimension || matrix.cols() != dimension) {
-            throw new IOException(file + ": adapter is " + matrix.rows() + "x" + matrix.cols()
-                    + ", expected " + dimension + "x" + dimension);
-        }
-        return matrix.data();
+    /** Closes every opened version (not the frozen encoder, which the caller owns). */
+    @Override
+    public void close() {
+        List<Loaded> all = new ArrayList<>(loaded.values());
+        loaded.clear();
+        all.forEach(Loaded::close);
     }
 
     /**
-     * The vectors of a published version, computed from the frozen ones: copies of {@code frozen}
-     * through the adapter in {@code versionDir/adapter.npy} (no file, or W = 0: unchanged copies).
-     * What the server answers for that version, without running the encoder again.
+     * The vectors a published version gives, by key: its own model on {@code texts} (key → text),
+     * batched; what the server answers for that version.
      */
-    public static Map<String, float[]> adaptCopies(Path versionDir, Map<String, float[]> frozen,
-            int dimension) throws IOException {
-        Path file = versionDir.resolve(ADAPTER_FILE);
-        float[] w = Files.isRegularFile(file) ? readAdapter(file, dimension) : null;
-        Map<String, float[]> adapted = new HashMap<>();
-        for (Map.Entry<String, float[]> entry : frozen.entrySet()) {
-            float[] x = entry.getValue().clone();
-            if (w != null) {
-                apply(x, w, dimension);
+    static Map<String, float[]> encodeWith(Path versionDir, Map<String, String> texts) {
+        List<String> keys = new ArrayList<>(texts.keySet());
+        Map<String, float[]> vectors = new HashMap<>();
+        try (MiniLmEncoder encoder = MiniLmEncoder.load(versionDir)) {
+            for (int start = 0; start < keys.size(); start += 64) {
+                List<String> batch = keys.subList(start, Math.min(keys.size(), start + 64));
+                float[][] out = encoder.encode(batch.stream().map(texts::get).toList());
+                for (int i = 0; i < batch.size(); i++) {
+                    vectors.put(batch.get(i), out[i]);
+                }
             }
-            adapted.put(entry.getKey(), x);
         }
-        return adapted;
-    }
-
-    /** x ← normalize(x + x·Wᵀ), W row-major dimension × dimension. */
-    static void apply(float[] x, float[] w, int dimension) {
-        float[] z = new float[dimension];
-        double squares = 0;
-        for (int k = 0; k < dimension; k++) {
-            double dot = 0; // (x·Wᵀ)_k = Σ_j x_j W_kj
-            int row = k * dimension;
-            for (int j = 0; j < dimension; j++) {
-                dot += (double) x[j] * w[row + j];
-            }
-            z[k] = x[k] + (float) dot;
-            squares += (double) z[k] * z[k];
-        }
-        double norm = Math.max(Math.sqrt(squares), EPS);
-        for (int k = 0; k < dimension; k++) {
-            x[k] = (float) (z[k] / norm);
-        }
+        return vectors;
     }
 
     /** A Triton version folder name or requested version: a positive decimal integer, else -1. */

@@ -75,13 +75,44 @@ public final class MiniLmEncoder implements AutoCloseable {
 
     /** Loads the model and tokenizer from the classpath. Takes about a second; share the result. */
     public static MiniLmEncoder load() {
+        return load(() -> resource(TOKENIZER_RESOURCE), (environment, options) ->
+                environment.createSession(readAll(MODEL_RESOURCE), options), "all-MiniLM-L6-v2");
+    }
+
+    /**
+     * Loads the model and tokenizer of a Triton version folder of item_encoder ({@code
+     * <repository>/item_encoder/<N>}: {@value #MODEL_FILE} and {@value #TOKENIZER_FILE}), such as
+     * the fine-tuned versions {@code triton-models/encoder/tuner.py} publishes. Same inputs,
+     * output, pooling and tokenizer settings as {@link #load()}.
+     */
+    public static MiniLmEncoder load(Path versionDir) {
+        Path model = versionDir.resolve(MODEL_FILE);
+        Path tokenizer = versionDir.resolve(TOKENIZER_FILE);
+        return load(() -> Files.newInputStream(tokenizer), (environment, options) ->
+                environment.createSession(model.toString(), options), model.toString());
+    }
+
+    /** The file names of a version folder (the same as the classpath resources). */
+    public static final String MODEL_FILE = MODEL_RESOURCE.substring(1);
+    public static final String TOKENIZER_FILE = TOKENIZER_RESOURCE.substring(1);
+
+    private interface TokenizerSource {
+        InputStream open() throws IOException;
+    }
+
+    private interface SessionSource {
+        OrtSession open(OrtEnvironment environment, OrtSession.SessionOptions options)
+                throws IOException, OrtException;
+    }
+
+    private static MiniLmEncoder load(TokenizerSource tokenizerSource, SessionSource sessionSource, String what) {
         // The tokenizer jar bundles its native library; forbid DJL from ever fetching one instead.
         if (System.getProperty("ai.djl.offline") == null) {
             System.setProperty("ai.djl.offline", "true");
         }
         HuggingFaceTokenizer tokenizer = null;
         OrtSession session = null;
-        try (InputStream tokenizerJson = resource(TOKENIZER_RESOURCE)) {
+        try (InputStream tokenizerJson = tokenizerSource.open()) {
             // The bundled tokenizer.json pads every text to a fixed 128 tokens and truncates at 128;
             // pad only to the longest text of a batch, and truncate where the model was trained.
             tokenizer = newTokenizer(tokenizerJson, Map.of(
@@ -93,16 +124,16 @@ public final class MiniLmEncoder implements AutoCloseable {
                 options.setIntraOpNumThreads(1);
                 options.setInterOpNumThreads(1);
                 options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-                session = environment.createSession(readAll(MODEL_RESOURCE), options);
+                session = sessionSource.open(environment, options);
             }
             checkSignature(session);
             return new MiniLmEncoder(environment, session, tokenizer);
         } catch (IOException e) {
             closeQuietly(tokenizer, session);
-            throw new UncheckedIOException("cannot read the all-MiniLM-L6-v2 model or tokenizer", e);
+            throw new UncheckedIOException("cannot read the model or tokenizer of " + what, e);
         } catch (OrtException | RuntimeException e) {
             closeQuietly(tokenizer, session);
-            throw new IllegalStateException("cannot load the all-MiniLM-L6-v2 model: " + e.getMessage(), e);
+            throw new IllegalStateException("cannot load the model " + what + ": " + e.getMessage(), e);
         }
     }
 

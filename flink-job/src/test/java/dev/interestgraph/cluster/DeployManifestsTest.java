@@ -232,6 +232,17 @@ class DeployManifestsTest {
         List<String> args = strings(container.get("args"));
         assertThat(args).contains("--model-repository=/models", "--load-model=" + modelName,
                 "--grpc-port=" + grpcPort, "--http-port=8000", "--metrics-port=8002");
+        // the tuner publishes versions into /models and loads them with the repository API:
+        // explicit model control, a writable volume that outlives the pod
+        String tunerName = pbtxtName("triton-models/item_encoder_tuner/config.pbtxt");
+        assertThat(args).contains("--model-control-mode=explicit", "--load-model=" + tunerName);
+        assertThat(list(container.get("volumeMounts")).stream().map(DeployManifestsTest::map)
+                .filter(m -> "/models".equals(m.get("mountPath"))).findFirst().orElseThrow())
+                .doesNotContainKey("readOnly");
+        Map<String, Object> volume = list(at(deployment, "spec", "template", "spec", "volumes")).stream()
+                .map(DeployManifestsTest::map).filter(v -> "model-repository".equals(v.get("name"))).findFirst().orElseThrow();
+        assertThat(at(volume, "persistentVolumeClaim", "claimName"))
+                .isEqualTo(at(kind(triton, "PersistentVolumeClaim"), "metadata", "name"));
         Map<String, Integer> containerPorts = ports(container.get("ports"), "containerPort");
         assertThat(containerPorts).containsEntry("grpc", grpcPort).containsEntry("http", 8000)
                 .containsEntry("metrics", 8002);
@@ -257,7 +268,8 @@ class DeployManifestsTest {
         // the image of the model repository holds triton-models/item_encoder and encoder/
         assertThat(Files.readString(DEPLOY.resolve("docker/models.Dockerfile")))
                 .contains("COPY triton-models/" + modelName + " /model-repository/" + modelName)
-                .contains("COPY triton-models/encoder /model-repository/encoder");
+                .contains("COPY triton-models/encoder /model-repository/encoder")
+                .contains("COPY triton-models/item_encoder_tuner /model-repository/item_encoder_tuner");
 
         // compose: the same model and ports
         Map<String, Object> compose = only(DEPLOY.resolve("compose/compose.yaml"));

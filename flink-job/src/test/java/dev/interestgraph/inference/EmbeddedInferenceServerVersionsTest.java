@@ -1,15 +1,19 @@
 package dev.interestgraph.inference;
 
-import static dev.interestgraph.inference.AdapterRepositories.adapted;
-import static dev.interestgraph.inference.AdapterRepositories.publish;
-import static dev.interestgraph.inference.AdapterRepositories.randomAdapter;
+import static dev.interestgraph.inference.ModelRepositories.publish;
+import static dev.interestgraph.inference.ModelRepositories.publishBroken;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.interestgraph.embed.EmbeddingBatch;
+import dev.interestgraph.inference.v2.DataType;
 import dev.interestgraph.inference.v2.GRPCInferenceServiceGrpc;
+import dev.interestgraph.inference.v2.ModelConfig;
+import dev.interestgraph.inference.v2.ModelConfigRequest;
 import dev.interestgraph.inference.v2.ModelInferRequest;
+import dev.interestgraph.inference.v2.ModelStatistics;
+import dev.interestgraph.inference.v2.ModelStatisticsRequest;
 import dev.interestgraph.inference.v2.ModelMetadataRequest;
 import dev.interestgraph.inference.v2.ModelReadyRequest;
 import io.grpc.ManagedChannel;
@@ -30,9 +34,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The embedded server serving fine-tuned item_encoder versions from a model repository, as the
- * tuner publishes them: version 1 frozen, version N the frozen vector through {@code
- * <repository>/item_encoder/<N>/adapter.npy}. One server per test (cheap: the encoder is shared).
+ * The embedded server serving item_encoder versions from a model repository, as the tuner
+ * publishes them: version 1 frozen (built in), version N the ONNX model in {@code
+ * <repository>/item_encoder/<N>/}; and its ModelConfig and ModelStatistics. One server per test.
  */
 class EmbeddedInferenceServerVersionsTest {
     private static final List<String> TEXTS = List.of("Galactic starship alien 3", "slow-cooked tomato risotto",
@@ -92,9 +96,8 @@ class EmbeddedInferenceServerVersionsTest {
     }
 
     @Test
-    void versionOneIsFrozenAndVersionTwoAppliesItsAdapter() throws Exception {
-        float[] w = randomAdapter(42, 0.05);
-        publish(repository, 2, w);
+    void versionOneIsFrozenAndVersionTwoIsServedFromItsOwnModel() throws Exception {
+        publish(repository, 2);
         start();
 
         EmbeddingBatch one = embed("1");
@@ -104,28 +107,101 @@ class EmbeddedInferenceServerVersionsTest {
         assertThat(two.modelVersion()).isEqualTo("2");
         for (int i = 0; i < TEXTS.size(); i++) {
             assertThat(one.vectors().get(i)).containsExactly(frozen[i], within(1e-6f));
-            float[] expected = adapted(frozen[i], w);
-            assertThat(two.vectors().get(i)).as(TEXTS.get(i)).containsExactly(expected, within(1e-5f));
-            assertThat(MiniLmEncoderTest.norm(two.vectors().get(i))).isCloseTo(1.0, within(1e-5));
-            // the adapter moves the vector, but not far: W is small next to the identity
-            assertThat(MiniLmEncoderTest.cosine(frozen[i], two.vectors().get(i))).isBetween(0.5, 0.995);
+            // version 2 is a copy of the frozen model: its own session, the same vectors
+            assertThat(two.vectors().get(i)).as(TEXTS.get(i)).containsExactly(frozen[i], within(1e-6f));
         }
     }
 
     @Test
-    void anAllZeroAdapterIsTheIdentityBitForBit() throws Exception {
-        publish(repository, 2, new float[384 * 384]);
+    void aVersionWhoseModelCannotBeOpenedFailsTheRequestNamingTheFile() throws IOException {
+        publishBroken(repository, 2);
         start();
 
-        EmbeddingBatch two = embed("2");
+        assertThatThrownBy(() -> rawStub.modelInfer(request("2")))
+                .isInstanceOf(StatusRuntimeException.class)
+                .satisfies(e -> {
+                    Status status = ((StatusRuntimeException) e).getStatus();
+                    assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
+                    assertThat(status.getDescription()).contains("cannot load model 'item_encoder' version 2")
+                            .contains(repository.resolve("item_encoder/2/all-minilm-l6-v2.onnx").toString());
+                });
+        // the failure is counted; version 1 still serves
+        ModelStatistics stats = statistics("2").get(0);
+        assertThat(stats.getInferenceStats().getFail().getCount()).isEqualTo(1);
+        assertThat(stats.getInferenceStats().getSuccess().getCount()).isZero();
+    }
 
-        assertThat(two.modelVersion()).isEqualTo("2");
-        assertThat(two.vectors()).containsExactly(embed("1").vectors().toArray(float[][]::new));
+    @Test
+    void modelConfigDescribesWhatTheServerRuns() {
+        publish2();
+        start();
+
+        ModelConfig config = rawStub.modelConfig(ModelConfigRequest.newBuilder().setName("item_encoder").build())
+                .getConfig();
+
+        assertThat(config.getName()).isEqualTo("item_encoder");
+        assertThat(config.getPlatform()).isEqualTo("onnxruntime_onnx");
+        assertThat(config.getMaxBatchSize()).isZero();
+        assertThat(config.getInput(0).getName()).isEqualTo("TEXT");
+        assertThat(config.getInput(0).getDataType()).isEqualTo(DataType.TYPE_STRING);
+        assertThat(config.getInput(0).getDimsList()).containsExactly(-1L);
+        assertThat(config.getOutput(0).getName()).isEqualTo("EMBEDDING");
+        assertThat(config.getOutput(0).getDataType()).isEqualTo(DataType.TYPE_FP32);
+        assertThat(config.getOutput(0).getDimsList()).containsExactly(-1L, 384L);
+        assertThat(config.getVersionPolicy().hasAll()).isTrue();
+        assertThat(config.getInstanceGroup(0).getCount()).isPositive();
+        assertThatThrownBy(() -> rawStub.modelConfig(ModelConfigRequest.newBuilder().setName("other").build()))
+                .hasMessageContaining("NOT_FOUND");
+        assertThatThrownBy(() -> rawStub.modelConfig(
+                        ModelConfigRequest.newBuilder().setName("item_encoder").setVersion("7").build()))
+                .hasMessageContaining("NOT_FOUND");
+    }
+
+    @Test
+    void modelStatisticsCountRequestsTextsAndBatchSizesPerVersion() throws Exception {
+        publish2();
+        start();
+        embed("2");
+        embed("2");
+        embed("1");
+        client.embed(List.of("one text"), "2").get(30, TimeUnit.SECONDS);
+
+        List<ModelStatistics> all = statistics("");
+        assertThat(all).extracting(ModelStatistics::getVersion).containsExactly("1", "2");
+        ModelStatistics one = all.get(0);
+        ModelStatistics two = all.get(1);
+        assertThat(one.getName()).isEqualTo("item_encoder");
+        assertThat(one.getExecutionCount()).isEqualTo(1);
+        assertThat(one.getInferenceCount()).isEqualTo(TEXTS.size());
+        assertThat(two.getExecutionCount()).isEqualTo(3);
+        assertThat(two.getInferenceCount()).isEqualTo(2L * TEXTS.size() + 1);
+        assertThat(two.getInferenceStats().getSuccess().getCount()).isEqualTo(3);
+        assertThat(two.getInferenceStats().getSuccess().getNs()).isPositive();
+        assertThat(two.getLastInference()).isPositive();
+        assertThat(two.getBatchStatsList()).extracting(b -> b.getBatchSize(), b -> b.getComputeInfer().getCount())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(1L, 1L),
+                        org.assertj.core.groups.Tuple.tuple((long) TEXTS.size(), 2L));
+        assertThat(statistics("2")).containsExactly(two);
+        assertThatThrownBy(() -> rawStub.modelStatistics(ModelStatisticsRequest.newBuilder().setName("x").build()))
+                .hasMessageContaining("NOT_FOUND");
+    }
+
+    private void publish2() {
+        try {
+            publish(repository, 2);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private List<ModelStatistics> statistics(String version) {
+        return rawStub.modelStatistics(ModelStatisticsRequest.newBuilder().setName("item_encoder")
+                .setVersion(version).build()).getModelStatsList();
     }
 
     @Test
     void anUnknownVersionIsRefusedAsTritonDoes() throws Exception {
-        publish(repository, 2, randomAdapter(1, 0.05));
+        publish(repository, 2);
         start();
 
         assertThatThrownBy(() -> rawStub.modelInfer(request("3")))
@@ -159,41 +235,21 @@ class EmbeddedInferenceServerVersionsTest {
         assertThat(embed("").modelVersion()).isEqualTo("1");
         assertThat(ready("2")).isFalse();
 
-        float[] w2 = randomAdapter(2, 0.05);
-        publish(repository, 2, w2);
+        publish(repository, 2);
         assertThat(metadataVersions()).containsExactly("1", "2");
         assertThat(ready("2")).isTrue();
         EmbeddingBatch latest = embed("");
         assertThat(latest.modelVersion()).isEqualTo("2");
-        assertThat(latest.vectors().get(0)).containsExactly(adapted(frozen[0], w2), within(1e-5f));
+        assertThat(latest.vectors().get(0)).containsExactly(frozen[0], within(1e-6f));
 
-        float[] w3 = randomAdapter(3, 0.05);
-        publish(repository, 3, w3);
-        // a folder being assembled (hidden name) or without an adapter is no version
+        publish(repository, 3);
+        // a folder being assembled (hidden name) or without a model is no version
         Files.createDirectories(repository.resolve("item_encoder/.staging-4"));
-        NpyFiles.writeFloat32Matrix(repository.resolve("item_encoder/.staging-4/adapter.npy"), 384, 384, w3);
+        Files.writeString(repository.resolve("item_encoder/.staging-4/all-minilm-l6-v2.onnx"), "partial");
         Files.createDirectories(repository.resolve("item_encoder/5"));
         assertThat(metadataVersions()).containsExactly("1", "2", "3");
-        latest = embed("");
-        assertThat(latest.modelVersion()).isEqualTo("3");
-        assertThat(latest.vectors().get(0)).containsExactly(adapted(frozen[0], w3), within(1e-5f));
-        assertThat(embed("2").vectors().get(0)).containsExactly(adapted(frozen[0], w2), within(1e-5f));
-    }
-
-    @Test
-    void anAdapterOfTheWrongShapeFailsTheRequestNamingTheFile() throws IOException {
-        publish(repository, 2, 10, 10, new float[100]);
-        start();
-
-        assertThatThrownBy(() -> rawStub.modelInfer(request("2")))
-                .isInstanceOf(StatusRuntimeException.class)
-                .satisfies(e -> {
-                    Status status = ((StatusRuntimeException) e).getStatus();
-                    assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
-                    assertThat(status.getDescription()).contains("cannot load model 'item_encoder' version 2")
-                            .contains(repository.resolve("item_encoder/2/adapter.npy").toString())
-                            .contains("adapter is 10x10, expected 384x384");
-                });
+        assertThat(embed("").modelVersion()).isEqualTo("3");
+        assertThat(embed("2").modelVersion()).isEqualTo("2");
     }
 
     private static ModelInferRequest request(String version) {

@@ -17,7 +17,7 @@ class EmbeddingBackendsTest {
 
     @Test
     void theEmbeddedServerServesTheVersionsOfEmbeddedModelRepository(@TempDir Path repository) throws Exception {
-        AdapterRepositories.publish(repository, 2, AdapterRepositories.randomAdapter(7, 0.05));
+        ModelRepositories.publish(repository, 2);
         Configuration config = new Configuration();
         config.set(InterestGraphOptions.EMBEDDED_MODEL_REPOSITORY, repository.toString());
         EmbeddingClientFactory factory = EmbeddingBackends.fromConfig(config);
@@ -32,7 +32,8 @@ class EmbeddingBackendsTest {
             assertThat(one.modelVersion()).isEqualTo("1");
             assertThat(latest.modelVersion()).isEqualTo("2");
             assertThat(latest.vectors().get(0)).containsExactly(two.vectors().get(0));
-            assertThat(MiniLmEncoderTest.cosine(one.vectors().get(0), two.vectors().get(0))).isLessThan(0.995);
+            // version 2 is a copy of the frozen model here: its own ONNX session, the same vectors
+            assertThat(MiniLmEncoderTest.cosine(one.vectors().get(0), two.vectors().get(0))).isGreaterThan(0.99999);
         }
     }
 }

@@ -196,8 +196,14 @@ public final class FineTuneEvaluationMain {
                 Map<String, Map<String, float[]>> byVersion = new HashMap<>();
                 byVersion.put("1", frozen);
                 Path models = repository.resolve("item_encoder");
+                Map<String, String> texts = new HashMap<>();
+                for (ItemVersion item : items) { // the latest text of every item the job embedded
+                    if (frozen.containsKey(item.itemId)) {
+                        texts.put(item.itemId, item.text());
+                    }
+                }
                 Evaluation.VersionedEmbeddings versioned = version -> byVersion.computeIfAbsent(
-                        version, v -> adapted(models.resolve(v), frozen));
+                        version, v -> EmbeddedInferenceServer.versionVectors(models.resolve(v), texts));
                 on.result = evaluation(items, replay, frozen, weights, sample)
                         .withVersionedEmbeddings(versioned)
                         .evaluate(events -> measured.deltas, true);
@@ -243,14 +249,6 @@ public final class FineTuneEvaluationMain {
         Set<String> kept = events.stream().map(e -> e.userId).distinct().sorted(numeric)
                 .limit(maxUsers).collect(Collectors.toSet());
         return events.stream().filter(e -> kept.contains(e.userId)).collect(Collectors.toList());
-    }
-
-    private static Map<String, float[]> adapted(Path versionDir, Map<String, float[]> frozen) {
-        try {
-            return EmbeddedInferenceServer.adaptedVectors(versionDir, frozen);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     /** Mean cosine of random distinct item pairs (fixed seed; vectors L2-normalised). */
@@ -346,7 +344,8 @@ public final class FineTuneEvaluationMain {
                 + "embedded inference server, all-MiniLM-L6-v2 frozen = version 1).\n");
         md.append(String.format("- **On**: pass 1 replays the same events with `fine-tune.enabled` "
                 + "and training on against the real tuner (`TunerProcess`: serve_pytriton.py, "
-                + "PyTriton, numpy adapter + Adam, batch %d, lr 1e-3, τ 0.05, a version every %d "
+                + "PyTriton, the whole encoder fine-tuned in PyTorch with AdamW, batch %d, lr 5e-5, "
+                + "τ 0.05, a version every %d "
                 + "steps, applies_from = highest trained event time + 1, lead 0); pass 2, the "
                 + "measured run, replays them again with `fine-tune.training.enabled false`, "
                 + "reading pass 1's announcements (every record pinned to the version valid at "
@@ -359,8 +358,8 @@ public final class FineTuneEvaluationMain {
                 + "derive the before/after graphs from their one full replay (deltas up to the "
                 + "user's cut) rather than separate replays of events[:a] and events[:b], so the "
                 + "figures are not those of docs/evaluation.md. Candidate items are scored with "
-                + "the item vectors of the encoder version of the user's graph (the frozen "
-                + "vectors through that version's adapter). Gelly rows not computed.\n");
+                + "the item vectors of the encoder version of the user's graph (that version's "
+                + "ONNX model on the item texts). Gelly rows not computed.\n");
         md.append("- With a single target per prequential event, Recall@10 = HR@10.\n");
         md.append("- Job options: ").append(jobOptions.toMap().isEmpty() ? "defaults"
                 : jobOptions.toMap().toString()).append(".\n");

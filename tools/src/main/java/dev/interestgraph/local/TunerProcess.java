@@ -106,8 +106,8 @@ public final class TunerProcess implements AutoCloseable {
         }
 
         /**
-         * Decoupled L2 weight decay of the adapter W per Adam step (w -= lr · decay · w); unset:
-         * the tuner's default, 0.
+         * AdamW's decoupled weight decay of the encoder's weights (w -= lr · decay · w per step);
+         * unset: the tuner's default, 0.01.
          */
         public Builder weightDecay(double decay) {
             if (!(decay >= 0) || Double.isInfinite(decay)) {

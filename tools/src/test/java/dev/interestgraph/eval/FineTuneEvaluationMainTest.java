@@ -1,18 +1,13 @@
 package dev.interestgraph.eval;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
 
-import dev.interestgraph.inference.EmbeddedInferenceServer;
 import dev.interestgraph.model.Action;
 import dev.interestgraph.model.UserAction;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class FineTuneEvaluationMainTest {
 
@@ -44,15 +39,6 @@ class FineTuneEvaluationMainTest {
         Map<String, float[]> orthogonal = Map.of("a", new float[] {1, 0, 0},
                 "b", new float[] {0, 1, 0}, "c", new float[] {0, 0, 1});
         assertEquals(0.0, FineTuneEvaluationMain.meanRandomPairCosine(orthogonal), 1e-9);
-    }
-
-    @Test
-    void aVersionWithoutAnAdapterGivesUnchangedCopies(@TempDir Path dir) throws Exception {
-        float[] x = new float[384];
-        x[0] = 1;
-        Map<String, float[]> adapted = EmbeddedInferenceServer.adaptedVectors(dir, Map.of("i", x));
-        assertArrayEquals(x, adapted.get("i"));
-        assertNotSame(x, adapted.get("i"));
     }
 
     private static UserAction event(String user, long time) {

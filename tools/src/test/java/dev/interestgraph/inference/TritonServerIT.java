@@ -105,51 +105,9 @@ class TritonServerIT {
         }
     }
 
-    /**
-     * A fine-tuned version as the tuner publishes it (item_encoder/2: model.py, the model files and
-     * adapter.npy), served by tritonserver through item_encoder's model.py (adapter.apply in numpy)
-     * and by the embedded server from the same repository (its Java port): the same vectors.
-     */
-    @Test
-    void tritonServerAndTheEmbeddedServerServeTheSamePublishedVersion() throws Exception {
-        Path repository = work.resolve("tuned-repository");
-        Path model = repository.resolve(InferenceContract.MODEL_NAME);
-        Path source = PyTritonProcess.tritonModelsDir().resolve(InferenceContract.MODEL_NAME);
-        Files.createDirectories(model.resolve("configs"));
-        Files.createDirectories(model.resolve("2"));
-        Files.copy(source.resolve("config.pbtxt"), model.resolve("config.pbtxt"));
-        Files.copy(source.resolve("configs/cpu.pbtxt"), model.resolve("configs/cpu.pbtxt"));
-        Files.copy(source.resolve("1/model.py"), model.resolve("2/model.py"));
-        MiniLmEncoder.writeModelFiles(model.resolve("2"));
-        NpyFiles.writeFloat32Matrix(model.resolve("2/adapter.npy"), MiniLmEncoder.DIMENSION, MiniLmEncoder.DIMENSION,
-                AdapterRepositories.randomAdapter(11, 0.05));
-        List<String> texts = texts();
-        List<float[]> frozen = embeddedClient.embed(texts).get(60, TimeUnit.SECONDS).vectors();
-
-        try (PyTritonProcess triton = start("tritonserver-tuned", List.of(
-                        "--mode", "repository", "--repository", repository.toString(), "--config-name", "cpu"));
-                EmbeddedInferenceServer tuned = EmbeddedInferenceServer.builder().modelRepository(repository).build();
-                TritonEmbeddingClient tritonClient = new TritonEmbeddingClient(TritonClientConfig.builder()
-                        .endpoint(triton.grpcEndpoint()).requestTimeout(Duration.ofSeconds(60)).build());
-                TritonEmbeddingClient tunedClient = new TritonEmbeddingClient(TritonClientConfig.builder()
-                        .endpoint(tuned.endpoint()).requestTimeout(Duration.ofSeconds(60)).build())) {
-            EmbeddingBatch fromTriton = tritonClient.embed(texts, "2").get(60, TimeUnit.SECONDS);
-            EmbeddingBatch fromEmbedded = tunedClient.embed(texts, "2").get(60, TimeUnit.SECONDS);
-
-            assertThat(fromTriton.modelVersion()).isEqualTo("2");
-            assertThat(fromEmbedded.modelVersion()).isEqualTo("2");
-            assertSameVectors(texts, fromTriton.vectors(), fromEmbedded.vectors(), triton);
-            // Both applied the adapter (parity of two frozen encoders would prove nothing).
-            double meanToFrozen = 0;
-            for (int i = 0; i < texts.size(); i++) {
-                meanToFrozen += cosine(fromTriton.vectors().get(i), frozen.get(i)) / texts.size();
-            }
-            assertThat(meanToFrozen).isLessThan(0.99);
-            // Without a version both take the highest they have.
-            assertThat(tritonClient.embed(texts.subList(0, 1)).get(60, TimeUnit.SECONDS).modelVersion()).isEqualTo("2");
-            assertThat(tunedClient.embed(texts.subList(0, 1)).get(60, TimeUnit.SECONDS).modelVersion()).isEqualTo("2");
-        }
-    }
+    // A fine-tuned version (an ONNX model the PyTorch tuner exported) served by tritonserver and by
+    // the embedded server with the same vectors: triton-models/tests/test_embedded_server.py (the
+    // tuner, which writes such a model, is Python).
 
     /** serve_pytriton.py with these arguments, its output in the test's folder. */
     private static PyTritonProcess start(String name, List<String> args) throws Exception {

@@ -98,7 +98,7 @@ class TrainingLoopIT {
                 .containsOnly("2");
 
         Path version2 = tuner.repository().resolve("item_encoder").resolve("2");
-        assertThat(version2.resolve("adapter.npy")).isRegularFile();
+        assertThat(version2.resolve("version.json")).isRegularFile();
         assertThat(version2.resolve("all-minilm-l6-v2.onnx")).isRegularFile();
 
         List<JsonNode> announced = announcements();
