@@ -231,6 +231,65 @@ final class BenchFigures {
         return lines;
     }
 
+    /**
+     * docs/capacity.md's table for {@code eventsPerSecond} over {@code users}, derived from this
+     * run's figures by the formulas that page states (Markdown rows: quantity | value | from).
+     */
+    List<String> capacityTable(double eventsPerSecond, double users, int coresPerTaskManager) {
+        List<String> rows = new ArrayList<>();
+        rows.add(String.format(Locale.ROOT, "| quantity at %,.0f events/s, %,.0f users | this run "
+                + "| formula |", eventsPerSecond, users));
+        rows.add("|---|---:|---|");
+        Throughput rocks2 = config("rocksdb", 2);
+        Double opCores = jmhRocksGraph == null ? null : eventsPerSecond / jmhRocksGraph;
+        Double floorCores = rocks2 == null || rocks2.sameShape == null ? null
+                : eventsPerSecond / (rocks2.sameShape / 2);
+        Double e2eCores = rocks2 == null ? null : eventsPerSecond / (rocks2.graph / 2);
+        rows.add(capacityRow("cores, user-graph operator alone (RocksDB)", opCores, "%,.0f",
+                "R / JMH RocksDB user-graph ev/s (one core)"));
+        rows.add(capacityRow("cores, same-shape bare pipeline (Flink + Kafka floor)", floorCores,
+                "%,.0f", "R / (same-shape RocksDB p=2 ev/s / 2 machine cores)"));
+        rows.add(capacityRow("cores, whole job as measured end to end", e2eCores, "%,.0f",
+                "R / (graph RocksDB p=2 ev/s / 2 machine cores; broker, model, sources included)"));
+        rows.add(capacityRow("task managers of " + coresPerTaskManager + " cores (operator + "
+                + "floor … whole job)", opCores == null || floorCores == null || e2eCores == null
+                        ? null : (double) (long) Math.ceil((opCores + floorCores)
+                                / coresPerTaskManager),
+                "%,.0f", "ceil((operator + floor cores) / cores per TM); whole job: "
+                        + (e2eCores == null ? "n/a" : String.format(Locale.ROOT, "%,.0f",
+                                Math.ceil(e2eCores / coresPerTaskManager)))));
+        Double perUser = checkpointUserGraphFullBytes == null || checkpointRunUsers == null
+                ? null : checkpointUserGraphFullBytes / checkpointRunUsers;
+        rows.add(capacityRow("state, GB (users × bytes per user in the job's checkpoint)",
+                perUser == null ? null : users * perUser / 1e9, "%,.0f",
+                "U × user-graph checkpoint bytes / users with state"));
+        rows.add(capacityRow("state, GB, at 50 edges / 5 interests per user",
+                stateBytesPerUser50x5 == null ? null : users * stateBytesPerUser50x5 / 1e9,
+                "%,.0f", "U × StateSizeBenchmark bytes per user"));
+        Double perEvent = checkpointIncrementalBytes == null || checkpointRunRate == null ? null
+                : checkpointIncrementalBytes / (checkpointRunRate * checkpointIntervalMs / 1000.0);
+        rows.add(capacityRow("checkpoint upload per " + checkpointIntervalMs / 1000 + " s "
+                + "checkpoint, GB (incremental)", perEvent == null ? null
+                        : perEvent * eventsPerSecond * checkpointIntervalMs / 1000.0 / 1e9,
+                "%,.1f", "incremental bytes per event × R × interval"));
+        rows.add(capacityRow("checkpoint time, s (per subtask, as measured)",
+                checkpointAvgMs == null ? null : checkpointAvgMs / 1000, "%,.1f",
+                "mean end-to-end duration of the RocksDB p=2 run's checkpoints (each subtask "
+                        + "uploads its own share; needs the store to take the upload above)"));
+        Double delta = deltaBytesPerEvent();
+        rows.add(capacityRow("Kafka input, MB/s (one replica)", inputBytesPerEvent == null ? null
+                : eventsPerSecond * inputBytesPerEvent / 1e6, "%,.0f", "R × input bytes/event"));
+        rows.add(capacityRow("Kafka deltas, MB/s (one replica)", delta == null ? null
+                : eventsPerSecond * delta / 1e6, "%,.0f", "R × delta bytes/event"));
+        return rows;
+    }
+
+    private static String capacityRow(String quantity, Double value, String format,
+            String formula) {
+        return "| " + quantity + " | " + (value == null ? "not run"
+                : String.format(Locale.ROOT, format, value)) + " | " + formula + " |";
+    }
+
     private static void put(List<String> lines, String key, Double value, String format) {
         lines.add("CAPACITY " + key + "=" + (value == null ? "not run"
                 : String.format(Locale.ROOT, format, value)));

@@ -188,6 +188,10 @@ public final class BenchMain {
         System.out.println("==== capacity inputs (docs/capacity.md) ====");
         figures.capacityInputs(Runtime.getRuntime().availableProcessors())
                 .forEach(System.out::println);
+        System.out.println();
+        System.out.println("==== capacity (docs/capacity.md: 1 M events/s, 100 M users, "
+                + "16-core task managers) ====");
+        figures.capacityTable(1e6, 1e8, 16).forEach(System.out::println);
         System.out.printf(Locale.ROOT, "LOAD average at the end: %.1f on %d cores%n",
                 loadAverage(), Runtime.getRuntime().availableProcessors());
     }

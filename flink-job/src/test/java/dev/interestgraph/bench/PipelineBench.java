@@ -264,13 +264,18 @@ final class PipelineBench {
                 String.valueOf(128L << 20)));
         kafka.createTopic(config.get(TOPIC_DEAD_LETTERS), 1);
         kafka.createCompactedTopic(config.get(TOPIC_ITEM_EMBEDDINGS), parallelism);
+        // the unbounded (freshness) runs carry the recommend operator: without its topic the
+        // first recommendation it writes (a user whose last edge went) blocks the sink's
+        // producer on metadata, and back-pressure stops the whole job after ~25 K events
+        kafka.createTopic(config.get(TOPIC_RECOMMENDATIONS), parallelism);
         return config;
     }
 
     private void deleteTopics(Configuration config) {
         try (org.apache.kafka.clients.admin.Admin admin = kafka.newAdmin()) {
             admin.deleteTopics(List.of(config.get(TOPIC_DELTAS), config.get(TOPIC_DEAD_LETTERS),
-                    config.get(TOPIC_ITEM_EMBEDDINGS))).all().get(30, TimeUnit.SECONDS);
+                    config.get(TOPIC_ITEM_EMBEDDINGS), config.get(TOPIC_RECOMMENDATIONS)))
+                    .all().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             System.err.println("could not delete the run's topics: " + e);
         }
@@ -329,10 +334,10 @@ final class PipelineBench {
             line("THROUGHPUT %s p=%d graph=%,.0f ev/s same-shape=%,.0f ev/s ratio=%.3f "
                     + "(same-shape bare pipeline: 2 sources, keyBy item + keyBy user, ValueState "
                     + "read-modify-write, EXACTLY_ONCE sink of %d B per event, %,.0f B per event "
-                    + "on the broker; %,d events from 10 %% of %,d, %d s at most)", backend,
+                    + "on the broker; %,d events in %d s from 10 %% of %,d)", backend,
                     parallelism, graph.rate, same.rate, graph.rate / same.rate,
-                    SameShapeBarePipeline.RECORD_BYTES, same.bytesPerEvent, same.events, events,
-                    same.seconds);
+                    SameShapeBarePipeline.RECORD_BYTES, same.bytesPerEvent, same.events,
+                    same.seconds, events);
         }
         line("VOLUME %s p=%d deltas: %,d B in %,d records for %,d events in the window = %,.0f B "
                 + "per input event, %,.0f B per delta, %.1f× the input topic's %.1f B per event "
@@ -842,6 +847,16 @@ final class PipelineBench {
                         (double) graph.deltaBytes / Math.max(1, graph.inputBytes),
                         graph.inputBytes, intOpt("fresh.users", 10_000),
                         intOpt("fresh.rate", 5_000));
+            }
+            // a run whose deltas stop early (the job stalled or fell far behind) measured only
+            // the start of the window: say so next to its figures
+            long windowMs = TimeUnit.SECONDS.toMillis(intOpt("fresh.seconds", 30)
+                    - intOpt("fresh.warmup", 5));
+            if (graph.spanMs() < windowMs * 8 / 10) {
+                line("FRESHNESS %s WARNING: the graph's deltas cover only %.1f s of the %.1f s "
+                        + "window (%,d measured deltas): the job stalled or fell behind, its "
+                        + "latency figures describe the start of the window only", mode,
+                        graph.spanMs() / 1000.0, windowMs / 1000.0, g.length);
             }
             for (int k = 0; k < bares.size(); k++) {
                 Latencies bare = bareRuns.get(k);
