@@ -397,7 +397,7 @@ final class PipelineBench {
         SameShapeRun run = new SameShapeRun();
         try {
             long[] steady = steadyRate(SameShapeBarePipeline.EVENTS, total, job,
-                    intOpt("tput.bareWindow", 30));
+                    intOpt("tput.bareWindow", 20));
             run.events = steady[0];
             run.seconds = (int) Math.round(steady[1] / 1e9);
             run.rate = steady[0] / (steady[1] / 1e9);
