@@ -19,17 +19,23 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * RocksDB, side by side in one JMH run) and {@link StateSizeBenchmark}, then prints a summary.
  *
  * <p>Then the end-to-end harness {@link PipelineBench} (the real job next to bare Flink
- * baselines) and one line per figure at the end, for comparing two runs.
+ * baselines), one line per figure, for comparing two runs, and at the end issue 16's Goals table
+ * and the inputs of docs/capacity.md ({@link BenchFigures}).
  *
  * <p>Arguments, all optional, {@code key=value}. JMH: {@code users=300 eventsPerUser=100
  * itemsPerTopic=200 watermarkEvery=1000 backends=heap,rocksdb wi=N i=N f=1
- * json=target/jmh-result.json embedding=true texts=512}; {@code jmh=false} skips JMH, the
- * inference comparison and the state-size breakdown; {@code e2e=false} skips the end-to-end part.
+ * json=target/jmh-result.json embedding=true texts=512 floor=true} ({@code floor}: the
+ * arithmetic floor {@link VectorArithmeticBenchmark} next to the user-graph); {@code jmh=false}
+ * skips JMH, the inference comparison and the state-size breakdown; {@code e2e=false} skips the
+ * end-to-end part.
  * End-to-end ({@link PipelineBench}): {@code parts=throughput,replay,freshness,state
  * e2e.events=5000000 replay.events=10000000 e2e.users=50000 e2e.itemsPerTopic=100
  * e2e.eventTimeRate=10000 e2e.managedMbPerSlot=256 tput.backends=heap,rocksdb
- * tput.parallelism=1,2 tput.warmup=8 tput.window=30 replay.window=120 fresh.rate=5000
- * fresh.seconds=30 fresh.warmup=5 fresh.users=10000 fresh.backend=heap
+ * tput.parallelism=1,2 tput.warmup=8 tput.window=30 tput.baselines=counter,same-shape
+ * tput.bareWindow=20 replay.window=120 fresh.rate=5000 fresh.seconds=30 fresh.warmup=5
+ * fresh.users=10000 fresh.backend=heap fresh.bare=same-shape} ({@code fresh.bare=same-shape,
+ * keyed-map} adds the one-keyBy bare pipeline of issue 9; the first listed is the Goals table's
+ * baseline) {@code
  * state.users=10000,20000,40000 state.eventsPerUser=10
  * png=../docs/benchmarks-freshness.png}. Run from {@code tools/} with the test classpath.
  */
@@ -56,6 +62,7 @@ public final class BenchMain {
         int eventsPerUser = Integer.parseInt(options.get("eventsPerUser"));
         long events = (long) users * eventsPerUser;
 
+        boolean floor = Boolean.parseBoolean(options.getOrDefault("floor", "true"));
         ChainedOptionsBuilder jmh = new OptionsBuilder()
                 .include(UserGraphBenchmark.class.getName() + "\\.")
                 .param("users", options.get("users"))
@@ -66,14 +73,18 @@ public final class BenchMain {
                 .forks(Integer.parseInt(options.get("f")))
                 .resultFormat(ResultFormatType.JSON)
                 .result(options.get("json"));
+        if (floor) {
+            jmh.include(VectorArithmeticBenchmark.class.getName() + "\\.");
+        }
         if (options.containsKey("wi")) {
             jmh.warmupIterations(Integer.parseInt(options.get("wi")));
         }
         if (options.containsKey("i")) {
             jmh.measurementIterations(Integer.parseInt(options.get("i")));
         }
+        BenchFigures figures = new BenchFigures();
         if (!Boolean.parseBoolean(options.getOrDefault("jmh", "true"))) {
-            runEndToEnd(options);
+            runEndToEnd(options, figures);
             return;
         }
         String embedding = Boolean.parseBoolean(options.getOrDefault("embedding", "true"))
@@ -105,6 +116,25 @@ public final class BenchMain {
                     + "ev/s ratio=%.4f (operator harness, 1 subtask, %,d events)", backend,
                     events / (median(graph) / 1000), events / (median(counter) / 1000),
                     median(counter) / median(graph), events));
+            if ("heap".equals(backend)) {
+                figures.jmhHeapGraph = events / (median(graph) / 1000);
+                figures.jmhHeapCounter = events / (median(counter) / 1000);
+            } else if ("rocksdb".equals(backend)) {
+                figures.jmhRocksGraph = events / (median(graph) / 1000);
+                figures.jmhRocksCounter = events / (median(counter) / 1000);
+            }
+        }
+        if (floor) {
+            double[] arithmetic = passTimesMs(results, "arithmetic", null);
+            figures.jmhFloor = events / (median(arithmetic) / 1000);
+            System.out.printf(Locale.ROOT, "%-8s %26s%n", "floor", formatRates(arithmetic, events));
+            String vsGraph = figures.jmhHeapGraph == null ? "heap user-graph not run"
+                    : String.format(Locale.ROOT, "heap user-graph / floor=%.4f",
+                            figures.jmhHeapGraph / figures.jmhFloor);
+            jmhLines.add(String.format(Locale.ROOT, "JMH arithmetic-floor=%,.0f ev/s %s "
+                    + "(VectorArithmeticBenchmark: only the vector additions and centroid dot "
+                    + "products of the same %,d events, 1 thread)", figures.jmhFloor, vsGraph,
+                    events));
         }
         System.out.println("(events/s = events / median single-shot time of the measured passes,"
                 + " [range over passes]; ratio = user-graph / counter)");
@@ -123,26 +153,45 @@ public final class BenchMain {
                             ? String.format(Locale.ROOT, "%,d B = %.2fx", r.kryoBytes,
                                     (double) r.kryoBytes / r.totalBytes)
                             : "n/a (" + r.kryoError + ")");
+            if (figures.stateBytesPerUser50x5 == null) {
+                figures.stateBytesPerUser50x5 = (long) r.totalBytes;
+            }
             jmhLines.add(String.format(Locale.ROOT, "STATE bytes/user at %d edges / %d interests "
                     + "(%d dims, model \"%s\"): %,d B, goal <= %,d B: %s", r.edges, r.interests,
                     r.dimension, r.modelVersion, r.totalBytes, StateSizeBenchmark.TARGET_BYTES,
                     r.totalBytes <= StateSizeBenchmark.TARGET_BYTES ? "met" : "NOT met"));
         }
         List<String> endToEnd = Boolean.parseBoolean(options.getOrDefault("e2e", "true"))
-                ? new PipelineBench(options).run() : List.of();
+                ? new PipelineBench(options, figures).run() : List.of();
         System.out.println();
         System.out.println("==== one line per figure ====");
         jmhLines.forEach(System.out::println);
         endToEnd.forEach(System.out::println);
-        System.out.printf(Locale.ROOT, "LOAD average at the end: %.1f on %d cores%n",
-                loadAverage(), Runtime.getRuntime().availableProcessors());
+        printGoalsAndCapacity(figures);
     }
 
-    private static void runEndToEnd(Map<String, String> options) throws Exception {
-        List<String> lines = new PipelineBench(options).run();
+    private static void runEndToEnd(Map<String, String> options, BenchFigures figures)
+            throws Exception {
+        List<String> lines = new PipelineBench(options, figures).run();
         System.out.println();
         System.out.println("==== one line per figure ====");
         lines.forEach(System.out::println);
+        printGoalsAndCapacity(figures);
+    }
+
+    /** Issue 16's Goals table and the inputs of docs/capacity.md, then the load average. */
+    private static void printGoalsAndCapacity(BenchFigures figures) {
+        System.out.println();
+        System.out.println("==== goals (issue 16): figure | now | goal | measured | met? ====");
+        figures.goalsTable().forEach(System.out::println);
+        System.out.println();
+        System.out.println("==== capacity inputs (docs/capacity.md) ====");
+        figures.capacityInputs(Runtime.getRuntime().availableProcessors())
+                .forEach(System.out::println);
+        System.out.println();
+        System.out.println("==== capacity (docs/capacity.md: 1 M events/s, 100 M users, "
+                + "16-core task managers) ====");
+        figures.capacityTable(1e6, 1e8, 16).forEach(System.out::println);
         System.out.printf(Locale.ROOT, "LOAD average at the end: %.1f on %d cores%n",
                 loadAverage(), Runtime.getRuntime().availableProcessors());
     }
@@ -157,7 +206,8 @@ public final class BenchMain {
             String backend) {
         for (RunResult result : results) {
             if (result.getParams().getBenchmark().endsWith("." + method)
-                    && backend.equals(result.getParams().getParam("backend"))) {
+                    && (backend == null
+                            || backend.equals(result.getParams().getParam("backend")))) {
                 List<Double> times = new ArrayList<>();
                 for (BenchmarkResult fork : result.getBenchmarkResults()) {
                     for (IterationResult iteration : fork.getIterationResults()) {

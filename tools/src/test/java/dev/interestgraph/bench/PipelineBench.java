@@ -100,6 +100,7 @@ final class PipelineBench {
     private static final int PARTITIONS = 2;
 
     private final Map<String, String> o;
+    private final BenchFigures figures;
     private final List<String> summary = new ArrayList<>();
     private final Path work;
     private LocalKafkaBroker kafka;
@@ -109,7 +110,13 @@ final class PipelineBench {
     private int runs;
 
     PipelineBench(Map<String, String> options) throws IOException {
+        this(options, new BenchFigures());
+    }
+
+    /** Fills {@code figures} with what it measures (issue 16's Goals table, capacity inputs). */
+    PipelineBench(Map<String, String> options, BenchFigures figures) throws IOException {
         this.o = options;
+        this.figures = figures;
         this.work = Files.createTempDirectory("interest-graph-bench-");
     }
 
@@ -196,6 +203,14 @@ final class PipelineBench {
         double seconds = (System.nanoTime() - start) / 1e9;
         long bytes = Files.walk(kafka.dataDir()).filter(Files::isRegularFile)
                 .mapToLong(p -> p.toFile().length()).sum();
+        long eventsTopicBytes;
+        try (org.apache.kafka.clients.admin.Admin admin = kafka.newAdmin()) {
+            eventsTopicBytes = TopicVolume.logDirBytes(admin, EVENTS_TOPIC);
+        }
+        figures.inputBytesPerEvent = (double) eventsTopicBytes / replayEvents;
+        line("VOLUME input topic %s: %,d B in the broker's log dirs for %,d events = %.1f B per "
+                + "event (record batches as stored, keys and overhead included)", EVENTS_TOPIC,
+                eventsTopicBytes, replayEvents, figures.inputBytesPerEvent);
         line("LOAD %,d items and %,d events (protobuf, %d partitions, %,d users) into the "
                 + "in-process broker in %.1f s (%,.0f ev/s, %,d MB on disk); throughput runs "
                 + "use the first %,d", workload.items(), replayEvents, PARTITIONS, workload.users,
@@ -249,13 +264,18 @@ final class PipelineBench {
                 String.valueOf(128L << 20)));
         kafka.createTopic(config.get(TOPIC_DEAD_LETTERS), 1);
         kafka.createCompactedTopic(config.get(TOPIC_ITEM_EMBEDDINGS), parallelism);
+        // the unbounded (freshness) runs carry the recommend operator: without its topic the
+        // first recommendation it writes (a user whose last edge went) blocks the sink's
+        // producer on metadata, and back-pressure stops the whole job after ~25 K events
+        kafka.createTopic(config.get(TOPIC_RECOMMENDATIONS), parallelism);
         return config;
     }
 
     private void deleteTopics(Configuration config) {
         try (org.apache.kafka.clients.admin.Admin admin = kafka.newAdmin()) {
             admin.deleteTopics(List.of(config.get(TOPIC_DELTAS), config.get(TOPIC_DEAD_LETTERS),
-                    config.get(TOPIC_ITEM_EMBEDDINGS))).all().get(30, TimeUnit.SECONDS);
+                    config.get(TOPIC_ITEM_EMBEDDINGS), config.get(TOPIC_RECOMMENDATIONS)))
+                    .all().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             System.err.println("could not delete the run's topics: " + e);
         }
@@ -285,21 +305,146 @@ final class PipelineBench {
                 if ("rocksdb".equals(backend) && parallelism == 2 && part("replay")) {
                     continue; // the replay part is this configuration, measured longer
                 }
-                double counter = counterRun(backend, parallelism);
+                Double counter = baseline("counter") ? counterRun(backend, parallelism) : null;
+                SameShapeRun same = baseline("same-shape")
+                        ? sameShapeRun(backend, parallelism) : null;
                 GraphRun graph = graphRun(backend, parallelism, intOpt("tput.window", 30), 10);
-                throughputLine(backend, parallelism, graph, counter);
+                throughputLine(backend, parallelism, graph, counter, same);
             }
         }
     }
 
-    private void throughputLine(String backend, int parallelism, GraphRun graph, double counter) {
-        line("THROUGHPUT %s p=%d graph=%,.0f ev/s counter=%,.0f ev/s ratio=%.3f (graph: "
-                + "steady %d s window, %,d of %,d events consumed, %,.2f deltas/event; counter: "
-                + "10–90 %% of %,d events)", backend, parallelism, graph.rate, counter,
-                graph.rate / counter, graph.windowSeconds, graph.consumed, workload.events,
-                graph.deltasPerEvent, longOpt("e2e.events", 5_000_000));
+    /** Which bare baselines the throughput runs measure: {@code tput.baselines}. */
+    private boolean baseline(String name) {
+        return Arrays.asList(opt("tput.baselines", "counter,same-shape").split(","))
+                .contains(name);
+    }
+
+    private void throughputLine(String backend, int parallelism, GraphRun graph, Double counter,
+            SameShapeRun same) {
+        long events = longOpt("e2e.events", 5_000_000);
+        if (counter != null) {
+            line("THROUGHPUT %s p=%d graph=%,.0f ev/s counter=%,.0f ev/s ratio=%.3f (graph: "
+                    + "steady %d s window, %,d of %,d events consumed, %,.2f deltas/event; "
+                    + "counter: 10–90 %% of %,d events)", backend, parallelism, graph.rate,
+                    counter, graph.rate / counter, graph.windowSeconds, graph.consumed,
+                    workload.events, graph.deltasPerEvent, events);
+        }
+        if (same != null) {
+            line("THROUGHPUT %s p=%d graph=%,.0f ev/s same-shape=%,.0f ev/s ratio=%.3f "
+                    + "(same-shape bare pipeline: 2 sources, keyBy item + keyBy user, ValueState "
+                    + "read-modify-write, EXACTLY_ONCE sink of %d B per event, %,.0f B per event "
+                    + "on the broker; %,d events in %d s from 10 %% of %,d)", backend,
+                    parallelism, graph.rate, same.rate, graph.rate / same.rate,
+                    SameShapeBarePipeline.RECORD_BYTES, same.bytesPerEvent, same.events,
+                    same.seconds, events);
+        }
+        line("VOLUME %s p=%d deltas: %,d B in %,d records for %,d events in the window = %,.0f B "
+                + "per input event, %,.0f B per delta, %.1f× the input topic's %.1f B per event "
+                + "(broker BytesIn of the delta topic)", backend, parallelism, graph.deltaBytes,
+                graph.deltaRecords, graph.windowEvents,
+                (double) graph.deltaBytes / Math.max(1, graph.windowEvents),
+                (double) graph.deltaBytes / Math.max(1, graph.deltaRecords),
+                (double) graph.deltaBytes / Math.max(1, graph.windowEvents)
+                        / figures.inputBytesPerEvent, figures.inputBytesPerEvent);
         if (graph.checkpoints != null) {
             line("CHECKPOINT %s p=%d %s", backend, parallelism, graph.checkpoints);
+        }
+        BenchFigures.Throughput t = new BenchFigures.Throughput();
+        t.backend = backend;
+        t.parallelism = parallelism;
+        t.graph = graph.rate;
+        t.counter = counter;
+        t.sameShape = same == null ? null : same.rate;
+        t.sameShapeBytesPerEvent = same == null ? null : same.bytesPerEvent;
+        t.deltaBytes = graph.deltaBytes;
+        t.deltaRecords = graph.deltaRecords;
+        t.events = graph.windowEvents;
+        figures.throughput.add(t);
+    }
+
+    /** What a same-shape bare run measured. */
+    static final class SameShapeRun {
+        double rate;
+        long events;
+        int seconds;
+        double bytesPerEvent;
+    }
+
+    /**
+     * The same-shape bare pipeline ({@link SameShapeBarePipeline}) over the first e2e.events
+     * events, EXACTLY_ONCE sink, the cluster settings of the job's run: steady rate from 10 % of
+     * the events to 90 % or {@code tput.bareWindow} seconds, whichever comes first.
+     */
+    private SameShapeRun sameShapeRun(String backend, int parallelism) throws Exception {
+        String runId = "same-shape" + (++runs);
+        Configuration config = cluster(backend, parallelism, runId);
+        String output = runId + "-out";
+        kafka.createTopic(output, parallelism);
+        StreamExecutionEnvironment env = env(config, parallelism);
+        SameShapeBarePipeline.Settings settings = new SameShapeBarePipeline.Settings();
+        settings.bootstrap = kafka.bootstrapServers();
+        settings.eventsTopic = EVENTS_TOPIC;
+        settings.itemsTopic = ITEMS_TOPIC;
+        settings.outputTopic = output;
+        settings.transactionalIdPrefix = runId;
+        settings.eventsEnd = throughputEnd;
+        settings.exactlyOnce = true;
+        SameShapeBarePipeline.build(env, config, settings);
+        long total = throughputEnd.values().stream().mapToLong(Long::longValue).sum();
+        SameShapeBarePipeline.EVENTS.reset();
+        JobClient job = env.executeAsync("same-shape bare " + runId);
+        SameShapeRun run = new SameShapeRun();
+        try {
+            long[] steady = steadyRate(SameShapeBarePipeline.EVENTS, total, job,
+                    intOpt("tput.bareWindow", 20));
+            run.events = steady[0];
+            run.seconds = (int) Math.round(steady[1] / 1e9);
+            run.rate = steady[0] / (steady[1] / 1e9);
+            long counted = SameShapeBarePipeline.EVENTS.sum();
+            run.bytesPerEvent = (double) TopicVolume.appendedBytes(output).bytes
+                    / Math.max(1, counted);
+        } finally {
+            if (!done(job)) {
+                job.cancel().get(60, TimeUnit.SECONDS);
+            }
+            try {
+                job.getJobExecutionResult().get(60, TimeUnit.SECONDS);
+            } catch (Exception expected) {
+                // cancelled
+            }
+            try (org.apache.kafka.clients.admin.Admin admin = kafka.newAdmin()) {
+                admin.deleteTopics(List.of(output)).all().get(30, TimeUnit.SECONDS);
+            }
+        }
+        return run;
+    }
+
+    /**
+     * Polls {@code counter} while the job runs: {events, nanoseconds} from the moment it passed
+     * 10 % of {@code total} to the moment it passed 90 %, or {@code maxSeconds} after the 10 %
+     * mark, whichever comes first.
+     */
+    private static long[] steadyRate(LongAdder counter, long total, JobClient job, int maxSeconds)
+            throws Exception {
+        long t10 = 0;
+        long c10 = 0;
+        long maxNs = TimeUnit.SECONDS.toNanos(maxSeconds);
+        while (true) {
+            long count = counter.sum();
+            long now = System.nanoTime();
+            if (t10 == 0 && count >= total / 10) {
+                t10 = now;
+                c10 = count;
+            }
+            if (t10 != 0 && (count >= total * 9 / 10 || now - t10 >= maxNs)) {
+                return new long[] {count - c10, now - t10};
+            }
+            if (done(job)) {
+                throw new IllegalStateException("the job ended before 90 % of its events: "
+                        + count + " of " + total);
+            }
+            Thread.sleep(20);
         }
     }
 
@@ -373,6 +518,17 @@ final class PipelineBench {
         int windowSeconds;
         double deltasPerEvent;
         String checkpoints;
+        /** Bytes and records the broker appended to the delta topic in the window. */
+        long deltaBytes;
+        long deltaRecords;
+        /** Events consumed in the window. */
+        long windowEvents;
+        /** Checkpoint figures (REST API), for the capacity inputs; null when none completed. */
+        Double checkpointFullBytes;
+        Double checkpointIncrementalBytes;
+        Double checkpointAvgMs;
+        Double checkpointMaxMs;
+        Double checkpointUserGraphFullBytes;
         /** Events consumed per interval of the window (events/s). */
         final List<Double> intervalRates = new ArrayList<>();
     }
@@ -428,6 +584,8 @@ final class PipelineBench {
             long startNs = System.nanoTime();
             long startEvents = consumed();
             long startDeltas = ProgressTap.DELTAS.sum();
+            String deltasTopic = config.get(TOPIC_DELTAS);
+            TopicVolume.Appended startVolume = TopicVolume.appendedBytes(deltasTopic);
             long lastNs = startNs;
             long lastEvents = startEvents;
             long endNs = startNs + TimeUnit.SECONDS.toNanos(window);
@@ -448,7 +606,12 @@ final class PipelineBench {
             run.consumed = lastEvents;
             run.deltasPerEvent = (ProgressTap.DELTAS.sum() - startDeltas)
                     / (double) Math.max(1, lastEvents - startEvents);
-            run.checkpoints = checkpointStats(config, job);
+            TopicVolume.Appended volume = TopicVolume.appendedBytes(deltasTopic)
+                    .minus(startVolume);
+            run.deltaBytes = volume.bytes;
+            run.deltaRecords = volume.records;
+            run.windowEvents = lastEvents - startEvents;
+            run.checkpoints = checkpointStats(config, job, run);
         } finally {
             if (!done(job)) {
                 job.cancel().get(60, TimeUnit.SECONDS);
@@ -491,16 +654,31 @@ final class PipelineBench {
                 intOpt("e2e.managedMbPerSlot", 256), run.consumed, workload.events, interval,
                 sorted.length == 0 ? 0 : sorted[0], median,
                 sorted.length == 0 ? 0 : sorted[sorted.length - 1], stalls);
+        figures.checkpointRun = String.format(Locale.ROOT, "rocksdb p=2, %d MB managed memory "
+                + "per slot, incremental checkpoints every 10 s, %,d events over %,d users in "
+                + "%d s", intOpt("e2e.managedMbPerSlot", 256), run.consumed, workload.users,
+                run.windowSeconds);
+        figures.checkpointFullBytes = run.checkpointFullBytes;
+        figures.checkpointIncrementalBytes = run.checkpointIncrementalBytes;
+        figures.checkpointAvgMs = run.checkpointAvgMs;
+        figures.checkpointMaxMs = run.checkpointMaxMs;
+        figures.checkpointUserGraphFullBytes = run.checkpointUserGraphFullBytes;
+        figures.checkpointRunRate = run.rate;
+        // users with state: event i goes to a uniformly drawn user, so after n events
+        // users·(1 − e^(−n/users)) of them have one
+        figures.checkpointRunUsers = (int) Math.round(workload.users
+                * (1 - Math.exp(-(double) run.consumed / workload.users)));
         if (part("throughput")) {
-            double counter = counterRun("rocksdb", 2);
-            throughputLine("rocksdb", 2, run, counter);
+            Double counter = baseline("counter") ? counterRun("rocksdb", 2) : null;
+            SameShapeRun same = baseline("same-shape") ? sameShapeRun("rocksdb", 2) : null;
+            throughputLine("rocksdb", 2, run, counter, same);
         } else if (run.checkpoints != null) {
             line("CHECKPOINT rocksdb p=2 %s", run.checkpoints);
         }
     }
 
     /** Checkpoint statistics from the job's REST API (what the dashboard shows). */
-    private String checkpointStats(Configuration config, JobClient job) {
+    private String checkpointStats(Configuration config, JobClient job, GraphRun run) {
         String base = "http://localhost:" + config.get(RestOptions.PORT);
         String id = job.getJobID().toString();
         JsonNode stats = rest(base + "/jobs/" + id + "/checkpoints");
@@ -534,6 +712,7 @@ final class PipelineBench {
                     userGraph = String.format(Locale.ROOT, "%.1f MB full / %.1f MB incremental",
                             task.path("state_size").asLong() / 1e6,
                             task.path("checkpointed_size").asLong() / 1e6);
+                    run.checkpointUserGraphFullBytes = (double) task.path("state_size").asLong();
                 }
             }
         }
@@ -546,6 +725,23 @@ final class PipelineBench {
                         h.path("num_acknowledged_subtasks").asLong(),
                         h.path("num_subtasks").asLong());
             }
+        }
+        if (!latest.isMissingNode() && !latest.isNull()) {
+            run.checkpointFullBytes = (double) latest.path("state_size").asLong();
+            // incremental bytes per checkpoint: the mean over the completed checkpoints the
+            // REST history keeps (the latest alone swings with RocksDB's compactions)
+            long incremental = 0;
+            int completed = 0;
+            for (JsonNode h : stats.path("history")) {
+                if ("COMPLETED".equals(h.path("status").asText())) {
+                    incremental += h.path("checkpointed_size").asLong();
+                    completed++;
+                }
+            }
+            run.checkpointIncrementalBytes = completed == 0 ? null
+                    : (double) incremental / completed;
+            run.checkpointAvgMs = (double) summary.path("end_to_end_duration").path("avg").asLong();
+            run.checkpointMaxMs = (double) summary.path("end_to_end_duration").path("max").asLong();
         }
         return String.format(Locale.ROOT, "completed=%d failed=%d; end-to-end duration "
                 + "avg=%,d ms max=%,d ms; latest (#%d): full state %.1f MB, this checkpoint "
@@ -580,6 +776,11 @@ final class PipelineBench {
     static final class Latencies {
         final String name;
         final List<long[]> points = new ArrayList<>();
+        /** Graph runs: the delta topic's and the input topic's volume on the broker. */
+        long deltaBytes;
+        long deltaRecords;
+        long inputEvents;
+        long inputBytes;
 
         Latencies(String name) {
             this.name = name;
@@ -617,30 +818,68 @@ final class PipelineBench {
             }
         }
         List<Latencies> all = new ArrayList<>();
+        // the bare pipelines to compare with: the first one is the Goals table's baseline
+        List<String> bares = Arrays.asList(opt("fresh.bare", "same-shape").split(","));
+        figures.freshnessBaseline = bares.get(0);
         for (boolean exactlyOnce : new boolean[] {false, true}) {
             String mode = exactlyOnce ? "exactly-once" : "at-least-once";
-            Latencies bare = freshnessRun(exactlyOnce, false);
-            Latencies graph = freshnessRun(exactlyOnce, true);
-            all.add(bare);
+            List<Latencies> bareRuns = new ArrayList<>();
+            for (String kind : bares) {
+                bareRuns.add(freshnessRun(exactlyOnce, kind));
+            }
+            Latencies graph = freshnessRun(exactlyOnce, "graph");
+            all.addAll(bareRuns);
             all.add(graph);
-            long[] b = bare.sorted();
             long[] g = graph.sorted();
-            line("FRESHNESS %s graph p50 first/last 5 s of the window=%d/%d ms bare %d/%d ms "
-                    + "(last well above first: a backlog grew, the run fell behind)", mode,
-                    graph.p50Between(0, 5_000), graph.p50Between(graph.spanMs() - 5_000,
-                            Long.MAX_VALUE), bare.p50Between(0, 5_000),
-                    bare.p50Between(bare.spanMs() - 5_000, Long.MAX_VALUE));
-            line("FRESHNESS %s graph p50=%d p99=%d max=%d ms bare p50=%d p99=%d max=%d ms "
-                    + "ratio(p99)=%.2f (%,d ev/s for %d s, %,d users, p=2, %s, %s; graph %,d "
-                    + "deltas, bare %,d records)", mode, Latencies.pct(g, 0.5), Latencies.pct(g, 0.99),
-                    Latencies.pct(g, 1), Latencies.pct(b, 0.5), Latencies.pct(b, 0.99),
-                    Latencies.pct(b, 1),
-                    (double) Latencies.pct(g, 0.99) / Math.max(1, Latencies.pct(b, 0.99)),
-                    intOpt("fresh.rate", 5_000), intOpt("fresh.seconds", 30),
-                    intOpt("fresh.users", 10_000), opt("fresh.backend", "heap"),
-                    exactlyOnce ? "1 s checkpoints, read_committed"
-                            : "10 ms buffer timeout, read_uncommitted",
-                    g.length, b.length);
+            if (exactlyOnce) {
+                figures.freshEoGraph = Latencies.pct(g, 0.99);
+                figures.freshEoBare = Latencies.pct(bareRuns.get(0).sorted(), 0.99);
+            } else {
+                figures.freshAloGraph = Latencies.pct(g, 0.99);
+                figures.freshAloBare = Latencies.pct(bareRuns.get(0).sorted(), 0.99);
+            }
+            if (graph.deltaBytes > 0) {
+                line("VOLUME freshness %s deltas: %,d B in %,d records for %,d input events = "
+                        + "%,.0f B per input event, %.1f× the input topic (%,d B on the broker"
+                        + "; latency-tuned: 100 ms flush slots, %,d users at %,d ev/s)", mode,
+                        graph.deltaBytes, graph.deltaRecords, graph.inputEvents,
+                        (double) graph.deltaBytes / graph.inputEvents,
+                        (double) graph.deltaBytes / Math.max(1, graph.inputBytes),
+                        graph.inputBytes, intOpt("fresh.users", 10_000),
+                        intOpt("fresh.rate", 5_000));
+            }
+            // a run whose deltas stop early (the job stalled or fell far behind) measured only
+            // the start of the window: say so next to its figures
+            long windowMs = TimeUnit.SECONDS.toMillis(intOpt("fresh.seconds", 30)
+                    - intOpt("fresh.warmup", 5));
+            if (graph.spanMs() < windowMs * 8 / 10) {
+                line("FRESHNESS %s WARNING: the graph's deltas cover only %.1f s of the %.1f s "
+                        + "window (%,d measured deltas): the job stalled or fell behind, its "
+                        + "latency figures describe the start of the window only", mode,
+                        graph.spanMs() / 1000.0, windowMs / 1000.0, g.length);
+            }
+            for (int k = 0; k < bares.size(); k++) {
+                Latencies bare = bareRuns.get(k);
+                long[] b = bare.sorted();
+                line("FRESHNESS %s (bare = %s) graph p50 first/last 5 s of the window=%d/%d ms "
+                        + "bare %d/%d ms (last well above first: a backlog grew, the run fell "
+                        + "behind)", mode, bares.get(k), graph.p50Between(0, 5_000),
+                        graph.p50Between(graph.spanMs() - 5_000, Long.MAX_VALUE),
+                        bare.p50Between(0, 5_000),
+                        bare.p50Between(bare.spanMs() - 5_000, Long.MAX_VALUE));
+                line("FRESHNESS %s (bare = %s) graph p50=%d p99=%d max=%d ms bare p50=%d p99=%d "
+                        + "max=%d ms ratio(p99)=%.2f (%,d ev/s for %d s, %,d users, p=2, %s, %s; "
+                        + "graph %,d deltas, bare %,d records)", mode, bares.get(k),
+                        Latencies.pct(g, 0.5), Latencies.pct(g, 0.99),
+                        Latencies.pct(g, 1), Latencies.pct(b, 0.5), Latencies.pct(b, 0.99),
+                        Latencies.pct(b, 1),
+                        (double) Latencies.pct(g, 0.99) / Math.max(1, Latencies.pct(b, 0.99)),
+                        intOpt("fresh.rate", 5_000), intOpt("fresh.seconds", 30),
+                        intOpt("fresh.users", 10_000), opt("fresh.backend", "heap"),
+                        exactlyOnce ? "1 s checkpoints, read_committed"
+                                : "10 ms buffer timeout, read_uncommitted",
+                        g.length, b.length);
+            }
         }
         String png = opt("png", "../docs/benchmarks-freshness.png");
         latencyChart(all, png);
@@ -655,9 +894,11 @@ final class PipelineBench {
         }
     }
 
-    private Latencies freshnessRun(boolean exactlyOnce, boolean graph) throws Exception {
+    /** One freshness run of {@code kind}: graph, same-shape or keyed-map (the bare ones). */
+    private Latencies freshnessRun(boolean exactlyOnce, String kind) throws Exception {
         int parallelism = 2;
-        String runId = (graph ? "fresh-graph" : "fresh-bare") + (++runs);
+        boolean graph = "graph".equals(kind);
+        String runId = "fresh-" + kind + (++runs);
         String eventsTopic = runId + "-events";
         kafka.createTopic(eventsTopic, PARTITIONS);
         Configuration config = cluster(opt("fresh.backend", "heap"), parallelism, runId);
@@ -684,9 +925,26 @@ final class PipelineBench {
             outputTopic = runId + "-out";
             kafka.createTopic(outputTopic, parallelism);
             env = env(config, parallelism);
-            barePipeline(env, config, eventsTopic, outputTopic, runId, exactlyOnce);
+            if ("same-shape".equals(kind)) {
+                SameShapeBarePipeline.Settings settings = new SameShapeBarePipeline.Settings();
+                settings.bootstrap = kafka.bootstrapServers();
+                settings.eventsTopic = eventsTopic;
+                settings.itemsTopic = ITEMS_TOPIC;
+                settings.outputTopic = outputTopic;
+                settings.transactionalIdPrefix = runId;
+                settings.exactlyOnce = exactlyOnce;
+                // as the graph job's freshness runs (no event-time operator depends on them)
+                settings.outOfOrderness = Duration.ofMillis(50);
+                settings.idleness = Duration.ofSeconds(1);
+                SameShapeBarePipeline.build(env, config, settings);
+            } else if ("keyed-map".equals(kind)) {
+                barePipeline(env, config, eventsTopic, outputTopic, runId, exactlyOnce);
+            } else {
+                throw new IllegalArgumentException("fresh.bare: same-shape or keyed-map, not "
+                        + kind);
+            }
         }
-        Latencies latencies = new Latencies((graph ? "graph " : "bare ")
+        Latencies latencies = new Latencies((graph ? "graph " : kind + " bare ")
                 + (exactlyOnce ? "exactly-once" : "at-least-once"));
         AtomicBoolean stop = new AtomicBoolean();
         long warmupMs = TimeUnit.SECONDS.toMillis(intOpt("fresh.warmup", 5));
@@ -717,6 +975,17 @@ final class PipelineBench {
                 // cancelled
             }
             if (jobConfig != null) {
+                // the whole run's delta volume against its input topic, as the issue measured
+                // it on the paced demo (the input topic holds exactly this run's events)
+                TopicVolume.Appended deltas =
+                        TopicVolume.appendedBytes(jobConfig.get(TOPIC_DELTAS));
+                latencies.deltaBytes = deltas.bytes;
+                latencies.deltaRecords = deltas.records;
+                latencies.inputEvents = (long) intOpt("fresh.rate", 5_000)
+                        * intOpt("fresh.seconds", 30);
+                try (org.apache.kafka.clients.admin.Admin admin = kafka.newAdmin()) {
+                    latencies.inputBytes = TopicVolume.logDirBytes(admin, eventsTopic);
+                }
                 deleteTopics(jobConfig);
             }
         }
@@ -977,6 +1246,8 @@ final class PipelineBench {
         }
         long[] first = points.get(0);
         long[] last = points.get(points.size() - 1);
+        figures.stateSlopeBytesPerUser = b;
+        figures.stateLinearity = ((double) last[1] / last[0]) / ((double) first[1] / first[0]);
         line("STATE linear fit bytes = %,.0f + %,.1f × users, R²=%.5f, max deviation %.2f %%; "
                 + "bytes/user at %,d vs %,d users = %.3f (1.000 = linear)", a, b,
                 1 - ssRes / ssTot, maxDev * 100, last[0], first[0],
