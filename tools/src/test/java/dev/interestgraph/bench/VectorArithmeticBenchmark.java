@@ -1,8 +1,8 @@
 package dev.interestgraph.bench;
 
 import dev.interestgraph.graph.GraphParameters;
-import dev.interestgraph.graph.HalfFloats;
-import dev.interestgraph.graph.VectorMath;
+import dev.interestgraph.vector.HalfFloats;
+import dev.interestgraph.vector.VectorMath;
 import dev.interestgraph.model.EnrichedAction;
 import java.util.HashMap;
 import java.util.List;
