@@ -3,6 +3,7 @@ package dev.interestgraph.analytics;
 import static dev.interestgraph.config.InterestGraphOptions.*;
 
 import dev.interestgraph.config.InterestGraphOptions;
+import dev.interestgraph.cli.DeltaFollower;
 import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.eval.Evaluation;
 import dev.interestgraph.eval.GraphReplay;
@@ -17,7 +18,7 @@ import dev.interestgraph.local.Topics;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
 import dev.interestgraph.proto.v1.Community;
-import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.proto.v1.ItemNeighbors;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -150,7 +151,7 @@ public final class AnalyticsMain {
         DeltaMaterializer graphs = new DeltaMaterializer();
         for (ConsumerRecord<byte[], byte[]> record :
                 Topics.readAll(bootstrap, job.get(TOPIC_DELTAS), client)) {
-            graphs.apply(GraphDelta.parseFrom(record.value()));
+            graphs.applyRecord(DeltaFollower.format(record), record.value());
         }
         ItemEventParser parser = new ItemEventParser(job.get(INPUT_FORMAT),
                 InputLimits.from(job));

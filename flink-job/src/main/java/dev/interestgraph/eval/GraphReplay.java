@@ -7,7 +7,7 @@ import dev.interestgraph.graph.UserGraph;
 import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
-import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.proto.v2.GraphDelta;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

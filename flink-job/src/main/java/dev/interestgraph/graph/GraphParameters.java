@@ -3,6 +3,7 @@ package dev.interestgraph.graph;
 import static dev.interestgraph.config.InterestGraphOptions.*;
 
 import dev.interestgraph.model.Action;
+import dev.interestgraph.proto.v2.VectorEncoding;
 import java.io.Serializable;
 import java.util.EnumMap;
 import java.util.Map;
@@ -21,8 +22,15 @@ public final class GraphParameters implements Serializable {
     public final int interestTopItems;
     public final long longTermHalfLifeMs;
     public final long shortTermHalfLifeMs;
+    /** graph.emit-interval: the flush slot, and so at most one delta per user per slot. */
     public final long flushIntervalMs;
+    /** graph.delta.vector-min-distance as an angle (radians). */
+    public final double vectorMinAngle;
+    public final long vectorMaxAgeMs;
+    public final VectorEncoding vectorEncoding;
     public final long sweepIntervalMs;
+    /** graph.dedup-window: how long (processing time) an applied event id is remembered. */
+    public final long dedupWindowMs;
     public final long idleTtlMs;
     private final EnumMap<Action, Double> actionWeights;
 
@@ -35,8 +43,13 @@ public final class GraphParameters implements Serializable {
         interestTopItems = config.get(INTEREST_TOP_ITEMS);
         longTermHalfLifeMs = config.get(PROFILE_LONG_HALF_LIFE).toMillis();
         shortTermHalfLifeMs = config.get(PROFILE_SHORT_HALF_LIFE).toMillis();
-        flushIntervalMs = config.get(FLUSH_INTERVAL).toMillis();
+        flushIntervalMs = config.get(EMIT_INTERVAL).toMillis();
+        vectorMinAngle = Math.acos(1 - config.get(DELTA_VECTOR_MIN_DISTANCE));
+        vectorMaxAgeMs = config.get(DELTA_VECTOR_MAX_AGE).toMillis();
+        vectorEncoding = config.get(DELTA_VECTOR_ENCODING) == DeltaVectorEncoding.FLOAT16
+                ? VectorEncoding.FLOAT16 : VectorEncoding.INT8;
         sweepIntervalMs = config.get(SWEEP_INTERVAL).toMillis();
+        dedupWindowMs = config.get(DEDUP_WINDOW).toMillis();
         idleTtlMs = config.get(IDLE_TTL).toMillis();
         actionWeights = new EnumMap<>(Map.of(
                 Action.VIEW, config.get(WEIGHT_VIEW),
