@@ -163,7 +163,7 @@ public final class InterestGraphOptions {
                     .withDescription("Half-life of the short-term profile embedding.");
 
     public static final ConfigOption<Duration> EMIT_INTERVAL =
-            key("graph.emit-interval").durationType().defaultValue(Duration.ofSeconds(5))
+            key("graph.emit-interval").durationType().defaultValue(Duration.ofSeconds(1))
                     .withDeprecatedKeys("graph.flush-interval")
                     .withDescription("Event-time interval of a user's deltas: the user's events "
                             + "of one interval are applied together and leave as one GraphDelta "
@@ -176,13 +176,13 @@ public final class InterestGraphOptions {
     public static final ConfigOption<Duration> FLUSH_INTERVAL = EMIT_INTERVAL;
 
     public static final ConfigOption<Double> DELTA_VECTOR_MIN_DISTANCE =
-            key("graph.delta.vector-min-distance").doubleType().defaultValue(0.01)
+            key("graph.delta.vector-min-distance").doubleType().defaultValue(0.02)
                     .withDescription("A centroid or profile vector is sent again only when it "
                             + "moved more than this cosine distance since it was last sent (or "
                             + "graph.delta.vector-max-age passed); 0 sends every change.");
 
     public static final ConfigOption<Duration> DELTA_VECTOR_MAX_AGE =
-            key("graph.delta.vector-max-age").durationType().defaultValue(Duration.ofHours(1))
+            key("graph.delta.vector-max-age").durationType().defaultValue(Duration.ofDays(7))
                     .withDescription("A vector that moved at all is sent again at the latest "
                             + "this long (event time) after it was last sent.");
 

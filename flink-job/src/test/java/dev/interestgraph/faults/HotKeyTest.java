@@ -92,7 +92,7 @@ class HotKeyTest {
                     // only actions within the out-of-orderness bound and the emit slot still
                     // wait for their flush
                     assertThat(h.pendingActions("hot"))
-                            .isLessThanOrEqualTo((int) ((5_000 + 5_000) / STEP_MS) + 1);
+                            .isLessThanOrEqualTo((int) ((5_000 + 1_000) / STEP_MS) + 1);
                 }
                 if (e % 100_000 == 0) {
                     sizes.add(serializedSize(h.graph("hot")));

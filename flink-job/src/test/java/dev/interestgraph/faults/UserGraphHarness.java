@@ -14,6 +14,7 @@ import dev.interestgraph.testing.HashingTestEmbedder;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.memory.DataOutputSerializer;
@@ -30,9 +31,17 @@ final class UserGraphHarness implements AutoCloseable {
     private final DeltaMaterializer decoder = new DeltaMaterializer();
 
     UserGraphHarness(Configuration config) throws Exception {
+        this(config, null);
+    }
+
+    /** A harness restored from {@code snapshot} (null: fresh). */
+    UserGraphHarness(Configuration config, OperatorSubtaskState snapshot) throws Exception {
         harness = new KeyedOneInputStreamOperatorTestHarness<>(
                 new KeyedProcessOperator<>(new UserGraphFunction(new GraphParameters(config))),
                 action -> action.userId, Types.STRING);
+        if (snapshot != null) {
+            harness.initializeState(snapshot);
+        }
         harness.open();
     }
 
