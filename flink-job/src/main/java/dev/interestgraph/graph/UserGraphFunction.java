@@ -278,6 +278,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         }
         if (graph == null) {
             graphState.clear();
+            seenEventIds.clear(); // expired or erased: nothing of the user stays
             return;
         }
         if (graph.maintenanceTimerMs == Long.MIN_VALUE) {

@@ -81,10 +81,10 @@ class DuplicateEventsTest {
         Configuration config = new Configuration();
         config.setString("graph.dedup-window", "10 s");
         try (UserGraphHarness h = new UserGraphHarness(config)) {
-            h.harness.setProcessingTime(0);
+            h.harness.setStateTtlProcessingTime(0);
             h.send(action("e1", "u", "a", Action.PURCHASE, T0));
             h.watermark(T0 + 999);
-            h.harness.setProcessingTime(Duration.ofSeconds(11).toMillis()); // the TTL passed
+            h.harness.setStateTtlProcessingTime(Duration.ofSeconds(11).toMillis()); // TTL passed
             h.send(action("e1", "u", "a", Action.PURCHASE, T0 + 5_000));
             h.watermark(T0 + 5_999);
             assertThat(edge(h, "a").getActionCountsMap()).containsEntry("PURCHASE", 2);

@@ -108,6 +108,19 @@ final class GraphTestSupport {
         return deltas;
     }
 
+    /** The wire deltas (contract v2) emitted so far, in order; the harness output is drained. */
+    static List<dev.interestgraph.proto.v2.GraphDelta> drainWire(
+            KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> h) {
+        List<dev.interestgraph.proto.v2.GraphDelta> deltas = new ArrayList<>();
+        Object record;
+        while ((record = h.getOutput().poll()) != null) {
+            if (record instanceof StreamRecord) {
+                deltas.add(((DeltaRecord) ((StreamRecord<?>) record).getValue()).delta());
+            }
+        }
+        return deltas;
+    }
+
     static List<DeltaOp> ops(List<GraphDelta> deltas, DeltaOp.OpCase kind) {
         return deltas.stream().flatMap(d -> d.getOpsList().stream())
                 .filter(op -> op.getOpCase() == kind).collect(Collectors.toList());
