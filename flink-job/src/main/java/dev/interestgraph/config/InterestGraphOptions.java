@@ -195,7 +195,14 @@ public final class InterestGraphOptions {
     public static final ConfigOption<Duration> DEDUP_WINDOW =
             key("graph.dedup-window").durationType().defaultValue(Duration.ofHours(1))
                     .withDescription("An event id seen for the user within this long (processing "
-                            + "time, keyed state with a TTL) is not applied again.");
+                            + "time, keyed state with a TTL) is not applied again (see also "
+                            + "graph.dedup-max-ids).");
+
+    public static final ConfigOption<Integer> DEDUP_MAX_IDS =
+            key("graph.dedup-max-ids").intType().defaultValue(1024)
+                    .withDescription("At most this many of a user's most recent event ids are "
+                            + "remembered for duplicates, so that a hot user's state stays "
+                            + "bounded; the oldest is forgotten first.");
 
     public static final ConfigOption<Duration> SWEEP_INTERVAL =
             key("graph.sweep-interval").durationType().defaultValue(Duration.ofDays(1))
@@ -401,7 +408,7 @@ public final class InterestGraphOptions {
                 WATERMARK_OUT_OF_ORDERNESS, WATERMARK_IDLENESS, EDGE_HALF_LIFE, PRUNE_THRESHOLD,
                 MAX_EDGES_PER_USER, MAX_INTERESTS, INTEREST_JOIN_THRESHOLD, INTEREST_TOP_ITEMS,
                 PROFILE_LONG_HALF_LIFE, PROFILE_SHORT_HALF_LIFE, EMIT_INTERVAL, DELTA_VECTOR_MIN_DISTANCE,
-                DELTA_VECTOR_MAX_AGE, DELTA_VECTOR_ENCODING, DEDUP_WINDOW, SWEEP_INTERVAL,
+                DELTA_VECTOR_MAX_AGE, DELTA_VECTOR_ENCODING, DEDUP_WINDOW, DEDUP_MAX_IDS, SWEEP_INTERVAL,
                 IDLE_TTL, WEIGHT_VIEW, WEIGHT_CLICK, WEIGHT_CART, WEIGHT_PURCHASE, WEIGHT_COMMENT,
                 WEIGHT_SHARE, WEIGHT_DISLIKE, TRITON_ENDPOINT, TRITON_MODEL, TRITON_MODEL_VERSION,
                 TRITON_REQUEST_TIMEOUT, TRITON_TLS_TRUST_CERT, TRITON_DIMENSION, EMBED_BATCH_SIZE,
@@ -505,6 +512,10 @@ public final class InterestGraphOptions {
         durationBetween(config, DELTA_VECTOR_MAX_AGE, Duration.ofMillis(1), Duration.ofDays(3650),
                 problems);
         durationBetween(config, DEDUP_WINDOW, Duration.ofSeconds(1), Duration.ofDays(30), problems);
+        if (config.get(DEDUP_MAX_IDS) < 1 || config.get(DEDUP_MAX_IDS) > 1_000_000) {
+            problems.add(DEDUP_MAX_IDS.key() + " must be between 1 and 1000000, got "
+                    + config.get(DEDUP_MAX_IDS));
+        }
         if (!(config.get(DELTA_VECTOR_MIN_DISTANCE) >= 0 && config.get(DELTA_VECTOR_MIN_DISTANCE) <= 2)) {
             problems.add(DELTA_VECTOR_MIN_DISTANCE.key() + " must be between 0 and 2, got "
                     + config.get(DELTA_VECTOR_MIN_DISTANCE));

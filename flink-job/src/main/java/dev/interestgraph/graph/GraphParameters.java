@@ -31,6 +31,8 @@ public final class GraphParameters implements Serializable {
     public final long sweepIntervalMs;
     /** graph.dedup-window: how long (processing time) an applied event id is remembered. */
     public final long dedupWindowMs;
+    /** graph.dedup-max-ids: how many of a user's latest event ids are remembered at most. */
+    public final int dedupMaxIds;
     public final long idleTtlMs;
     private final EnumMap<Action, Double> actionWeights;
 
@@ -50,6 +52,7 @@ public final class GraphParameters implements Serializable {
                 ? VectorEncoding.FLOAT16 : VectorEncoding.INT8;
         sweepIntervalMs = config.get(SWEEP_INTERVAL).toMillis();
         dedupWindowMs = config.get(DEDUP_WINDOW).toMillis();
+        dedupMaxIds = config.get(DEDUP_MAX_IDS);
         idleTtlMs = config.get(IDLE_TTL).toMillis();
         actionWeights = new EnumMap<>(Map.of(
                 Action.VIEW, config.get(WEIGHT_VIEW),

@@ -5,6 +5,7 @@ import dev.interestgraph.model.Action;
 import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.training.TrainingExample;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.state.ListState;
@@ -14,7 +15,6 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.time.Time;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
@@ -64,8 +64,17 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     private transient ListState<EnrichedAction> pending;
     /** The earliest registered flush tick with pending actions; null when none is pending. */
     private transient ValueState<Long> nextFlush;
-    /** Event ids applied (or pending) recently: a redelivered copy is dropped. TTL'd. */
-    private transient MapState<String, Boolean> seenEventIds;
+    /**
+     * Event ids applied (or pending) recently, each with its arrival number: a redelivered copy is
+     * dropped. TTL'd (graph.dedup-window) and capped (graph.dedup-max-ids) through
+     * {@link #seenRing}, so that a hot user's map stays small (on heap, Flink's incremental TTL
+     * cleanup walks a user's whole map).
+     */
+    private transient MapState<String, Long> seenEventIds;
+    /** Arrival number modulo graph.dedup-max-ids → the id that arrived then: the oldest goes. */
+    private transient MapState<Integer, String> seenRing;
+    /** How many ids the user's ring has taken. */
+    private transient ValueState<Long> seenCount;
 
     private transient Counter deltasOut;
     private transient Counter edgesPruned;
@@ -104,17 +113,25 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
                 Types.POJO(EnrichedAction.class)));
         nextFlush = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("next-flush", Types.LONG));
-        MapStateDescriptor<String, Boolean> seen =
-                new MapStateDescriptor<>("seen-event-ids", Types.STRING, Types.BOOLEAN);
         // processing time: Flink's state TTL knows no other; expired ids are never read back
-        seen.enableTimeToLive(StateTtlConfig.newBuilder(Time.milliseconds(params.dedupWindowMs))
+        StateTtlConfig ttl = StateTtlConfig.newBuilder(Duration.ofMillis(params.dedupWindowMs))
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                 .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
                 .cleanupFullSnapshot()
                 .cleanupIncrementally(10, false)
                 .cleanupInRocksdbCompactFilter(1000)
-                .build());
+                .build();
+        MapStateDescriptor<String, Long> seen =
+                new MapStateDescriptor<>("seen-event-ids", Types.STRING, Types.LONG);
+        seen.enableTimeToLive(ttl);
         seenEventIds = getRuntimeContext().getMapState(seen);
+        MapStateDescriptor<Integer, String> ring =
+                new MapStateDescriptor<>("seen-event-ring", Types.INT, Types.STRING);
+        ring.enableTimeToLive(ttl);
+        seenRing = getRuntimeContext().getMapState(ring);
+        ValueStateDescriptor<Long> count = new ValueStateDescriptor<>("seen-event-count", Types.LONG);
+        count.enableTimeToLive(ttl);
+        seenCount = getRuntimeContext().getState(count);
 
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
         deltasOut = metrics.counter("deltasOut");
@@ -147,7 +164,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
                 duplicateEvents.inc(); // a redelivered copy, whatever slot it would land in
                 return;
             }
-            seenEventIds.put(action.eventId, Boolean.TRUE);
+            remember(action.eventId);
         }
         long watermark = ctx.timerService().currentWatermark();
         long tick = updater.flushTick(action.eventTimeMs);
@@ -163,6 +180,23 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             ctx.timerService().registerEventTimeTimer(tick);
             nextFlush.update(tick);
         }
+    }
+
+    /** Remembers an event id, forgetting the user's oldest when graph.dedup-max-ids are held. */
+    private void remember(String eventId) throws Exception {
+        Long taken = seenCount.value();
+        long n = taken == null ? 0 : taken;
+        int slot = (int) (n % params.dedupMaxIds);
+        if (n >= params.dedupMaxIds) {
+            String oldest = seenRing.get(slot);
+            Long arrived = oldest == null ? null : seenEventIds.get(oldest);
+            if (arrived != null && arrived == n - params.dedupMaxIds) {
+                seenEventIds.remove(oldest); // (not when it expired and came again since)
+            }
+        }
+        seenRing.put(slot, eventId);
+        seenEventIds.put(eventId, n);
+        seenCount.update(n + 1);
     }
 
     @Override
@@ -204,6 +238,12 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             result = updater.flush(graph, userId, due, null, sweepAt);
         }
         store(result, maintenance ? Long.MIN_VALUE : timerBefore, timestamp, ctx, out);
+    }
+
+    private void forgetSeenIds() {
+        seenEventIds.clear();
+        seenRing.clear();
+        seenCount.clear();
     }
 
     /**
@@ -256,7 +296,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             if (delta.getUserErased()) {
                 usersErased.inc();
                 // every trace of the user goes, the ids of their events too
-                seenEventIds.clear();
+                forgetSeenIds();
             }
         }
         edgesPruned.inc(result.edgesPruned);
@@ -278,7 +318,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         }
         if (graph == null) {
             graphState.clear();
-            seenEventIds.clear(); // expired or erased: nothing of the user stays
+            forgetSeenIds(); // expired or erased: nothing of the user stays
             return;
         }
         if (graph.maintenanceTimerMs == Long.MIN_VALUE) {
