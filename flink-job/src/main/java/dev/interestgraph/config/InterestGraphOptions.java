@@ -2,6 +2,7 @@ package dev.interestgraph.config;
 
 import dev.interestgraph.graph.GraphParameters;
 import dev.interestgraph.model.Action;
+import dev.interestgraph.proto.v2.VectorEncoding;
 
 import static org.apache.flink.configuration.ConfigOptions.key;
 
@@ -185,10 +186,47 @@ public final class InterestGraphOptions {
             key("profile.short-term-half-life").durationType().defaultValue(Duration.ofDays(1))
                     .withDescription("Half-life of the short-term profile embedding.");
 
-    public static final ConfigOption<Duration> FLUSH_INTERVAL =
-            key("graph.flush-interval").durationType().defaultValue(Duration.ofSeconds(1))
-                    .withDescription("Event-time granularity of flushes: a user's events of one "
-                            + "interval are applied together and leave as one GraphDelta.");
+    public static final ConfigOption<Duration> EMIT_INTERVAL =
+            key("graph.emit-interval").durationType().defaultValue(Duration.ofSeconds(1))
+                    .withDeprecatedKeys("graph.flush-interval")
+                    .withDescription("Event-time interval of a user's deltas: the user's events "
+                            + "of one interval are applied together and leave as one GraphDelta "
+                            + "carrying every change of the interval (at most one per user per "
+                            + "interval). Adds up to this much to freshness, on top of the "
+                            + "watermark's out-of-orderness; was graph.flush-interval.");
+
+    /** The option's former name; {@link #EMIT_INTERVAL} reads both keys. */
+    @Deprecated
+    public static final ConfigOption<Duration> FLUSH_INTERVAL = EMIT_INTERVAL;
+
+    public static final ConfigOption<Double> DELTA_VECTOR_MIN_DISTANCE =
+            key("graph.delta.vector-min-distance").doubleType().defaultValue(0.02)
+                    .withDescription("A centroid or profile vector is sent again only when it "
+                            + "moved more than this cosine distance since it was last sent (or "
+                            + "graph.delta.vector-max-age passed); 0 sends every change.");
+
+    public static final ConfigOption<Duration> DELTA_VECTOR_MAX_AGE =
+            key("graph.delta.vector-max-age").durationType().defaultValue(Duration.ofDays(7))
+                    .withDescription("A vector that moved at all is sent again at the latest "
+                            + "this long (event time) after it was last sent.");
+
+    public static final ConfigOption<DeltaVectorEncoding> DELTA_VECTOR_ENCODING =
+            key("graph.delta.vector-encoding").enumType(DeltaVectorEncoding.class)
+                    .defaultValue(DeltaVectorEncoding.INT8)
+                    .withDescription("Encoding of delta vectors: INT8 (a byte per dimension and "
+                            + "a scale) or FLOAT16.");
+
+    public static final ConfigOption<Duration> DEDUP_WINDOW =
+            key("graph.dedup-window").durationType().defaultValue(Duration.ofHours(1))
+                    .withDescription("An event id seen for the user within this long (processing "
+                            + "time, keyed state with a TTL) is not applied again (see also "
+                            + "graph.dedup-max-ids).");
+
+    public static final ConfigOption<Integer> DEDUP_MAX_IDS =
+            key("graph.dedup-max-ids").intType().defaultValue(1024)
+                    .withDescription("At most this many of a user's most recent event ids are "
+                            + "remembered for duplicates, so that a hot user's state stays "
+                            + "bounded; the oldest is forgotten first.");
 
     public static final ConfigOption<Duration> SWEEP_INTERVAL =
             key("graph.sweep-interval").durationType().defaultValue(Duration.ofDays(1))
@@ -394,7 +432,8 @@ public final class InterestGraphOptions {
                 KAFKA_TOPICS_REPLICATION_FACTOR, INPUT_FORMAT, INPUT_MAX_ID_LENGTH, INPUT_MAX_TEXT_LENGTH, INPUT_MAX_FUTURE_SKEW,
                 WATERMARK_OUT_OF_ORDERNESS, WATERMARK_IDLENESS, EDGE_HALF_LIFE, PRUNE_THRESHOLD,
                 MAX_EDGES_PER_USER, MAX_INTERESTS, INTEREST_JOIN_THRESHOLD, INTEREST_TOP_ITEMS,
-                PROFILE_LONG_HALF_LIFE, PROFILE_SHORT_HALF_LIFE, FLUSH_INTERVAL, SWEEP_INTERVAL,
+                PROFILE_LONG_HALF_LIFE, PROFILE_SHORT_HALF_LIFE, EMIT_INTERVAL, DELTA_VECTOR_MIN_DISTANCE,
+                DELTA_VECTOR_MAX_AGE, DELTA_VECTOR_ENCODING, DEDUP_WINDOW, DEDUP_MAX_IDS, SWEEP_INTERVAL,
                 IDLE_TTL, WEIGHT_VIEW, WEIGHT_CLICK, WEIGHT_CART, WEIGHT_PURCHASE, WEIGHT_COMMENT,
                 WEIGHT_SHARE, WEIGHT_DISLIKE, TRITON_ENDPOINT, TRITON_MODEL, TRITON_MODEL_VERSION,
                 TRITON_REQUEST_TIMEOUT, TRITON_TLS_TRUST_CERT, TRITON_DIMENSION, EMBED_BATCH_SIZE,
@@ -414,6 +453,9 @@ public final class InterestGraphOptions {
 
     /** Encoding of the input topics. */
     public enum InputFormat { JSON, PROTOBUF }
+
+    /** Encodings of delta vectors (delta contract v2; docs/architecture.md). */
+    public enum DeltaVectorEncoding { INT8, FLOAT16 }
 
     // ---------------------------------------------------------------- Parsing and validation
 
@@ -500,7 +542,18 @@ public final class InterestGraphOptions {
                 Duration.ofDays(36500), problems);
         durationBetween(config, PROFILE_SHORT_HALF_LIFE, Duration.ofSeconds(1),
                 Duration.ofDays(36500), problems);
-        durationBetween(config, FLUSH_INTERVAL, Duration.ofMillis(1), Duration.ofDays(1), problems);
+        durationBetween(config, EMIT_INTERVAL, Duration.ofMillis(1), Duration.ofDays(1), problems);
+        durationBetween(config, DELTA_VECTOR_MAX_AGE, Duration.ofMillis(1), Duration.ofDays(3650),
+                problems);
+        durationBetween(config, DEDUP_WINDOW, Duration.ofSeconds(1), Duration.ofDays(30), problems);
+        if (config.get(DEDUP_MAX_IDS) < 1 || config.get(DEDUP_MAX_IDS) > 1_000_000) {
+            problems.add(DEDUP_MAX_IDS.key() + " must be between 1 and 1000000, got "
+                    + config.get(DEDUP_MAX_IDS));
+        }
+        if (!(config.get(DELTA_VECTOR_MIN_DISTANCE) >= 0 && config.get(DELTA_VECTOR_MIN_DISTANCE) <= 2)) {
+            problems.add(DELTA_VECTOR_MIN_DISTANCE.key() + " must be between 0 and 2, got "
+                    + config.get(DELTA_VECTOR_MIN_DISTANCE));
+        }
         durationBetween(config, SWEEP_INTERVAL, Duration.ofSeconds(1), Duration.ofDays(3650),
                 problems);
         durationBetween(config, IDLE_TTL, Duration.ofSeconds(1), Duration.ofDays(36500), problems);
@@ -568,12 +621,12 @@ public final class InterestGraphOptions {
                     + "versions into (or set triton.endpoint to a Triton that loads them)");
         }
         long window = config.get(FINE_TUNE_BATCH_WINDOW).toMillis();
-        long flush = config.get(FLUSH_INTERVAL).toMillis();
+        long flush = config.get(EMIT_INTERVAL).toMillis();
         if (window % flush != 0) {
             // examples leave the user-graph at its flush tick: a window that ends inside a flush
             // slot would be cut before its last examples arrive (they would be dropped as late)
             problems.add("fine-tune.batch-window (" + config.get(FINE_TUNE_BATCH_WINDOW)
-                    + ") must be a multiple of graph.flush-interval (" + config.get(FLUSH_INTERVAL)
+                    + ") must be a multiple of graph.emit-interval (" + config.get(EMIT_INTERVAL)
                     + ")");
         }
         if (config.get(FINE_TUNE_TRAINING_ENABLED)
@@ -592,7 +645,10 @@ public final class InterestGraphOptions {
 
     private static List<String> unknownKeys(Configuration config) {
         java.util.Set<String> known = new java.util.TreeSet<>();
-        all().forEach(option -> known.add(option.key()));
+        all().forEach(option -> {
+            known.add(option.key());
+            option.fallbackKeys().forEach(fallback -> known.add(fallback.getKey()));
+        });
         List<String> problems = new ArrayList<>();
         for (String key : config.keySet()) {
             boolean ours = OWN_PREFIXES.stream().anyMatch(key::startsWith)
@@ -694,7 +750,13 @@ public final class InterestGraphOptions {
                 .interestTopItems(config.get(INTEREST_TOP_ITEMS))
                 .longTermHalfLife(config.get(PROFILE_LONG_HALF_LIFE))
                 .shortTermHalfLife(config.get(PROFILE_SHORT_HALF_LIFE))
-                .flushInterval(config.get(FLUSH_INTERVAL))
+                .flushInterval(config.get(EMIT_INTERVAL))
+                .vectorMinDistance(config.get(DELTA_VECTOR_MIN_DISTANCE))
+                .vectorMaxAge(config.get(DELTA_VECTOR_MAX_AGE))
+                .vectorEncoding(config.get(DELTA_VECTOR_ENCODING) == DeltaVectorEncoding.FLOAT16
+                        ? VectorEncoding.FLOAT16 : VectorEncoding.INT8)
+                .dedupWindow(config.get(DEDUP_WINDOW))
+                .dedupMaxIds(config.get(DEDUP_MAX_IDS))
                 .sweepInterval(config.get(SWEEP_INTERVAL))
                 .idleTtl(config.get(IDLE_TTL))
                 .actionWeight(Action.VIEW, config.get(WEIGHT_VIEW))

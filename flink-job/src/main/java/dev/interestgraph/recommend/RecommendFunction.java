@@ -7,8 +7,9 @@ import dev.interestgraph.delta.DeltaMaterializer.UserView;
 import dev.interestgraph.delta.DeltaRecord;
 import dev.interestgraph.proto.v1.AnalyticsRecord;
 import dev.interestgraph.proto.v1.Community;
-import dev.interestgraph.proto.v1.DeltaOp;
-import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.proto.v2.EdgeRemove;
+import dev.interestgraph.proto.v2.EdgeUpsert;
+import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.proto.v1.ItemNeighbors;
 import dev.interestgraph.proto.v1.RecommendedItem;
 import dev.interestgraph.proto.v1.Recommendations;
@@ -91,25 +92,21 @@ public class RecommendFunction extends KeyedBroadcastProcessFunction<String, Del
         } else if (delta.getEpoch() < user.epoch) {
             return; // a delta of an ended epoch: nothing of it is current
         }
+        if (delta.getUserErased()) {
+            edges.clear();
+            out.collect(new RecommendationRecord(record.userId, record.eventTimeMs, null));
+            return;
+        }
+        // only the edges matter here: their fields are read straight from contract v2
         boolean edgesChanged = false;
-        for (DeltaOp op : delta.getOpsList()) {
-            switch (op.getOpCase()) {
-                case EDGE_UPSERT:
-                    user.upsert(op.getEdgeUpsert().getItemId(), op.getEdgeUpsert().getWeight(),
-                            op.getEdgeUpsert().getLastMs());
-                    edgesChanged = true;
-                    break;
-                case EDGE_REMOVE:
-                    user.remove(op.getEdgeRemove().getItemId());
-                    edgesChanged = true;
-                    break;
-                case USER_ERASED:
-                    edges.clear();
-                    out.collect(new RecommendationRecord(record.userId, record.eventTimeMs, null));
-                    return;
-                default:
-                    break;
-            }
+        for (EdgeUpsert upsert : delta.getEdgeUpsertsList()) {
+            user.upsert(upsert.getItemId(), upsert.getWeight(),
+                    delta.getEventTimeMs() - upsert.getLastMsBefore());
+            edgesChanged = true;
+        }
+        for (EdgeRemove remove : delta.getEdgeRemovesList()) {
+            user.remove(remove.getItemId());
+            edgesChanged = true;
         }
         user.eventTimeMs = Math.max(user.eventTimeMs, delta.getEventTimeMs());
         if (user.size() == 0) {

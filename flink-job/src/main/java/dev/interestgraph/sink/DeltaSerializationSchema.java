@@ -7,10 +7,18 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Writes deltas to the delta topic keyed by user id, so that each user's deltas stay in one
- * partition, in order. The record timestamp is the delta's event time.
+ * partition, in order. The record timestamp is the delta's event time; a header names the
+ * contract version (docs/architecture.md).
  */
 public final class DeltaSerializationSchema implements KafkaRecordSerializationSchema<DeltaRecord> {
     private static final long serialVersionUID = 1L;
+
+    /**
+     * Record header naming the delta contract of the value: "2". A consumer that finds another
+     * value (or none: a topic written by a v1 job) must not parse the record as v2.
+     */
+    public static final String FORMAT_HEADER = "interestgraph-delta-format";
+    private static final byte[] FORMAT_V2 = "2".getBytes(StandardCharsets.UTF_8);
 
     private final String topic;
 
@@ -21,7 +29,9 @@ public final class DeltaSerializationSchema implements KafkaRecordSerializationS
     @Override
     public ProducerRecord<byte[], byte[]> serialize(DeltaRecord record, KafkaSinkContext context,
             Long timestamp) {
-        return new ProducerRecord<>(topic, null, record.eventTimeMs,
+        ProducerRecord<byte[], byte[]> out = new ProducerRecord<>(topic, null, record.eventTimeMs,
                 record.userId.getBytes(StandardCharsets.UTF_8), record.payload);
+        out.headers().add(FORMAT_HEADER, FORMAT_V2);
+        return out;
     }
 }

@@ -8,8 +8,8 @@ import dev.interestgraph.embed.EmbeddingClientFactory;
 import dev.interestgraph.embed.MicroBatcher;
 import dev.interestgraph.model.Action;
 import dev.interestgraph.model.EnrichedAction;
-import dev.interestgraph.proto.v1.DeltaOp;
-import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.proto.v2.EdgeRemove;
+import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.training.TrainingExample;
 import java.io.Serializable;
 import java.time.Duration;
@@ -184,10 +184,8 @@ public final class FineTuningSupport {
             }
         }
         for (GraphDelta delta : result.deltas) {
-            for (DeltaOp op : delta.getOpsList()) {
-                if (op.hasEdgeRemove()) {
-                    edgeTexts.remove(op.getEdgeRemove().getItemId());
-                }
+            for (EdgeRemove remove : delta.getEdgeRemovesList()) {
+                edgeTexts.remove(remove.getItemId());
             }
         }
     }

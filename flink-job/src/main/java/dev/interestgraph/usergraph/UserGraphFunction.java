@@ -4,13 +4,18 @@ import dev.interestgraph.graph.GraphParameters;
 import dev.interestgraph.graph.GraphUpdater;
 import dev.interestgraph.graph.UserGraph;
 import dev.interestgraph.delta.DeltaRecord;
-import dev.interestgraph.internal.TimeBuckets;
+import dev.interestgraph.model.Action;
 import dev.interestgraph.model.EnrichedAction;
-import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.training.TrainingExample;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -25,15 +30,23 @@ import org.apache.flink.util.OutputTag;
 /**
  * The {@code user-graph} operator, keyed by user id. Buffers each user's enriched actions until
  * the watermark passes them, then applies them in event-time order (so a replay, or any arrival
- * order within the watermark bound, gives the same deltas) and emits one {@link GraphDelta} per
- * user per flush.
+ * order within the watermark bound, gives the same deltas) and emits at most one
+ * {@link GraphDelta} (delta contract v2) per user per {@code graph.emit-interval}.
+ *
+ * <p>Per event the operator does a constant amount of work on small state: the duplicate check
+ * (a point read and write of the event id, kept {@code graph.dedup-window}), an append to the
+ * pending buffer and a read of the next flush tick. No timer per event, no rewrite of a list:
+ * the graph itself is read and written once per flush, not per event.
  *
  * <p>Timers, all in event time:
  * <ul>
- *   <li>flush ticks: events are grouped into {@code graph.flush-interval} slots; the tick at the
- *       end of a slot applies them together, touching the user's graph state once;
- *   <li>one maintenance timer per user: the decay sweep every {@code graph.sweep-interval}, and
- *       idle expiry {@code graph.idle-ttl} after the user's last event, which clears all state.
+ *   <li>flush ticks: events are grouped into {@code graph.emit-interval} slots; the tick at the
+ *       end of the earliest pending slot applies them together (later slots' events wait for
+ *       their own tick, registered then);
+ *   <li>one lazy maintenance timer per user, registered when the user's graph starts and again
+ *       each time it fires, never moved by a flush: the decay sweep every
+ *       {@code graph.sweep-interval}, and idle expiry {@code graph.idle-ttl} after the user's last
+ *       event, which clears all state. A sweep due at a flush tick leaves in the flush's delta.
  * </ul>
  */
 public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedAction, DeltaRecord> {
@@ -50,11 +63,21 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
 
     private transient GraphUpdater updater;
     private transient ValueState<UserGraph> graphState;
+    /** Actions waiting for their flush tick: appended per event (a merge on RocksDB). */
+    private transient ListState<EnrichedAction> pending;
+    /** The earliest registered flush tick with pending actions; null when none is pending. */
+    private transient ValueState<Long> nextFlush;
     /**
-     * Flush tick → the actions it will apply. Keyed by tick so that a flush is a point read and a
-     * point delete: no range scans (RocksDB would wade through the deletes of earlier flushes).
+     * Event ids applied (or pending) recently, each with its arrival number: a redelivered copy is
+     * dropped. TTL'd (graph.dedup-window) and capped (graph.dedup-max-ids) through
+     * {@link #seenRing}, so that a hot user's map stays small (on heap, Flink's incremental TTL
+     * cleanup walks a user's whole map).
      */
-    private transient MapState<Long, List<EnrichedAction>> pending;
+    private transient MapState<String, Long> seenEventIds;
+    /** Arrival number modulo graph.dedup-max-ids → the id that arrived then: the oldest goes. */
+    private transient MapState<Integer, String> seenRing;
+    /** How many ids the user's ring has taken. */
+    private transient ValueState<Long> seenCount;
 
     private transient Counter deltasOut;
     private transient Counter edgesPruned;
@@ -89,8 +112,29 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     public void open(Configuration parameters) throws Exception {
         updater = new GraphUpdater(params);
         graphState = getRuntimeContext().getState(graphStateDescriptor());
-        pending = getRuntimeContext().getMapState(new MapStateDescriptor<>("pending-actions",
-                Types.LONG, Types.LIST(Types.POJO(EnrichedAction.class))));
+        pending = getRuntimeContext().getListState(new ListStateDescriptor<>("pending-events",
+                Types.POJO(EnrichedAction.class)));
+        nextFlush = getRuntimeContext().getState(
+                new ValueStateDescriptor<>("next-flush", Types.LONG));
+        // processing time: Flink's state TTL knows no other; expired ids are never read back
+        StateTtlConfig ttl = StateTtlConfig.newBuilder(Duration.ofMillis(params.dedupWindowMs))
+                .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                .cleanupFullSnapshot()
+                .cleanupIncrementally(10, false)
+                .cleanupInRocksdbCompactFilter(1000)
+                .build();
+        MapStateDescriptor<String, Long> seen =
+                new MapStateDescriptor<>("seen-event-ids", Types.STRING, Types.LONG);
+        seen.enableTimeToLive(ttl);
+        seenEventIds = getRuntimeContext().getMapState(seen);
+        MapStateDescriptor<Integer, String> ring =
+                new MapStateDescriptor<>("seen-event-ring", Types.INT, Types.STRING);
+        ring.enableTimeToLive(ttl);
+        seenRing = getRuntimeContext().getMapState(ring);
+        ValueStateDescriptor<Long> count = new ValueStateDescriptor<>("seen-event-count", Types.LONG);
+        count.enableTimeToLive(ttl);
+        seenCount = getRuntimeContext().getState(count);
 
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
         deltasOut = metrics.counter("deltasOut");
@@ -118,6 +162,13 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     @Override
     public void processElement(EnrichedAction action, Context ctx, Collector<DeltaRecord> out)
             throws Exception {
+        if (action.eventId != null && action.action != Action.FORGET_USER) {
+            if (seenEventIds.contains(action.eventId)) {
+                duplicateEvents.inc(); // a redelivered copy, whatever slot it would land in
+                return;
+            }
+            remember(action.eventId);
+        }
         long watermark = ctx.timerService().currentWatermark();
         long tick = updater.flushTick(action.eventTimeMs);
         if (tick <= watermark) {
@@ -125,57 +176,130 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             lateEvents.inc();
             tick = watermark == Long.MAX_VALUE ? watermark : updater.flushTick(watermark + 1);
         }
-        TimeBuckets.add(pending, tick, action);
-        ctx.timerService().registerEventTimeTimer(tick);
+        pending.add(action);
+        Long registered = nextFlush.value();
+        if (registered == null || tick < registered) {
+            // later slots' ticks are registered when the earlier flush finds their events
+            ctx.timerService().registerEventTimeTimer(tick);
+            nextFlush.update(tick);
+        }
+    }
+
+    /** Remembers an event id, forgetting the user's oldest when graph.dedup-max-ids are held. */
+    private void remember(String eventId) throws Exception {
+        Long taken = seenCount.value();
+        long n = taken == null ? 0 : taken;
+        int slot = (int) (n % params.dedupMaxIds);
+        if (n >= params.dedupMaxIds) {
+            String oldest = seenRing.get(slot);
+            Long arrived = oldest == null ? null : seenEventIds.get(oldest);
+            if (arrived != null && arrived == n - params.dedupMaxIds) {
+                seenEventIds.remove(oldest); // (not when it expired and came again since)
+            }
+        }
+        seenRing.put(slot, eventId);
+        seenEventIds.put(eventId, n);
+        seenCount.update(n + 1);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<DeltaRecord> out)
             throws Exception {
         String userId = ctx.getCurrentKey();
-        List<EnrichedAction> due = TimeBuckets.take(pending, timestamp);
+        List<EnrichedAction> due = takeDue(timestamp, ctx);
         UserGraph graph = graphState.value();
         long timerBefore = graph == null ? Long.MIN_VALUE : graph.maintenanceTimerMs;
-
-        if (!due.isEmpty()) {
-            GraphUpdater.Result result;
-            if (fineTuningSupport != null) {
-                fineTuningSupport.beforeFlush(due, example -> ctx.output(TRAINING_EXAMPLES, example));
-                result = updater.flush(graph, userId, due, fineTuningSupport.itemVectors());
-                fineTuningSupport.afterUpdate(result, due);
-            } else {
-                result = updater.flush(graph, userId, due);
-            }
-            graph = store(result, timerBefore, timestamp, ctx, out);
-            timerBefore = graph == null ? Long.MIN_VALUE : graph.maintenanceTimerMs;
-        }
         // The end of a bounded input moves the watermark to +∞: that is not time passing, so the
         // graph stays as the last event left it instead of decaying and expiring.
         boolean endOfInput = ctx.timerService().currentWatermark() == Long.MAX_VALUE;
-        if (graph != null && graph.maintenanceTimerMs == timestamp && !endOfInput) {
-            GraphUpdater.Result result = updater.maintain(graph, userId, timestamp);
-            if (result.graph == null) {
-                usersExpired.inc();
-            }
+        boolean maintenance = graph != null && graph.maintenanceTimerMs == timestamp
+                && !endOfInput;
+        if (maintenance) {
             graph.maintenanceTimerMs = Long.MIN_VALUE; // this timer has fired
+        }
+        if (maintenance && due.isEmpty() && updater.isIdle(graph, timestamp)) {
+            GraphUpdater.Result result = updater.expire(graph, userId, timestamp);
+            usersExpired.inc();
             if (fineTuningSupport != null) {
                 fineTuningSupport.afterUpdate(result, List.of());
             }
             store(result, Long.MIN_VALUE, timestamp, ctx, out);
+            return;
         }
+        if (due.isEmpty() && !maintenance) {
+            return; // a timer whose events an earlier flush took, or a stale maintenance timer
+        }
+        long sweepAt = maintenance ? timestamp : Long.MIN_VALUE;
+        GraphUpdater.Result result;
+        if (fineTuningSupport != null) {
+            if (!due.isEmpty()) {
+                fineTuningSupport.beforeFlush(due, example -> ctx.output(TRAINING_EXAMPLES, example));
+            }
+            result = updater.flush(graph, userId, due, fineTuningSupport.itemVectors(), sweepAt);
+            fineTuningSupport.afterUpdate(result, due);
+        } else {
+            result = updater.flush(graph, userId, due, null, sweepAt);
+        }
+        store(result, maintenance ? Long.MIN_VALUE : timerBefore, timestamp, ctx, out);
+    }
+
+    private void forgetSeenIds() {
+        seenEventIds.clear();
+        seenRing.clear();
+        seenCount.clear();
     }
 
     /**
-     * Emits the result's deltas, stores (or clears) the graph and moves the maintenance timer.
-     * Returns the graph as stored.
+     * Removes and returns the pending actions whose slot ends at or before {@code tick}; the
+     * others stay, and the earliest of their ticks gets the next timer. Each action is read
+     * here at most once per flush of its user until it is due: amortised O(1) per event.
      */
-    private UserGraph store(GraphUpdater.Result result, long timerBefore, long nowMs,
-            Context ctx, Collector<DeltaRecord> out) throws Exception {
+    private List<EnrichedAction> takeDue(long tick, Context ctx) throws Exception {
+        Long registered = nextFlush.value();
+        if (registered == null || registered > tick) {
+            return List.of();
+        }
+        List<EnrichedAction> due = new ArrayList<>();
+        List<EnrichedAction> later = null;
+        long nextTick = Long.MAX_VALUE;
+        for (EnrichedAction action : pending.get()) {
+            long actionTick = updater.flushTick(action.eventTimeMs);
+            if (actionTick <= tick) {
+                due.add(action);
+            } else {
+                if (later == null) {
+                    later = new ArrayList<>();
+                }
+                later.add(action);
+                nextTick = Math.min(nextTick, actionTick);
+            }
+        }
+        if (later == null) {
+            pending.clear();
+            nextFlush.clear();
+        } else {
+            pending.update(later);
+            ctx.timerService().registerEventTimeTimer(nextTick);
+            nextFlush.update(nextTick);
+        }
+        return due;
+    }
+
+    /**
+     * Emits the result's deltas, stores (or clears) the graph and, for a graph without one,
+     * registers its maintenance timer (never moved afterwards: it re-registers when it fires).
+     * {@code timerBefore}: the maintenance timer still registered for the graph the result
+     * started from (Long.MIN_VALUE when none), deleted when the graph ends.
+     */
+    private void store(GraphUpdater.Result result, long timerBefore, long nowMs, Context ctx,
+            Collector<DeltaRecord> out) throws Exception {
         for (GraphDelta delta : result.deltas) {
             out.collect(DeltaRecord.of(delta));
             deltasOut.inc();
-            if (delta.getOpsCount() == 1 && delta.getOps(0).hasUserErased()) {
+            if (delta.getUserErased()) {
                 usersErased.inc();
+                // every trace of the user goes, the ids of their events too
+                forgetSeenIds();
             }
         }
         edgesPruned.inc(result.edgesPruned);
@@ -186,23 +310,24 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         graphRebases.inc(result.rebases);
 
         UserGraph graph = result.graph;
-        long timerAfter =
-                graph == null ? Long.MIN_VALUE : updater.nextMaintenance(graph, nowMs);
-        if (timerBefore != Long.MIN_VALUE && timerBefore != timerAfter
-                && !pending.contains(timerBefore)) {
-            // Timers are unique per (user, time): one that is also a pending flush tick stays,
-            // and fires as a flush only.
-            ctx.timerService().deleteEventTimeTimer(timerBefore);
+        boolean sameGraph = graph != null && graph.maintenanceTimerMs == timerBefore;
+        if (timerBefore != Long.MIN_VALUE && !sameGraph) {
+            // the graph ended (erased, expired): its timer goes with it, unless it is also a
+            // pending flush tick (timers are unique per user and time)
+            Long flushTick = nextFlush.value();
+            if (flushTick == null || flushTick != timerBefore) {
+                ctx.timerService().deleteEventTimeTimer(timerBefore);
+            }
         }
         if (graph == null) {
             graphState.clear();
-            return null;
+            forgetSeenIds(); // expired or erased: nothing of the user stays
+            return;
         }
-        if (timerAfter != timerBefore) {
-            ctx.timerService().registerEventTimeTimer(timerAfter);
+        if (graph.maintenanceTimerMs == Long.MIN_VALUE) {
+            graph.maintenanceTimerMs = updater.nextMaintenance(graph, nowMs);
+            ctx.timerService().registerEventTimeTimer(graph.maintenanceTimerMs);
         }
-        graph.maintenanceTimerMs = timerAfter;
         graphState.update(graph);
-        return graph;
     }
 }

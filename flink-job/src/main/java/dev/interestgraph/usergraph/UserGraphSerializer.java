@@ -26,7 +26,8 @@ import org.apache.flink.core.memory.DataOutputView;
  */
 public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph> {
     private static final long serialVersionUID = 1L;
-    private static final int FORMAT_VERSION = 1;
+    /** 2 adds what the delta topic was last sent of each vector; 1 is still read. */
+    private static final int FORMAT_VERSION = 2;
 
     public static final UserGraphSerializer INSTANCE = new UserGraphSerializer();
 
@@ -109,6 +110,7 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
         for (Interest interest : graph.interests.values()) {
             VarInts.writeUnsigned(out, interest.id);
             writeMean(interest.centroid, out);
+            out.writeInt(interest.sentTopItemsHash);
             out.writeUTF(interest.label);
             VarInts.writeUnsigned(out, interest.terms.size());
             for (Map.Entry<String, Float> term : interest.terms.entrySet()) {
@@ -123,7 +125,7 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
     @Override
     public UserGraph deserialize(DataInputView in) throws IOException {
         int version = in.readUnsignedByte();
-        if (version != FORMAT_VERSION) {
+        if (version != FORMAT_VERSION && version != 1) {
             throw new IOException("unknown UserGraph format version " + version);
         }
         UserGraph graph = new UserGraph();
@@ -157,7 +159,10 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
 
         int interests = (int) VarInts.readUnsigned(in);
         for (int i = 0; i < interests; i++) {
-            Interest interest = new Interest((int) VarInts.readUnsigned(in), readMean(in));
+            Interest interest = new Interest((int) VarInts.readUnsigned(in), readMean(in, version));
+            if (version >= 2) {
+                interest.sentTopItemsHash = in.readInt();
+            }
             interest.label = in.readUTF();
             int terms = (int) VarInts.readUnsigned(in);
             for (int t = 0; t < terms; t++) {
@@ -165,8 +170,8 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
             }
             graph.interests.put(interest.id, interest);
         }
-        graph.longTerm = readOptionalMean(in);
-        graph.shortTerm = readOptionalMean(in);
+        graph.longTerm = readOptionalMean(in, version);
+        graph.shortTerm = readOptionalMean(in, version);
         return graph;
     }
 
@@ -182,20 +187,39 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
 
     private static void writeMean(DecayedMean mean, DataOutputView out) throws IOException {
         VarInts.writeUnsigned(out, mean.mean.length);
-        for (short half : mean.mean) {
-            out.writeShort(half);
+        // the vector as one byte array (little-endian halves), not a call per component
+        byte[] bytes = new byte[mean.mean.length * 2];
+        for (int i = 0; i < mean.mean.length; i++) {
+            bytes[2 * i] = (byte) mean.mean[i];
+            bytes[2 * i + 1] = (byte) (mean.mean[i] >>> 8);
         }
+        out.write(bytes);
         out.writeDouble(mean.weight);
         out.writeLong(mean.lastMs);
         out.writeUTF(mean.modelVersion);
+        out.writeFloat(mean.sentAngle);
+        out.writeLong(mean.sentMs);
     }
 
-    private static DecayedMean readMean(DataInputView in) throws IOException {
+    private static DecayedMean readMean(DataInputView in, int version) throws IOException {
         short[] vector = new short[(int) VarInts.readUnsigned(in)];
-        for (int i = 0; i < vector.length; i++) {
-            vector[i] = in.readShort();
+        if (version >= 2) {
+            byte[] bytes = new byte[vector.length * 2];
+            in.readFully(bytes);
+            for (int i = 0; i < vector.length; i++) {
+                vector[i] = (short) ((bytes[2 * i] & 0xff) | (bytes[2 * i + 1] & 0xff) << 8);
+            }
+        } else {
+            for (int i = 0; i < vector.length; i++) {
+                vector[i] = in.readShort();
+            }
         }
-        return new DecayedMean(vector, in.readDouble(), in.readLong(), in.readUTF());
+        DecayedMean mean = new DecayedMean(vector, in.readDouble(), in.readLong(), in.readUTF());
+        if (version >= 2) {
+            mean.sentAngle = in.readFloat();
+            mean.sentMs = in.readLong();
+        }
+        return mean;
     }
 
     private static void writeOptionalMean(DecayedMean mean, DataOutputView out) throws IOException {
@@ -205,8 +229,8 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
         }
     }
 
-    private static DecayedMean readOptionalMean(DataInputView in) throws IOException {
-        return in.readBoolean() ? readMean(in) : null;
+    private static DecayedMean readOptionalMean(DataInputView in, int version) throws IOException {
+        return in.readBoolean() ? readMean(in, version) : null;
     }
 
     @Override

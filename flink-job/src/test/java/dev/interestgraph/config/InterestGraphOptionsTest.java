@@ -209,9 +209,18 @@ class InterestGraphOptionsTest {
     @Test
     void durationOutOfRangeNamesKeyAndBounds() {
         Configuration config = valid();
-        config.setString("graph.flush-interval", "2 d");
+        config.setString("graph.emit-interval", "2 d");
 
-        assertThat(validationMessage(config)).contains("graph.flush-interval must be between");
+        assertThat(validationMessage(config)).contains("graph.emit-interval must be between");
+    }
+
+    @Test
+    void theEmitIntervalIsStillReadFromItsFormerKey() {
+        Configuration config = valid();
+        config.setString("graph.flush-interval", "2 s");
+
+        InterestGraphOptions.validate(config); // a known key, not a typo
+        assertThat(config.get(InterestGraphOptions.EMIT_INTERVAL)).isEqualTo(Duration.ofSeconds(2));
     }
 
     @Test
@@ -278,7 +287,7 @@ class InterestGraphOptionsTest {
         InterestGraphOptions.validate(withTriton); // the tuner defaults to triton.endpoint
         withTriton.set(InterestGraphOptions.FINE_TUNE_BATCH_WINDOW, Duration.ofMillis(1500));
         assertThatThrownBy(() -> InterestGraphOptions.validate(withTriton))
-                .hasMessageContaining("multiple of graph.flush-interval");
+                .hasMessageContaining("multiple of graph.emit-interval");
     }
 
     @Test

@@ -6,14 +6,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.model.Action;
 import dev.interestgraph.proto.v1.EdgeUpsert;
+import java.time.Duration;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.junit.jupiter.api.Test;
 
 /**
- * What the user-graph does with duplicate event ids today (they are not dead letters: a duplicate
- * is a well-formed record). The flush de-duplicates by event id within one flush slot (counter
- * {@code duplicateEvents}); nothing remembers ids across slots. The second and third tests pin
- * down that gap, so that closing it is a deliberate change of these expectations.
+ * What the user-graph does with duplicate event ids (they are not dead letters: a duplicate is a
+ * well-formed record): an id seen for the user within graph.dedup-window (keyed state with a TTL)
+ * is not applied again, whatever flush slot it lands in (counter {@code duplicateEvents}).
  */
 class DuplicateEventsTest {
     private static final long T0 = 1_700_000_000_000L;
@@ -31,20 +32,59 @@ class DuplicateEventsTest {
     }
 
     @Test
-    void aCopyThatArrivesAfterItsSlotWasFlushedIsAppliedAgainAsALateEvent() throws Exception {
+    void aCopyThatArrivesAfterItsSlotWasFlushedIsNotAppliedAgain() throws Exception {
         try (UserGraphHarness h = new UserGraphHarness(new Configuration())) {
+            DeltaMaterializer downstream = new DeltaMaterializer();
             h.send(action("e1", "u", "a", Action.PURCHASE, T0));
             h.watermark(T0 + 999); // the slot is flushed
+            h.drain().forEach(downstream::apply);
             h.send(action("e1", "u", "a", Action.PURCHASE, T0)); // late copy
+            h.send(action("e2", "u", "a", Action.CLICK, T0 + 1_500));
             h.watermark(T0 + 1_999);
-            assertThat(edge(h, "a").getActionCountsMap()).containsEntry("PURCHASE", 2);
+            h.drain().forEach(downstream::apply);
+            assertThat(downstream.user("u").orElseThrow().edges().get("a").getActionCountsMap())
+                    .containsEntry("PURCHASE", 1).containsEntry("CLICK", 1);
         }
     }
 
     @Test
-    void aReusedIdInAnotherFlushSlotIsAppliedAgain() throws Exception {
+    void aReusedIdInAnotherFlushSlotIsNotAppliedAgain() throws Exception {
         try (UserGraphHarness h = new UserGraphHarness(new Configuration())) {
             h.send(action("e1", "u", "a", Action.PURCHASE, T0));
+            h.send(action("e1", "u", "a", Action.PURCHASE, T0 + 5_000));
+            h.watermark(T0 + 5_999);
+            assertThat(edge(h, "a").getActionCountsMap()).containsEntry("PURCHASE", 1);
+        }
+    }
+
+    @Test
+    void theSeenIdsSurviveASnapshotAndRestore() throws Exception {
+        DeltaMaterializer downstream = new DeltaMaterializer();
+        try (UserGraphHarness h = new UserGraphHarness(new Configuration())) {
+            h.send(action("e1", "u", "a", Action.PURCHASE, T0));
+            h.watermark(T0 + 999);
+            h.drain().forEach(downstream::apply);
+            OperatorSubtaskState handles = h.harness.snapshot(1, T0);
+            try (UserGraphHarness restored = new UserGraphHarness(new Configuration(), handles)) {
+                restored.send(action("e1", "u", "a", Action.PURCHASE, T0 + 2_000)); // redelivered
+                restored.send(action("e2", "u", "a", Action.CLICK, T0 + 2_000));
+                restored.watermark(T0 + 2_999);
+                restored.drain().forEach(downstream::apply);
+            }
+        }
+        assertThat(downstream.user("u").orElseThrow().edges().get("a").getActionCountsMap())
+                .containsEntry("PURCHASE", 1).containsEntry("CLICK", 1);
+    }
+
+    @Test
+    void anIdIsForgottenAfterTheWindow() throws Exception {
+        Configuration config = new Configuration();
+        config.setString("graph.dedup-window", "10 s");
+        try (UserGraphHarness h = new UserGraphHarness(config)) {
+            h.harness.setStateTtlProcessingTime(0);
+            h.send(action("e1", "u", "a", Action.PURCHASE, T0));
+            h.watermark(T0 + 999);
+            h.harness.setStateTtlProcessingTime(Duration.ofSeconds(11).toMillis()); // TTL passed
             h.send(action("e1", "u", "a", Action.PURCHASE, T0 + 5_000));
             h.watermark(T0 + 5_999);
             assertThat(edge(h, "a").getActionCountsMap()).containsEntry("PURCHASE", 2);

@@ -1,6 +1,7 @@
 package dev.interestgraph.faults;
 
 import dev.interestgraph.config.InterestGraphOptions;
+import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.delta.DeltaRecord;
 import dev.interestgraph.graph.GraphParameters;
 import dev.interestgraph.vector.HalfFloats;
@@ -13,7 +14,8 @@ import dev.interestgraph.proto.v1.GraphDelta;
 import dev.interestgraph.testing.HashingTestEmbedder;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.memory.DataOutputSerializer;
@@ -26,11 +28,21 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 /** The real {@code user-graph} operator in Flink's keyed test harness, with state accessors. */
 final class UserGraphHarness implements AutoCloseable {
     final KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> harness;
+    /** Decodes the operator's v2 deltas as a consumer would (it holds what was last sent). */
+    private final DeltaMaterializer decoder = new DeltaMaterializer();
 
     UserGraphHarness(Configuration config) throws Exception {
+        this(config, null);
+    }
+
+    /** A harness restored from {@code snapshot} (null: fresh). */
+    UserGraphHarness(Configuration config, OperatorSubtaskState snapshot) throws Exception {
         harness = new KeyedOneInputStreamOperatorTestHarness<>(
                 new KeyedProcessOperator<>(new UserGraphFunction(InterestGraphOptions.graphParameters(config))),
                 action -> action.userId, Types.STRING);
+        if (snapshot != null) {
+            harness.initializeState(snapshot);
+        }
         harness.open();
     }
 
@@ -42,13 +54,32 @@ final class UserGraphHarness implements AutoCloseable {
         harness.processWatermark(timeMs);
     }
 
-    /** The deltas emitted since the last call; the harness output is emptied. */
+    /**
+     * The deltas emitted since the last call, decoded from contract v2 as a consumer sees them
+     * (self-contained v1 form); the harness output is emptied.
+     */
     List<GraphDelta> drain() {
         List<GraphDelta> deltas = new ArrayList<>();
         Object record;
         while ((record = harness.getOutput().poll()) != null) {
             if (record instanceof StreamRecord) {
-                deltas.add(((DeltaRecord) ((StreamRecord<?>) record).getValue()).delta());
+                deltas.add(decoder.decodeAndApply(
+                        ((DeltaRecord) ((StreamRecord<?>) record).getValue()).delta()));
+            }
+        }
+        return deltas;
+    }
+
+    /** The wire deltas (contract v2) emitted since the last call; the output is emptied. */
+    List<dev.interestgraph.proto.v2.GraphDelta> drainWire() {
+        List<dev.interestgraph.proto.v2.GraphDelta> deltas = new ArrayList<>();
+        Object record;
+        while ((record = harness.getOutput().poll()) != null) {
+            if (record instanceof StreamRecord) {
+                dev.interestgraph.proto.v2.GraphDelta delta =
+                        ((DeltaRecord) ((StreamRecord<?>) record).getValue()).delta();
+                decoder.decodeAndApply(delta);
+                deltas.add(delta);
             }
         }
         return deltas;
@@ -63,17 +94,17 @@ final class UserGraphHarness implements AutoCloseable {
                 .value();
     }
 
-    /** How many flush slots of the user hold actions that wait for their flush. */
-    int pendingSlots(String user) throws Exception {
+    /** How many actions of the user wait for their flush. */
+    int pendingActions(String user) throws Exception {
         harness.getOperator().setCurrentKey(user);
         // the operator's own descriptor (name and types), as UserGraphFunction declares it
-        Iterable<Long> slots = harness.getOperator().getKeyedStateBackend()
+        Iterable<EnrichedAction> actions = harness.getOperator().getKeyedStateBackend()
                 .getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
-                        new MapStateDescriptor<>("pending-actions", Types.LONG,
-                                Types.LIST(Types.POJO(EnrichedAction.class))))
-                .keys();
+                        new ListStateDescriptor<>("pending-events",
+                                Types.POJO(EnrichedAction.class)))
+                .get();
         int n = 0;
-        for (Long ignored : slots) {
+        for (EnrichedAction ignored : actions == null ? List.<EnrichedAction>of() : actions) {
             n++;
         }
         return n;

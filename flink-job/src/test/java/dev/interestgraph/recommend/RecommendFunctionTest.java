@@ -10,7 +10,6 @@ import dev.interestgraph.proto.v1.Community;
 import dev.interestgraph.proto.v1.DeltaOp;
 import dev.interestgraph.proto.v1.EdgeRemove;
 import dev.interestgraph.proto.v1.EdgeUpsert;
-import dev.interestgraph.proto.v1.GraphDelta;
 import dev.interestgraph.proto.v1.ItemNeighbors;
 import dev.interestgraph.proto.v1.Neighbor;
 import dev.interestgraph.proto.v1.RecommendedItem;
@@ -64,9 +63,28 @@ class RecommendFunctionTest {
                 .setRun(AnalyticsRun.newBuilder().setRunId(run)).build().toByteArray());
     }
 
+    /** A delta of contract v2 (what the operator reads) holding the given v1-style ops. */
     private static DeltaRecord delta(String user, long seq, DeltaOp... ops) {
-        return DeltaRecord.of(GraphDelta.newBuilder().setUserId(user).setEpoch(1).setSeq(seq)
-                .setEventTimeMs(10 * DAY + seq).addAllOps(List.of(ops)).build());
+        long atMs = 10 * DAY + seq;
+        dev.interestgraph.proto.v2.GraphDelta.Builder delta =
+                dev.interestgraph.proto.v2.GraphDelta.newBuilder().setUserId(user).setEpoch(1)
+                        .setSeq(seq).setEventTimeMs(atMs);
+        for (DeltaOp op : ops) {
+            switch (op.getOpCase()) {
+                case EDGE_UPSERT -> delta.addEdgeUpserts(
+                        dev.interestgraph.proto.v2.EdgeUpsert.newBuilder()
+                                .setItemId(op.getEdgeUpsert().getItemId())
+                                .setWeight((float) op.getEdgeUpsert().getWeight())
+                                .setLastMsBefore(atMs - op.getEdgeUpsert().getLastMs()));
+                case EDGE_REMOVE -> delta.addEdgeRemoves(
+                        dev.interestgraph.proto.v2.EdgeRemove.newBuilder()
+                                .setItemId(op.getEdgeRemove().getItemId())
+                                .setReasonValue(op.getEdgeRemove().getReasonValue()));
+                case USER_ERASED -> delta.setUserErased(true);
+                default -> throw new IllegalArgumentException("not used here: " + op);
+            }
+        }
+        return DeltaRecord.of(delta.build());
     }
 
     private static DeltaOp edge(String item, double weight) {

@@ -11,6 +11,9 @@ import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.proto.v1.DeltaOp;
 import dev.interestgraph.proto.v1.GraphDelta;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Collectors;
@@ -86,13 +89,35 @@ final class GraphTestSupport {
         h.processElement(new StreamRecord<>(action, action.eventTimeMs));
     }
 
-    /** The deltas emitted so far, in order; the harness output is drained. */
+    /** Per harness, the consumer that decodes its v2 deltas (it holds what was last sent). */
+    private static final Map<Object, DeltaMaterializer> DECODERS =
+            Collections.synchronizedMap(new WeakHashMap<>());
+
+    /**
+     * The deltas emitted so far, in order, decoded from contract v2 as a consumer sees them
+     * (self-contained v1 form: vectors filled in, dequantised); the harness output is drained.
+     */
     static List<GraphDelta> drain(
             KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> h) {
+        DeltaMaterializer decoder = DECODERS.computeIfAbsent(h, x -> new DeltaMaterializer());
         List<GraphDelta> deltas = new ArrayList<>();
         ConcurrentLinkedQueue<Object> output = h.getOutput();
         Object record;
         while ((record = output.poll()) != null) {
+            if (record instanceof StreamRecord) {
+                deltas.add(decoder.decodeAndApply(
+                        ((DeltaRecord) ((StreamRecord<?>) record).getValue()).delta()));
+            }
+        }
+        return deltas;
+    }
+
+    /** The wire deltas (contract v2) emitted so far, in order; the harness output is drained. */
+    static List<dev.interestgraph.proto.v2.GraphDelta> drainWire(
+            KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> h) {
+        List<dev.interestgraph.proto.v2.GraphDelta> deltas = new ArrayList<>();
+        Object record;
+        while ((record = h.getOutput().poll()) != null) {
             if (record instanceof StreamRecord) {
                 deltas.add(((DeltaRecord) ((StreamRecord<?>) record).getValue()).delta());
             }

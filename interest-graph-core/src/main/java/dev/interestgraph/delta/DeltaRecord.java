@@ -1,10 +1,10 @@
 package dev.interestgraph.delta;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.proto.v2.GraphDelta;
 
 /**
- * A {@link GraphDelta} on its way to Kafka: the protobuf bytes plus the fields the sink needs.
+ * A {@link GraphDelta} (delta contract v2) on its way to Kafka: the protobuf bytes plus the fields the sink needs.
  * Flink moves these bytes between operators instead of the generated message class, which would
  * otherwise fall back to Kryo.
  */

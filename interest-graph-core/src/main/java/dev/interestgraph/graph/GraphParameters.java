@@ -1,6 +1,7 @@
 package dev.interestgraph.graph;
 
 import dev.interestgraph.model.Action;
+import dev.interestgraph.proto.v2.VectorEncoding;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -22,8 +23,17 @@ public final class GraphParameters implements Serializable {
     public final int interestTopItems;
     public final long longTermHalfLifeMs;
     public final long shortTermHalfLifeMs;
+    /** graph.emit-interval: the flush slot, and so at most one delta per user per slot. */
     public final long flushIntervalMs;
+    /** graph.delta.vector-min-distance as an angle (radians). */
+    public final double vectorMinAngle;
+    public final long vectorMaxAgeMs;
+    public final VectorEncoding vectorEncoding;
     public final long sweepIntervalMs;
+    /** graph.dedup-window: how long (processing time) an applied event id is remembered. */
+    public final long dedupWindowMs;
+    /** graph.dedup-max-ids: how many of a user's latest event ids are remembered at most. */
+    public final int dedupMaxIds;
     public final long idleTtlMs;
     private final EnumMap<Action, Double> actionWeights;
 
@@ -37,7 +47,12 @@ public final class GraphParameters implements Serializable {
         longTermHalfLifeMs = b.longTermHalfLife.toMillis();
         shortTermHalfLifeMs = b.shortTermHalfLife.toMillis();
         flushIntervalMs = b.flushInterval.toMillis();
+        vectorMinAngle = Math.acos(1 - b.vectorMinDistance);
+        vectorMaxAgeMs = b.vectorMaxAge.toMillis();
+        vectorEncoding = b.vectorEncoding;
         sweepIntervalMs = b.sweepInterval.toMillis();
+        dedupWindowMs = b.dedupWindow.toMillis();
+        dedupMaxIds = b.dedupMaxIds;
         idleTtlMs = b.idleTtl.toMillis();
         actionWeights = new EnumMap<>(b.actionWeights);
     }
@@ -70,7 +85,12 @@ public final class GraphParameters implements Serializable {
         private Duration longTermHalfLife = Duration.ofDays(30);
         private Duration shortTermHalfLife = Duration.ofDays(1);
         private Duration flushInterval = Duration.ofSeconds(1);
+        private double vectorMinDistance = 0.02;
+        private Duration vectorMaxAge = Duration.ofDays(7);
+        private VectorEncoding vectorEncoding = VectorEncoding.INT8;
         private Duration sweepInterval = Duration.ofDays(1);
+        private Duration dedupWindow = Duration.ofHours(1);
+        private int dedupMaxIds = 1024;
         private Duration idleTtl = Duration.ofDays(180);
         private final EnumMap<Action, Double> actionWeights = new EnumMap<>(Map.of(
                 Action.VIEW, 0.1,
@@ -128,6 +148,32 @@ public final class GraphParameters implements Serializable {
             return this;
         }
 
+        /** Cosine distance a vector must move before a delta carries it again. */
+        public Builder vectorMinDistance(double value) {
+            vectorMinDistance = value;
+            return this;
+        }
+
+        public Builder vectorMaxAge(Duration value) {
+            vectorMaxAge = value;
+            return this;
+        }
+
+        public Builder vectorEncoding(VectorEncoding value) {
+            vectorEncoding = value;
+            return this;
+        }
+
+        public Builder dedupWindow(Duration value) {
+            dedupWindow = value;
+            return this;
+        }
+
+        public Builder dedupMaxIds(int value) {
+            dedupMaxIds = value;
+            return this;
+        }
+
         public Builder sweepInterval(Duration value) {
             sweepInterval = value;
             return this;
@@ -154,6 +200,18 @@ public final class GraphParameters implements Serializable {
             positive("flush interval", flushInterval);
             positive("sweep interval", sweepInterval);
             positive("idle TTL", idleTtl);
+            positive("vector max age", vectorMaxAge);
+            positive("dedup window", dedupWindow);
+            if (!(vectorMinDistance >= 0 && vectorMinDistance <= 2)) {
+                throw new IllegalArgumentException(
+                        "vector min distance is a cosine distance in [0, 2]: " + vectorMinDistance);
+            }
+            if (dedupMaxIds < 1) {
+                throw new IllegalArgumentException("dedup max ids must be >= 1: " + dedupMaxIds);
+            }
+            if (vectorEncoding != VectorEncoding.INT8 && vectorEncoding != VectorEncoding.FLOAT16) {
+                throw new IllegalArgumentException("vector encoding: " + vectorEncoding);
+            }
             if (!(pruneThreshold >= 0)) {
                 throw new IllegalArgumentException("prune threshold must be >= 0: " + pruneThreshold);
             }

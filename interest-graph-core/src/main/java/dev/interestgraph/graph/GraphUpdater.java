@@ -7,14 +7,13 @@ import dev.interestgraph.graph.UserGraph.Edge;
 import dev.interestgraph.graph.UserGraph.Interest;
 import dev.interestgraph.model.Action;
 import dev.interestgraph.model.EnrichedAction;
-import dev.interestgraph.proto.v1.DeltaOp;
-import dev.interestgraph.proto.v1.EdgeRemove;
-import dev.interestgraph.proto.v1.EdgeUpsert;
-import dev.interestgraph.proto.v1.GraphDelta;
-import dev.interestgraph.proto.v1.InterestRemove;
-import dev.interestgraph.proto.v1.InterestUpsert;
-import dev.interestgraph.proto.v1.ProfileUpdate;
-import dev.interestgraph.proto.v1.UserErased;
+import dev.interestgraph.delta.VectorCodec;
+import dev.interestgraph.proto.v2.EdgeRemove;
+import dev.interestgraph.proto.v2.EdgeUpsert;
+import dev.interestgraph.proto.v2.GraphDelta;
+import dev.interestgraph.proto.v2.InterestUpsert;
+import dev.interestgraph.proto.v2.ProfileChange;
+import dev.interestgraph.proto.v2.Vector;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -27,7 +26,8 @@ import java.util.TreeSet;
 
 /**
  * The interest-graph semantics (docs/architecture.md, "user-graph") as plain Java: applies a flush's events to a
- * {@link UserGraph} in event-time order and describes the net change as {@link GraphDelta}s.
+ * {@link UserGraph} in event-time order and describes the net change as {@link GraphDelta}s of
+ * delta contract v2 (docs/architecture.md): one per flush, vectors only when they moved.
  * The Flink operator ({@link UserGraphFunction}) only buffers, times and stores; everything that
  * decides a weight, an interest or a label is here and unit-testable.
  */
@@ -97,6 +97,16 @@ public final class GraphUpdater {
      */
     public Result flush(UserGraph graph, String userId, List<EnrichedAction> events,
             ItemVectors itemVectors) {
+        return flush(graph, userId, events, itemVectors, Long.MIN_VALUE);
+    }
+
+    /**
+     * As {@link #flush(UserGraph, String, List, ItemVectors)}, and when {@code sweepAtMs} is not
+     * Long.MIN_VALUE also the decay sweep at that time, so that a flush and a sweep due at the
+     * same tick leave as one delta (at most one delta per user per emit interval).
+     */
+    public Result flush(UserGraph graph, String userId, List<EnrichedAction> events,
+            ItemVectors itemVectors, long sweepAtMs) {
         List<EnrichedAction> sorted = new ArrayList<>(events);
         sorted.sort(EVENT_ORDER);
         Result result = new Result();
@@ -129,7 +139,13 @@ public final class GraphUpdater {
             apply(graph, event, changes, result);
         }
         if (graph != null && !changes.isEmpty()) {
-            finish(graph, flushTime, changes, result);
+            finish(graph, flushTime, changes, result, false);
+        }
+        if (graph != null && sweepAtMs != Long.MIN_VALUE) {
+            flushTime = Math.max(flushTime, sweepAtMs);
+            finish(graph, flushTime, changes, result, true);
+        }
+        if (graph != null && !changes.isEmpty()) {
             result.deltas.add(emit(graph, userId, flushTime, changes));
         }
         result.graph = graph == null || graph.isEmpty() && graph.seq == 0 ? null : graph;
@@ -140,7 +156,7 @@ public final class GraphUpdater {
     public Result sweep(UserGraph graph, String userId, long atMs) {
         Result result = new Result();
         Changes changes = new Changes();
-        finish(graph, atMs, changes, result);
+        finish(graph, atMs, changes, result, true);
         if (!changes.isEmpty()) {
             result.deltas.add(emit(graph, userId, atMs, changes));
         }
@@ -172,8 +188,12 @@ public final class GraphUpdater {
      * decay sweep. A result without a graph means the user expired.
      */
     public Result maintain(UserGraph graph, String userId, long atMs) {
-        boolean idle = atMs >= saturatedAdd(graph.lastEventMs, params.idleTtlMs);
-        return idle ? expire(graph, userId, atMs) : sweep(graph, userId, atMs);
+        return isIdle(graph, atMs) ? expire(graph, userId, atMs) : sweep(graph, userId, atMs);
+    }
+
+    /** Whether the user has been idle for graph.idle-ttl at {@code atMs}. */
+    public boolean isIdle(UserGraph graph, long atMs) {
+        return atMs >= saturatedAdd(graph.lastEventMs, params.idleTtlMs);
     }
 
     private static long saturatedAdd(long a, long b) {
@@ -191,12 +211,10 @@ public final class GraphUpdater {
         changes.removedInterests.addAll(graph.interests.keySet());
         graph.edges.clear();
         graph.interests.clear();
-        GraphDelta.Builder delta = emit(graph, userId, atMs, changes).toBuilder();
-        if (graph.longTerm != null) {
-            // an empty ProfileUpdate clears the profile
-            delta.addOps(DeltaOp.newBuilder().setProfileUpdate(ProfileUpdate.getDefaultInstance()));
-        }
-        result.deltas.add(delta.build());
+        changes.profileChanged = graph.longTerm != null;
+        graph.longTerm = null; // the profile is CLEARED
+        graph.shortTerm = null;
+        result.deltas.add(emit(graph, userId, atMs, changes));
         result.graph = null;
         return result;
     }
@@ -319,8 +337,7 @@ public final class GraphUpdater {
             if (!interest.centroid.modelVersion.equals(event.modelVersion)) {
                 continue; // never compare or mix vectors of different model versions
             }
-            double similarity = norm == 0 ? 0
-                    : VectorMath.dot(interest.centroid.direction(), vector) / norm;
+            double similarity = interest.centroid.cosine(vector, norm);
             if (similarity > bestSimilarity) {
                 best = interest;
                 bestSimilarity = similarity;
@@ -367,7 +384,7 @@ public final class GraphUpdater {
                 if (!a.centroid.modelVersion.equals(b.centroid.modelVersion)) {
                     continue;
                 }
-                double similarity = VectorMath.dot(a.centroid.direction(), b.centroid.direction());
+                double similarity = a.centroid.cosine(b.centroid);
                 if (similarity > bestSimilarity) {
                     bestSimilarity = similarity;
                     boolean aHeavier = a.centroid.weightAt(atMs, params.edgeHalfLifeMs)
@@ -430,12 +447,18 @@ public final class GraphUpdater {
 
     // ------------------------------------------------------------------ end of a flush
 
-    /** Prunes decayed edges, applies the cap, drops empty interests and refreshes labels. */
-    private void finish(UserGraph graph, long atMs, Changes changes, Result result) {
+    /**
+     * Prunes decayed edges, applies the cap, drops empty interests and refreshes labels. A flush
+     * checks only the edges it touched for pruning (an untouched edge only decays: the sweep
+     * removes it); the sweep ({@code sweep} true) checks them all.
+     */
+    private void finish(UserGraph graph, long atMs, Changes changes, Result result,
+            boolean sweep) {
         List<String> decayed = new ArrayList<>();
-        for (Edge edge : graph.edges.values()) {
+        for (String itemId : sweep ? graph.edges.keySet() : changes.upsertedEdges) {
+            Edge edge = graph.edges.get(itemId);
             if (Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs)) < params.pruneThreshold) {
-                decayed.add(edge.itemId);
+                decayed.add(itemId);
             }
         }
         for (String itemId : decayed) {
@@ -444,27 +467,36 @@ public final class GraphUpdater {
         }
         int excess = graph.edges.size() - params.maxEdgesPerUser;
         if (excess > 0) {
-            List<Edge> weakestFirst = new ArrayList<>(graph.edges.values());
-            weakestFirst.sort(Comparator.comparingDouble(
-                    (Edge e) -> Math.abs(e.weightAt(atMs, params.edgeHalfLifeMs)))
-                    .thenComparing(e -> e.itemId));
+            // usually one new edge over the cap: a scan per excess edge, not a sort
             for (int i = 0; i < excess; i++) {
-                removeEdge(graph, weakestFirst.get(i).itemId, EdgeRemove.Reason.CAPPED, changes);
+                Edge weakest = null;
+                double weakestWeight = Double.POSITIVE_INFINITY;
+                for (Edge edge : graph.edges.values()) {
+                    double weight = Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs));
+                    if (weight < weakestWeight) { // ties: the first in item order goes
+                        weakest = edge;
+                        weakestWeight = weight;
+                    }
+                }
+                removeEdge(graph, weakest.itemId, EdgeRemove.Reason.CAPPED, changes);
                 result.edgesCapped++;
             }
         }
-        Map<Integer, Integer> sizes = interestSizes(graph);
-        for (Integer interestId : new ArrayList<>(graph.interests.keySet())) {
-            if (!sizes.containsKey(interestId)) {
-                graph.interests.remove(interestId);
-                changes.interestRemoved(interestId);
+        if (sweep || !changes.changedInterests.isEmpty()) {
+            Map<Integer, Integer> sizes = interestSizes(graph);
+            for (Integer interestId : new ArrayList<>(graph.interests.keySet())) {
+                if (!sizes.containsKey(interestId)) {
+                    graph.interests.remove(interestId);
+                    changes.interestRemoved(interestId);
+                }
             }
-        }
-        for (Interest interest : graph.interests.values()) {
-            String label = label(interest, graph);
-            if (!label.equals(interest.label)) {
-                interest.label = label;
-                changes.interestChanged(interest.id);
+            // labels depend on every interest's terms: a change to one may relabel another
+            for (Interest interest : graph.interests.values()) {
+                String label = label(interest, graph);
+                if (!label.equals(interest.label)) {
+                    interest.label = label;
+                    changes.labelChanged(interest.id);
+                }
             }
         }
     }
@@ -520,64 +552,84 @@ public final class GraphUpdater {
                 .setEpoch(graph.epoch)
                 .setSeq(++graph.seq)
                 .setEventTimeMs(atMs);
+        List<String> versions = new ArrayList<>(1);
         for (Map.Entry<String, EdgeRemove.Reason> removed : changes.removedEdges.entrySet()) {
-            delta.addOps(DeltaOp.newBuilder().setEdgeRemove(EdgeRemove.newBuilder()
-                    .setItemId(removed.getKey()).setReason(removed.getValue())));
+            delta.addEdgeRemoves(EdgeRemove.newBuilder()
+                    .setItemId(removed.getKey()).setReason(removed.getValue()));
         }
         for (String itemId : changes.upsertedEdges) {
             Edge edge = graph.edges.get(itemId);
             if (edge != null) {
-                delta.addOps(DeltaOp.newBuilder().setEdgeUpsert(edgeUpsert(edge)));
+                delta.addEdgeUpserts(edgeUpsert(edge, atMs, versions));
             }
         }
         for (Integer interestId : changes.removedInterests) {
             if (!graph.interests.containsKey(interestId)) {
-                delta.addOps(DeltaOp.newBuilder().setInterestRemove(
-                        InterestRemove.newBuilder().setInterestId(interestId)));
+                delta.addInterestRemoves(interestId);
             }
         }
         for (Integer interestId : changes.changedInterests) {
             Interest interest = graph.interests.get(interestId);
             if (interest != null) {
-                delta.addOps(DeltaOp.newBuilder().setInterestUpsert(
-                        interestUpsert(graph, interest, atMs)));
+                delta.addInterestUpserts(interestUpsert(graph, interest, atMs,
+                        changes.labelsChanged.contains(interestId), versions));
             }
         }
+        ProfileChange.Builder profile = ProfileChange.newBuilder();
         if (changes.profileChanged && graph.longTerm == null) {
-            // a re-base found no item to rebuild the profile from: an empty update clears it
-            delta.addOps(DeltaOp.newBuilder().setProfileUpdate(ProfileUpdate.getDefaultInstance()));
+            // expiry, or a re-base that found no item to rebuild the profile from
+            profile.setLongTerm(VectorCodec.CLEARED).setShortTerm(VectorCodec.CLEARED);
         } else if (changes.profileChanged) {
-            ProfileUpdate.Builder profile = ProfileUpdate.newBuilder()
-                    .setModelVersion(graph.longTerm.modelVersion);
-            for (float value : graph.longTerm.direction()) {
-                profile.addLongTerm(value);
-            }
-            for (float value : graph.shortTerm.direction()) {
-                profile.addShortTerm(value);
-            }
-            delta.addOps(DeltaOp.newBuilder().setProfileUpdate(profile));
+            profile.setLongTerm(vector(graph.longTerm, atMs, versions))
+                    .setShortTerm(vector(graph.shortTerm, atMs, versions));
+        } else {
+            profile.setLongTerm(VectorCodec.UNCHANGED).setShortTerm(VectorCodec.UNCHANGED);
         }
-        return delta.build();
+        delta.setProfile(profile);
+        return delta.addAllModelVersions(versions).build();
     }
 
-    private static EdgeUpsert edgeUpsert(Edge edge) {
+    /** The mean's direction when it is due to be sent (and marks it sent), else UNCHANGED. */
+    private Vector vector(DecayedMean mean, long atMs, List<String> versions) {
+        if (!mean.dueToSend(atMs, params.vectorMinAngle, params.vectorMaxAgeMs)) {
+            return VectorCodec.UNCHANGED;
+        }
+        mean.sent(atMs);
+        return VectorCodec.encode(mean.mean, params.vectorEncoding,
+                versionIndex(versions, mean.modelVersion));
+    }
+
+    private static int versionIndex(List<String> versions, String version) {
+        int index = versions.indexOf(version);
+        if (index < 0) {
+            versions.add(version);
+            index = versions.size() - 1;
+        }
+        return index;
+    }
+
+    private static EdgeUpsert edgeUpsert(Edge edge, long atMs, List<String> versions) {
         EdgeUpsert.Builder upsert = EdgeUpsert.newBuilder()
                 .setItemId(edge.itemId)
-                .setWeight(edge.weight)
-                .setFirstMs(edge.firstMs)
-                .setLastMs(edge.lastMs)
-                .setInterestId(edge.interestId)
-                .setModelVersion(edge.modelVersion);
-        Action[] actions = Action.values();
-        for (int i = 0; i < edge.actionCounts.length; i++) {
-            if (edge.actionCounts[i] > 0) {
-                upsert.putActionCounts(actions[i].name(), edge.actionCounts[i]);
-            }
+                .setWeight((float) edge.weight)
+                .setLastMsBefore(atMs - edge.lastMs)
+                .setFirstMsBeforeLast(edge.lastMs - edge.firstMs)
+                .setInterestId(edge.interestId);
+        if (!edge.modelVersion.isEmpty()) {
+            upsert.setHasVersion(true).setVersion(versionIndex(versions, edge.modelVersion));
+        }
+        int last = edge.actionCounts.length - 1;
+        while (last >= 0 && edge.actionCounts[last] == 0) {
+            last--;
+        }
+        for (int i = 0; i <= last; i++) {
+            upsert.addActionCounts(edge.actionCounts[i]);
         }
         return upsert.build();
     }
 
-    private InterestUpsert interestUpsert(UserGraph graph, Interest interest, long atMs) {
+    private InterestUpsert interestUpsert(UserGraph graph, Interest interest, long atMs,
+            boolean labelChanged, List<String> versions) {
         // (decayed weight, item) of the members, strongest first; weights computed once
         List<Map.Entry<Double, String>> members = new ArrayList<>();
         for (Edge edge : graph.edges.values()) {
@@ -589,15 +641,28 @@ public final class GraphUpdater {
                 .thenComparing(Map.Entry.comparingByValue()));
         InterestUpsert.Builder upsert = InterestUpsert.newBuilder()
                 .setInterestId(interest.id)
-                .setLabel(interest.label)
-                .setWeight(interest.centroid.weightAt(atMs, params.edgeHalfLifeMs))
+                .setWeight((float) interest.centroid.weightAt(atMs, params.edgeHalfLifeMs))
                 .setSize(members.size())
-                .setModelVersion(interest.centroid.modelVersion);
-        for (float value : interest.centroid.direction()) {
-            upsert.addCentroid(value);
+                .setCentroid(vector(interest.centroid, atMs, versions));
+        boolean newInterest = interest.sentTopItemsHash == 0;
+        if (labelChanged || newInterest) {
+            upsert.setLabel(interest.label);
+        } else {
+            upsert.setLabelUnchanged(true);
         }
-        for (int i = 0; i < Math.min(params.interestTopItems, members.size()); i++) {
-            upsert.addTopItems(members.get(i).getValue());
+        int top = Math.min(params.interestTopItems, members.size());
+        int hash = 1;
+        for (int i = 0; i < top; i++) {
+            hash = 31 * hash + members.get(i).getValue().hashCode();
+        }
+        hash = hash == 0 ? 1 : hash; // 0 means never sent
+        if (hash == interest.sentTopItemsHash) {
+            upsert.setTopItemsUnchanged(true);
+        } else {
+            for (int i = 0; i < top; i++) {
+                upsert.addTopItems(members.get(i).getValue());
+            }
+            interest.sentTopItemsHash = hash;
         }
         return upsert.build();
     }
@@ -608,7 +673,7 @@ public final class GraphUpdater {
                 .setEpoch(graph == null ? atMs : graph.epoch)
                 .setSeq(graph == null ? 1 : graph.seq + 1)
                 .setEventTimeMs(atMs)
-                .addOps(DeltaOp.newBuilder().setUserErased(UserErased.getDefaultInstance()))
+                .setUserErased(true)
                 .build();
     }
 
@@ -620,6 +685,7 @@ public final class GraphUpdater {
         final Map<String, EdgeRemove.Reason> removedEdges = new TreeMap<>();
         final Set<Integer> changedInterests = new TreeSet<>();
         final Set<Integer> removedInterests = new TreeSet<>();
+        final Set<Integer> labelsChanged = new TreeSet<>();
         boolean profileChanged;
 
         void touchEdge(String itemId, boolean exists) {
@@ -641,6 +707,11 @@ public final class GraphUpdater {
         }
 
         void interestChanged(int interestId) {
+            changedInterests.add(interestId);
+        }
+
+        void labelChanged(int interestId) {
+            labelsChanged.add(interestId);
             changedInterests.add(interestId);
         }
 

@@ -68,15 +68,30 @@ public final class UserGraph {
 
     /**
      * An exponentially decayed weighted mean of embeddings of one model version: the interest
-     * centroids and the profiles. The mean is kept in half precision (see {@link HalfFloats}).
+     * centroids and the profiles. The mean is kept in half precision (see {@link HalfFloats}) and
+     * updated in place: folding in a vector allocates nothing.
+     *
+     * <p>It also remembers what the delta topic knows of it (delta contract v2): the event time
+     * it was last sent at and an upper bound of the angle it moved since (the sum of the angles of
+     * each update; by the triangle inequality on the sphere never less than the true angle), so
+     * that it is sent again only when it moved more than {@code graph.delta.vector-min-distance}
+     * or {@code graph.delta.vector-max-age} passed.
      */
     public static final class DecayedMean {
+        /** {@link #sentAngle} of a mean that was never sent (or must be sent again). */
+        public static final float NEVER_SENT = Float.POSITIVE_INFINITY;
+
         public short[] mean;
         public double weight;
         public long lastMs;
         public String modelVersion;
-        /** {@link #mean} as floats and as a unit vector, computed on first use per change. */
-        private float[] meanFloats;
+        /** Upper bound of the angle (radians) between the mean and the direction last sent. */
+        public float sentAngle = NEVER_SENT;
+        /** Event time the direction was last sent at; Long.MIN_VALUE when never. */
+        public long sentMs = Long.MIN_VALUE;
+        /** The norm of {@link #mean}, computed on first use per change; NaN when unknown. */
+        private double norm = Double.NaN;
+        /** {@link #mean} as a unit vector, computed on first use per change. */
         private float[] direction;
 
         public DecayedMean(short[] mean, double weight, long lastMs, String modelVersion) {
@@ -90,12 +105,9 @@ public final class UserGraph {
             return atMs <= lastMs ? weight : weight * VectorMath.decay(atMs - lastMs, halfLifeMs);
         }
 
-        /** The mean as floats; shared, do not modify. */
+        /** The mean as a new float array. */
         public float[] meanVector() {
-            if (meanFloats == null) {
-                meanFloats = HalfFloats.toFloats(mean);
-            }
-            return meanFloats;
+            return HalfFloats.toFloats(mean);
         }
 
         /** Unit-length direction of the mean; shared, do not modify. */
@@ -106,6 +118,57 @@ public final class UserGraph {
             return direction;
         }
 
+        /** The Euclidean norm of the mean. */
+        public double norm() {
+            if (Double.isNaN(norm)) {
+                double squares = 0;
+                for (short half : mean) {
+                    float x = HalfFloats.toFloat(half);
+                    squares += (double) x * x;
+                }
+                norm = Math.sqrt(squares);
+            }
+            return norm;
+        }
+
+        /** Cosine similarity of the mean and {@code x} (of norm {@code xNorm}); no allocation. */
+        public double cosine(float[] x, double xNorm) {
+            double denominator = norm() * xNorm;
+            if (denominator == 0) {
+                return 0;
+            }
+            double dot = 0;
+            for (int i = 0; i < mean.length; i++) {
+                dot += HalfFloats.toFloat(mean[i]) * x[i];
+            }
+            return dot / denominator;
+        }
+
+        /** Cosine similarity of two means; no allocation. */
+        public double cosine(DecayedMean other) {
+            double denominator = norm() * other.norm();
+            if (denominator == 0) {
+                return 0;
+            }
+            double dot = 0;
+            for (int i = 0; i < mean.length; i++) {
+                dot += HalfFloats.toFloat(mean[i]) * HalfFloats.toFloat(other.mean[i]);
+            }
+            return dot / denominator;
+        }
+
+        /** Whether the delta should carry the direction now (see the class comment). */
+        public boolean dueToSend(long atMs, double minAngle, long maxAgeMs) {
+            return sentAngle == NEVER_SENT
+                    || sentAngle > 0 && (sentAngle >= minAngle || atMs - sentMs >= maxAgeMs);
+        }
+
+        /** The direction was sent at {@code atMs}. */
+        public void sent(long atMs) {
+            sentAngle = 0;
+            sentMs = atMs;
+        }
+
         private void requireSameVersion(String version) {
             if (!modelVersion.equals(version)) {
                 throw new IllegalStateException("refusing to fuse a vector of model version "
@@ -113,9 +176,32 @@ public final class UserGraph {
             }
         }
 
-        private void setMean(float[] values) {
-            mean = HalfFloats.fromFloats(values);
-            meanFloats = null;
+        /**
+         * mean ← (mean·wa + x·wb) / (wa + wb), in place, one pass; adds the angle the direction
+         * turned by to {@link #sentAngle}. {@code x} is either a float array or, when null,
+         * {@code xHalves}.
+         */
+        private void fold(double wa, float[] x, short[] xHalves, double wb) {
+            double total = wa + wb;
+            double ka = wa / total;
+            double kb = wb / total;
+            double dot = 0;
+            double oldSquares = 0;
+            double newSquares = 0;
+            for (int i = 0; i < mean.length; i++) {
+                float old = HalfFloats.toFloat(mean[i]);
+                float xi = x != null ? x[i] : HalfFloats.toFloat(xHalves[i]);
+                short rounded = HalfFloats.toHalf((float) (old * ka + xi * kb));
+                float now = HalfFloats.toFloat(rounded);
+                mean[i] = rounded;
+                dot += (double) old * now;
+                oldSquares += (double) old * old;
+                newSquares += (double) now * now;
+            }
+            double denominator = Math.sqrt(oldSquares * newSquares);
+            double cos = denominator == 0 ? 1 : Math.max(-1, Math.min(1, dot / denominator));
+            sentAngle += (float) Math.acos(cos);
+            norm = Math.sqrt(newSquares);
             direction = null;
         }
 
@@ -136,17 +222,18 @@ public final class UserGraph {
                 oldWeight = weight;
                 newAmount = amount * VectorMath.decay(lastMs - atMs, halfLifeMs);
             }
-            setMean(VectorMath.weightedMean(meanVector(), oldWeight, x, newAmount));
+            fold(oldWeight, x, null, newAmount);
             weight = oldWeight + newAmount;
         }
 
         /** Folds in another mean of the same version, both decayed to {@code atMs}. */
         void merge(DecayedMean other, long atMs, long halfLifeMs) {
+            sentAngle = NEVER_SENT; // the merged interest's consumers get its new direction
             requireSameVersion(other.modelVersion);
             long at = Math.max(atMs, Math.max(lastMs, other.lastMs));
             double mine = weightAt(at, halfLifeMs);
             double theirs = other.weightAt(at, halfLifeMs);
-            setMean(VectorMath.weightedMean(meanVector(), mine, other.meanVector(), theirs));
+            fold(mine, null, other.mean, theirs);
             weight = mine + theirs;
             lastMs = at;
         }
@@ -155,6 +242,11 @@ public final class UserGraph {
     /** An interest cluster: a centroid, and the label terms of the items that joined it. */
     public static final class Interest {
         public final int id;
+        /**
+         * A hash of the top items last emitted (delta contract v2 says "unchanged" instead of
+         * repeating them); 0 when never emitted.
+         */
+        public int sentTopItemsHash;
         public final DecayedMean centroid;
         /** Term → accumulated action weight of the items that brought it. Bounded. */
         public final TreeMap<String, Float> terms = new TreeMap<>();

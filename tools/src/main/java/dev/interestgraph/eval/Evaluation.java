@@ -5,7 +5,7 @@ import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.delta.DeltaMaterializer.UserView;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
-import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.analytics.ItemGraph;
 import dev.interestgraph.recommend.RankingMetrics;
 import dev.interestgraph.recommend.Recommender;

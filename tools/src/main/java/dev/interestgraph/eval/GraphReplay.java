@@ -4,13 +4,16 @@ import dev.interestgraph.join.ItemJoin;
 import dev.interestgraph.graph.GraphParameters;
 import dev.interestgraph.graph.GraphUpdater;
 import dev.interestgraph.graph.UserGraph;
+import dev.interestgraph.model.Action;
 import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
-import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.proto.v2.GraphDelta;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -72,33 +75,54 @@ public final class GraphReplay {
             slots.computeIfAbsent(updater.flushTick(event.eventTimeMs), t -> new ArrayList<>())
                     .add(event);
         }
+        // the operator's duplicate check (its processing-time window taken as the whole run)
+        Set<String> seen = new HashSet<>();
         UserGraph graph = null;
-        long timer = Long.MIN_VALUE;
         for (Map.Entry<Long, List<EnrichedAction>> slot : slots.entrySet()) {
             long tick = slot.getKey();
-            graph = maintainUntil(userId, graph, timer, tick - 1, out);
-            timer = graph == null ? Long.MIN_VALUE : graph.maintenanceTimerMs;
-            GraphUpdater.Result result = updater.flush(graph, userId, slot.getValue());
+            List<EnrichedAction> due = new ArrayList<>();
+            for (EnrichedAction event : slot.getValue()) {
+                if (event.eventId == null || event.action == Action.FORGET_USER
+                        || seen.add(event.eventId)) {
+                    due.add(event);
+                }
+            }
+            graph = maintainUntil(userId, graph, tick - 1, out);
+            boolean sweep = graph != null && graph.maintenanceTimerMs == tick;
+            if (sweep) {
+                graph.maintenanceTimerMs = Long.MIN_VALUE;
+            }
+            GraphUpdater.Result result =
+                    updater.flush(graph, userId, due, null, sweep ? tick : Long.MIN_VALUE);
             out.addAll(result.deltas);
+            if (result.deltas.stream().anyMatch(GraphDelta::getUserErased)) {
+                seen.clear();
+            }
             graph = result.graph;
-            if (graph != null) {
+            if (graph != null && graph.maintenanceTimerMs == Long.MIN_VALUE) {
                 graph.maintenanceTimerMs = updater.nextMaintenance(graph, tick);
-                timer = graph.maintenanceTimerMs;
             }
         }
-        maintainUntil(userId, graph, timer, finalWatermarkMs, out);
+        maintainUntil(userId, graph, finalWatermarkMs, out);
     }
 
-    /** Fires the maintenance timers at or before {@code untilMs}, as the operator would. */
-    private UserGraph maintainUntil(String userId, UserGraph graph, long timer, long untilMs,
+    /**
+     * Fires the maintenance timers at or before {@code untilMs}, as the operator would: one lazy
+     * timer per user, re-registered when it fires.
+     */
+    private UserGraph maintainUntil(String userId, UserGraph graph, long untilMs,
             List<GraphDelta> out) {
-        while (graph != null && timer != Long.MIN_VALUE && timer <= untilMs) {
-            GraphUpdater.Result result = updater.maintain(graph, userId, timer);
+        while (graph != null && graph.maintenanceTimerMs != Long.MIN_VALUE
+                && graph.maintenanceTimerMs <= untilMs) {
+            long timer = graph.maintenanceTimerMs;
+            graph.maintenanceTimerMs = Long.MIN_VALUE;
+            GraphUpdater.Result result = updater.isIdle(graph, timer)
+                    ? updater.expire(graph, userId, timer)
+                    : updater.flush(graph, userId, List.of(), null, timer);
             out.addAll(result.deltas);
             graph = result.graph;
             if (graph != null) {
                 graph.maintenanceTimerMs = updater.nextMaintenance(graph, timer);
-                timer = graph.maintenanceTimerMs;
             }
         }
         return graph;

@@ -11,7 +11,7 @@ import dev.interestgraph.local.LocalKafkaBroker;
 import dev.interestgraph.local.Topics;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
-import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.proto.v1.ItemEmbedding;
 import dev.interestgraph.proto.v1.Recommendations;
 import java.nio.charset.StandardCharsets;
@@ -140,7 +140,7 @@ public final class JobReplay implements AutoCloseable {
         List<GraphDelta> deltas = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> record :
                 Topics.readAll(kafka.bootstrapServers(), prefix + "graph-deltas")) {
-            deltas.add(GraphDelta.parseFrom(record.value()));
+            deltas.add(GraphDelta.parseFrom(record.value())); // the job writes contract v2
         }
         Map<String, float[]> embeddings = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> record :

@@ -10,7 +10,10 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import dev.interestgraph.sink.DeltaSerializationSchema;
+import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -59,19 +62,24 @@ public final class DeltaFollower implements AutoCloseable {
         List<GraphDelta> applied = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
             consumed++;
-            GraphDelta delta;
             try {
-                delta = GraphDelta.parseFrom(record.value());
+                GraphDelta delta = graphs.applyRecord(format(record), record.value());
+                if (delta != null) {
+                    applied.add(delta); // decoded (v1 form), whatever the topic spoke
+                }
             } catch (InvalidProtocolBufferException e) {
                 undecodable++; // not ours to fail on: count it, show it in the summary
-                continue;
-            }
-            if (graphs.apply(delta)) {
-                applied.add(delta);
             }
         }
         return applied;
     }
+
+    /** The record's delta format header (docs/architecture.md), null when it has none. */
+    public static String format(ConsumerRecord<byte[], byte[]> record) {
+        Header header = record.headers().lastHeader(DeltaSerializationSchema.FORMAT_HEADER);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
 
     /**
      * Whether the follower has read every committed delta that is in the topic now. The end

@@ -14,7 +14,7 @@ import dev.interestgraph.ingest.InputLimits;
 import dev.interestgraph.ingest.InputRecord;
 import dev.interestgraph.local.LocalKafkaBroker;
 import dev.interestgraph.model.EnrichedAction;
-import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.proto.v1.UserEvent;
 import java.io.IOException;
 import java.net.ServerSocket;

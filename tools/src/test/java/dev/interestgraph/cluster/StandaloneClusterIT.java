@@ -503,11 +503,16 @@ class StandaloneClusterIT {
         }
     }
 
-    /** The committed deltas (read_committed), in partition order. */
+    /**
+     * The committed deltas (read_committed), in partition order, decoded from contract v2 as a
+     * consumer sees them (self-contained v1 form).
+     */
     private static List<GraphDelta> deltas(String bootstrap) {
+        DeltaMaterializer consumer = new DeltaMaterializer();
         return Topics.readAll(bootstrap, PREFIX + "graph-deltas").stream().map(r -> {
             try {
-                return GraphDelta.parseFrom(r.value());
+                return consumer.decodeAndApply(
+                        dev.interestgraph.proto.v2.GraphDelta.parseFrom(r.value()));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -11,9 +11,8 @@ import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
 import java.util.ArrayList;
-import dev.interestgraph.proto.v1.DeltaOp;
-import dev.interestgraph.proto.v1.EdgeRemove;
-import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.proto.v2.EdgeRemove;
+import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.testing.HashingTestEmbedder;
 import java.time.Duration;
 import java.util.HashMap;
@@ -75,8 +74,8 @@ class GraphReplayTest {
         assertThat(byUser(fromReplay)).isEqualTo(byUser(fromOperator));
         // the comparison covered the timers: decayed edges and idle expiry occurred
         List<EdgeRemove.Reason> reasons = fromOperator.stream()
-                .flatMap(d -> d.getOpsList().stream()).filter(DeltaOp::hasEdgeRemove)
-                .map(op -> op.getEdgeRemove().getReason()).collect(Collectors.toList());
+                .flatMap(d -> d.getEdgeRemovesList().stream())
+                .map(EdgeRemove::getReason).collect(Collectors.toList());
         assertThat(reasons).contains(EdgeRemove.Reason.EXPIRED, EdgeRemove.Reason.CAPPED,
                 EdgeRemove.Reason.DECAYED);
         // every user expired in the quiet month and came back in a new epoch

@@ -66,7 +66,7 @@ class ErasureIT {
             both.send(action("g3", "gone", "c", Action.VIEW, T0 + 5_000));
             both.send(action("g4", "gone", "", Action.FORGET_USER, T0 + 5_500));
             assertThat(both.graph("gone")).isNotNull();
-            assertThat(both.pendingSlots("gone")).isEqualTo(1);
+            assertThat(both.pendingActions("gone")).isEqualTo(2);
             List<GraphDelta> before = both.drain();
             keptOnly.drain();
 
@@ -82,7 +82,7 @@ class ErasureIT {
 
             // nothing of "gone" remains: the same state entries and timers as without them
             assertThat(both.graph("gone")).isNull();
-            assertThat(both.pendingSlots("gone")).isZero();
+            assertThat(both.pendingActions("gone")).isZero();
             assertThat(both.harness.numKeyedStateEntries())
                     .isEqualTo(keptOnly.harness.numKeyedStateEntries());
             assertThat(both.harness.numEventTimeTimers())

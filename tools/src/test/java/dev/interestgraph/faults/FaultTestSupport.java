@@ -1,5 +1,6 @@
 package dev.interestgraph.faults;
 
+import dev.interestgraph.inspect.DeltaFollower;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.interestgraph.InterestGraphPipeline;
@@ -270,10 +271,16 @@ final class FaultTestSupport {
         return byKey;
     }
 
+    /**
+     * The topic's deltas per user, in partition order, decoded from contract v2 as a consumer
+     * sees them (self-contained v1 form; a repeated delta is decoded, not skipped).
+     */
     static Map<String, List<GraphDelta>> deltasByUser(List<ConsumerRecord<byte[], byte[]>> records) {
         Map<String, List<GraphDelta>> byUser = new TreeMap<>();
+        DeltaMaterializer consumer = new DeltaMaterializer();
         for (ConsumerRecord<byte[], byte[]> record : records) {
-            GraphDelta delta = parse(record.value());
+            assertThat(DeltaFollower.format(record)).as("delta format header").isEqualTo("2");
+            GraphDelta delta = consumer.decodeAndApply(parse(record.value()));
             assertThat(new String(record.key(), StandardCharsets.UTF_8))
                     .as("key of a delta").isEqualTo(delta.getUserId());
             byUser.computeIfAbsent(delta.getUserId(), u -> new ArrayList<>()).add(delta);
@@ -281,9 +288,9 @@ final class FaultTestSupport {
         return byUser;
     }
 
-    static GraphDelta parse(byte[] bytes) {
+    static dev.interestgraph.proto.v2.GraphDelta parse(byte[] bytes) {
         try {
-            return GraphDelta.parseFrom(bytes);
+            return dev.interestgraph.proto.v2.GraphDelta.parseFrom(bytes);
         } catch (Exception e) {
             throw new AssertionError("not a GraphDelta", e);
         }

@@ -1,5 +1,6 @@
 package dev.interestgraph.it;
 
+import dev.interestgraph.inspect.DeltaFollower;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.interestgraph.InterestGraphPipeline;
@@ -199,7 +200,7 @@ class InferenceOutageIT {
         DeltaMaterializer materializer = new DeltaMaterializer();
         Topics.readAll(kafka.bootstrapServers(), prefix + "graph-deltas").forEach(r -> {
             try {
-                materializer.apply(GraphDelta.parseFrom(r.value()));
+                materializer.applyRecord(DeltaFollower.format(r), r.value());
             } catch (Exception e) {
                 throw new AssertionError(e);
             }

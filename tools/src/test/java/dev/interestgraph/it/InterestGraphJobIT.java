@@ -1,5 +1,6 @@
 package dev.interestgraph.it;
 
+import dev.interestgraph.inspect.DeltaFollower;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,7 +19,7 @@ import dev.interestgraph.local.Topics;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
 import dev.interestgraph.proto.v1.EdgeUpsert;
-import dev.interestgraph.proto.v1.GraphDelta;
+import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.proto.v1.InterestUpsert;
 import dev.interestgraph.proto.v1.ItemEmbedding;
 import dev.interestgraph.testing.HashingTestEmbedder;
@@ -267,6 +268,7 @@ class InterestGraphJobIT {
 
     private static GraphDelta parseDelta(ConsumerRecord<byte[], byte[]> record) {
         assertThat(new String(record.key(), StandardCharsets.UTF_8)).isNotEmpty();
+        assertThat(DeltaFollower.format(record)).as("delta format header").isEqualTo("2");
         return parseDelta(record.value());
     }
 

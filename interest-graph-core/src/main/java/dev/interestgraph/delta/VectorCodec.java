@@ -1,0 +1,113 @@
+package dev.interestgraph.delta;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import dev.interestgraph.vector.HalfFloats;
+import dev.interestgraph.proto.v2.Vector;
+import dev.interestgraph.proto.v2.VectorChange;
+import dev.interestgraph.proto.v2.VectorEncoding;
+
+/**
+ * Delta contract v2's vector encodings, both ways. Pure (no Flink, Kafka or gRPC types).
+ *
+ * <p>Delta vectors are directions (L2-normalised): consumers rank by cosine. INT8 stores each
+ * dimension as a signed byte times one per-vector scale (max |x| / 127): 384 bytes + 4 for a
+ * 384-dimensional vector, a quarter of float32. FLOAT16 stores IEEE binary16 (768 bytes). The
+ * default is INT8, chosen from the measured recall@10 of cosine rankings (docs/architecture.md,
+ * {@code VectorQuantisationRecallTest}). Decoding re-normalises, so the quantisation error is a
+ * small angle, never a change of length.
+ */
+public final class VectorCodec {
+    private VectorCodec() {}
+
+    public static final Vector UNCHANGED = Vector.newBuilder().setChange(VectorChange.UNCHANGED)
+            .build();
+    public static final Vector CLEARED = Vector.newBuilder().setChange(VectorChange.CLEARED)
+            .build();
+
+    /**
+     * A SET vector holding the direction of {@code halves} (a mean kept in half precision, any
+     * length), in {@code encoding}. One pass to find the norm and the largest component, one to
+     * write the bytes: the only allocation is the encoded bytes themselves.
+     */
+    public static Vector encode(short[] halves, VectorEncoding encoding, int versionIndex) {
+        double squares = 0;
+        float maxAbs = 0;
+        for (short half : halves) {
+            float x = HalfFloats.toFloat(half);
+            squares += (double) x * x;
+            maxAbs = Math.max(maxAbs, Math.abs(x));
+        }
+        double norm = Math.sqrt(squares);
+        float inverse = norm == 0 ? 0f : (float) (1.0 / norm);
+        Vector.Builder vector = Vector.newBuilder().setChange(VectorChange.SET)
+                .setEncoding(encoding).setVersion(versionIndex);
+        if (encoding == VectorEncoding.FLOAT16) {
+            byte[] bytes = new byte[halves.length * 2];
+            for (int i = 0; i < halves.length; i++) {
+                short half = HalfFloats.toHalf(HalfFloats.toFloat(halves[i]) * inverse);
+                bytes[2 * i] = (byte) half;
+                bytes[2 * i + 1] = (byte) (half >>> 8);
+            }
+            return vector.setValues(UnsafeByteOperations.unsafeWrap(bytes)).build();
+        }
+        if (encoding != VectorEncoding.INT8) {
+            throw new IllegalArgumentException("no vector encoding " + encoding);
+        }
+        // the unit vector's largest component maps to ±127
+        float scale = maxAbs * inverse / 127f;
+        float toByte = scale == 0 ? 0f : 1f / (scale * (float) norm);
+        byte[] bytes = new byte[halves.length];
+        for (int i = 0; i < halves.length; i++) {
+            bytes[i] = (byte) Math.round(HalfFloats.toFloat(halves[i]) * toByte);
+        }
+        return vector.setScale(scale).setValues(UnsafeByteOperations.unsafeWrap(bytes)).build();
+    }
+
+    /** {@link #encode(short[], VectorEncoding, int)} for a float vector (tools and tests). */
+    public static Vector encode(float[] values, VectorEncoding encoding, int versionIndex) {
+        return encode(HalfFloats.fromFloats(values), encoding, versionIndex);
+    }
+
+    /** The unit vector a SET vector holds (re-normalised after dequantisation). */
+    public static float[] decode(Vector vector) {
+        if (vector.getChange() != VectorChange.SET) {
+            throw new IllegalArgumentException("only a SET vector has values, not "
+                    + vector.getChange());
+        }
+        ByteString bytes = vector.getValues();
+        float[] out;
+        switch (vector.getEncoding()) {
+            case INT8:
+                out = new float[bytes.size()];
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = bytes.byteAt(i) * vector.getScale();
+                }
+                break;
+            case FLOAT16:
+                if (bytes.size() % 2 != 0) {
+                    throw new IllegalArgumentException("a FLOAT16 vector of odd length");
+                }
+                out = new float[bytes.size() / 2];
+                for (int i = 0; i < out.length; i++) {
+                    int half = (bytes.byteAt(2 * i) & 0xff) | (bytes.byteAt(2 * i + 1) & 0xff) << 8;
+                    out[i] = HalfFloats.toFloat((short) half);
+                }
+                break;
+            default:
+                throw new IllegalArgumentException("unknown vector encoding "
+                        + vector.getEncodingValue());
+        }
+        double squares = 0;
+        for (float x : out) {
+            squares += (double) x * x;
+        }
+        if (squares > 0) {
+            float inverse = (float) (1.0 / Math.sqrt(squares));
+            for (int i = 0; i < out.length; i++) {
+                out[i] *= inverse;
+            }
+        }
+        return out;
+    }
+}
