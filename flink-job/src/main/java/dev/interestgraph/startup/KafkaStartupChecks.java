@@ -189,7 +189,48 @@ public final class KafkaStartupChecks {
                 throw new IllegalStateException("interrupted while creating topics", e);
             }
         }
+        awaitLed(admin, created);
         return created;
+    }
+
+    /**
+     * CreateTopics returns once the controller has the topics; the brokers' metadata (what the
+     * job's clients see) follows a moment later. Wait for a leader on every partition, so that
+     * the job starts on topics its clients can use.
+     */
+    private static void awaitLed(Admin admin, List<String> topics) {
+        if (topics.isEmpty()) {
+            return;
+        }
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        long pauseMs = 20;
+        while (true) {
+            try {
+                Map<String, org.apache.kafka.clients.admin.TopicDescription> described = admin
+                        .describeTopics(topics).allTopicNames().get(5, TimeUnit.SECONDS);
+                if (described.values().stream().allMatch(d -> d.partitions().stream()
+                        .allMatch(p -> p.leader() != null && !p.leader().isEmpty()))) {
+                    return;
+                }
+            } catch (ExecutionException | TimeoutException e) {
+                // not propagated yet: asked again below
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for topics", e);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalConfigurationException("The topics " + topics + " were created "
+                        + "but have no leader after " + TimeUtils.formatWithHighestUnit(TIMEOUT)
+                        + ": check the brokers");
+            }
+            try {
+                Thread.sleep(pauseMs); // back-off between polls; the condition decides
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for topics", e);
+            }
+            pauseMs = Math.min(pauseMs * 2, 500);
+        }
     }
 
     static String missingTopicsMessage(Configuration config, List<RequiredTopic> missing,

@@ -75,13 +75,18 @@ class JobProgressProbeTest {
                 int events = data.events().size();
                 // the temporal join holds the last events until event time passes them: every
                 // event read, some processed by the user-graph, some of its deltas emitted
-                LocalKafkaBroker.awaitCondition("the job's metrics to show every event read, "
-                        + "actions processed and deltas emitted", Duration.ofSeconds(90),
-                        () -> {
-                            JobProgressProbe.Progress p = probe.read(id);
-                            return p.consumed() == events && p.processed() > 0
-                                    && p.deltasEmitted() > 0;
-                        });
+                try {
+                    LocalKafkaBroker.awaitCondition("the job's metrics", Duration.ofSeconds(150),
+                            () -> {
+                                JobProgressProbe.Progress p = probe.read(id);
+                                return p.consumed() == events && p.processed() > 0
+                                        && p.deltasEmitted() > 0;
+                            });
+                } catch (IllegalStateException e) {
+                    throw new AssertionError("expected every one of " + events + " events read, "
+                            + "actions processed and deltas emitted; the job's metrics said "
+                            + probe.last(), e);
+                }
                 assertThat(probe.last().processed()).isLessThanOrEqualTo(events);
                 // nothing is committed yet: no deltas readable, no consumer offsets
                 assertThat(Topics.readAll(kafka.bootstrapServers(), prefix + "graph-deltas"))

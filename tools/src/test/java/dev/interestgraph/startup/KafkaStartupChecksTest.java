@@ -87,6 +87,23 @@ class KafkaStartupChecksTest {
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("missing-user-events"));
     }
 
+    /** What `flink run ... --kafka.topic.deltas graph-deltas-cluster` did: now it stops at once. */
+    @Test
+    void theJobsMainFailsBeforeSubmissionOnAMissingTopic() {
+        createAll("main-", "graph-deltas");
+        assertThatThrownBy(() -> dev.interestgraph.InterestGraphJob.main(new String[] {
+                "--kafka.bootstrap", kafka.bootstrapServers(),
+                "--kafka.topic.events", "main-user-events",
+                "--kafka.topic.items", "main-item-catalog",
+                "--kafka.topic.deltas", "main-graph-deltas-cluster",
+                "--kafka.topic.dead-letters", "main-dead-letters",
+                "--kafka.topic.item-embeddings", "main-item-embeddings",
+                "--kafka.topic.recommendations", "main-recommendations"}))
+                .isInstanceOf(IllegalConfigurationException.class)
+                .hasMessageContaining("'main-graph-deltas-cluster' (kafka.topic.deltas, output)")
+                .hasMessageContaining("--kafka.topics.create-missing true");
+    }
+
     @Test
     void missingInputTopicsAreListedTogether() {
         createAll("inputs-", "user-events", "item-catalog");
