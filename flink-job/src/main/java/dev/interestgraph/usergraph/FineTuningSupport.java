@@ -3,6 +3,7 @@ package dev.interestgraph.usergraph;
 import dev.interestgraph.vector.HalfFloats;
 import dev.interestgraph.graph.GraphUpdater;
 import dev.interestgraph.graph.GraphParameters;
+import dev.interestgraph.graph.UserGraph;
 import dev.interestgraph.embed.EmbeddingClient;
 import dev.interestgraph.embed.EmbeddingClientFactory;
 import dev.interestgraph.embed.MicroBatcher;
@@ -15,6 +16,7 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.api.common.state.MapState;
@@ -57,7 +60,8 @@ public final class FineTuningSupport {
         /**
          * @param batching how re-embedding requests are batched, cached and retried (the job's
          *     embedding.* options)
-         * @param timeout longest a re-base waits for its vectors (embedding.timeout)
+         * @param timeout longest a held flush waits for its re-base's vectors before the task
+         *     fails and restarts from its checkpoint (embedding.timeout)
          */
         public Settings(EmbeddingClientFactory embeddings, int contextItems,
                 MicroBatcher.Settings batching, Duration timeout, double exampleSample,
@@ -92,6 +96,13 @@ public final class FineTuningSupport {
     private final EmbeddingClient client;
     /** Re-embedding requests: batches, the (version, text) cache users share, retries. */
     private final MicroBatcher batcher;
+    /**
+     * Re-embedding requests by user, version and item: asked for by {@link #vectorsReady}, read
+     * by the user's flush, dropped after it (so only users whose flush waits hold any). Not
+     * state: after a restore the held flush asks again.
+     */
+    private final Map<String, Map<String, Map<String, CompletableFuture<MicroBatcher.Embedding>>>>
+            requested = new HashMap<>();
 
     FineTuningSupport(Settings settings, GraphParameters params, RuntimeContext context)
             throws Exception {
@@ -196,50 +207,132 @@ public final class FineTuningSupport {
     }
 
     /**
-     * The vectors of the current user's items in {@code version}: their texts embedded again,
-     * synchronously (once per user per version switch) through a {@link MicroBatcher}: batched,
-     * cached per (version, text) across the subtask's users, retried with backoff; waiting longer
-     * than embedding.timeout fails the task, which restarts from its checkpoint.
+     * Whether every vector that re-basing in a flush of {@code due} could need is here: for each
+     * version {@link GraphUpdater#rebaseVersions} names, the items on the user's edges and the
+     * events' own items, embedded in that version. Asks for what is missing through the
+     * {@link MicroBatcher} (batched, cached per (version, text) across the subtask's users,
+     * retried with backoff) and returns at once: false means "not yet", and the operator holds
+     * the flush (docs/fine-tuning.md, "Re-basing"). A request that failed for good throws, and
+     * the task restarts from its checkpoint, as a failed embedding does in the async operators.
      */
-    GraphUpdater.ItemVectors itemVectors() {
-        return this::embedInVersion;
-    }
-
-    private Map<String, GraphUpdater.ItemVector> embedInVersion(Collection<String> itemIds,
-            String version) {
-        try {
-            Map<String, ItemText> texts = new LinkedHashMap<>();
-            List<CompletableFuture<MicroBatcher.Embedding>> requests = new ArrayList<>();
-            for (String itemId : itemIds) {
+    boolean vectorsReady(String userId, UserGraph graph, List<EnrichedAction> due)
+            throws Exception {
+        Set<String> versions = GraphUpdater.rebaseVersions(graph, due);
+        if (versions.isEmpty()) {
+            return true;
+        }
+        Map<String, ItemText> texts = new LinkedHashMap<>();
+        if (graph != null) {
+            for (String itemId : graph.edges.keySet()) {
                 ItemText text = edgeTexts.get(itemId);
-                if (text != null && text.text != null && !text.text.isBlank()) {
+                if (text != null) {
                     texts.put(itemId, text);
-                    requests.add(batcher.embed(text.text, version));
                 }
             }
+        }
+        Map<String, EnrichedAction> dueItems = new LinkedHashMap<>();
+        for (EnrichedAction event : due) {
+            if (event.itemId != null && event.itemText != null) {
+                texts.putIfAbsent(event.itemId, new ItemText(event.itemText, event.terms));
+                dueItems.put(event.itemId, event);
+            }
+        }
+        boolean ready = true;
+        Map<String, Map<String, CompletableFuture<MicroBatcher.Embedding>>> byVersion =
+                requested.computeIfAbsent(userId, u -> new HashMap<>());
+        for (String version : versions) {
+            Map<String, CompletableFuture<MicroBatcher.Embedding>> byItem =
+                    byVersion.computeIfAbsent(version, v -> new HashMap<>());
+            for (Map.Entry<String, ItemText> item : texts.entrySet()) {
+                String text = item.getValue().text;
+                EnrichedAction dueEvent = dueItems.get(item.getKey());
+                boolean onEdge = graph != null && graph.edges.containsKey(item.getKey());
+                if (text == null || text.isBlank() || !onEdge && dueEvent != null
+                        && version.equals(dueEvent.modelVersion) && dueEvent.hasVector()) {
+                    continue; // an item new in this flush whose event brings it in this version
+                }
+                CompletableFuture<MicroBatcher.Embedding> request = byItem.get(item.getKey());
+                if (request == null) {
+                    // waits only when the batcher's in-flight limit is reached (backpressure)
+                    request = batcher.embed(text, version);
+                    byItem.put(item.getKey(), request);
+                }
+                if (request.isCompletedExceptionally()) {
+                    request.join(); // throws: the task restarts and the held flush asks again
+                }
+                ready &= request.isDone();
+            }
+        }
+        return ready;
+    }
+
+    /**
+     * {@link #vectorsReady}, then waits for what it asked for, up to embedding.timeout. Only for
+     * the end of a bounded input (watermark +∞): no processing-time timer fires after it, so a
+     * held flush can only finish by waiting.
+     */
+    void awaitVectors(String userId, UserGraph graph, List<EnrichedAction> due) throws Exception {
+        if (vectorsReady(userId, graph, due)) {
+            return;
+        }
+        List<CompletableFuture<?>> requests = new ArrayList<>();
+        requested.getOrDefault(userId, Map.of()).values()
+                .forEach(byItem -> requests.addAll(byItem.values()));
+        try {
             CompletableFuture.allOf(requests.toArray(new CompletableFuture[0]))
                     .get(settings.timeout.toMillis(), TimeUnit.MILLISECONDS);
-            Map<String, GraphUpdater.ItemVector> vectors = new LinkedHashMap<>();
-            int i = 0;
-            for (Map.Entry<String, ItemText> item : texts.entrySet()) {
-                MicroBatcher.Embedding embedding = requests.get(i++).join();
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("re-embedding " + requests.size() + " items for a "
+                    + "version switch took longer than embedding.timeout (" + settings.timeout
+                    + ") at the end of the input: is the encoder serving the new version?", e);
+        }
+        if (!vectorsReady(userId, graph, due)) {
+            throw new IllegalStateException("re-embedding for a version switch did not finish");
+        }
+    }
+
+    /** Forgets the re-embedding requests of the user whose flush just ran. */
+    void flushed(String userId) {
+        requested.remove(userId);
+    }
+
+    /**
+     * The vectors {@link #vectorsReady} fetched, for the updater's re-base: never waits. An item
+     * it did not ask for (none: it asks for every item a flush can re-base) is left without a
+     * vector, as an item without a known text is.
+     */
+    GraphUpdater.ItemVectors itemVectors(String userId) {
+        return (itemIds, version) -> prefetchedInVersion(userId, itemIds, version);
+    }
+
+    private Map<String, GraphUpdater.ItemVector> prefetchedInVersion(String userId,
+            Collection<String> itemIds, String version) {
+        Map<String, CompletableFuture<MicroBatcher.Embedding>> byItem =
+                requested.getOrDefault(userId, Map.of()).getOrDefault(version, Map.of());
+        Map<String, GraphUpdater.ItemVector> vectors = new LinkedHashMap<>();
+        try {
+            for (String itemId : itemIds) {
+                CompletableFuture<MicroBatcher.Embedding> request = byItem.get(itemId);
+                if (request == null || !request.isDone()) {
+                    continue;
+                }
+                MicroBatcher.Embedding embedding = request.join();
                 if (!version.equals(embedding.modelVersion)) {
                     throw new IllegalStateException("asked the encoder for version " + version
                             + " and got a vector of version " + embedding.modelVersion);
                 }
-                vectors.put(item.getKey(), new GraphUpdater.ItemVector(
-                        HalfFloats.fromFloats(embedding.vector), item.getValue().terms));
+                ItemText text = edgeTexts.get(itemId);
+                vectors.put(itemId, new GraphUpdater.ItemVector(
+                        HalfFloats.fromFloats(embedding.vector),
+                        text == null ? new String[0] : text.terms));
             }
-            return vectors;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while re-embedding items", e);
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
-            throw new IllegalStateException("re-embedding " + itemIds.size() + " items in version "
+            throw new IllegalStateException("reading the text of an item to re-base on version "
                     + version + " failed: " + e, e);
         }
+        return vectors;
     }
 
     void close() {

@@ -23,6 +23,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.TimeDomain;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -56,6 +57,9 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     public static final OutputTag<TrainingExample> TRAINING_EXAMPLES =
             new OutputTag<>("training-examples", TypeInformation.of(TrainingExample.class));
 
+    /** How often a flush held for re-embedded vectors looks whether they have arrived. */
+    static final long REBASE_POLL_MS = 10;
+
     private final GraphParameters params;
     /** Null without fine-tuning. */
     private final FineTuningSupport.Settings fineTuning;
@@ -79,6 +83,16 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     /** How many ids the user's ring has taken. */
     private transient ValueState<Long> seenCount;
 
+    /*
+     * A flush held while the vectors of a re-base are fetched (fine-tuning only): its tick, its
+     * actions, the processing time it started waiting, and the event-time timers of the user
+     * that fired meanwhile, replayed in order once it has run. Empty for every user not waiting.
+     */
+    private transient ValueState<Long> heldTick;
+    private transient ListState<EnrichedAction> heldDue;
+    private transient ValueState<Long> heldSince;
+    private transient ListState<Long> heldTimers;
+
     private transient Counter deltasOut;
     private transient Counter edgesPruned;
     private transient Counter edgesCapped;
@@ -89,6 +103,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     private transient Counter usersErased;
     private transient Counter usersExpired;
     private transient Counter graphRebases;
+    private transient Counter rebaseWaits;
 
     public UserGraphFunction(GraphParameters params) {
         this(params, null);
@@ -147,8 +162,17 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         usersErased = metrics.counter("usersErased");
         usersExpired = metrics.counter("usersExpired");
         graphRebases = metrics.counter("graphRebases");
+        rebaseWaits = metrics.counter("rebaseWaits");
         if (fineTuning != null) {
             fineTuningSupport = new FineTuningSupport(fineTuning, params, getRuntimeContext());
+            heldTick = getRuntimeContext().getState(
+                    new ValueStateDescriptor<>("held-flush-tick", Types.LONG));
+            heldDue = getRuntimeContext().getListState(new ListStateDescriptor<>(
+                    "held-flush-events", Types.POJO(EnrichedAction.class)));
+            heldSince = getRuntimeContext().getState(
+                    new ValueStateDescriptor<>("held-flush-since", Types.LONG));
+            heldTimers = getRuntimeContext().getListState(
+                    new ListStateDescriptor<>("held-flush-later-timers", Types.LONG));
         }
     }
 
@@ -205,9 +229,39 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<DeltaRecord> out)
             throws Exception {
+        if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
+            retryHeldFlush(ctx, out, false);
+        } else if (fineTuningSupport != null && heldTick.value() != null) {
+            heldTimers.add(timestamp); // runs, in order, after the held flush
+            if (ctx.timerService().currentWatermark() == Long.MAX_VALUE) {
+                // the end of a bounded input: no processing-time timer fires after it, so the
+                // held flush finishes now (every user with a graph has a timer that fires here)
+                retryHeldFlush(ctx, out, true);
+            }
+        } else {
+            fire(timestamp, null, ctx, out);
+        }
+    }
+
+    /**
+     * What an event-time timer at {@code timestamp} does: the flush of the slot it ends (of
+     * {@code heldDue} when a held flush resumes) and, when it is the user's maintenance timer, the
+     * sweep or idle expiry. Returns false, changing nothing but the pending actions (moved to the
+     * hold), when the flush has to wait for re-embedded vectors first.
+     */
+    private boolean fire(long timestamp, List<EnrichedAction> heldDue, Context ctx,
+            Collector<DeltaRecord> out) throws Exception {
         String userId = ctx.getCurrentKey();
-        List<EnrichedAction> due = takeDue(timestamp, ctx);
+        List<EnrichedAction> due = heldDue != null ? heldDue : takeDue(timestamp, ctx);
         UserGraph graph = graphState.value();
+        if (fineTuningSupport != null && !due.isEmpty()) {
+            if (ctx.timerService().currentWatermark() == Long.MAX_VALUE) {
+                fineTuningSupport.awaitVectors(userId, graph, due); // end of input: see onTimer
+            } else if (!fineTuningSupport.vectorsReady(userId, graph, due)) {
+                hold(timestamp, due, ctx); // before anything below touches the graph
+                return false;
+            }
+        }
         long timerBefore = graph == null ? Long.MIN_VALUE : graph.maintenanceTimerMs;
         // The end of a bounded input moves the watermark to +∞: that is not time passing, so the
         // graph stays as the last event left it instead of decaying and expiring.
@@ -224,10 +278,10 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
                 fineTuningSupport.afterUpdate(result, List.of());
             }
             store(result, Long.MIN_VALUE, timestamp, ctx, out);
-            return;
+            return true;
         }
         if (due.isEmpty() && !maintenance) {
-            return; // a timer whose events an earlier flush took, or a stale maintenance timer
+            return true; // a timer whose events an earlier flush took, or a stale maintenance timer
         }
         long sweepAt = maintenance ? timestamp : Long.MIN_VALUE;
         GraphUpdater.Result result;
@@ -235,12 +289,76 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             if (!due.isEmpty()) {
                 fineTuningSupport.beforeFlush(due, example -> ctx.output(TRAINING_EXAMPLES, example));
             }
-            result = updater.flush(graph, userId, due, fineTuningSupport.itemVectors(), sweepAt);
+            result = updater.flush(graph, userId, due, fineTuningSupport.itemVectors(userId),
+                    sweepAt);
+            fineTuningSupport.flushed(userId);
             fineTuningSupport.afterUpdate(result, due);
         } else {
             result = updater.flush(graph, userId, due, null, sweepAt);
         }
         store(result, maintenance ? Long.MIN_VALUE : timerBefore, timestamp, ctx, out);
+        return true;
+    }
+
+    /**
+     * Holds a flush whose re-base needs vectors that are not here yet: the requests are out
+     * (asynchronous, batched), and a processing-time timer looks again. The task stays free
+     * meanwhile — other users' flushes, checkpoint barriers and watermarks go on — and a
+     * checkpoint keeps the hold, whose vectors are asked for again after a restore.
+     */
+    private void hold(long tick, List<EnrichedAction> due, Context ctx) throws Exception {
+        long now = ctx.timerService().currentProcessingTime();
+        heldTick.update(tick);
+        heldDue.update(due);
+        heldSince.update(now);
+        ctx.timerService().registerProcessingTimeTimer(now + REBASE_POLL_MS);
+        rebaseWaits.inc();
+    }
+
+    /**
+     * Runs the held flush once its vectors are here, then the event-time timers that fired
+     * meanwhile, in time order, as they would have run — so the deltas are those of a run that
+     * never waited. Fails the task (it restarts from its checkpoint) when the vectors take longer
+     * than embedding.timeout, as a failed embedding does elsewhere.
+     */
+    private void retryHeldFlush(OnTimerContext ctx, Collector<DeltaRecord> out, boolean await)
+            throws Exception {
+        Long tick = heldTick.value();
+        if (fineTuningSupport == null || tick == null) {
+            return; // the hold this timer was for has been released
+        }
+        String userId = ctx.getCurrentKey();
+        List<EnrichedAction> due = new ArrayList<>();
+        heldDue.get().forEach(due::add);
+        long now = ctx.timerService().currentProcessingTime();
+        if (await) {
+            fineTuningSupport.awaitVectors(userId, graphState.value(), due);
+        } else if (!fineTuningSupport.vectorsReady(userId, graphState.value(), due)) {
+            long waited = now - heldSince.value();
+            if (waited > fineTuning.timeout.toMillis()) {
+                throw new IllegalStateException("the graph of a user has waited " + waited
+                        + " ms for the vectors of a version switch, longer than embedding.timeout ("
+                        + fineTuning.timeout.toMillis() + " ms): is the encoder serving the new "
+                        + "version?");
+            }
+            ctx.timerService().registerProcessingTimeTimer(now + REBASE_POLL_MS);
+            return;
+        }
+        List<Long> later = new ArrayList<>();
+        heldTimers.get().forEach(later::add);
+        later.sort(null);
+        heldTick.clear();
+        heldDue.clear();
+        heldSince.clear();
+        heldTimers.clear();
+        fire(tick, due, ctx, out);
+        for (int i = 0; i < later.size(); i++) {
+            if (!fire(later.get(i), null, ctx, out)) {
+                // another version switch: held again; the rest waits behind it
+                heldTimers.update(new ArrayList<>(later.subList(i + 1, later.size())));
+                return;
+            }
+        }
     }
 
     private void forgetSeenIds() {

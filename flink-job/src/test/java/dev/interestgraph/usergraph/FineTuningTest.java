@@ -27,6 +27,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
@@ -98,7 +101,12 @@ class FineTuningTest {
 
     private static KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord>
             harness(double sample) throws Exception {
-        EmbeddingClientFactory encoder = FakeEncoder::new;
+        return harness(FakeEncoder::new, sample, null);
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord>
+            harness(EmbeddingClientFactory encoder, double sample, OperatorSubtaskState restore)
+            throws Exception {
         KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> harness =
                 new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(
                         new UserGraphFunction(InterestGraphOptions.graphParameters(new Configuration()),
@@ -106,8 +114,56 @@ class FineTuningTest {
                                         new MicroBatcher.Settings(), Duration.ofSeconds(5),
                                         sample, true))),
                         action -> action.userId, Types.STRING);
+        if (restore != null) {
+            harness.initializeState(restore);
+        }
         harness.open();
         return harness;
+    }
+
+    /** Until completed, the {@link GatedEncoder}'s answers wait: a request in flight. */
+    static volatile CompletableFuture<Void> gate = new CompletableFuture<>();
+
+    /** {@link FakeEncoder} whose answers arrive only once {@link #gate} opens. */
+    static final class GatedEncoder implements EmbeddingClient {
+        private final FakeEncoder encoder = new FakeEncoder();
+
+        @Override
+        public void checkReady() {}
+
+        @Override
+        public int dimension() {
+            return 8;
+        }
+
+        @Override
+        public CompletableFuture<EmbeddingBatch> embed(List<String> texts) {
+            return embed(texts, "v1");
+        }
+
+        @Override
+        public CompletableFuture<EmbeddingBatch> embed(List<String> texts, String version) {
+            CompletableFuture<EmbeddingBatch> answer = encoder.embed(texts, version);
+            return gate.thenCompose(open -> answer);
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    /**
+     * Lets flushes held for re-embedded vectors run: moves processing time on, a poll interval
+     * at a time, until no hold is left (the vectors arrive on the batcher's thread).
+     */
+    static void releaseHolds(
+            KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> h)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (h.numProcessingTimeTimers() > 0) {
+            assertThat(System.nanoTime()).as("held flushes still waiting").isLessThan(deadline);
+            h.setProcessingTime(h.getProcessingTime() + UserGraphFunction.REBASE_POLL_MS);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
     }
 
     private static int events;
@@ -144,6 +200,7 @@ class FineTuningTest {
 
             send(h, purchase("u", 0, 3, T0 + 10_000, "v2"));
             h.processWatermark(T0 + 20_000);
+            releaseHolds(h);
             List<GraphDelta> after = drain(h);
 
             // the three earlier items were embedded again, in v2, before the v2 vector was fused
@@ -259,5 +316,79 @@ class FineTuningTest {
             }
         }
         assertThat(runs.get(0)).hasSizeBetween(40, 80).isEqualTo(runs.get(1));
+    }
+
+    @Test
+    void aCheckpointCompletesWhileAReBaseWaitsForItsVectors() throws Exception {
+        gate = new CompletableFuture<>();
+        OperatorSubtaskState whileWaiting;
+        List<dev.interestgraph.proto.v2.GraphDelta> released;
+        EnrichedAction later = purchase("u", 1, 2, T0 + 21_000, "v2");
+        try (var h = harness(GatedEncoder::new, 1.0, null)) {
+            send(h, purchase("u", 0, 1, T0, "v1"));
+            send(h, purchase("u", 0, 2, T0 + 10, "v1"));
+            send(h, purchase("u", 1, 1, T0 + 20, "v1"));
+            h.processWatermark(T0 + 5_000);
+            assertThat(GraphTestSupport.drainWire(h)).hasSize(1);
+
+            send(h, purchase("u", 0, 3, T0 + 10_000, "v2"));
+            h.processWatermark(T0 + 20_000);
+            // the flush waits for its re-base's vectors, without blocking the task
+            assertThat(GraphTestSupport.drainWire(h)).isEmpty();
+            assertThat(h.numProcessingTimeTimers()).isEqualTo(1);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (REQUESTS.size() < 3) { // the batcher sends them after its batching delay
+                assertThat(System.nanoTime()).as("requests sent").isLessThan(deadline);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            }
+            assertThat(REQUESTS).containsExactlyInAnyOrder("v2:topic 0 item 1",
+                    "v2:topic 0 item 2", "v2:topic 1 item 1");
+            whileWaiting = h.snapshot(1, 1); // a checkpoint with the requests in flight
+            h.notifyOfCompletedCheckpoint(1);
+            assertThat(stateOf(h, "u").longTerm.modelVersion).isEqualTo("v1");
+
+            // a later slot of the same user waits behind the held flush
+            send(h, later);
+            h.processWatermark(T0 + 30_000);
+            assertThat(GraphTestSupport.drainWire(h)).isEmpty();
+
+            gate.complete(null);
+            releaseHolds(h);
+            released = GraphTestSupport.drainWire(h);
+            assertThat(released).hasSize(2);
+            assertThat(released.get(0).getSeq()).isLessThan(released.get(1).getSeq());
+            assertThat(stateOf(h, "u").longTerm.modelVersion).isEqualTo("v2");
+            assertThat(stateOf(h, "u").edges).containsKeys("0-3", "1-2");
+        }
+
+        // restored from the checkpoint taken while waiting: the hold asks again, same deltas
+        REQUESTS.clear();
+        try (var h = harness(FakeEncoder::new, 1.0, whileWaiting)) {
+            assertThat(h.numProcessingTimeTimers()).isEqualTo(1);
+            send(h, later);
+            h.processWatermark(T0 + 30_000);
+            releaseHolds(h);
+            assertThat(REQUESTS).contains("v2:topic 0 item 1", "v2:topic 0 item 2",
+                    "v2:topic 1 item 1");
+            assertThat(GraphTestSupport.drainWire(h)).isEqualTo(released);
+        }
+    }
+
+    @Test
+    void theEndOfABoundedInputFinishesAHeldFlush() throws Exception {
+        // no processing-time timer fires after the final watermark: the hold must end there
+        gate = new CompletableFuture<>();
+        try (var h = harness(GatedEncoder::new, 1.0, null)) {
+            send(h, purchase("u", 0, 1, T0, "v1"));
+            h.processWatermark(T0 + 5_000);
+            send(h, purchase("u", 0, 3, T0 + 10_000, "v2"));
+            h.processWatermark(T0 + 20_000);
+            assertThat(GraphTestSupport.drainWire(h)).hasSize(1); // the v1 flush only
+            gate.complete(null);
+            h.processWatermark(Long.MAX_VALUE);
+            assertThat(GraphTestSupport.drainWire(h)).hasSize(1);
+            assertThat(stateOf(h, "u").longTerm.modelVersion).isEqualTo("v2");
+            assertThat(h.numProcessingTimeTimers()).isLessThanOrEqualTo(1); // a stale poll at most
+        }
     }
 }

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -252,6 +253,31 @@ public final class GraphUpdater {
     }
 
     /** The model version of the graph's vectors, or null when it has none. */
+    /**
+     * The versions a flush of these events would re-base the graph on when given
+     * {@link ItemVectors}: in event order, each version of an event with a vector that differs
+     * from the graph's version at that point. Empty when the flush needs no re-embedding. The
+     * operator asks for these vectors before the flush, without waiting (a re-base must not
+     * block the task), and flushes once they are there.
+     */
+    public static Set<String> rebaseVersions(UserGraph graph, List<EnrichedAction> events) {
+        List<EnrichedAction> sorted = new ArrayList<>(events);
+        sorted.sort(EVENT_ORDER);
+        Set<String> versions = new LinkedHashSet<>();
+        String current = graph == null ? null : versionOf(graph);
+        for (EnrichedAction event : sorted) {
+            if (event.action == Action.FORGET_USER) {
+                current = null; // a new graph starts in the version of its first vector
+            } else if (event.hasVector()) {
+                if (current != null && !current.equals(event.modelVersion)) {
+                    versions.add(event.modelVersion);
+                }
+                current = event.modelVersion;
+            }
+        }
+        return versions;
+    }
+
     static String versionOf(UserGraph graph) {
         if (graph.longTerm != null) {
             return graph.longTerm.modelVersion;
