@@ -31,7 +31,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * End-to-end ({@link PipelineBench}): {@code parts=throughput,replay,freshness,state
  * e2e.events=5000000 replay.events=10000000 e2e.users=50000 e2e.itemsPerTopic=100
  * e2e.eventTimeRate=10000 e2e.managedMbPerSlot=256 tput.backends=heap,rocksdb
- * tput.parallelism=1,2 tput.warmup=8 tput.window=30 tput.baselines=counter,same-shape
+ * tput.parallelism=1,2 tput.warmup=8 tput.window=30 tput.baselines=same-shape
  * tput.bareWindow=20 replay.window=120 fresh.rate=5000 fresh.seconds=30 fresh.warmup=5
  * fresh.users=10000 fresh.backend=heap fresh.bare=same-shape} ({@code fresh.bare=same-shape,
  * keyed-map} adds the one-keyBy bare pipeline of issue 9; the first listed is the Goals table's

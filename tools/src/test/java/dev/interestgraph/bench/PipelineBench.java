@@ -14,7 +14,6 @@ import dev.interestgraph.ingest.InputLimits;
 import dev.interestgraph.ingest.InputRecord;
 import dev.interestgraph.local.LocalKafkaBroker;
 import dev.interestgraph.model.EnrichedAction;
-import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.proto.v1.UserEvent;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -23,16 +22,20 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -82,16 +85,21 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  *   <li><b>throughput</b>: events/s of the job over the generated replay, at each backend and
  *       parallelism, in a steady-state window (after the item catalogue is embedded and a
  *       warm-up), against a bare keyed counter reading the same first N events of the same
- *       topic through the same deserializer;
+ *       topic through the same deserializer, and against the {@link SameShapeBarePipeline}
+ *       (the job's dataflow shape without its work); with the delta bytes per input event the
+ *       broker received in the window ({@link TopicVolume});
  *   <li><b>replay</b>: the job's default configuration (RocksDB, incremental checkpoints every
  *       10 s, partitioned index/filters) with 256 MB of managed memory per slot over the
  *       10-million-event topic: rate per 10-s interval and stalls, checkpoint duration and size;
  *   <li><b>freshness</b>: event → delta latency at a paced input rate, at-least-once and
- *       exactly-once, against a bare Kafka → keyed map → Kafka pipeline, plus a PNG over time;
+ *       exactly-once, against the same-shape bare pipeline (and, with {@code
+ *       fresh.bare=same-shape,keyed-map}, issue 9's Kafka → keyed map → Kafka pipeline), plus a
+ *       PNG over time;
  *   <li><b>state</b>: snapshot size of the user-graph operator against the number of users.
  * </ul>
- * Every figure is printed as one line starting with its name (THROUGHPUT, REPLAY, CHECKPOINT,
- * FRESHNESS, STATE) so that two runs can be compared with {@code grep}.
+ * Every figure is printed as one line starting with its name (THROUGHPUT, VOLUME, REPLAY,
+ * CHECKPOINT, FRESHNESS, STATE) so that two runs can be compared with {@code grep}; the figures
+ * issue 16's Goals table and docs/capacity.md need also go to a {@link BenchFigures}.
  */
 final class PipelineBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -314,9 +322,14 @@ final class PipelineBench {
         }
     }
 
-    /** Which bare baselines the throughput runs measure: {@code tput.baselines}. */
+    /**
+     * Which bare baselines the throughput runs measure: {@code tput.baselines}, by default the
+     * same-shape pipeline only (issue 16's baseline); {@code counter,same-shape} adds issue 9's
+     * keyed counter (~25 s per configuration, which a 20-minute {@code make bench} cannot spare
+     * on a busy machine).
+     */
     private boolean baseline(String name) {
-        return Arrays.asList(opt("tput.baselines", "counter,same-shape").split(","))
+        return Arrays.asList(opt("tput.baselines", "same-shape").split(","))
                 .contains(name);
     }
 
@@ -776,6 +789,11 @@ final class PipelineBench {
     static final class Latencies {
         final String name;
         final List<long[]> points = new ArrayList<>();
+        /** Per user, the event times sent and not yet delivered by an output record. */
+        final Map<String, Deque<Long>> pending =
+                new ConcurrentHashMap<>();
+        /** Measured events no output record delivered by the end of the run. */
+        long undelivered;
         /** Graph runs: the delta topic's and the input topic's volume on the broker. */
         long deltaBytes;
         long deltaRecords;
@@ -854,9 +872,10 @@ final class PipelineBench {
                     - intOpt("fresh.warmup", 5));
             if (graph.spanMs() < windowMs * 8 / 10) {
                 line("FRESHNESS %s WARNING: the graph's deltas cover only %.1f s of the %.1f s "
-                        + "window (%,d measured deltas): the job stalled or fell behind, its "
-                        + "latency figures describe the start of the window only", mode,
-                        graph.spanMs() / 1000.0, windowMs / 1000.0, g.length);
+                        + "window (%,d events delivered, %,d not by the end): the job stalled "
+                        + "or fell behind, its latency figures describe the start of the window "
+                        + "only", mode, graph.spanMs() / 1000.0, windowMs / 1000.0, g.length,
+                        graph.undelivered);
             }
             for (int k = 0; k < bares.size(); k++) {
                 Latencies bare = bareRuns.get(k);
@@ -869,7 +888,8 @@ final class PipelineBench {
                         bare.p50Between(bare.spanMs() - 5_000, Long.MAX_VALUE));
                 line("FRESHNESS %s (bare = %s) graph p50=%d p99=%d max=%d ms bare p50=%d p99=%d "
                         + "max=%d ms ratio(p99)=%.2f (%,d ev/s for %d s, %,d users, p=2, %s, %s; "
-                        + "graph %,d deltas, bare %,d records)", mode, bares.get(k),
+                        + "latency per input event; graph delivered %,d events (%,d not by the "
+                        + "end), bare %,d)", mode, bares.get(k),
                         Latencies.pct(g, 0.5), Latencies.pct(g, 0.99),
                         Latencies.pct(g, 1), Latencies.pct(b, 0.5), Latencies.pct(b, 0.99),
                         Latencies.pct(b, 1),
@@ -878,7 +898,7 @@ final class PipelineBench {
                         intOpt("fresh.users", 10_000), opt("fresh.backend", "heap"),
                         exactlyOnce ? "1 s checkpoints, read_committed"
                                 : "10 ms buffer timeout, read_uncommitted",
-                        g.length, b.length);
+                        g.length, graph.undelivered, b.length);
             }
         }
         String png = opt("png", "../docs/benchmarks-freshness.png");
@@ -961,7 +981,7 @@ final class PipelineBench {
             int seconds = intOpt("fresh.seconds", 30);
             long startMs = System.currentTimeMillis();
             measureFrom.set(startMs + warmupMs);
-            paced(eventsTopic, rate, seconds);
+            paced(eventsTopic, rate, seconds, latencies.pending);
             Thread.sleep(exactlyOnce ? 4_000 : 2_000); // the tail: commits, last flushes
         } finally {
             stop.set(true);
@@ -987,6 +1007,13 @@ final class PipelineBench {
                     latencies.inputBytes = TopicVolume.logDirBytes(admin, eventsTopic);
                 }
                 deleteTopics(jobConfig);
+            }
+        }
+        for (Deque<Long> pending : latencies.pending.values()) {
+            for (long eventTime : pending) {
+                if (eventTime >= measureFrom.get()) {
+                    latencies.undelivered++;
+                }
             }
         }
         for (long[] p : latencies.points) {
@@ -1015,8 +1042,13 @@ final class PipelineBench {
         }
     }
 
-    /** Writes events at a fixed rate, each stamped with the wall-clock time of its send. */
-    private void paced(String topic, int rate, int seconds) {
+    /**
+     * Writes events at a fixed rate, each stamped with the wall-clock time of its send, and
+     * records each event's time under its user (before the send, so that no output can
+     * overtake it) for the consumer to match.
+     */
+    private void paced(String topic, int rate, int seconds,
+            Map<String, Deque<Long>> pending) {
         E2EWorkload fresh = new E2EWorkload(intOpt("fresh.users", 10_000),
                 workload.itemsPerTopic, 0, rate, workload.seed);
         long total = (long) rate * seconds;
@@ -1030,12 +1062,24 @@ final class PipelineBench {
                     LockSupport.parkNanos(wait);
                 }
                 UserEvent event = fresh.event(i, System.currentTimeMillis(), Long.MAX_VALUE);
+                pending.computeIfAbsent(event.getUserId(),
+                        u -> new ConcurrentLinkedDeque<>())
+                        .addLast(event.getEventTimeMs());
                 producer.send(new ProducerRecord<>(topic, E2EWorkload.bytes(event.getUserId()),
                         event.toByteArray()));
             }
         }
     }
 
+    /**
+     * Reads the output and records the latency of every input event it delivers: an output
+     * record keyed by user {@code u} and covering event time {@code T} delivers every event of
+     * {@code u} sent at or before {@code T} not delivered yet, each with latency = poll time −
+     * its own event time. A delta covers up to its record timestamp (the delta sink writes the
+     * delta's event time, the newest event it carries), so a delta that coalesces several events
+     * counts each at its own latency, and nothing here reads the delta's format; a bare record
+     * covers the event time in its first 8 bytes.
+     */
     private void consume(String topic, boolean readCommitted, boolean graph, AtomicBoolean stop,
             AtomicLong measureFrom, Latencies latencies) {
         Properties props = new Properties();
@@ -1051,15 +1095,20 @@ final class PipelineBench {
             while (!stop.get()) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(5))) {
                     long now = System.currentTimeMillis();
-                    long eventTime;
-                    try {
-                        eventTime = graph ? GraphDelta.parseFrom(record.value()).getEventTimeMs()
-                                : ByteBuffer.wrap(record.value()).getLong();
-                    } catch (Exception e) {
+                    if (record.key() == null || !graph && record.value().length < Long.BYTES) {
                         continue;
                     }
-                    if (eventTime >= measureFrom.get()) {
-                        latencies.points.add(new long[] {eventTime, now - eventTime});
+                    long covered = graph ? record.timestamp()
+                            : ByteBuffer.wrap(record.value()).getLong();
+                    Deque<Long> pending = latencies.pending.get(
+                            new String(record.key(), StandardCharsets.UTF_8));
+                    Long eventTime;
+                    while (pending != null && (eventTime = pending.peekFirst()) != null
+                            && eventTime <= covered) {
+                        pending.pollFirst();
+                        if (eventTime >= measureFrom.get()) {
+                            latencies.points.add(new long[] {eventTime, now - eventTime});
+                        }
                     }
                 }
             }
