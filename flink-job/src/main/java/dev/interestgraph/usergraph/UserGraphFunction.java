@@ -131,12 +131,14 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
                 Types.POJO(EnrichedAction.class)));
         nextFlush = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("next-flush", Types.LONG));
-        // processing time: Flink's state TTL knows no other; expired ids are never read back
+        // processing time: Flink's state TTL knows no other; expired ids are never read back.
+        // Cleaned in snapshots and by RocksDB's compaction; not incrementally on heap (that walks
+        // whole maps on every state access): there the ring's cap and expiry bound the ids.
         StateTtlConfig ttl = StateTtlConfig.newBuilder(Duration.ofMillis(params.dedupWindowMs))
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                 .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                .disableCleanupInBackground() // no heap default of incremental cleanup
                 .cleanupFullSnapshot()
-                .cleanupIncrementally(10, false)
                 .cleanupInRocksdbCompactFilter(1000)
                 .build();
         MapStateDescriptor<String, Long> seen =

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * What the user-graph does with duplicate event ids (they are not dead letters: a duplicate is a
  * well-formed record): an id seen for the user within graph.dedup-window (keyed state with a TTL)
- * is not applied again, whatever flush slot it lands in (counter {@code duplicateEvents}).
+ * is not applied again, whatever flush slot it lands in (counter {@code duplicateEvents}); at most
+ * graph.dedup-max-ids of the user's latest ids are remembered.
  */
 class DuplicateEventsTest {
     private static final long T0 = 1_700_000_000_000L;
@@ -88,6 +89,25 @@ class DuplicateEventsTest {
             h.send(action("e1", "u", "a", Action.PURCHASE, T0 + 5_000));
             h.watermark(T0 + 5_999);
             assertThat(edge(h, "a").getActionCountsMap()).containsEntry("PURCHASE", 2);
+        }
+    }
+
+    @Test
+    void onlyTheLatestIdsOfAUserAreRemembered() throws Exception {
+        Configuration config = new Configuration();
+        config.setString("graph.dedup-max-ids", "2");
+        try (UserGraphHarness h = new UserGraphHarness(config)) {
+            h.send(action("e1", "u", "a", Action.VIEW, T0));
+            h.send(action("e2", "u", "b", Action.VIEW, T0 + 1_000));
+            h.send(action("e3", "u", "c", Action.VIEW, T0 + 2_000));
+            h.send(action("e1", "u", "a", Action.VIEW, T0 + 3_000)); // e1 was forgotten
+            h.send(action("e3", "u", "c", Action.VIEW, T0 + 3_000)); // e3 was not
+            h.watermark(T0 + 3_999);
+            DeltaMaterializer materializer = new DeltaMaterializer();
+            h.drain().forEach(materializer::apply);
+            var edges = materializer.user("u").orElseThrow().edges();
+            assertThat(edges.get("a").getActionCountsMap()).containsEntry("VIEW", 2);
+            assertThat(edges.get("c").getActionCountsMap()).containsEntry("VIEW", 1);
         }
     }
 

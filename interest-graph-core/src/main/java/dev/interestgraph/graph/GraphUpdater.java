@@ -483,7 +483,8 @@ public final class GraphUpdater {
         List<String> decayed = new ArrayList<>();
         for (String itemId : sweep ? graph.edges.keySet() : changes.upsertedEdges) {
             Edge edge = graph.edges.get(itemId);
-            if (Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs)) < params.pruneThreshold) {
+            if (edge != null
+                    && Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs)) < params.pruneThreshold) {
                 decayed.add(itemId);
             }
         }
