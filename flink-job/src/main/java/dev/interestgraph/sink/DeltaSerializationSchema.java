@@ -13,12 +13,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 public final class DeltaSerializationSchema implements KafkaRecordSerializationSchema<DeltaRecord> {
     private static final long serialVersionUID = 1L;
 
-    /**
-     * Record header naming the delta contract of the value: "2". A consumer that finds another
-     * value (or none: a topic written by a v1 job) must not parse the record as v2.
-     */
-    public static final String FORMAT_HEADER = "interestgraph-delta-format";
-    private static final byte[] FORMAT_V2 = "2".getBytes(StandardCharsets.UTF_8);
+    /** The core's {@link DeltaRecord#FORMAT_HEADER}, for readers that know the sink. */
+    public static final String FORMAT_HEADER = DeltaRecord.FORMAT_HEADER;
+    private static final byte[] FORMAT_V2 = DeltaRecord.FORMAT_V2.getBytes(StandardCharsets.UTF_8);
 
     private final String topic;
 

@@ -9,6 +9,15 @@ import dev.interestgraph.proto.v2.GraphDelta;
  * otherwise fall back to Kryo.
  */
 public class DeltaRecord {
+    /**
+     * Record header of the delta topic naming the contract of the value: {@link #FORMAT_V2}. A
+     * consumer that finds another value (or none: a topic written by a v1 job) must not parse
+     * the record as v2; {@link DeltaMaterializer#applyRecord} decides by it.
+     */
+    public static final String FORMAT_HEADER = "interestgraph-delta-format";
+    /** The header's value for contract v2. */
+    public static final String FORMAT_V2 = "2";
+
     public String userId;
     public long epoch;
     public long seq;
