@@ -23,14 +23,14 @@ public final class InterestGraphJob {
         Configuration config = InterestGraphOptions.fromArgs(args);
         InterestGraphPipeline.applyRuntimeDefaults(config);
         InterestGraphOptions.validate(config);
-        // topics, the brokers' transaction limit, checkpoint vs transaction timeouts: fail
-        // here, naming the option and the fix, rather than in a restart loop on the cluster
-        KafkaStartupChecks.check(config);
         EmbeddingClientFactory embeddings = EmbeddingBackends.fromConfig(config);
         if (config.getOptional(InterestGraphOptions.TRITON_ENDPOINT).isPresent()) {
             // fail here, before submission, rather than in a restart loop on the cluster
             EmbeddingBackends.checkReady(embeddings);
         }
+        // topics, the brokers' transaction limit, checkpoint vs transaction timeouts: fail
+        // here too, naming the option and the fix
+        KafkaStartupChecks.check(config);
         InterestGraphPipeline pipeline = new InterestGraphPipeline(config, embeddings);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         pipeline.build(env);
