@@ -49,6 +49,7 @@ from encoder.minilm import MODEL_FILE, TOKENIZER_FILE, _as_text
 LOG = logging.getLogger("item_encoder_tuner")
 
 STATE_FILE = "tuner-state.pt"
+PROGRESS_FILE = "tuner-progress.json"  # {"step": N, "checkpoint_step": C}: readable without torch
 VERSION_META_FILE = "version.json"
 FROZEN_FILES = (MODEL_FILE, TOKENIZER_FILE)
 MODEL_CODE_FILE = "model.py"
@@ -401,6 +402,7 @@ class Tuner:
             elif self.step % self.checkpoint_every_steps == 0:
                 self._save_state()
             self._catch_up()
+            self._write_progress()
             return TrainResult(loss=loss, step=self.step, applied=True, model_version=self.latest_version)
 
     def evaluate(self, contexts: Sequence, positives: Sequence) -> float:
@@ -507,6 +509,13 @@ class Tuner:
             os.fsync(f.fileno())
         os.replace(temporary, self.state_path)
         self._saved_step = self.step
+
+    def _write_progress(self) -> None:
+        """The step and the last checkpoint's step as JSON, for tools that do not read torch files."""
+        temporary = os.path.join(self.state_dir, PROGRESS_FILE + ".tmp")
+        with open(temporary, "w", encoding="utf-8") as f:
+            f.write(json.dumps({"step": self.step, "checkpoint_step": getattr(self, "_saved_step", None)}))
+        os.replace(temporary, os.path.join(self.state_dir, PROGRESS_FILE))
 
     def _save_meta(self) -> None:
         """After a load or an announcement: the flags of the published versions. Written into the

@@ -82,6 +82,7 @@ def test_the_same_batch_id_twice_is_one_step(repository):
     assert (again.step, again.loss) == (first.step, first.loss)  # the first answer, repeated
     assert tuner.step == 1
     assert _same_weights(_weights(tuner), after_first)  # the second time does not
+    assert json.loads((repository / "state" / "tuner-progress.json").read_text())["step"] == 1
     assert tuner.train("batch-2", *BATCH).step == 2
 
 
