@@ -32,6 +32,7 @@ from __future__ import annotations
 import collections
 import io
 import json
+import math
 import logging
 import os
 import re
@@ -48,6 +49,7 @@ from encoder.minilm import MODEL_FILE, TOKENIZER_FILE, _as_text
 LOG = logging.getLogger("item_encoder_tuner")
 
 STATE_FILE = "tuner-state.pt"
+PROGRESS_FILE = "tuner-progress.json"  # {"step": N, "checkpoint_step": C}: readable without torch
 VERSION_META_FILE = "version.json"
 FROZEN_FILES = (MODEL_FILE, TOKENIZER_FILE)
 MODEL_CODE_FILE = "model.py"
@@ -202,7 +204,8 @@ class EncoderTrainer:
 
     def __init__(self, model_dir: str, device: str = "cpu", learning_rate: float = 5e-5,
                  weight_decay: float = 0.01, temperature: float = 0.05, lora_rank: int = 0,
-                 max_tokens: int = 128, threads: int = 0, seed: int = 0) -> None:
+                 max_tokens: int = 128, threads: int = 0, seed: int = 0,
+                 uniformity_weight: float = 0.5) -> None:
         import torch
 
         from encoder import torch_minilm
@@ -224,6 +227,7 @@ class EncoderTrainer:
             self.model.add_lora(self.lora_rank)
         self.model.to(self.device).train()
         self.temperature = temperature
+        self.uniformity_weight = float(uniformity_weight)
         self.autocast_dtype = torch.bfloat16 if self.device.type == "cuda" else None
         self.optimizer = torch.optim.AdamW([p for p in self.model.parameters() if p.requires_grad],
                                            lr=learning_rate, weight_decay=weight_decay)
@@ -247,21 +251,34 @@ class EncoderTrainer:
         if same is not None:
             logits = logits.masked_fill(torch.as_tensor(same, device=logits.device), float("-inf"))
         target = torch.arange(len(contexts), device=logits.device)
-        return 0.5 * (torch.nn.functional.cross_entropy(logits, target)
-                      + torch.nn.functional.cross_entropy(logits.t(), target))
+        infonce = 0.5 * (torch.nn.functional.cross_entropy(logits, target)
+                         + torch.nn.functional.cross_entropy(logits.t(), target))
+        loss = infonce
+        if self.uniformity_weight > 0:
+            # InfoNCE cannot see a shift shared by every vector, and unrelated items grow alike
+            # (docs/fine-tuning.md): the uniformity term of Wang & Isola (2020) keeps them spread,
+            # log E exp(-2 |x - y|^2) over distinct pairs of the batch's vectors
+            x = torch.cat([u, v]).float()
+            distances = torch.cdist(x, x).pow(2)
+            off = ~torch.eye(len(x), dtype=torch.bool, device=x.device)
+            loss = loss + self.uniformity_weight * torch.logsumexp(-2 * distances[off], 0).sub(
+                math.log(int(off.sum())))
+        return loss, infonce
 
     def step(self, contexts: List[str], positives: List[str]) -> float:
-        """One optimiser step; returns the batch's loss before it."""
+        """One optimiser step; returns the batch's InfoNCE loss before it (the uniformity term,
+        which can be negative, is trained on but not reported)."""
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self._loss(contexts, positives)
+        loss, infonce = self._loss(contexts, positives)
         loss.backward()
         self.optimizer.step()
-        return float(loss.detach())
+        return float(infonce.detach())
 
     def evaluate(self, contexts: List[str], positives: List[str]) -> float:
+        """The batch's InfoNCE loss under the current weights, without training."""
         with self.torch.no_grad():
-            return float(self._loss(contexts, positives))
+            return float(self._loss(contexts, positives)[1])
 
     def encode(self, texts: Sequence) -> np.ndarray:
         """Sentence vectors of the current weights (serving truncation, fp32 on the CPU)."""
@@ -385,6 +402,7 @@ class Tuner:
             elif self.step % self.checkpoint_every_steps == 0:
                 self._save_state()
             self._catch_up()
+            self._write_progress()
             return TrainResult(loss=loss, step=self.step, applied=True, model_version=self.latest_version)
 
     def evaluate(self, contexts: Sequence, positives: Sequence) -> float:
@@ -492,6 +510,13 @@ class Tuner:
         os.replace(temporary, self.state_path)
         self._saved_step = self.step
 
+    def _write_progress(self) -> None:
+        """The step and the last checkpoint's step as JSON, for tools that do not read torch files."""
+        temporary = os.path.join(self.state_dir, PROGRESS_FILE + ".tmp")
+        with open(temporary, "w", encoding="utf-8") as f:
+            f.write(json.dumps({"step": self.step, "checkpoint_step": getattr(self, "_saved_step", None)}))
+        os.replace(temporary, os.path.join(self.state_dir, PROGRESS_FILE))
+
     def _save_meta(self) -> None:
         """After a load or an announcement: the flags of the published versions. Written into the
         checkpoint when it is of the current step, else kept for the next checkpoint (a restart
@@ -539,6 +564,7 @@ DEFAULTS = {
     "weight_decay": "0.01",
     "temperature": "0.05",
     "lora_rank": "0",                # 0: every weight is trained (docs/fine-tuning.md: why)
+    "uniformity_weight": "0.5",      # keeps unrelated items apart (docs/fine-tuning.md: measured)
     "max_train_tokens": "128",
     "max_applied_ids": "10000",
     "applies_from_lead_ms": "0",     # announce versions this far ahead of the trained event time
@@ -562,7 +588,8 @@ def build(parameters: dict, repository: str, default_state_dir: str, device: str
         frozen_source(model_dir), device=f"cuda:{device_id}" if device == "cuda" else device,
         learning_rate=float(p["learning_rate"]), weight_decay=float(p["weight_decay"]),
         temperature=float(p["temperature"]), lora_rank=int(p["lora_rank"]),
-        max_tokens=int(p["max_train_tokens"]), threads=int(p["intra_op_threads"]), seed=int(p["seed"]))
+        max_tokens=int(p["max_train_tokens"]), threads=int(p["intra_op_threads"]), seed=int(p["seed"]),
+        uniformity_weight=float(p["uniformity_weight"]))
     state_dir = p["state_dir"] or default_state_dir
     servers = p["kafka_bootstrap_servers"] or os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
     announcer = make_announcer(servers, p["announce_topic"],

@@ -29,8 +29,6 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 import org.apache.flink.configuration.Configuration;
 
 /**
@@ -277,26 +275,23 @@ public final class FineTuneEvaluationMain {
         return sum / COSINE_PAIRS;
     }
 
-    /** The tuner's step from its state file (an npz whose {@code meta} is JSON bytes). */
+    /** The tuner's step from its progress file ({@code {"step": N, ...}}, encoder/tuner.py). */
     static long tunerStep(Path repository) {
         Path state = repository.resolve("item_encoder_tuner").resolve("state")
-                .resolve("tuner-state.npz");
-        try (ZipFile zip = new ZipFile(state.toFile())) {
-            ZipEntry meta = zip.getEntry("meta.npy");
-            String text = new String(zip.getInputStream(meta).readAllBytes(),
-                    StandardCharsets.ISO_8859_1);
-            return stepOf(text);
+                .resolve("tuner-progress.json");
+        try {
+            return stepOf(Files.readString(state, StandardCharsets.UTF_8));
         } catch (IOException e) {
             System.err.println("cannot read the tuner's step from " + state + ": " + e);
             return -1;
         }
     }
 
-    /** The top-level "step" of the tuner's meta JSON (its first key) in an .npy's bytes. */
-    static long stepOf(String npyText) {
-        int json = npyText.indexOf("{\"step\"");
-        Matcher m = Pattern.compile("\\{\"step\":\\s*(\\d+)").matcher(npyText);
-        return json >= 0 && m.find(json) ? Long.parseLong(m.group(1)) : -1;
+    /** The top-level "step" of the tuner's progress JSON (its first key). */
+    static long stepOf(String json) {
+        int start = json.indexOf("{\"step\"");
+        Matcher m = Pattern.compile("\\{\"step\":\\s*(\\d+)").matcher(json);
+        return start >= 0 && m.find(start) ? Long.parseLong(m.group(1)) : -1;
     }
 
     private static List<ModelVersionAnnouncement> announcements(String bootstrap, String topic) {

@@ -12,12 +12,9 @@ import org.junit.jupiter.api.Test;
 class FineTuneEvaluationMainTest {
 
     @Test
-    void theTunersStepIsTheFirstKeyOfItsMeta() {
-        // np.savez's meta.npy: an npy header, then json.dumps of the meta dict as uint8
-        String npy = "\u0093NUMPY\u0001\u0000v\u0000{'descr': '|u1', 'fortran_order': False, "
-                + "'shape': (120,), }   \n{\"step\": 437, \"applied\": [[\"ab\", [2.1, 3]]], "
-                + "\"published\": [{\"step\": 400}]}";
-        assertEquals(437, FineTuneEvaluationMain.stepOf(npy));
+    void theTunersStepIsTheFirstKeyOfItsProgressFile() {
+        // encoder/tuner.py's tuner-progress.json
+        assertEquals(437, FineTuneEvaluationMain.stepOf("{\"step\": 437, \"checkpoint_step\": 430}"));
         assertEquals(-1, FineTuneEvaluationMain.stepOf("no json here"));
     }
 
