@@ -3,7 +3,9 @@ package dev.interestgraph.sink;
 import dev.interestgraph.delta.DeltaRecord;
 import java.nio.charset.StandardCharsets;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
 
 /**
  * Writes deltas to the delta topic keyed by user id, so that each user's deltas stay in one
@@ -21,6 +23,15 @@ public final class DeltaSerializationSchema implements KafkaRecordSerializationS
 
     public DeltaSerializationSchema(String topic) {
         this.topic = topic;
+    }
+
+    /**
+     * The delta format a record of the delta topic names in its header; null when it has none (a
+     * topic written by a v1 job). See {@link DeltaMaterializer#applyRecord}.
+     */
+    public static String format(ConsumerRecord<byte[], byte[]> record) {
+        Header header = record.headers().lastHeader(FORMAT_HEADER);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 
     @Override

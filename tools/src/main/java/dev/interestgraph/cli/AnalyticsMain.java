@@ -7,8 +7,8 @@ import dev.interestgraph.analytics.AnalyticsOutput;
 import static dev.interestgraph.config.InterestGraphOptions.*;
 
 import dev.interestgraph.config.InterestGraphOptions;
-import dev.interestgraph.inspect.DeltaFollower;
 import dev.interestgraph.delta.DeltaMaterializer;
+import dev.interestgraph.sink.DeltaSerializationSchema;
 import dev.interestgraph.eval.Evaluation;
 import dev.interestgraph.eval.GraphReplay;
 import dev.interestgraph.eval.TemporalSplit;
@@ -22,8 +22,8 @@ import dev.interestgraph.local.Topics;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
 import dev.interestgraph.proto.v1.Community;
-import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.proto.v1.ItemNeighbors;
+import dev.interestgraph.proto.v2.GraphDelta;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -155,7 +155,7 @@ public final class AnalyticsMain {
         DeltaMaterializer graphs = new DeltaMaterializer();
         for (ConsumerRecord<byte[], byte[]> record :
                 Topics.readAll(bootstrap, job.get(TOPIC_DELTAS), client)) {
-            graphs.applyRecord(DeltaFollower.format(record), record.value());
+            graphs.applyRecord(DeltaSerializationSchema.format(record), record.value());
         }
         ItemEventParser parser = new ItemEventParser(job.get(INPUT_FORMAT),
                 InputLimits.from(job));

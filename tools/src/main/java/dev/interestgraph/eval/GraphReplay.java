@@ -10,11 +10,11 @@ import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
 import dev.interestgraph.proto.v2.GraphDelta;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**

@@ -2,6 +2,7 @@ package dev.interestgraph.inspect;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.interestgraph.delta.DeltaMaterializer;
+import dev.interestgraph.sink.DeltaSerializationSchema;
 import dev.interestgraph.proto.v1.GraphDelta;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,10 +11,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import dev.interestgraph.sink.DeltaSerializationSchema;
-import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -63,7 +61,7 @@ public final class DeltaFollower implements AutoCloseable {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
             consumed++;
             try {
-                GraphDelta delta = graphs.applyRecord(format(record), record.value());
+                GraphDelta delta = graphs.applyRecord(DeltaSerializationSchema.format(record), record.value());
                 if (delta != null) {
                     applied.add(delta); // decoded (v1 form), whatever the topic spoke
                 }
@@ -74,11 +72,6 @@ public final class DeltaFollower implements AutoCloseable {
         return applied;
     }
 
-    /** The record's delta format header (docs/architecture.md), null when it has none. */
-    public static String format(ConsumerRecord<byte[], byte[]> record) {
-        Header header = record.headers().lastHeader(DeltaSerializationSchema.FORMAT_HEADER);
-        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
-    }
 
 
     /**

@@ -1,13 +1,11 @@
 package dev.interestgraph.faults;
 
-import dev.interestgraph.inspect.DeltaFollower;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.interestgraph.InterestGraphPipeline;
 import dev.interestgraph.config.InterestGraphOptions;
 import dev.interestgraph.data.EventJson;
 import dev.interestgraph.data.SyntheticDataset;
 import dev.interestgraph.delta.DeltaMaterializer;
+import dev.interestgraph.sink.DeltaSerializationSchema;
 import dev.interestgraph.local.LocalKafkaBroker;
 import dev.interestgraph.local.Topics;
 import dev.interestgraph.model.Action;
@@ -36,6 +34,8 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import static org.assertj.core.api.Assertions.assertThat;
+
 
 /** Runs of the real job against the in-process broker, and the checks the fault tests share. */
 final class FaultTestSupport {
@@ -279,7 +279,7 @@ final class FaultTestSupport {
         Map<String, List<GraphDelta>> byUser = new TreeMap<>();
         DeltaMaterializer consumer = new DeltaMaterializer();
         for (ConsumerRecord<byte[], byte[]> record : records) {
-            assertThat(DeltaFollower.format(record)).as("delta format header").isEqualTo("2");
+            assertThat(DeltaSerializationSchema.format(record)).as("delta format header").isEqualTo("2");
             GraphDelta delta = consumer.decodeAndApply(parse(record.value()));
             assertThat(new String(record.key(), StandardCharsets.UTF_8))
                     .as("key of a delta").isEqualTo(delta.getUserId());

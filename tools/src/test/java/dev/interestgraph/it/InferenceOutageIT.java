@@ -1,13 +1,11 @@
 package dev.interestgraph.it;
 
-import dev.interestgraph.inspect.DeltaFollower;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.interestgraph.InterestGraphPipeline;
 import dev.interestgraph.config.InterestGraphOptions;
 import dev.interestgraph.data.EventJson;
 import dev.interestgraph.data.SyntheticDataset;
 import dev.interestgraph.delta.DeltaMaterializer;
+import dev.interestgraph.sink.DeltaSerializationSchema;
 import dev.interestgraph.inference.EmbeddedInferenceServer;
 import dev.interestgraph.inference.EmbeddingBackends;
 import dev.interestgraph.inference.MiniLmEncoder;
@@ -41,6 +39,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import static org.assertj.core.api.Assertions.assertThat;
+
 
 /**
  * The inference server goes away mid-stream and comes back on the same address: the job holds
@@ -200,7 +200,7 @@ class InferenceOutageIT {
         DeltaMaterializer materializer = new DeltaMaterializer();
         Topics.readAll(kafka.bootstrapServers(), prefix + "graph-deltas").forEach(r -> {
             try {
-                materializer.applyRecord(DeltaFollower.format(r), r.value());
+                materializer.applyRecord(DeltaSerializationSchema.format(r), r.value());
             } catch (Exception e) {
                 throw new AssertionError(e);
             }

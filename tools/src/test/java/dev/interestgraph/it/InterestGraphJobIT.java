@@ -1,8 +1,5 @@
 package dev.interestgraph.it;
 
-import dev.interestgraph.inspect.DeltaFollower;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.interestgraph.InterestGraphPipeline;
@@ -11,6 +8,7 @@ import dev.interestgraph.data.EventJson;
 import dev.interestgraph.data.SyntheticDataset;
 import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.delta.DeltaRecord;
+import dev.interestgraph.sink.DeltaSerializationSchema;
 import dev.interestgraph.inference.EmbeddedInferenceServer;
 import dev.interestgraph.inference.EmbeddingBackends;
 import dev.interestgraph.inference.MiniLmEncoder;
@@ -19,9 +17,9 @@ import dev.interestgraph.local.Topics;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
 import dev.interestgraph.proto.v1.EdgeUpsert;
-import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.proto.v1.InterestUpsert;
 import dev.interestgraph.proto.v1.ItemEmbedding;
+import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.testing.HashingTestEmbedder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -44,6 +42,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import static org.assertj.core.api.Assertions.assertThat;
+
 
 /**
  * The whole job on a MiniCluster against a real in-process Kafka broker: items and events in
@@ -268,7 +268,7 @@ class InterestGraphJobIT {
 
     private static GraphDelta parseDelta(ConsumerRecord<byte[], byte[]> record) {
         assertThat(new String(record.key(), StandardCharsets.UTF_8)).isNotEmpty();
-        assertThat(DeltaFollower.format(record)).as("delta format header").isEqualTo("2");
+        assertThat(DeltaSerializationSchema.format(record)).as("delta format header").isEqualTo("2");
         return parseDelta(record.value());
     }
 
