@@ -31,14 +31,17 @@ public final class BlendFit {
 
         /**
          * Neighbours fixed at 1 (only ratios matter: a common scale changes no ranking), the
-         * others from 0 up to and past the hand-set defaults.
+         * others log-spaced from 0 up to and past the hand-set defaults (which are points of the
+         * grid): EASE's neighbour scores, scaled by the model's largest weight, are much smaller
+         * than cosine similarities, so content and popularity must be able to act as tie-breakers
+         * at a few thousandths.
          */
         public static Grid standard() {
-            return new Grid(new double[] {0, 0.03, 0.1, 0.3, 1},
-                    new double[] {0, 0.03, 0.1, 0.3},
+            return new Grid(new double[] {0, 0.003, 0.01, 0.03, 0.1, 0.3},
+                    new double[] {0, 0.003, 0.01, 0.03, 0.1, 0.3},
                     new double[] {1},
-                    new double[] {0, 0.25, 0.5, 1},
-                    new double[] {0, 0.02, 0.05, 0.1, 0.2});
+                    new double[] {0, 0.1, 0.5},
+                    new double[] {0, 0.005, 0.01, 0.02, 0.05, 0.1});
         }
 
         int size() {

@@ -26,10 +26,19 @@ public final class EaseBaseline {
 
     private EaseBaseline() {}
 
-    /** The validation: NDCG@10 per λ, the chosen λ, its model, and the cost of one fit. */
+    /**
+     * The validation: NDCG@10 per λ, the chosen λ, its model (null in {@code Evaluation.Result}:
+     * dropped once the blend is fitted), and the mean time of one fit.
+     */
     public record Selection(double lambda, Map<Double, Double> validationNdcg,
             EaseModel validationModel, int validationItems, double secondsPerFit,
-            TemporalSplit inner) {}
+            double cpuSecondsPerFit, TemporalSplit inner) {}
+
+    /** CPU time of this thread, in seconds: what a fit costs on a machine others load too. */
+    static double cpuSeconds() {
+        return java.lang.management.ManagementFactory.getThreadMXBean()
+                .getCurrentThreadCpuTime() / 1e9;
+    }
 
     /** Chooses λ on the validation window inside {@code training} (every user's events[:b]). */
     public static Selection selectLambda(List<UserAction> training, double[] lambdas, int k) {
@@ -42,10 +51,13 @@ public final class EaseBaseline {
         EaseModel best = null;
         double bestNdcg = Double.NEGATIVE_INFINITY;
         double seconds = 0;
+        double cpu = 0;
         for (double lambda : lambdas) {
             long started = System.nanoTime();
+            double cpuStarted = cpuSeconds();
             EaseModel model = EaseModel.fit(liked, lambda);
             seconds += (System.nanoTime() - started) / 1e9;
+            cpu += cpuSeconds() - cpuStarted;
             double total = 0;
             for (Map.Entry<String, Set<String>> user : targets.entrySet()) {
                 total += RankingMetrics.at(k, model.recommend(
@@ -60,7 +72,7 @@ public final class EaseBaseline {
             }
         }
         return new Selection(best.lambda(), ndcg, best, best.items().size(),
-                seconds / lambdas.length, inner);
+                seconds / lambdas.length, cpu / lambdas.length, inner);
     }
 
     /** User → distinct liked items (rating ≥ 3.5, or a positive action): the rows of X. */

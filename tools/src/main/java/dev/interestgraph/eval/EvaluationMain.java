@@ -260,12 +260,14 @@ public final class EvaluationMain {
         md.append("| λ | validation NDCG@10 |\n|---|---|\n");
         ease.validationNdcg().forEach((lambda, ndcg) -> md.append(String.format(
                 "| %.0f%s | %.4f |%n", lambda, lambda == ease.lambda() ? " (chosen)" : "", ndcg)));
-        md.append(String.format("%nCost on this machine (one core, EJML): the final model has "
+        md.append(String.format("%nCost on this machine (EJML, one thread): the final model has "
                 + "%,d items (liked at least once in events[:b]); its dense matrices take "
                 + "%,.0f MB (16·n² bytes: the Gram matrix and its inverse, which becomes B); the "
-                + "fit took %.1f s; each validation fit (%,d items) %.1f s.%n", result.easeItems,
+                + "fit took %.1f s of CPU (%.1f s wall: the machine is shared); each validation "
+                + "fit (%,d items) %.1f s of CPU (%.1f s wall).%n", result.easeItems,
                 dev.interestgraph.analytics.EaseModel.denseBytes(result.easeItems) / 1e6,
-                result.easeFitSeconds, ease.validationItems(), ease.secondsPerFit()));
+                result.easeFitCpuSeconds, result.easeFitSeconds, ease.validationItems(),
+                ease.cpuSecondsPerFit(), ease.secondsPerFit()));
         if (result.blend != null) {
             BlendFit.Result blend = result.blend;
             md.append(String.format("%nFitted blend (our recommender with EASE neighbours; "
