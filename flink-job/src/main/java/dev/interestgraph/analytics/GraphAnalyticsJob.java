@@ -96,8 +96,11 @@ public final class GraphAnalyticsJob {
         /** Jaccard: best after the update on MovieLens (docs/analytics.md). */
         public Ranking ranking = Ranking.JACCARD;
         public NeighbourModel neighbourModel = NeighbourModel.GELLY;
-        /** EASE's λ: the best of the evaluation's validation on MovieLens (docs/evaluation.md). */
-        public double easeLambda = 300;
+        /**
+         * EASE's λ: what the evaluation's validation window chose on MovieLens ml-latest-small
+         * (100 over 300 and 1000; docs/evaluation-ease.md).
+         */
+        public double easeLambda = 100;
         public int easeMaxItems = EaseModel.PRACTICAL_MAX_ITEMS;
 
         public Settings validate() {

@@ -346,9 +346,11 @@ public final class InterestGraphOptions {
                             + "Communities come from the Gelly neighbours either way.");
 
     public static final ConfigOption<Double> ANALYTICS_EASE_LAMBDA =
-            key("analytics.ease.lambda").doubleType().defaultValue(300.0)
-                    .withDescription("EASE^R's L2 penalty λ (the evaluation chooses it on a "
-                            + "validation window; 300 on MovieLens).");
+            key("analytics.ease.lambda").doubleType()
+                    .defaultValue(new GraphAnalyticsJob.Settings().easeLambda)
+                    .withDescription("EASE^R's L2 penalty λ. The default is what the "
+                            + "evaluation's validation window chose on MovieLens ml-latest-small "
+                            + "(docs/evaluation-ease.md).");
 
     public static final ConfigOption<Integer> ANALYTICS_EASE_MAX_ITEMS =
             key("analytics.ease.max-items").intType()

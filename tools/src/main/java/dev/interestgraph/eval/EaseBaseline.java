@@ -27,6 +27,47 @@ public final class EaseBaseline {
     private EaseBaseline() {}
 
     /**
+     * EASE^R alone under the evaluation's protocol, without the job replays (minutes, not the
+     * full evaluation's hour): {@code java -cp ... dev.interestgraph.eval.EaseBaseline
+     * ../shared/data/ml-latest-small [λ,λ,...]}. Prints the validation, the chosen λ, the fit's
+     * cost and the scores at K = 10 of the users with a relevant target.
+     */
+    public static void main(String[] args) {
+        if (args.length < 1) {
+            System.err.println("usage: EaseBaseline <ml-latest-small dir> [λ,λ,...]");
+            System.exit(2);
+        }
+        double[] lambdas = args.length > 1 ? java.util.Arrays.stream(args[1].split(","))
+                .mapToDouble(Double::parseDouble).toArray() : LAMBDAS;
+        List<UserAction> replay = dev.interestgraph.data.MovieLensDataset
+                .load(java.nio.file.Path.of(args[0]), 0).events().stream()
+                .filter(e -> e.action == dev.interestgraph.model.Action.RATE)
+                .collect(java.util.stream.Collectors.toList());
+        TemporalSplit split = TemporalSplit.standard(replay);
+        List<UserAction> training = split.afterUpdate();
+        Selection selection = selectLambda(training, lambdas, 10);
+        System.out.printf("validation NDCG@10 by λ: %s → λ = %.0f (%,d items, %.1f s CPU per fit)%n",
+                selection.validationNdcg(), selection.lambda(), selection.validationItems(),
+                selection.cpuSecondsPerFit());
+        long started = System.nanoTime();
+        double cpu = cpuSeconds();
+        EaseModel model = EaseModel.fit(likedByUser(training), selection.lambda());
+        System.out.printf("final model: %,d items, dense matrices %,d MB, fit %.1f s CPU "
+                + "(%.1f s wall)%n", model.items().size(),
+                EaseModel.denseBytes(model.items().size()) / 1_000_000, cpuSeconds() - cpu,
+                (System.nanoTime() - started) / 1e9);
+        Map<String, Set<String>> liked = likedByUser(training);
+        Map<String, Set<String>> seen = seenByUser(training);
+        RankingMetrics.Summary summary = new RankingMetrics.Summary();
+        split.relevantTargets().forEach((user, targets) -> summary.add(RankingMetrics.at(10,
+                model.recommend(liked.getOrDefault(user, Set.of()),
+                        seen.getOrDefault(user, Set.of()), 10), targets)));
+        System.out.printf("after update (at b), K = 10, %d users: P %.4f R %.4f NDCG %.4f "
+                + "HR %.4f%n", summary.users(), summary.precision(), summary.recall(),
+                summary.ndcg(), summary.hitRate());
+    }
+
+    /**
      * The validation: NDCG@10 per λ, the chosen λ, its model (null in {@code Evaluation.Result}:
      * dropped once the blend is fitted), and the mean time of one fit.
      */

@@ -253,6 +253,7 @@ public final class EvaluationMain {
     static String easeSection(Evaluation.Result result) {
         EaseBaseline.Selection ease = result.ease;
         StringBuilder md = new StringBuilder();
+        md.append("How each part is computed: [evaluation-ease.md](evaluation-ease.md). ");
         md.append("Validation window (never the target): each user's training events events[:b] "
                 + "cut again at ⌊0.8·b⌋; models fitted on every user's events[:⌊0.8·b⌋], scored "
                 + "(NDCG@10, the same exclusions) against each user's liked items of "
