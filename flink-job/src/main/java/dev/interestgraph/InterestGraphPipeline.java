@@ -203,8 +203,7 @@ public final class InterestGraphPipeline {
             deltas.keyBy(delta -> delta.userId)
                     .connect(analytics)
                     .process(new RecommendFunction(config.get(RECOMMEND_TOP_K),
-                            config.get(RECOMMEND_COLD_START_EDGES),
-                            config.get(EDGE_HALF_LIFE).toMillis()))
+                            InterestGraphOptions.recommenderWeights(config)))
                     .name("recommend (item neighbours)")
                     .uid("recommend")
                     .sinkTo(exactlyOnceSink(new RecommendationRecord.Serializer(

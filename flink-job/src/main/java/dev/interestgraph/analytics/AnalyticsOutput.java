@@ -39,12 +39,13 @@ public final class AnalyticsOutput implements ItemGraph {
             int largestCommunity, double meanNeighbors, List<int[]> componentSizes) {}
 
     private final long runId;
-    private final Ranking ranking;
+    /** What the neighbours' scores are: "jaccard", "adamic_adar" or "ease". */
+    private final String ranking;
     private final Map<String, ItemNeighbors> items;
     private final Map<Long, Community> communities;
     private final GraphHealth health;
 
-    private AnalyticsOutput(long runId, Ranking ranking, Map<String, ItemNeighbors> items,
+    private AnalyticsOutput(long runId, String ranking, Map<String, ItemNeighbors> items,
             Map<Long, Community> communities, GraphHealth health) {
         this.runId = runId;
         this.ranking = ranking;
@@ -124,7 +125,8 @@ public final class AnalyticsOutput implements ItemGraph {
                     components.subList(0, Math.min(10, components.size())));
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                     .writeValue(outDir.resolve(HEALTH_FILE).toFile(), health);
-            return new AnalyticsOutput(runId, ranking, Collections.unmodifiableMap(items),
+            return new AnalyticsOutput(runId, ranking.name().toLowerCase(java.util.Locale.ROOT),
+                    Collections.unmodifiableMap(items),
                     Collections.unmodifiableMap(communities), health);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the analytics output in " + outDir, e);
@@ -143,6 +145,40 @@ public final class AnalyticsOutput implements ItemGraph {
 
     public long runId() {
         return runId;
+    }
+
+    /** What the neighbours' scores are: "jaccard", "adamic_adar" or "ease". */
+    public String ranking() {
+        return ranking;
+    }
+
+    /**
+     * This output with every item's neighbours replaced by {@code neighbours} (item → neighbour →
+     * score in (0, 1], strongest first; an item absent has none), communities and degrees kept.
+     * The neighbours carry only the score (no Jaccard, Adamic–Adar or support).
+     */
+    public AnalyticsOutput withNeighbours(Map<String, Map<String, Float>> neighbours,
+            String ranking) {
+        Map<String, ItemNeighbors> replaced = new TreeMap<>();
+        int withoutNeighbors = 0;
+        long neighborCount = 0;
+        for (ItemNeighbors item : items.values()) {
+            ItemNeighbors.Builder builder = item.toBuilder().clearNeighbors();
+            neighbours.getOrDefault(item.getItemId(), Map.of()).forEach((id, score) ->
+                    builder.addNeighbors(Neighbor.newBuilder().setItemId(id).setScore(score)));
+            withoutNeighbors += builder.getNeighborsCount() == 0 ? 1 : 0;
+            neighborCount += builder.getNeighborsCount();
+            replaced.put(item.getItemId(), builder.build());
+        }
+        GraphHealth h = health;
+        GraphHealth updated = new GraphHealth(h.users(), h.itemsWithEdges(), h.catalogueItems(),
+                h.isolatedCatalogueItems(), withoutNeighbors, h.components(),
+                h.largestComponentUsers(), h.largestComponentItems(), h.communities(),
+                h.largestCommunity(),
+                replaced.isEmpty() ? 0 : (double) neighborCount / replaced.size(),
+                h.componentSizes());
+        return new AnalyticsOutput(runId, ranking, Collections.unmodifiableMap(replaced),
+                communities, updated);
     }
 
     public Map<String, ItemNeighbors> items() {
@@ -172,7 +208,7 @@ public final class AnalyticsOutput implements ItemGraph {
                 .setRunId(runId)
                 .setItems(items.size())
                 .setCommunities(communities.size())
-                .setRanking(ranking.name().toLowerCase(java.util.Locale.ROOT)))
+                .setRanking(ranking))
                 .build());
         return records;
     }

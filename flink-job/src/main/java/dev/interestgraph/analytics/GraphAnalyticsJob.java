@@ -54,6 +54,8 @@ import org.apache.flink.util.Collector;
  * AnalyticsOutput} reads them and {@link AnalyticsPublisher} puts them on the topic.
  */
 public final class GraphAnalyticsJob {
+    private static final org.slf4j.Logger LOG =
+            org.slf4j.LoggerFactory.getLogger(GraphAnalyticsJob.class);
     static final String USER = "u:";
     static final String ITEM = "i:";
     public static final String NEIGHBORS_FILE = "neighbors.tsv";
@@ -69,6 +71,20 @@ public final class GraphAnalyticsJob {
         JACCARD
     }
 
+    /** Which item neighbours a run publishes. */
+    public enum NeighbourModel {
+        /** Gelly's Jaccard or Adamic–Adar neighbours, as {@link Settings#ranking} says. */
+        GELLY,
+        /**
+         * EASE^R's largest positive weights per item ({@link EaseModel}, fitted on the snapshot's
+         * positive edges as a binary user × item matrix), scaled into (0, 1] by the model's largest
+         * weight; Gelly's neighbours when more than {@link Settings#easeMaxItems} items have an
+         * edge (the dense model's memory and time grow as n² and n³). Communities still come from
+         * Gelly's neighbours either way.
+         */
+        EASE
+    }
+
     /** Parameters of one run; {@link #validate} says which is wrong and how to fix it. */
     public static final class Settings implements java.io.Serializable {
         public int neighborsPerItem = 20;
@@ -79,8 +95,17 @@ public final class GraphAnalyticsJob {
         public int popularPerCommunity = 20;
         /** Jaccard: best after the update on MovieLens (docs/analytics.md). */
         public Ranking ranking = Ranking.JACCARD;
+        public NeighbourModel neighbourModel = NeighbourModel.GELLY;
+        /**
+         * EASE's λ: what the evaluation's validation window chose on MovieLens ml-latest-small
+         * (100 over 300 and 1000; docs/evaluation-ease.md).
+         */
+        public double easeLambda = 100;
+        public int easeMaxItems = EaseModel.PRACTICAL_MAX_ITEMS;
 
         public Settings validate() {
+            require(easeLambda > 0, "analytics.ease.lambda", easeLambda, "positive");
+            require(easeMaxItems >= 1, "analytics.ease.max-items", easeMaxItems, "at least 1");
             require(neighborsPerItem >= 1, "analytics.neighbors-per-item", neighborsPerItem,
                     "at least 1");
             require(minSupport >= 1, "analytics.min-support", minSupport, "at least 1");
@@ -226,7 +251,41 @@ public final class GraphAnalyticsJob {
         env.setParallelism(parallelism);
         plan(env, snapshotDir, outDir, settings);
         env.execute("interest-graph analytics (Gelly)");
-        return AnalyticsOutput.read(snapshotDir, outDir, runId, settings.ranking);
+        AnalyticsOutput output = AnalyticsOutput.read(snapshotDir, outDir, runId, settings.ranking);
+        return settings.neighbourModel == NeighbourModel.EASE
+                ? withEaseNeighbours(output, GraphSnapshot.read(snapshotDir), settings) : output;
+    }
+
+    /**
+     * The run's output with each item's neighbours from EASE^R fitted on the snapshot's positive
+     * edges — or the output unchanged (Gelly's neighbours), with a warning, when more than {@code
+     * settings.easeMaxItems} items have an edge. The model is fitted here, in the client, not in
+     * the cluster: it is one dense matrix inverse, which a DataSet job would not spread.
+     */
+    public static AnalyticsOutput withEaseNeighbours(AnalyticsOutput output,
+            GraphSnapshot snapshot, Settings settings) {
+        Map<String, Set<String>> liked = new HashMap<>();
+        for (GraphSnapshot.Edge edge : snapshot.edges()) {
+            if (edge.weight() > settings.minEdgeWeight) {
+                liked.computeIfAbsent(edge.userId(), u -> new HashSet<>()).add(edge.itemId());
+            }
+        }
+        int items = EaseModel.itemCount(liked);
+        if (items > settings.easeMaxItems) {
+            LOG.warn("EASE neighbours skipped: {} items have an edge, more than "
+                    + "analytics.ease.max-items = {} (a dense model would need {} MB and hours "
+                    + "of CPU); publishing the Gelly {} neighbours instead", items,
+                    settings.easeMaxItems, EaseModel.denseBytes(items) / 1_000_000,
+                    settings.ranking);
+            return output;
+        }
+        long started = System.nanoTime();
+        EaseModel model = EaseModel.fit(liked, settings.easeLambda);
+        AnalyticsOutput ease = output.withNeighbours(model.neighbours(settings.neighborsPerItem),
+                "ease");
+        LOG.info("EASE neighbours: {} items, λ = {}, {} s", items, settings.easeLambda,
+                String.format("%.1f", (System.nanoTime() - started) / 1e9));
+        return ease;
     }
 
     /**

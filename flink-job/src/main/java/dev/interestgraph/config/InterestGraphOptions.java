@@ -1,6 +1,9 @@
 package dev.interestgraph.config;
 
+import dev.interestgraph.analytics.EaseModel;
+import dev.interestgraph.analytics.GraphAnalyticsJob;
 import dev.interestgraph.graph.GraphParameters;
+import dev.interestgraph.recommend.Recommender;
 import dev.interestgraph.model.Action;
 import dev.interestgraph.proto.v2.VectorEncoding;
 
@@ -347,6 +350,74 @@ public final class InterestGraphOptions {
                             + "have no neighbours) also get the popular items of their items' "
                             + "communities.");
 
+    // the recommender's signal weights: their defaults are Recommender.Weights' (one source)
+    private static final Recommender.Weights DEFAULT_WEIGHTS = new Recommender.Weights();
+
+    public static final ConfigOption<Double> RECOMMEND_WEIGHT_NEIGHBOURS =
+            key("recommend.weight.neighbours").doubleType()
+                    .defaultValue(DEFAULT_WEIGHTS.neighbours)
+                    .withDescription("Weight of the item neighbours of the user's items (Σ decayed "
+                            + "edge weight × neighbour score, normalised by the user's total "
+                            + "weight). The recommend.weight.* options take the blend that `make "
+                            + "eval` fits on its validation window (docs/evaluation-ease.md); "
+                            + "their defaults are the recommender's own (Recommender.Weights). "
+                            + "Only their ratios matter.");
+
+    public static final ConfigOption<Double> RECOMMEND_WEIGHT_COMMUNITY =
+            key("recommend.weight.community").doubleType()
+                    .defaultValue(DEFAULT_WEIGHTS.community)
+                    .withDescription("Weight of the popular items of the user's communities, "
+                            + "for cold-start users (recommend.cold-start-edges).");
+
+    public static final ConfigOption<Double> RECOMMEND_WEIGHT_POPULARITY =
+            key("recommend.weight.popularity").doubleType()
+                    .defaultValue(DEFAULT_WEIGHTS.popularity)
+                    .withDescription("Weight of an item's popularity (log of its users, relative "
+                            + "to the most popular).");
+
+    public static final ConfigOption<Double> RECOMMEND_WEIGHT_INTERESTS =
+            key("recommend.weight.interests").doubleType()
+                    .defaultValue(DEFAULT_WEIGHTS.interests)
+                    .withDescription("Weight of a candidate's similarity to the user's interest "
+                            + "centroids. Needs item vectors: the streaming operator ranks the "
+                            + "item graph's candidates without them, so there it has no effect; "
+                            + "it applies where the recommender has the vectors (evaluation, "
+                            + "batch use).");
+
+    public static final ConfigOption<Double> RECOMMEND_WEIGHT_SHORT_TERM =
+            key("recommend.weight.short-term").doubleType()
+                    .defaultValue(DEFAULT_WEIGHTS.shortTerm)
+                    .withDescription("Weight of a candidate's similarity to the user's short-term "
+                            + "profile; like recommend.weight.interests it needs item vectors.");
+
+    // ---------------------------------------------------------------- Graph analytics (docs/analytics.md)
+
+    public static final ConfigOption<GraphAnalyticsJob.NeighbourModel> ANALYTICS_NEIGHBOURS =
+            key("analytics.neighbours").enumType(GraphAnalyticsJob.NeighbourModel.class)
+                    .defaultValue(GraphAnalyticsJob.NeighbourModel.GELLY)
+                    .withDescription("The item neighbours the graph analytics publish: GELLY "
+                            + "(Jaccard or Adamic-Adar, analytics.ranking) or EASE (EASE^R's "
+                            + "largest weights per item, fitted on the snapshot's positive "
+                            + "edges). EASE is a dense model (16·n² bytes, O(n³) time for n "
+                            + "items with an edge): above analytics.ease.max-items the run "
+                            + "publishes the Gelly neighbours instead and logs a warning. "
+                            + "Communities come from the Gelly neighbours either way.");
+
+    public static final ConfigOption<Double> ANALYTICS_EASE_LAMBDA =
+            key("analytics.ease.lambda").doubleType()
+                    .defaultValue(new GraphAnalyticsJob.Settings().easeLambda)
+                    .withDescription("EASE^R's L2 penalty λ. The default is what the "
+                            + "evaluation's validation window chose on MovieLens ml-latest-small "
+                            + "(docs/evaluation-ease.md).");
+
+    public static final ConfigOption<Integer> ANALYTICS_EASE_MAX_ITEMS =
+            key("analytics.ease.max-items").intType()
+                    .defaultValue(EaseModel.PRACTICAL_MAX_ITEMS)
+                    .withDescription("Most items (with at least one positive edge) for which "
+                            + "the analytics fit EASE: 10,000 items take 1.6 GB of heap and "
+                            + "about 4 CPU-minutes (n³: 20,000 items 6.4 GB and half an hour); "
+                            + "beyond, the Gelly neighbours.");
+
     // ---------------------------------------------------------------- Fine-tuning (docs/fine-tuning.md)
 
     public static final ConfigOption<Boolean> FINE_TUNE_ENABLED =
@@ -440,7 +511,10 @@ public final class InterestGraphOptions {
                 EMBED_BATCH_DELAY, EMBED_MAX_CONCURRENT_REQUESTS, EMBED_CACHE_SIZE,
                 EMBED_RETRY_INITIAL_BACKOFF, EMBED_RETRY_MAX_BACKOFF, EMBED_BREAKER_THRESHOLD,
                 EMBED_MAX_IN_FLIGHT, EMBED_TIMEOUT, RECOMMEND_ENABLED, RECOMMEND_TOP_K,
-                RECOMMEND_COLD_START_EDGES, MAX_PARALLELISM, FINE_TUNE_ENABLED,
+                RECOMMEND_COLD_START_EDGES, RECOMMEND_WEIGHT_NEIGHBOURS,
+                RECOMMEND_WEIGHT_COMMUNITY, RECOMMEND_WEIGHT_POPULARITY,
+                RECOMMEND_WEIGHT_INTERESTS, RECOMMEND_WEIGHT_SHORT_TERM, ANALYTICS_NEIGHBOURS,
+                ANALYTICS_EASE_LAMBDA, ANALYTICS_EASE_MAX_ITEMS, MAX_PARALLELISM, FINE_TUNE_ENABLED,
                 TOPIC_MODEL_VERSIONS, FINE_TUNE_BASE_VERSION, FINE_TUNE_VERSIONS_IDLENESS,
                 FINE_TUNE_TRAINING_ENABLED,
                 FINE_TUNE_TUNER_ENDPOINT, FINE_TUNE_TUNER_MODEL, FINE_TUNE_BATCH_SIZE,
@@ -569,6 +643,11 @@ public final class InterestGraphOptions {
         readOrReport(config, RECOMMEND_ENABLED, problems);
         intBetween(config, RECOMMEND_TOP_K, 1, 1000, problems);
         intBetween(config, RECOMMEND_COLD_START_EDGES, 0, 100_000, problems);
+        for (ConfigOption<Double> weight : List.of(RECOMMEND_WEIGHT_NEIGHBOURS,
+                RECOMMEND_WEIGHT_COMMUNITY, RECOMMEND_WEIGHT_POPULARITY,
+                RECOMMEND_WEIGHT_INTERESTS, RECOMMEND_WEIGHT_SHORT_TERM)) {
+            doubleBetween(config, weight, 0.0, 1000.0, problems);
+        }
         durationBetween(config, EMBED_RETRY_INITIAL_BACKOFF, Duration.ofMillis(1),
                 Duration.ofMinutes(1), problems);
         durationBetween(config, EMBED_RETRY_MAX_BACKOFF, Duration.ofMillis(1), Duration.ofHours(1),
@@ -737,6 +816,19 @@ public final class InterestGraphOptions {
             cause = cause.getCause();
         }
         return cause.getMessage();
+    }
+
+    /** The recommender's weights these options describe (half-life: graph.edge-half-life). */
+    public static Recommender.Weights recommenderWeights(ReadableConfig config) {
+        Recommender.Weights weights = new Recommender.Weights();
+        weights.neighbours = config.get(RECOMMEND_WEIGHT_NEIGHBOURS);
+        weights.community = config.get(RECOMMEND_WEIGHT_COMMUNITY);
+        weights.popularity = config.get(RECOMMEND_WEIGHT_POPULARITY);
+        weights.interests = config.get(RECOMMEND_WEIGHT_INTERESTS);
+        weights.shortTerm = config.get(RECOMMEND_WEIGHT_SHORT_TERM);
+        weights.coldStartEdges = config.get(RECOMMEND_COLD_START_EDGES);
+        weights.halfLifeMs = config.get(EDGE_HALF_LIFE).toMillis();
+        return weights;
     }
 
     /** The interest-graph parameters these options describe (the core's {@link GraphParameters}). */

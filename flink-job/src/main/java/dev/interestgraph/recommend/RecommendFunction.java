@@ -66,11 +66,26 @@ public class RecommendFunction extends KeyedBroadcastProcessFunction<String, Del
     /** Parsed broadcast records; the broadcast state is the truth, this only saves parsing. */
     private transient Map<String, AnalyticsRecord> parsed;
 
+    /** The default weights (the fitted blend) with these cold-start and half-life settings. */
     public RecommendFunction(int topK, int coldStartEdges, long halfLifeMs) {
+        this(topK, withStructure(new Recommender.Weights(), coldStartEdges, halfLifeMs));
+    }
+
+    /**
+     * @param weights the recommender's weights: the job passes the recommend.weight.* options,
+     *     whose defaults are the blend the evaluation fitted — the same recommender, the same
+     *     weights as the evaluation's rows
+     */
+    public RecommendFunction(int topK, Recommender.Weights weights) {
         this.topK = topK;
-        this.weights = new Recommender.Weights();
-        this.weights.coldStartEdges = coldStartEdges;
-        this.weights.halfLifeMs = halfLifeMs;
+        this.weights = weights;
+    }
+
+    private static Recommender.Weights withStructure(Recommender.Weights weights,
+            int coldStartEdges, long halfLifeMs) {
+        weights.coldStartEdges = coldStartEdges;
+        weights.halfLifeMs = halfLifeMs;
+        return weights;
     }
 
     @Override

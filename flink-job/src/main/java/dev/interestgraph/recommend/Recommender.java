@@ -62,10 +62,12 @@ public final class Recommender {
     }
 
     /**
-     * Weights of the signals and the edge half-life used to weigh edges now. Defaults from the
-     * sweep on MovieLens (docs/evaluation.md): the collaborative signal (graph neighbours) carries
-     * the ranking; content similarity (interests, short-term profile) only breaks ties — with the
-     * two at 1.0 NDCG@10 fell from ~0.114 to ~0.080.
+     * Weights of the signals and the edge half-life used to weigh edges now. A score is linear in
+     * the five signal weights ({@link #signals}), which is what lets the evaluation fit them on a
+     * validation window ({@code eval.BlendFit}). Defaults from the sweep on MovieLens
+     * (docs/evaluation.md): the collaborative signal (graph neighbours) carries the ranking;
+     * content similarity (interests, short-term profile) only breaks ties — with the two at 1.0
+     * NDCG@10 fell from ~0.114 to ~0.080.
      */
     public static final class Weights implements java.io.Serializable {
         private static final long serialVersionUID = 1L;
@@ -139,47 +141,139 @@ public final class Recommender {
      * exclude} (e.g. everything the user has already seen).
      */
     public List<Recommendation> recommend(UserView user, Set<String> exclude, int k) {
-        int n = itemIds.size();
-        double[] interestScore = new double[n];
-        int[] bestInterest = new int[n];
-        java.util.Arrays.fill(bestInterest, -1);
-        Set<String> excluded = new java.util.HashSet<>(exclude);
-        // every candidate the item graph brings, whether or not it has an embedding
-        Map<String, Candidate> fromGraph = new HashMap<>();
-
-        if (user != null) {
-            long now = user.eventTimeMs();
-            excluded.addAll(user.edges().keySet());
-            scoreInterests(user, interestScore, bestInterest);
-            scoreShortTerm(user, interestScore);
-            scoreNeighbours(user, now, fromGraph);
-            scoreCommunities(user, now, fromGraph);
-        }
-        if (!hasPopularityCounts && (user == null || user.edges().isEmpty())) {
-            scorePopularCommunities(fromGraph); // no counts given: the communities know them
-        }
-
+        Computed computed = compute(user, exclude, false);
         PriorityQueue<Recommendation> top = new PriorityQueue<>(k + 1, WORST_FIRST);
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < itemIds.size(); i++) {
             String item = itemIds.get(i);
-            if (excluded.contains(item)) {
+            if (computed.excluded.contains(item)) {
                 continue;
             }
-            Candidate graph = fromGraph.remove(item);
-            double interests = weights.interests * interestScore[i];
-            double popular = weights.popularity * popularity[i];
-            offer(top, k, graph == null
-                    ? recommendation(item, interests, bestInterest[i], popular, null)
-                    : recommendation(item, interests, bestInterest[i], popular, graph));
+            offer(top, k, recommendation(item, computed.interests[i], computed.shortTerm[i],
+                    computed.bestInterest[i], popularity[i], computed.fromGraph.remove(item)));
         }
-        for (Map.Entry<String, Candidate> candidate : fromGraph.entrySet()) {
-            if (!excluded.contains(candidate.getKey())) {
-                offer(top, k, recommendation(candidate.getKey(), 0, -1, 0, candidate.getValue()));
+        for (Map.Entry<String, Candidate> candidate : computed.fromGraph.entrySet()) {
+            if (!computed.excluded.contains(candidate.getKey())) {
+                offer(top, k, recommendation(candidate.getKey(), 0, 0, -1, 0,
+                        candidate.getValue()));
             }
         }
         List<Recommendation> ranked = new ArrayList<>(top);
         ranked.sort(WORST_FIRST.reversed());
         return ranked;
+    }
+
+    /** The signals a score combines, in the order of {@link Signals#values}' columns. */
+    public enum Signal {
+        INTERESTS, SHORT_TERM, NEIGHBOURS, COMMUNITY, POPULARITY;
+
+        /** This signal's weight in {@code weights}. */
+        public double weightIn(Weights weights) {
+            switch (this) {
+                case INTERESTS:
+                    return weights.interests;
+                case SHORT_TERM:
+                    return weights.shortTerm;
+                case NEIGHBOURS:
+                    return weights.neighbours;
+                case COMMUNITY:
+                    return weights.community;
+                default:
+                    return weights.popularity;
+            }
+        }
+    }
+
+    /**
+     * Every candidate of one user with its unweighted signals: a recommendation's score is the
+     * dot product of a row with the weights ({@link Signal#weightIn}), which is how {@link
+     * #recommend} scores. What a blend of the weights is fitted on.
+     */
+    public record Signals(List<String> items, float[][] values) {
+        /** The score of candidate {@code c} under {@code weights}, as {@link #recommend} has it. */
+        public double score(int c, double[] weights) {
+            double score = 0;
+            for (int s = 0; s < weights.length; s++) {
+                score += weights[s] * values[c][s];
+            }
+            return score;
+        }
+    }
+
+    /**
+     * The user's candidates (as {@link #recommend} has them: never an excluded or held item) with
+     * every signal computed, whatever its weight. Candidates without any signal are left out.
+     */
+    public Signals signals(UserView user, Set<String> exclude) {
+        Computed computed = compute(user, exclude, true);
+        List<String> items = new ArrayList<>();
+        List<float[]> values = new ArrayList<>();
+        for (int i = 0; i < itemIds.size(); i++) {
+            String item = itemIds.get(i);
+            if (computed.excluded.contains(item)) {
+                continue;
+            }
+            Candidate graph = computed.fromGraph.remove(item);
+            add(items, values, item, computed.interests[i], computed.shortTerm[i], popularity[i],
+                    graph);
+        }
+        for (Map.Entry<String, Candidate> candidate : computed.fromGraph.entrySet()) {
+            if (!computed.excluded.contains(candidate.getKey())) {
+                add(items, values, candidate.getKey(), 0, 0, 0, candidate.getValue());
+            }
+        }
+        return new Signals(items, values.toArray(new float[0][]));
+    }
+
+    private static void add(List<String> items, List<float[]> values, String item,
+            double interests, double shortTerm, double popular, Candidate graph) {
+        float[] row = {(float) interests, (float) shortTerm,
+            graph == null ? 0 : (float) graph.neighbours, graph == null ? 0 : (float) graph.community,
+            (float) Math.max(popular, graph == null ? 0 : graph.popular)};
+        for (float v : row) {
+            if (v != 0) {
+                items.add(item);
+                values.add(row);
+                return;
+            }
+        }
+    }
+
+    /** What {@link #recommend} and {@link #signals} share: the unweighted signals. */
+    private static final class Computed {
+        double[] interests;
+        double[] shortTerm;
+        int[] bestInterest;
+        Set<String> excluded;
+        Map<String, Candidate> fromGraph;
+    }
+
+    /** @param all compute every signal, also those whose weight is 0 (skipped otherwise) */
+    private Computed compute(UserView user, Set<String> exclude, boolean all) {
+        int n = itemIds.size();
+        Computed c = new Computed();
+        c.interests = new double[n];
+        c.shortTerm = new double[n];
+        c.bestInterest = new int[n];
+        java.util.Arrays.fill(c.bestInterest, -1);
+        c.excluded = new java.util.HashSet<>(exclude);
+        // every candidate the item graph brings, whether or not it has an embedding
+        c.fromGraph = new HashMap<>();
+        if (user != null) {
+            long now = user.eventTimeMs();
+            c.excluded.addAll(user.edges().keySet());
+            if (all || weights.interests != 0) {
+                scoreInterests(user, c.interests, c.bestInterest);
+            }
+            if (all || weights.shortTerm != 0) {
+                scoreShortTerm(user, c.shortTerm);
+            }
+            scoreNeighbours(user, now, c.fromGraph);
+            scoreCommunities(user, now, c.fromGraph);
+        }
+        if (!hasPopularityCounts && (user == null || user.edges().isEmpty())) {
+            scorePopularCommunities(c.fromGraph); // no counts given: the communities know them
+        }
+        return c;
     }
 
     /** Ascending score, then descending id: the head is the first to drop out of the top k. */
@@ -196,8 +290,11 @@ public final class Recommender {
         }
     }
 
-    private Recommendation recommendation(String item, double interests, int interestId,
-            double popular, Candidate graph) {
+    private Recommendation recommendation(String item, double interestSimilarity,
+            double shortTermSimilarity, int interestId, double popularity, Candidate graph) {
+        double interests = weights.interests * interestSimilarity
+                + weights.shortTerm * shortTermSimilarity;
+        double popular = weights.popularity * popularity;
         double neighbours = graph == null ? 0 : weights.neighbours * graph.neighbours;
         double community = graph == null ? 0 : weights.community * graph.community;
         double popularFromGraph = graph == null ? 0 : weights.popularity * graph.popular;
@@ -264,10 +361,9 @@ public final class Recommender {
         }
     }
 
-    /** Adds the short-term profile's similarity (relative to the interest weight) in place. */
+    /** The short-term profile's similarity to each item (clipped at 0). */
     private void scoreShortTerm(UserView user, double[] score) {
-        if (weights.shortTerm == 0 || user.profile().isEmpty()
-                || user.profile().get().getShortTermCount() == 0 || weights.interests == 0) {
+        if (user.profile().isEmpty() || user.profile().get().getShortTermCount() == 0) {
             return;
         }
         List<Float> profile = user.profile().get().getShortTermList();
@@ -275,7 +371,6 @@ public final class Recommender {
         for (int d = 0; d < shortTerm.length; d++) {
             shortTerm[d] = profile.get(d);
         }
-        double scale = weights.shortTerm / weights.interests;
         for (int i = 0; i < vectors.length; i++) {
             float[] v = vectors[i];
             if (v.length != shortTerm.length) {
@@ -285,7 +380,7 @@ public final class Recommender {
             for (int d = 0; d < v.length; d++) {
                 dot += v[d] * shortTerm[d];
             }
-            score[i] += scale * Math.max(0, dot);
+            score[i] = Math.max(0, dot);
         }
     }
 

@@ -161,6 +161,34 @@ class GraphAnalyticsJobTest {
     }
 
     @Test
+    void easeNeighboursReplaceGellysUpToTheItemLimit() {
+        GraphSnapshot snapshot = GraphSnapshot.read(dir.resolve("snapshot"));
+        GraphAnalyticsJob.Settings settings = new GraphAnalyticsJob.Settings();
+        settings.neighbourModel = GraphAnalyticsJob.NeighbourModel.EASE;
+        settings.easeLambda = 1;
+        settings.neighborsPerItem = 5;
+        AnalyticsOutput ease = GraphAnalyticsJob.withEaseNeighbours(output, snapshot, settings);
+
+        // the model of the positive edges only (u1's dislike of X is no evidence)
+        Map<String, java.util.Set<String>> liked = new java.util.HashMap<>();
+        snapshot.edges().stream().filter(e -> e.weight() > 0).forEach(e -> liked
+                .computeIfAbsent(e.userId(), u -> new java.util.HashSet<>()).add(e.itemId()));
+        Map<String, Map<String, Float>> expected = EaseModel.fit(liked, 1).neighbours(5);
+        assertThat(ease.ranking()).isEqualTo("ease");
+        assertThat(ease.neighbours("A")).containsKeys("B", "C").isEqualTo(expected.get("A"));
+        assertThat(ease.neighbours("X")).isEqualTo(expected.get("X"));
+        assertThat(ease.neighbours("Q")).isEmpty(); // alone with its users: no positive weight
+        assertThat(ease.communityOf("A")).isEqualTo(output.communityOf("A"));
+        assertThat(ease.records().get(AnalyticsOutput.RUN_KEY).getRun().getRanking())
+                .isEqualTo("ease");
+
+        // six items have a positive edge: above the limit the Gelly neighbours stay
+        settings.easeMaxItems = 5;
+        assertThat(GraphAnalyticsJob.withEaseNeighbours(output, snapshot, settings))
+                .isSameAs(output);
+    }
+
+    @Test
     void adamicAdarRankingIsRelativeToTheStrongestNeighbour() throws Exception {
         GraphAnalyticsJob.Settings settings = new GraphAnalyticsJob.Settings();
         settings.ranking = Ranking.ADAMIC_ADAR;

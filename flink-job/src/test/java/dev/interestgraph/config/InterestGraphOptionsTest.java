@@ -315,4 +315,33 @@ class InterestGraphOptionsTest {
         assertThat(parameters.maxInterests).isEqualTo(3);
         assertThat(parameters.actionWeight(Action.VIEW, 0)).isEqualTo(0.25);
     }
+
+    @Test
+    void recommenderWeightsComeFromTheOptionsWithTheRecommendersDefaults() {
+        dev.interestgraph.recommend.Recommender.Weights defaults =
+                new dev.interestgraph.recommend.Recommender.Weights();
+        dev.interestgraph.recommend.Recommender.Weights unset =
+                InterestGraphOptions.recommenderWeights(valid());
+        assertThat(unset.neighbours).isEqualTo(defaults.neighbours);
+        assertThat(unset.community).isEqualTo(defaults.community);
+        assertThat(unset.popularity).isEqualTo(defaults.popularity);
+        assertThat(unset.interests).isEqualTo(defaults.interests);
+        assertThat(unset.shortTerm).isEqualTo(defaults.shortTerm);
+
+        Configuration config = InterestGraphOptions.fromArgs(new String[] {
+            "--kafka.bootstrap", "broker:9092", "--recommend.weight.community", "0.25",
+            "--recommend.weight.neighbours", "2", "--recommend.cold-start-edges", "5",
+            "--graph.half-life", "7 d"});
+        InterestGraphOptions.validate(config);
+        dev.interestgraph.recommend.Recommender.Weights set =
+                InterestGraphOptions.recommenderWeights(config);
+        assertThat(set.community).isEqualTo(0.25);
+        assertThat(set.neighbours).isEqualTo(2.0);
+        assertThat(set.coldStartEdges).isEqualTo(5);
+        assertThat(set.halfLifeMs).isEqualTo(Duration.ofDays(7).toMillis());
+
+        Configuration negative = valid();
+        negative.setString("recommend.weight.popularity", "-1");
+        assertThat(validationMessage(negative)).contains("recommend.weight.popularity");
+    }
 }

@@ -96,6 +96,8 @@ public final class AnalyticsMain {
                             settings.popularPerCommunity = Integer.parseInt(value);
                     case "ranking" -> settings.ranking = GraphAnalyticsJob.Ranking.valueOf(
                             value.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+                    // typed options (docs/configuration.md): read below, after the loop
+                    case "neighbours", "ease.lambda", "ease.max-items" -> { }
                     case "parallelism" -> parallelism = Integer.parseInt(value);
                     case "run-id" -> runId = Long.parseLong(value);
                     case "graph" -> evaluationCut = switch (value) {
@@ -110,6 +112,8 @@ public final class AnalyticsMain {
                             + "analytics.graph, analytics.neighbors-per-item, "
                             + "analytics.min-support, analytics.min-edge-weight, "
                             + "analytics.ranking (adamic-adar|jaccard), "
+                            + "analytics.neighbours (gelly|ease), analytics.ease.lambda, "
+                            + "analytics.ease.max-items, "
                             + "analytics.label-propagation-iterations, "
                             + "analytics.component-iterations, analytics.popular-per-community, "
                             + "analytics.parallelism, analytics.run-id");
@@ -117,6 +121,15 @@ public final class AnalyticsMain {
             } catch (NumberFormatException ex) {
                 throw new IllegalConfigurationException(key + ": not a number: '" + value + "'");
             }
+        }
+        try {
+            settings.neighbourModel = all.get(ANALYTICS_NEIGHBOURS);
+            settings.easeLambda = all.get(ANALYTICS_EASE_LAMBDA);
+            settings.easeMaxItems = all.get(ANALYTICS_EASE_MAX_ITEMS);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalConfigurationException("analytics.neighbours (gelly|ease), "
+                    + "analytics.ease.lambda (a number), analytics.ease.max-items (an integer): "
+                    + e.getMessage());
         }
         settings.validate();
         DemoOptions demo = DemoOptions.from(rest);
@@ -138,6 +151,12 @@ public final class AnalyticsMain {
         Files.createDirectories(results);
         AnalyticsOutput output = GraphAnalyticsJob.runLocally(snapshotDir, results, settings,
                 parallelism, runId);
+        if (settings.neighbourModel == GraphAnalyticsJob.NeighbourModel.EASE
+                && !output.ranking().equals("ease")) {
+            System.out.printf("EASE neighbours not published: more items with an edge than "
+                    + "analytics.ease.max-items (%,d); the Gelly %s neighbours instead%n",
+                    settings.easeMaxItems, settings.ranking);
+        }
         printSummary(output, results, (System.nanoTime() - started) / 1e9);
         if (fromKafka) {
             int records = AnalyticsPublisher.publish(output, bootstrap,
@@ -231,8 +250,8 @@ public final class AnalyticsMain {
                 + "%,d isolated), %,d connected components (largest: %,d users + %,d items)%n",
                 h.users(), h.itemsWithEdges(), h.catalogueItems(), h.isolatedCatalogueItems(),
                 h.components(), h.largestComponentUsers(), h.largestComponentItems());
-        System.out.printf("Neighbours: %.1f per item on average; %,d items without any "
-                + "(below the minimum support)%n", h.meanNeighbors(), h.itemsWithoutNeighbors());
+        System.out.printf("Neighbours (%s): %.1f per item on average; %,d items without any%n",
+                output.ranking(), h.meanNeighbors(), h.itemsWithoutNeighbors());
         System.out.printf("Communities: %,d (largest %,d items). The biggest:%n", h.communities(),
                 h.largestCommunity());
         output.communityTable().values().stream()

@@ -1,5 +1,6 @@
 package dev.interestgraph.eval;
 
+import dev.interestgraph.analytics.EaseModel;
 import dev.interestgraph.analytics.GraphAnalyticsJob;
 import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.delta.DeltaMaterializer.UserView;
@@ -50,11 +51,18 @@ public final class Evaluation {
     public static final class Row {
         public final String method;
         public final String phase;
+        /** {@link #ALL}, or one of {@link #SLICES}. */
+        public final String slice;
         public final Map<Integer, RankingMetrics.Summary> byK = new TreeMap<>();
 
         Row(String method, String phase) {
+            this(method, phase, ALL);
+        }
+
+        Row(String method, String phase, String slice) {
             this.method = method;
             this.phase = phase;
+            this.slice = slice;
             for (int k : KS) {
                 byK.put(k, new RankingMetrics.Summary());
             }
@@ -80,6 +88,19 @@ public final class Evaluation {
     /** Everything the report needs. */
     public static final class Result {
         public final List<Row> rows = new ArrayList<>();
+        /** Every method's rows per slice ({@link #SLICES}), in both phases. */
+        public final List<Row> sliceRows = new ArrayList<>();
+        /** Users per slice and phase, e.g. "after/new users" → 0. */
+        public final Map<String, Integer> sliceUsers = new TreeMap<>();
+        /** EASE^R: the λ validation (null when EASE was not asked for). */
+        public EaseBaseline.Selection ease;
+        /** Items of the final EASE model, and the seconds of its fit. */
+        public int easeItems;
+        public double easeFitSeconds;
+        public double easeFitCpuSeconds;
+        /** The fitted blend (null when no fit was asked for). */
+        public BlendFit.Result blend;
+        public BlendFit.Grid blendGrid;
         public Prequential prequential;
         public int scoredUsers;
         public double edgesPerUserAfter;
@@ -103,6 +124,21 @@ public final class Evaluation {
     public static final String ITEM_ITEM = "item-item cosine";
     public static final String OURS_GELLY_ADAMIC_ADAR = "interest graph + Gelly Adamic-Adar";
     public static final String OURS_GELLY_JACCARD = "interest graph + Gelly Jaccard";
+    public static final String EASE = "EASE^R";
+    public static final String OURS_EASE = "interest graph + EASE neighbours";
+    public static final String OURS_EASE_FITTED = "interest graph + EASE neighbours, fitted blend";
+
+    /** The row of every scored user over all their relevant targets. */
+    public static final String ALL = "all";
+    /** Relevant target items with fewer than {@link #COLD_BELOW} interactions before the cut. */
+    public static final String COLD_ITEMS = "cold items";
+    /** Users with fewer than {@link #COLD_BELOW} events before the cut (all their targets). */
+    public static final String NEW_USERS = "new users";
+    /** The others: the non-cold relevant items of users who are not new. */
+    public static final String REST = "rest";
+    public static final List<String> SLICES = List.of(COLD_ITEMS, NEW_USERS, REST);
+    public static final int COLD_BELOW = 5;
+
     /** Prequential: the interests-only recommender on the graph just before the event. */
     public static final String PREQUENTIAL_INTERESTS_ONLY = "updated graph, interests only";
 
@@ -128,6 +164,9 @@ public final class Evaluation {
     private GraphAnalytics analytics;
     private VersionedEmbeddings versioned;
     private boolean prequentialInterestsOnly;
+    private double[] easeLambdas;
+    private GraphSource validationSource;
+    private BlendFit.Grid blendGrid;
 
     /**
      * The item vectors of an encoder version (fine-tuning): a user's graph holds vectors of one
@@ -145,6 +184,27 @@ public final class Evaluation {
      */
     public Evaluation withVersionedEmbeddings(VersionedEmbeddings embeddingsByVersion) {
         this.versioned = embeddingsByVersion;
+        return this;
+    }
+
+    /**
+     * Also scores EASE^R (λ from {@code lambdas}, chosen on the validation window of {@link
+     * EaseBaseline}) and our recommender with EASE's neighbours in place of the cosine table.
+     */
+    public Evaluation withEase(double... lambdas) {
+        this.easeLambdas = lambdas.clone();
+        return this;
+    }
+
+    /**
+     * Fits the recommender's weights ({@link BlendFit}) on the validation window of {@link
+     * EaseBaseline} — graphs from {@code validationSource} at each user's validation cut, EASE
+     * neighbours of the validation model — and scores our recommender with EASE neighbours and the
+     * fitted weights. Needs {@link #withEase}.
+     */
+    public Evaluation withBlendFit(GraphSource validationSource, BlendFit.Grid grid) {
+        this.validationSource = validationSource;
+        this.blendGrid = grid;
         return this;
     }
 
@@ -187,6 +247,14 @@ public final class Evaluation {
             }
             return byVersion.computeIfAbsent(graphVersion(user),
                     version -> make.apply(versioned.of(version))).recommend(user, exclude, k);
+        }
+
+        Recommender.Signals signals(UserView user, Set<String> exclude) {
+            if (plain != null) {
+                return plain.signals(user, exclude);
+            }
+            return byVersion.computeIfAbsent(graphVersion(user),
+                    version -> make.apply(versioned.of(version))).signals(user, exclude);
         }
     }
 
@@ -253,12 +321,38 @@ public final class Evaluation {
                 new Ranker(e -> new Recommender(e, Map.of(), popularity, contentWeights));
         Recommender.Weights popularityWeights = copy(weights);
         popularityWeights.interests = 0;
+        popularityWeights.shortTerm = 0;
         popularityWeights.neighbours = 0;
         popularityWeights.popularity = 1;
         Ranker popular =
                 new Ranker(e -> new Recommender(e, Map.of(), popularity, popularityWeights));
 
         Result result = new Result();
+        EaseModel ease = null;
+        Ranker oursEase = null;
+        Ranker oursEaseFitted = null;
+        if (easeLambdas != null) {
+            result.ease = EaseBaseline.selectLambda(afterEvents, easeLambdas, 10);
+            long started = System.nanoTime();
+            double cpuStarted = EaseBaseline.cpuSeconds();
+            ease = EaseModel.fit(EaseBaseline.likedByUser(afterEvents), result.ease.lambda());
+            result.easeFitSeconds = (System.nanoTime() - started) / 1e9;
+            result.easeFitCpuSeconds = EaseBaseline.cpuSeconds() - cpuStarted;
+            result.easeItems = ease.items().size();
+            Map<String, Map<String, Float>> easeNeighbours = ease.neighbours(neighboursPerItem);
+            oursEase = new Ranker(e -> new Recommender(e, easeNeighbours, popularity, weights));
+            if (validationSource != null) {
+                result.blend = fitBlend(result.ease);
+                result.blendGrid = blendGrid;
+                Recommender.Weights fitted = result.blend.weights();
+                oursEaseFitted = new Ranker(
+                        e -> new Recommender(e, easeNeighbours, popularity, fitted));
+            }
+            // the validation model (n² doubles) has served: the report keeps its figures only
+            EaseBaseline.Selection s = result.ease;
+            result.ease = new EaseBaseline.Selection(s.lambda(), s.validationNdcg(), null,
+                    s.validationItems(), s.secondsPerFit(), s.cpuSecondsPerFit(), s.inner());
+        }
         result.scoredUsers = relevant.size();
         result.edgesPerUserAfter = after.values().stream().mapToInt(u -> u.edges().size())
                 .average().orElse(0);
@@ -272,9 +366,10 @@ public final class Evaluation {
         for (String phase : oursAfterOnly ? List.of("after") : List.of("before", "after")) {
             boolean isAfter = phase.equals("after");
             Map<String, UserView> graphs = isAfter ? after : before;
+            Slicer slicer = new Slicer(phase, isAfter ? afterEvents : beforeEvents);
             if (analytics != null && !oursAfterOnly) {
                 result.rows.addAll(scoreWithGraphAnalytics(phase, graphs, relevant,
-                        isAfter ? seenAfter : seenBefore, popularity));
+                        isAfter ? seenAfter : seenBefore, popularity, slicer));
             }
             Map<String, Set<String>> seen = isAfter ? seenAfter : seenBefore;
             Map<String, Set<String>> liked = isAfter ? likedAfter : likedBefore;
@@ -282,20 +377,53 @@ public final class Evaluation {
             Row contentRow = new Row(INTERESTS_ONLY, phase);
             Row popularityRow = new Row(POPULARITY, phase);
             Row itemItemRow = new Row(ITEM_ITEM, phase);
+            Row easeRow = new Row(EASE, phase);
+            Row oursEaseRow = new Row(OURS_EASE, phase);
+            Row oursEaseFittedRow = new Row(OURS_EASE_FITTED, phase);
+            EaseModel easeModel = ease;
+            Ranker withEase = oursEase;
+            Ranker withEaseFitted = oursEaseFitted;
             relevant.forEach((user, targets) -> {
                 UserView graph = graphs.get(user);
                 Set<String> exclude = seen.getOrDefault(user, Set.of());
-                score(oursRow, ids(ours.recommend(graph, exclude, MAX_K)), targets);
+                List<String> oursRanked = ids(ours.recommend(graph, exclude, MAX_K));
+                score(oursRow, oursRanked, targets);
                 if (oursAfterOnly) {
                     return;
                 }
-                score(contentRow, ids(interestsOnly.recommend(graph, exclude, MAX_K)), targets);
-                score(popularityRow, ids(popular.recommend(null, exclude, MAX_K)), targets);
-                score(itemItemRow, itemItem(liked.getOrDefault(user, Set.of()), neighbours,
-                        exclude), targets);
+                slicer.score(OURS, user, oursRanked, targets);
+                slicer.score(contentRow, user,
+                        ids(interestsOnly.recommend(graph, exclude, MAX_K)), targets);
+                slicer.score(popularityRow, user, ids(popular.recommend(null, exclude, MAX_K)),
+                        targets);
+                Set<String> userLiked = liked.getOrDefault(user, Set.of());
+                slicer.score(itemItemRow, user, itemItem(userLiked, neighbours, exclude),
+                        targets);
+                if (easeModel != null) {
+                    slicer.score(easeRow, user, easeModel.recommend(userLiked, exclude, MAX_K),
+                            targets);
+                    slicer.score(oursEaseRow, user,
+                            ids(withEase.recommend(graph, exclude, MAX_K)), targets);
+                }
+                if (withEaseFitted != null) {
+                    slicer.score(oursEaseFittedRow, user,
+                            ids(withEaseFitted.recommend(graph, exclude, MAX_K)), targets);
+                }
             });
-            result.rows.addAll(oursAfterOnly ? List.of(oursRow)
-                    : List.of(oursRow, contentRow, itemItemRow, popularityRow));
+            if (oursAfterOnly) {
+                result.rows.add(oursRow);
+                continue;
+            }
+            result.rows.addAll(List.of(oursRow, contentRow, itemItemRow, popularityRow));
+            if (ease != null) {
+                result.rows.addAll(List.of(easeRow, oursEaseRow));
+            }
+            if (oursEaseFitted != null) {
+                result.rows.add(oursEaseFittedRow);
+            }
+            result.sliceRows.addAll(slicer.rows());
+            slicer.users().forEach((slice, users) -> result.sliceUsers.put(phase + "/" + slice,
+                    users));
         }
         if (withPrequential) {
             result.prequential = prequential(split, source.deltas(replay), after, ours, popular,
@@ -307,7 +435,7 @@ public final class Evaluation {
     /** Our recommender with the analytics job's item graph instead of the cosine table. */
     private List<Row> scoreWithGraphAnalytics(String phase, Map<String, UserView> graphs,
             Map<String, Set<String>> relevant, Map<String, Set<String>> seen,
-            Map<String, Integer> popularity) throws Exception {
+            Map<String, Integer> popularity, Slicer slicer) throws Exception {
         List<Row> rows = new ArrayList<>();
         for (GraphAnalyticsJob.Ranking ranking : GraphAnalyticsJob.Ranking.values()) {
             ItemGraph itemGraph = analytics.analyse(graphs, ranking);
@@ -315,7 +443,7 @@ public final class Evaluation {
                     new Ranker(e -> new Recommender(e, itemGraph, popularity, weights));
             Row row = new Row(ranking == GraphAnalyticsJob.Ranking.JACCARD ? OURS_GELLY_JACCARD
                     : OURS_GELLY_ADAMIC_ADAR, phase);
-            relevant.forEach((user, targets) -> score(row, ids(withGelly.recommend(
+            relevant.forEach((user, targets) -> slicer.score(row, user, ids(withGelly.recommend(
                     graphs.get(user), seen.getOrDefault(user, Set.of()), MAX_K)), targets));
             rows.add(row);
         }
@@ -409,6 +537,100 @@ public final class Evaluation {
                 .sorted(Map.Entry.<String, Double>comparingByValue().reversed()
                         .thenComparing(Map.Entry.comparingByKey()))
                 .limit(MAX_K).map(Map.Entry::getKey).collect(Collectors.toList());
+    }
+
+    /**
+     * The blend fit on the validation window: every user's graph at their validation cut
+     * (⌊0.8·b⌋, from {@link #validationSource}), popularity and EASE neighbours from every
+     * user's events up to it (the validation model, at the chosen λ), targets their liked items
+     * of events[⌊0.8·b⌋:b]. Nothing of events[b:] is seen.
+     */
+    private BlendFit.Result fitBlend(EaseBaseline.Selection selection) throws Exception {
+        TemporalSplit inner = selection.inner();
+        List<UserAction> fitEvents = inner.afterUpdate();
+        Map<String, UserView> graphs =
+                materializeAtCut(validationSource.deltas(fitEvents), lastEventTimes(fitEvents));
+        Map<String, Set<String>> seen = itemsByUser(fitEvents, e -> true);
+        Map<String, Integer> popularity = ItemItemCosine.popularity(fitEvents);
+        Map<String, Map<String, Float>> neighbours =
+                selection.validationModel().neighbours(neighboursPerItem);
+        Ranker ranker = new Ranker(e -> new Recommender(e, neighbours, popularity, weights));
+        List<BlendFit.Case> cases = new ArrayList<>();
+        inner.relevantTargets().forEach((user, targets) -> cases.add(new BlendFit.Case(
+                ranker.signals(graphs.get(user), seen.getOrDefault(user, Set.of())), targets)));
+        return BlendFit.fit(cases, blendGrid, weights, 10);
+    }
+
+    /**
+     * Scores a method's ranked list for one user into its all-users row and its slice rows:
+     * cold items (relevant targets with fewer than {@value #COLD_BELOW} interactions across all
+     * users before the phase's cut), new users (fewer than {@value #COLD_BELOW} events before
+     * their cut; all their targets) and the rest (the non-cold targets of the other users).
+     * Users without a relevant item in a slice are not scored in it.
+     */
+    static final class Slicer {
+        private final String phase;
+        private final Map<String, Integer> interactions;
+        private final Map<String, Integer> eventsByUser = new HashMap<>();
+        private final Map<String, Row> rows = new LinkedHashMap<>();
+        private final Map<String, Set<String>> usersBySlice = new LinkedHashMap<>();
+
+        Slicer(String phase, List<UserAction> beforeCut) {
+            this.phase = phase;
+            this.interactions = ItemItemCosine.popularity(beforeCut);
+            beforeCut.forEach(e -> eventsByUser.merge(e.userId, 1, Integer::sum));
+            SLICES.forEach(slice -> usersBySlice.put(slice, new HashSet<>()));
+        }
+
+        boolean isNewUser(String user) {
+            return eventsByUser.getOrDefault(user, 0) < COLD_BELOW;
+        }
+
+        boolean isColdItem(String item) {
+            return interactions.getOrDefault(item, 0) < COLD_BELOW;
+        }
+
+        /** The slices' relevant sets of one user: slice → targets (only non-empty slices). */
+        Map<String, Set<String>> slices(String user, Set<String> targets) {
+            Map<String, Set<String>> slices = new LinkedHashMap<>();
+            Set<String> cold = new HashSet<>();
+            Set<String> warm = new HashSet<>();
+            targets.forEach(item -> (isColdItem(item) ? cold : warm).add(item));
+            if (!cold.isEmpty()) {
+                slices.put(COLD_ITEMS, cold);
+            }
+            if (isNewUser(user)) {
+                slices.put(NEW_USERS, targets);
+            } else if (!warm.isEmpty()) {
+                slices.put(REST, warm);
+            }
+            return slices;
+        }
+
+        /** Into {@code all} and the method's slice rows. */
+        void score(Row all, String user, List<String> ranked, Set<String> targets) {
+            Evaluation.score(all, ranked, targets);
+            score(all.method, user, ranked, targets);
+        }
+
+        /** Into the method's slice rows only. */
+        void score(String method, String user, List<String> ranked, Set<String> targets) {
+            slices(user, targets).forEach((slice, relevant) -> {
+                Evaluation.score(rows.computeIfAbsent(method + "\t" + slice,
+                        key -> new Row(method, phase, slice)), ranked, relevant);
+                usersBySlice.get(slice).add(user);
+            });
+        }
+
+        List<Row> rows() {
+            return new ArrayList<>(rows.values());
+        }
+
+        Map<String, Integer> users() {
+            Map<String, Integer> users = new LinkedHashMap<>();
+            usersBySlice.forEach((slice, set) -> users.put(slice, set.size()));
+            return users;
+        }
     }
 
     private static void score(Row row, List<String> ranked, Set<String> relevant) {

@@ -27,8 +27,11 @@ import org.apache.flink.configuration.Configuration;
  *
  * <p>Options: {@code --eval.data DIR} (ml-latest-small layout; without it the generated dataset
  * with planted drift), {@code --eval.out DIR} (default docs), {@code --eval.sweep true|false},
- * {@code --eval.prequential-sample N}; job options ({@code --graph.prune-threshold 0.1}) apply
- * to every replay.
+ * {@code --eval.prequential-sample N}, {@code --eval.ease true|false} (EASE^R, EASE neighbours
+ * and the fitted blend; default true), {@code --eval.ease-lambdas 100,300,1000}, {@code
+ * --eval.blend true|false}, {@code --eval.gelly true|false} (the Gelly rows; default true), and
+ * for reduced runs {@code --eval.max-users N} (the first N users by id, all their events); job
+ * options ({@code --graph.prune-threshold 0.1}) apply to every replay.
  */
 public final class EvaluationMain {
     private EvaluationMain() {}
@@ -39,6 +42,15 @@ public final class EvaluationMain {
         Path out = Path.of(options.getString("eval.out", "docs"));
         boolean sweep = Boolean.parseBoolean(options.getString("eval.sweep", "true"));
         int sample = options.getInteger("eval.prequential-sample", 3000);
+        boolean withEase = Boolean.parseBoolean(options.getString("eval.ease", "true"));
+        boolean withBlend = withEase
+                && Boolean.parseBoolean(options.getString("eval.blend", "true"));
+        boolean withGelly = Boolean.parseBoolean(options.getString("eval.gelly", "true"));
+        double[] lambdas = java.util.Arrays.stream(options.getString("eval.ease-lambdas",
+                        java.util.Arrays.stream(EaseBaseline.LAMBDAS).mapToObj(d -> "" + d)
+                                .collect(Collectors.joining(","))).split(","))
+                .mapToDouble(v -> Double.parseDouble(v.trim())).toArray();
+        int maxUsers = options.getInteger("eval.max-users", 0);
         Configuration jobOptions = new Configuration();
         options.toMap().forEach((k, v) -> {
             if (!k.startsWith("eval.")) {
@@ -64,6 +76,15 @@ public final class EvaluationMain {
                     .collect(Collectors.toList());
             dataVersion = "MovieLens ml-latest-small (generated 2018-09-26), " + Path.of(data);
         }
+        if (maxUsers > 0) {
+            java.util.Set<String> kept = replay.stream().map(e -> e.userId).distinct()
+                    .sorted(java.util.Comparator.comparing((String u) -> u.length())
+                            .thenComparing(u -> u))
+                    .limit(maxUsers).collect(Collectors.toSet());
+            replay = replay.stream().filter(e -> kept.contains(e.userId))
+                    .collect(Collectors.toList());
+            dataVersion += String.format(" — REDUCED RUN: the first %d users by id", maxUsers);
+        }
         System.out.printf("Evaluation: %,d items, %,d events, %,d users%n", items.size(),
                 replay.size(), replay.stream().map(e -> e.userId).distinct().count());
 
@@ -73,7 +94,7 @@ public final class EvaluationMain {
         Evaluation.Result result;
         Map<String, float[]> embeddings;
         try (JobReplay job = new JobReplay(2)) {
-            Step step = new Step(3 + (sweep ? 1 : 0));
+            Step step = new Step(3 + (sweep ? 1 : 0) + (withBlend ? 1 : 0));
             // the job computes the item embeddings; every scoring reuses them
             Map<String, float[]> computed = new HashMap<>();
             Evaluation.GraphSource viaJob = events -> {
@@ -103,9 +124,32 @@ public final class EvaluationMain {
                         output.health().communities());
                 return output;
             };
-            result = new Evaluation(items, replay, computed, weights, NEIGHBOURS_PER_ITEM, sample)
-                    .withGraphAnalytics(gelly)
-                    .evaluate(viaJob, true);
+            Evaluation evaluation =
+                    new Evaluation(items, replay, computed, weights, NEIGHBOURS_PER_ITEM, sample);
+            if (withGelly) {
+                evaluation.withGraphAnalytics(gelly);
+            }
+            if (withEase) {
+                evaluation.withEase(lambdas);
+            }
+            if (withBlend) {
+                // the validation graphs from the in-process replay of the operator's logic
+                // (GraphReplay, proven equal to the job by GraphReplayTest): a fourth job replay
+                // would add minutes for the same deltas
+                Evaluation.GraphSource validation = events -> {
+                    step.start("validation graphs (in-process replay) of "
+                            + String.format("%,d", events.size()) + " events");
+                    List<dev.interestgraph.proto.v2.GraphDelta> deltas = GraphReplay.source(
+                            InterestGraphOptions.graphParameters(jobOptions),
+                            catalogue(items, computed),
+                            jobOptions.get(InterestGraphOptions.WATERMARK_OUT_OF_ORDERNESS)
+                                    .toMillis()).deltas(events);
+                    step.done(String.format("%,d deltas", deltas.size()));
+                    return deltas;
+                };
+                evaluation.withBlendFit(validation, BlendFit.Grid.standard());
+            }
+            result = evaluation.evaluate(viaJob, true);
             embeddings = computed;
             String sweepTable = "";
             if (sweep) {
@@ -157,13 +201,40 @@ public final class EvaluationMain {
                 + "for cold-start users. \"interests only\" is the same recommender without any "
                 + "neighbours.\n");
         md.append(String.format("- Recommender: interests %.2f, short-term profile %.2f, graph "
-                + "neighbours %.2f (item–item cosine, top 1000 per item), popularity %.2f.%n",
-                weights.interests, weights.shortTerm, weights.neighbours, weights.popularity));
+                + "neighbours %.2f (item–item cosine, top 1000 per item), popularity %.2f, "
+                + "community %.2f.%n", weights.interests, weights.shortTerm, weights.neighbours,
+                weights.popularity, weights.community));
+        if (result.ease != null) {
+            md.append("- EASE rows: **EASE^R** (Steck 2019, B = I − P·diag(1/diag P), "
+                    + "P = (XᵀX + λI)⁻¹, EJML's Cholesky inverse; `analytics.EaseModel`) with X = "
+                    + "the liked items (rating ≥ 3.5) of every user's events[:b], a user scored by "
+                    + "the sum of B's rows of their liked items up to the phase's cut, the same "
+                    + "exclusions; **interest graph + EASE neighbours**: our recommender with B's "
+                    + "top 1000 positive weights per item (scaled by the model's largest weight) "
+                    + "in place of the cosine table; **fitted blend**: the same with the weights "
+                    + "fitted on the validation window (below).\n");
+        }
         md.append("- Job options: ").append(jobOptions.toMap().isEmpty() ? "defaults"
                 : jobOptions.toMap().toString()).append(" (see configuration.md).\n");
         md.append(String.format("- Run time: %.0f s on this machine (2 cores).%n%n", seconds));
         md.append("## Before vs after the update\n");
         md.append(EvaluationReport.beforeAfterTable(result));
+        if (result.ease != null) {
+            md.append("\n## EASE^R and the fitted blend\n\n");
+            md.append(easeSection(result));
+        }
+        if (!result.sliceRows.isEmpty()) {
+            md.append("\n## Slices\n\n");
+            md.append("K = 10. **cold items**: the relevant target items with fewer than 5 "
+                    + "interactions across all users before the phase's cut (every user's "
+                    + "events[:a] before the update, events[:b] after), scored against those "
+                    + "items only; **new users**: users with fewer than 5 events before their "
+                    + "cut, all their targets; **rest**: the other users' non-cold relevant "
+                    + "items. The ranked lists are the same as in the table above; a user "
+                    + "without a relevant item in a slice is not scored in it. Content side = "
+                    + "\"interests only\"; collaborative side = item-item cosine and EASE^R.\n\n");
+            md.append(EvaluationReport.sliceTable(result));
+        }
         md.append("\n## Prequential\n\n");
         md.append("Each sampled relevant target event is ranked against the user's graph just "
                 + "before it (materialised from the job's deltas with event time before the "
@@ -176,6 +247,52 @@ public final class EvaluationMain {
         }
         md.append("\n## Reproduce\n\n```\nmake eval DATA=../shared/data/ml-latest-small\n```\n");
         Files.writeString(out.resolve("evaluation.md"), md.toString(), StandardCharsets.UTF_8);
+    }
+
+    /** λ validation, EASE's time and memory, and the fitted blend with its window. */
+    static String easeSection(Evaluation.Result result) {
+        EaseBaseline.Selection ease = result.ease;
+        StringBuilder md = new StringBuilder();
+        md.append("How each part is computed: [evaluation-ease.md](evaluation-ease.md). ");
+        md.append("Validation window (never the target): each user's training events events[:b] "
+                + "cut again at ⌊0.8·b⌋; models fitted on every user's events[:⌊0.8·b⌋], scored "
+                + "(NDCG@10, the same exclusions) against each user's liked items of "
+                + "events[⌊0.8·b⌋:b].\n\n");
+        md.append("| λ | validation NDCG@10 |\n|---|---|\n");
+        ease.validationNdcg().forEach((lambda, ndcg) -> md.append(String.format(
+                "| %.0f%s | %.4f |%n", lambda, lambda == ease.lambda() ? " (chosen)" : "", ndcg)));
+        md.append(String.format("%nCost on this machine (EJML, one thread): the final model has "
+                + "%,d items (liked at least once in events[:b]); its dense matrices take "
+                + "%,.0f MB (16·n² bytes: the Gram matrix and its inverse, which becomes B); the "
+                + "fit took %.1f s of CPU (%.1f s wall: the machine is shared); each validation "
+                + "fit (%,d items) %.1f s of CPU (%.1f s wall).%n", result.easeItems,
+                dev.interestgraph.analytics.EaseModel.denseBytes(result.easeItems) / 1e6,
+                result.easeFitCpuSeconds, result.easeFitSeconds, ease.validationItems(),
+                ease.cpuSecondsPerFit(), ease.secondsPerFit()));
+        if (result.blend != null) {
+            BlendFit.Result blend = result.blend;
+            md.append(String.format("%nFitted blend (our recommender with EASE neighbours; "
+                    + "graphs of the in-process replay at each user's validation cut, popularity "
+                    + "and EASE neighbours of every user's events[:⌊0.8·b⌋]; %d validation users): "
+                    + "grid %s; chosen **%s**, validation NDCG@10 %.4f (hand-set weights: %.4f).%n",
+                    blend.cases(), BlendFit.describe(result.blendGrid), blend.describe(),
+                    blend.ndcg(), blend.baseNdcg()));
+        }
+        return md.toString();
+    }
+
+    /** The catalogue with the job's item vectors: what the in-process replay joins against. */
+    static Map<String, ItemVersion> catalogue(List<ItemVersion> items,
+            Map<String, float[]> embeddings) {
+        Map<String, ItemVersion> catalogue = new HashMap<>();
+        for (ItemVersion item : items) {
+            ItemVersion embedded = new ItemVersion(item.itemId, item.title, item.description,
+                    item.tags, item.updatedMs);
+            embedded.embedding = embeddings.get(item.itemId);
+            embedded.modelVersion = embedded.embedding == null ? null : "1";
+            catalogue.put(item.itemId, embedded);
+        }
+        return catalogue;
     }
 
     /** Neighbours per item of both the cosine table and the Gelly job in the evaluation. */

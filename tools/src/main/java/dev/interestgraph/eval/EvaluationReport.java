@@ -34,6 +34,36 @@ public final class EvaluationReport {
         return md.toString();
     }
 
+    /**
+     * The slices at K = 10: every method's row per slice and phase, with the users scored in it;
+     * an empty slice is named as such.
+     */
+    public static String sliceTable(Evaluation.Result result) {
+        StringBuilder md = new StringBuilder();
+        md.append("| slice | graph | method | users | P@10 | R@10 | NDCG@10 | HR@10 |\n"
+                + "|---|---|---|---|---|---|---|---|\n");
+        for (String phase : List.of("before", "after")) {
+            for (String slice : Evaluation.SLICES) {
+                int users = result.sliceUsers.getOrDefault(phase + "/" + slice, 0);
+                String graph = phase.equals("before") ? "before update" : "after update";
+                if (users == 0) {
+                    md.append(String.format("| %s | %s | (every method) | 0 | – | – | – | – |%n",
+                            slice, graph));
+                    continue;
+                }
+                for (Evaluation.Row row : result.sliceRows) {
+                    if (row.phase.equals(phase) && row.slice.equals(slice)) {
+                        RankingMetrics.Summary m = row.at(10);
+                        md.append(String.format("| %s | %s | %s | %d | %.4f | %.4f | %.4f | %.4f |%n",
+                                slice, graph, row.method, m.users(), m.precision(), m.recall(),
+                                m.ndcg(), m.hitRate()));
+                    }
+                }
+            }
+        }
+        return md.toString();
+    }
+
     /** Prequential HR@10 and NDCG@10, overall and per period. */
     public static String prequentialTable(Evaluation.Prequential prequential) {
         StringBuilder md = new StringBuilder();

@@ -95,5 +95,11 @@ class AnalyticsMainTest {
                 .hasMessageContaining("analytics.min-support");
         assertThatThrownBy(() -> AnalyticsMain.run("--analytics.neighbors-per-item", "0"))
                 .hasMessageContaining("--analytics.neighbors-per-item is 0");
+        assertThatThrownBy(() -> AnalyticsMain.run("--analytics.neighbours", "svd"))
+                .isInstanceOf(IllegalConfigurationException.class)
+                .hasMessageContaining("analytics.neighbours (gelly|ease)");
+        assertThatThrownBy(() -> AnalyticsMain.run("--analytics.neighbours", "ease",
+                "--analytics.ease.lambda", "0"))
+                .hasMessageContaining("--analytics.ease.lambda is 0.0");
     }
 }

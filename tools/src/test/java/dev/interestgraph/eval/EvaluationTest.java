@@ -59,6 +59,51 @@ class EvaluationTest {
     }
 
     @Test
+    void easeBaselineEaseNeighboursAndTheFittedBlendAreScoredWithSlices() throws Exception {
+        SyntheticDataset data = SyntheticDataset.builder().users(60).itemsPerTopic(25)
+                .eventsPerUser(50).spanMs(100 * DAY).noise(0.05).build();
+        Map<String, ItemVersion> items = new HashMap<>();
+        Map<String, float[]> embeddings = new HashMap<>();
+        for (ItemVersion item : data.items()) {
+            item.embedding = HashingTestEmbedder.embed(item.text());
+            item.modelVersion = HashingTestEmbedder.MODEL_VERSION;
+            items.put(item.itemId, item);
+            embeddings.put(item.itemId, item.embedding);
+        }
+        Evaluation.GraphSource source =
+                GraphReplay.source(GraphParameters.defaults(), items, 5000);
+        Evaluation.Result result = new Evaluation(data.items(), data.events(), embeddings,
+                new Recommender.Weights(), 200, 100)
+                .withEase(EaseBaseline.LAMBDAS)
+                .withBlendFit(source, BlendFit.Grid.standard())
+                .evaluate(source, false);
+
+        assertThat(result.ease.validationNdcg()).containsOnlyKeys(100.0, 300.0, 1000.0);
+        assertThat(result.ease.lambda()).isIn(100.0, 300.0, 1000.0);
+        assertThat(result.easeItems).isPositive().isLessThanOrEqualTo(data.items().size());
+        // the hand-set weights are a point of the standard grid: the fit cannot do worse
+        assertThat(result.blend.ndcg()).isGreaterThanOrEqualTo(result.blend.baseNdcg());
+        assertThat(result.blend.cases()).isPositive();
+        for (String phase : List.of("before", "after")) {
+            for (String method : List.of(Evaluation.EASE, Evaluation.OURS_EASE,
+                    Evaluation.OURS_EASE_FITTED)) {
+                assertThat(result.row(method, phase).at(10).users())
+                        .isEqualTo(result.scoredUsers);
+            }
+        }
+        // co-occurrence is topical here: EASE beats popularity after the update
+        assertThat(result.row(Evaluation.EASE, "after").at(10).ndcg())
+                .isGreaterThan(result.row(Evaluation.POPULARITY, "after").at(10).ndcg());
+        // every user has 50 events: nobody is new; every method has its rest row
+        assertThat(result.sliceUsers).containsEntry("after/" + Evaluation.NEW_USERS, 0);
+        assertThat(result.sliceRows.stream().filter(r -> r.phase.equals("after")
+                && r.slice.equals(Evaluation.REST)).map(r -> r.method))
+                .contains(Evaluation.OURS, Evaluation.INTERESTS_ONLY, Evaluation.ITEM_ITEM,
+                        Evaluation.POPULARITY, Evaluation.EASE, Evaluation.OURS_EASE,
+                        Evaluation.OURS_EASE_FITTED);
+    }
+
+    @Test
     void gellyNeighboursFromTheMaterialisedGraphServeAsWellAsTheCosineTable(@TempDir Path work)
             throws Exception {
         SyntheticDataset data = SyntheticDataset.builder().users(80).itemsPerTopic(20)

@@ -1,0 +1,142 @@
+package dev.interestgraph.eval;
+
+import dev.interestgraph.analytics.EaseModel;
+import dev.interestgraph.model.UserAction;
+import dev.interestgraph.recommend.RankingMetrics;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * EASE^R as the evaluation's baseline: X = the liked items (rating ≥ 3.5) of every user's training
+ * events; λ chosen on a validation window cut from the training part, never on the target. The
+ * validation window: each user's training events (events[:b]) cut again at ⌊0.8·b⌋ — the model
+ * is fitted on every user's events[:⌊0.8·b⌋] and scored (NDCG@10, same exclusions as the
+ * evaluation) against each user's liked items of events[⌊0.8·b⌋:b].
+ */
+public final class EaseBaseline {
+    /** λ values tried: around the 300 the field's MovieLens-size runs settle on. */
+    public static final double[] LAMBDAS = {100, 300, 1000};
+    /** Where each user's training events are cut again for validation. */
+    public static final double VALIDATION_CUT = 0.8;
+
+    private EaseBaseline() {}
+
+    /**
+     * EASE^R alone under the evaluation's protocol, without the job replays (minutes, not the
+     * full evaluation's hour): {@code java -cp ... dev.interestgraph.eval.EaseBaseline
+     * ../shared/data/ml-latest-small [λ,λ,...]}. Prints the validation, the chosen λ, the fit's
+     * cost and the scores at K = 10 of the users with a relevant target.
+     */
+    public static void main(String[] args) {
+        if (args.length < 1) {
+            System.err.println("usage: EaseBaseline <ml-latest-small dir> [λ,λ,...]");
+            System.exit(2);
+        }
+        double[] lambdas = args.length > 1 ? java.util.Arrays.stream(args[1].split(","))
+                .mapToDouble(Double::parseDouble).toArray() : LAMBDAS;
+        List<UserAction> replay = dev.interestgraph.data.MovieLensDataset
+                .load(java.nio.file.Path.of(args[0]), 0).events().stream()
+                .filter(e -> e.action == dev.interestgraph.model.Action.RATE)
+                .collect(java.util.stream.Collectors.toList());
+        TemporalSplit split = TemporalSplit.standard(replay);
+        List<UserAction> training = split.afterUpdate();
+        Selection selection = selectLambda(training, lambdas, 10);
+        System.out.printf("validation NDCG@10 by λ: %s → λ = %.0f (%,d items, %.1f s CPU per fit)%n",
+                selection.validationNdcg(), selection.lambda(), selection.validationItems(),
+                selection.cpuSecondsPerFit());
+        long started = System.nanoTime();
+        double cpu = cpuSeconds();
+        EaseModel model = EaseModel.fit(likedByUser(training), selection.lambda());
+        System.out.printf("final model: %,d items, dense matrices %,d MB, fit %.1f s CPU "
+                + "(%.1f s wall)%n", model.items().size(),
+                EaseModel.denseBytes(model.items().size()) / 1_000_000, cpuSeconds() - cpu,
+                (System.nanoTime() - started) / 1e9);
+        Map<String, Set<String>> liked = likedByUser(training);
+        Map<String, Set<String>> seen = seenByUser(training);
+        RankingMetrics.Summary summary = new RankingMetrics.Summary();
+        split.relevantTargets().forEach((user, targets) -> summary.add(RankingMetrics.at(10,
+                model.recommend(liked.getOrDefault(user, Set.of()),
+                        seen.getOrDefault(user, Set.of()), 10), targets)));
+        System.out.printf("after update (at b), K = 10, %d users: P %.4f R %.4f NDCG %.4f "
+                + "HR %.4f%n", summary.users(), summary.precision(), summary.recall(),
+                summary.ndcg(), summary.hitRate());
+    }
+
+    /**
+     * The validation: NDCG@10 per λ, the chosen λ, its model (null in {@code Evaluation.Result}:
+     * dropped once the blend is fitted), and the mean time of one fit.
+     */
+    public record Selection(double lambda, Map<Double, Double> validationNdcg,
+            EaseModel validationModel, int validationItems, double secondsPerFit,
+            double cpuSecondsPerFit, TemporalSplit inner) {}
+
+    /** CPU time of this thread, in seconds: what a fit costs on a machine others load too. */
+    static double cpuSeconds() {
+        return java.lang.management.ManagementFactory.getThreadMXBean()
+                .getCurrentThreadCpuTime() / 1e9;
+    }
+
+    /** Chooses λ on the validation window inside {@code training} (every user's events[:b]). */
+    public static Selection selectLambda(List<UserAction> training, double[] lambdas, int k) {
+        TemporalSplit inner = new TemporalSplit(training, VALIDATION_CUT, VALIDATION_CUT);
+        List<UserAction> fitEvents = inner.afterUpdate();
+        Map<String, Set<String>> liked = likedByUser(fitEvents);
+        Map<String, Set<String>> seen = seenByUser(fitEvents);
+        Map<String, Set<String>> targets = inner.relevantTargets();
+        Map<Double, Double> ndcg = new LinkedHashMap<>();
+        EaseModel best = null;
+        double bestNdcg = Double.NEGATIVE_INFINITY;
+        double seconds = 0;
+        double cpu = 0;
+        for (double lambda : lambdas) {
+            long started = System.nanoTime();
+            double cpuStarted = cpuSeconds();
+            EaseModel model = EaseModel.fit(liked, lambda);
+            seconds += (System.nanoTime() - started) / 1e9;
+            cpu += cpuSeconds() - cpuStarted;
+            double total = 0;
+            for (Map.Entry<String, Set<String>> user : targets.entrySet()) {
+                total += RankingMetrics.at(k, model.recommend(
+                        liked.getOrDefault(user.getKey(), Set.of()),
+                        seen.getOrDefault(user.getKey(), Set.of()), k), user.getValue()).ndcg;
+            }
+            double mean = targets.isEmpty() ? 0 : total / targets.size();
+            ndcg.put(lambda, mean);
+            if (mean > bestNdcg) { // ties: the smaller λ (first)
+                bestNdcg = mean;
+                best = model;
+            }
+        }
+        return new Selection(best.lambda(), ndcg, best, best.items().size(),
+                seconds / lambdas.length, cpu / lambdas.length, inner);
+    }
+
+    /** User → distinct liked items (rating ≥ 3.5, or a positive action): the rows of X. */
+    public static Map<String, Set<String>> likedByUser(Collection<UserAction> events) {
+        Map<String, Set<String>> liked = new TreeMap<>();
+        for (UserAction event : events) {
+            if (TemporalSplit.isRelevant(event) && event.itemId != null
+                    && !event.itemId.isEmpty()) {
+                liked.computeIfAbsent(event.userId, u -> new java.util.LinkedHashSet<>())
+                        .add(event.itemId);
+            }
+        }
+        return liked;
+    }
+
+    static Map<String, Set<String>> seenByUser(Collection<UserAction> events) {
+        Map<String, Set<String>> seen = new HashMap<>();
+        for (UserAction event : events) {
+            if (event.itemId != null && !event.itemId.isEmpty()) {
+                seen.computeIfAbsent(event.userId, u -> new java.util.HashSet<>())
+                        .add(event.itemId);
+            }
+        }
+        return seen;
+    }
+}
