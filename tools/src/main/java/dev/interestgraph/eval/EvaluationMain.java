@@ -74,7 +74,9 @@ public final class EvaluationMain {
             // the protocol scores ratings: tags (COMMENT events) are left out of the replay
             replay = movieLens.events().stream().filter(e -> e.action == Action.RATE)
                     .collect(Collectors.toList());
-            dataVersion = "MovieLens ml-latest-small (generated 2018-09-26), " + Path.of(data);
+            // the directory name only: the report stays free of this machine's paths
+            dataVersion = "MovieLens ml-latest-small (generated 2018-09-26), directory "
+                    + Path.of(data).getFileName();
         }
         if (maxUsers > 0) {
             java.util.Set<String> kept = replay.stream().map(e -> e.userId).distinct()

@@ -107,7 +107,8 @@ public final class FineTuneEvaluationMain {
                 .filter(e -> e.action == Action.RATE).collect(Collectors.toList());
         List<UserAction> replay = firstUsers(ratings, maxUsers);
         long users = replay.stream().map(e -> e.userId).distinct().count();
-        String dataVersion = "MovieLens ml-latest-small (generated 2018-09-26), " + Path.of(data)
+        String dataVersion = "MovieLens ml-latest-small (generated 2018-09-26), directory "
+                + Path.of(data).getFileName()
                 + (maxUsers > 0 ? String.format("; **subset: the %d lowest user ids**", maxUsers)
                         : "");
         System.out.printf("Fine-tuning evaluation: %,d items, %,d events, %,d users%n",
