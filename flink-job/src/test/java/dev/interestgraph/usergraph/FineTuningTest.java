@@ -66,7 +66,7 @@ class FineTuningTest {
         return unit(axis, (axis + 1) % 8, 0.05f * item);
     }
 
-    static final class FakeEncoder implements EmbeddingClient {
+    static class FakeEncoder implements EmbeddingClient {
         @Override
         public void checkReady() {}
 
@@ -125,30 +125,12 @@ class FineTuningTest {
     static volatile CompletableFuture<Void> gate = new CompletableFuture<>();
 
     /** {@link FakeEncoder} whose answers arrive only once {@link #gate} opens. */
-    static final class GatedEncoder implements EmbeddingClient {
-        private final FakeEncoder encoder = new FakeEncoder();
-
-        @Override
-        public void checkReady() {}
-
-        @Override
-        public int dimension() {
-            return 8;
-        }
-
-        @Override
-        public CompletableFuture<EmbeddingBatch> embed(List<String> texts) {
-            return embed(texts, "v1");
-        }
-
+    static final class GatedEncoder extends FakeEncoder {
         @Override
         public CompletableFuture<EmbeddingBatch> embed(List<String> texts, String version) {
-            CompletableFuture<EmbeddingBatch> answer = encoder.embed(texts, version);
+            CompletableFuture<EmbeddingBatch> answer = super.embed(texts, version);
             return gate.thenCompose(open -> answer);
         }
-
-        @Override
-        public void close() {}
     }
 
     /**
