@@ -59,9 +59,17 @@ public final class DashboardProbe {
     }
 
     private JsonNode get(String path) {
+        return getJson(http, base + path);
+    }
+
+    /**
+     * One GET of the Flink REST API as JSON (3 s timeout); null when it fails or answers other
+     * than 200: the probes keep asking. Shared with {@link JobProgressProbe}.
+     */
+    static JsonNode getJson(HttpClient http, String url) {
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base
-                    + path)).timeout(Duration.ofSeconds(3)).GET().build(),
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url))
+                    .timeout(Duration.ofSeconds(3)).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
             return response.statusCode() == 200 ? MAPPER.readTree(response.body()) : null;
         } catch (InterruptedException e) {

@@ -1,12 +1,8 @@
 package dev.interestgraph.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,7 +22,6 @@ import java.util.Map;
  * ({@code metrics.fetcher.update-interval}, 10 s by default; the demo sets 1 s).
  */
 public final class JobProgressProbe {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
     static final String EVENTS_IN = ".eventsIn";
     static final String GRAPH_IN = "user-graph.numRecordsIn";
     static final String DELTAS_OUT = ".deltasOut";
@@ -126,16 +121,6 @@ public final class JobProgressProbe {
     }
 
     private JsonNode get(String path) {
-        try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base
-                    + path)).timeout(Duration.ofSeconds(3)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return response.statusCode() == 200 ? MAPPER.readTree(response.body()) : null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        } catch (Exception e) {
-            return null;
-        }
+        return DashboardProbe.getJson(http, base + path);
     }
 }
