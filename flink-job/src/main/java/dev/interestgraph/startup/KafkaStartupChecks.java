@@ -70,6 +70,7 @@ public final class KafkaStartupChecks {
         try (Admin admin = Admin.create(adminProperties(config))) {
             Set<String> existing = listTopics(admin, config);
             List<String> created = checkTopics(admin, config, existing);
+            checkRetentionKeepsOldEvents(admin, config, existing);
             Map<Integer, Long> maxTimeouts = checkTransactionTimeout(admin, config);
             return new Result(created, maxTimeouts);
         }
@@ -266,6 +267,72 @@ public final class KafkaStartupChecks {
         missing.forEach(t -> keys.add("--" + t.option().key()));
         message.append(String.join(", ", keys)).append(") at existing topics");
         return message.toString();
+    }
+
+    /**
+     * The delta sink stamps each record with its event time (and the recommendations and
+     * item-embeddings sinks theirs). On a topic with {@code message.timestamp.type=CreateTime}
+     * and time retention, the broker measures retention from that timestamp: the output of
+     * events older than {@code retention.ms} (a backfill, a replay, a job catching up) is
+     * committed, then deleted at the next retention check, with no error anywhere. Such a topic
+     * fails the start-up instead, naming the fix.
+     */
+    private static void checkRetentionKeepsOldEvents(Admin admin, Configuration config,
+            Set<String> existing) {
+        // the outputs this run writes (the dead letters carry the time they were written)
+        Set<ConfigOption<String>> stamped = Set.of(TOPIC_DELTAS, TOPIC_RECOMMENDATIONS,
+                TOPIC_ITEM_EMBEDDINGS);
+        Map<ConfigResource, ConfigOption<String>> resources = new LinkedHashMap<>();
+        for (RequiredTopic topic : requiredTopics(config, existing)) {
+            if (stamped.contains(topic.option())) {
+                resources.putIfAbsent(new ConfigResource(ConfigResource.Type.TOPIC,
+                        topic.name()), topic.option());
+            }
+        }
+        Map<ConfigResource, Config> described;
+        try {
+            described = admin.describeConfigs(resources.keySet()).all()
+                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            // a principal that may not describe topic configurations: not judged here
+            LOG.warn("Could not read the retention settings of {}: {}. Make sure that time "
+                    + "retention cannot delete the output of old events (docs/reliability.md).",
+                    resources.keySet(), rootMessage(e));
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading topic configurations", e);
+        }
+        for (Map.Entry<ConfigResource, Config> topic : described.entrySet()) {
+            Config settings = topic.getValue();
+            String timestampType = value(settings, TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
+            String cleanup = value(settings, TopicConfig.CLEANUP_POLICY_CONFIG);
+            String retention = value(settings, TopicConfig.RETENTION_MS_CONFIG);
+            if (!"CreateTime".equals(timestampType) || cleanup == null
+                    || !cleanup.contains(TopicConfig.CLEANUP_POLICY_DELETE) || retention == null
+                    || Long.parseLong(retention) < 0) {
+                continue;
+            }
+            String name = topic.getKey().name();
+            ConfigOption<String> option = resources.get(topic.getKey());
+            throw new IllegalConfigurationException("Kafka topic '" + name + "' ("
+                    + option.key() + ") has message.timestamp.type=CreateTime and time "
+                    + "retention (cleanup.policy=" + cleanup + ", retention.ms=" + retention
+                    + "): the job stamps its records with their event time, so the broker "
+                    + "would delete the committed output of every event older than "
+                    + TimeUtils.formatWithHighestUnit(Duration.ofMillis(Long.parseLong(retention)))
+                    + " at its next retention check, silently. Fix one of:"
+                    + "\n  - kafka-configs.sh --bootstrap-server " + config.get(KAFKA_BOOTSTRAP)
+                    + " --alter --entity-type topics --entity-name " + name
+                    + " --add-config message.timestamp.type=LogAppendTime"
+                    + "\n  - or keep the records without time retention: --add-config "
+                    + "retention.ms=-1");
+        }
+    }
+
+    private static String value(Config settings, String key) {
+        ConfigEntry entry = settings.get(key);
+        return entry == null ? null : entry.value();
     }
 
     /**

@@ -583,7 +583,11 @@ public final class DemoRunner {
     private void createTopics(LocalKafkaBroker broker, Properties client, Configuration config)
             throws Exception {
         List<String> plain = List.of(config.get(TOPIC_EVENTS), config.get(TOPIC_ITEMS),
-                config.get(TOPIC_DELTAS), config.get(TOPIC_DEAD_LETTERS));
+                config.get(TOPIC_DEAD_LETTERS));
+        // the deltas carry their event time (the demo's data is years old): with CreateTime the
+        // broker's retention check would delete them (KafkaStartupChecks refuses such a topic)
+        Map<String, String> appendTime = Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG,
+                "LogAppendTime");
         List<String> compacted = new java.util.ArrayList<>(List.of(
                 config.get(TOPIC_ITEM_NEIGHBORS), config.get(TOPIC_RECOMMENDATIONS)));
         if (!config.get(TOPIC_ITEM_EMBEDDINGS).isBlank()) {
@@ -594,6 +598,7 @@ public final class DemoRunner {
                 ? List.of(config.get(TOPIC_MODEL_VERSIONS)) : List.of();
         if (broker != null) {
             plain.forEach(t -> broker.createTopic(t, 2));
+            broker.createTopic(config.get(TOPIC_DELTAS), 2, appendTime);
             compacted.forEach(t -> broker.createCompactedTopic(t, 2));
             ordered.forEach(t -> broker.createTopic(t, 1));
             return;
@@ -603,6 +608,8 @@ public final class DemoRunner {
             for (String topic : plain) {
                 createIfMissing(admin, existing, new NewTopic(topic, 2, (short) -1));
             }
+            createIfMissing(admin, existing, new NewTopic(config.get(TOPIC_DELTAS), 2, (short) -1)
+                    .configs(appendTime));
             for (String topic : ordered) {
                 createIfMissing(admin, existing, new NewTopic(topic, 1, (short) -1));
             }

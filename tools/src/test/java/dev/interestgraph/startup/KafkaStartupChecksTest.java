@@ -54,11 +54,20 @@ class KafkaStartupChecksTest {
         return config;
     }
 
+    /** Every topic as a deployment has it (deploy/: LogAppendTime deltas, compacted tables). */
     private static void createAll(String prefix, String... except) {
-        for (String topic : List.of("user-events", "item-catalog", "graph-deltas", "dead-letters",
-                "item-embeddings", "recommendations")) {
+        for (String topic : List.of("user-events", "item-catalog", "dead-letters")) {
             if (!List.of(except).contains(topic)) {
                 kafka.createTopic(prefix + topic, 1);
+            }
+        }
+        if (!List.of(except).contains("graph-deltas")) {
+            kafka.createTopic(prefix + "graph-deltas", 1,
+                    Map.of("message.timestamp.type", "LogAppendTime"));
+        }
+        for (String topic : List.of("item-embeddings", "recommendations")) {
+            if (!List.of(except).contains(topic)) {
+                kafka.createCompactedTopic(prefix + topic, 1);
             }
         }
     }
@@ -102,6 +111,33 @@ class KafkaStartupChecksTest {
                 .isInstanceOf(IllegalConfigurationException.class)
                 .hasMessageContaining("'main-graph-deltas-cluster' (kafka.topic.deltas, output)")
                 .hasMessageContaining("--kafka.topics.create-missing true");
+    }
+
+    /**
+     * The loss that KafkaClusterFaultsIT once showed: deltas stamped with 2023 event times on a
+     * CreateTime topic with the default 7-day retention were committed, then deleted by the
+     * broker's retention check. Such a topic now stops the job before submission; the same
+     * topic with LogAppendTime, or without time retention, passes.
+     */
+    @Test
+    void anOutputTopicWhoseRetentionWouldDeleteOldEventsOutputFailsNamingTheFix() {
+        createAll("retention-", "graph-deltas");
+        kafka.createTopic("retention-graph-deltas", 1); // the broker's defaults: CreateTime, 7 d
+        assertThatThrownBy(() -> KafkaStartupChecks.check(job("retention-")))
+                .isInstanceOf(IllegalConfigurationException.class)
+                .hasMessageContaining("'retention-graph-deltas' (kafka.topic.deltas) has "
+                        + "message.timestamp.type=CreateTime and time retention "
+                        + "(cleanup.policy=delete, retention.ms=604800000)")
+                .hasMessageContaining("older than 7 d")
+                .hasMessageContaining("kafka-configs.sh --bootstrap-server "
+                        + kafka.bootstrapServers() + " --alter --entity-type topics "
+                        + "--entity-name retention-graph-deltas --add-config "
+                        + "message.timestamp.type=LogAppendTime")
+                .hasMessageContaining("retention.ms=-1");
+
+        createAll("forever-", "graph-deltas");
+        kafka.createTopic("forever-graph-deltas", 1, Map.of("retention.ms", "-1"));
+        assertThat(KafkaStartupChecks.check(job("forever-")).created()).isEmpty();
     }
 
     @Test
