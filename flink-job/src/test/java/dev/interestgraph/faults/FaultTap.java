@@ -50,6 +50,15 @@ final class FaultTap extends AbstractStreamOperator<Void>
         /** Snapshots that stalled. */
         final AtomicInteger stalledSnapshots = new AtomicInteger();
 
+        /**
+         * Every snapshot fails (the checkpoint fails, and with it the job) until
+         * {@link #restores()} reaches this: no checkpoint completes in between, so each of these
+         * failovers restores from the same checkpoint.
+         */
+        volatile int failSnapshotsUntilRestores;
+        /** Snapshots failed on purpose. */
+        final AtomicInteger failedSnapshots = new AtomicInteger();
+
         /** Arms one failure, thrown when the {@code afterDeltas}-th delta from now arrives. */
         void armFailure(int afterDeltas) {
             if (afterDeltas < 1 || !armed.compareAndSet(0, afterDeltas)) {
@@ -125,6 +134,11 @@ final class FaultTap extends AbstractStreamOperator<Void>
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         Probe probe = probe(run);
+        if (probe.restores() < probe.failSnapshotsUntilRestores) {
+            int n = probe.failedSnapshots.incrementAndGet();
+            throw new InjectedFailure("injected snapshot failure #" + n + " (checkpoint "
+                    + context.getCheckpointId() + ") of run " + run);
+        }
         long wait = probe.stallUntilMs - System.currentTimeMillis();
         if (wait > 0) {
             probe.stalledSnapshots.incrementAndGet();

@@ -127,6 +127,38 @@ class ExactlyOnceUnderFaultsIT {
                 .allSatisfy(id -> assertThat(id).isPositive());
     }
 
+    /**
+     * Two failovers in a row that both restore from the same checkpoint: the restored job fails
+     * again before it completes a checkpoint of its own. The Kafka sink then starts, aborts and
+     * reuses the same transactional ids (prefix-subtask-(checkpoint + 1)) twice, with new producer
+     * epochs, while the replayed deltas sit in them. Nothing may be lost or duplicated.
+     */
+    @Test
+    void twoRestoresFromTheSameCheckpointLoseAndDuplicateNothing() throws Exception {
+        reference();
+        Run run = new Run(kafka, "same-checkpoint-");
+        run.produceCatalogue(replay);
+        JobClient job = run.start(2, null);
+        try {
+            List<List<UserAction>> slices = replay.slices(2);
+            run.produceEvents(slices.get(0));
+            await("first committed deltas", () -> run.committedCount() > 0);
+            // from now on every checkpoint fails until both subtasks have restored twice; the
+            // second slice is read, written into transactions and replayed after each restore
+            run.probe.failSnapshotsUntilRestores = 2 * 2;
+            run.produceEvents(slices.get(1));
+            await("two failovers", () -> run.probe.restores() >= 2 * 2);
+            finish(run, job, 2);
+        } finally {
+            cancel(job);
+        }
+        assertSameAsFailureFree(run);
+        assertThat(run.probe.failedSnapshots.get()).as("failed snapshots").isPositive();
+        assertThat(run.probe.restoredFrom).as("both restores from one completed checkpoint")
+                .hasSize(2 * 2).containsOnly(run.probe.restoredFrom.get(0))
+                .allSatisfy(id -> assertThat(id).isPositive());
+    }
+
     @Test
     void aKilledTaskManagerIsReplacedAndTheJobRestoresWithoutLossOrDuplicates(
             @InjectMiniCluster MiniCluster cluster) throws Exception {
