@@ -20,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -75,6 +74,12 @@ final class FaultTestSupport {
         }
     }
 
+    /** How a run creates its topics: {@code LocalKafkaBroker::createTopic} and the like. */
+    @FunctionalInterface
+    interface TopicCreator {
+        void create(String name, int partitions, Map<String, String> configs);
+    }
+
     /**
      * One run of the job with its own topics (a prefix per run) and its own transactional ids, so
      * that runs in one broker never see each other's data or transactions.
@@ -92,15 +97,20 @@ final class FaultTestSupport {
         }
 
         /** A run on any Kafka: its bootstrap servers and how it creates a topic. */
-        Run(String bootstrap, BiConsumer<String, Integer> createTopic, String prefix) {
+        Run(String bootstrap, TopicCreator createTopic, String prefix) {
             this.bootstrap = bootstrap;
             this.prefix = prefix;
             this.probe = FaultTap.probe(prefix);
             // two partitions per input topic: each source reader of a parallelism-2 job owns one
-            for (String topic : List.of("user-events", "item-catalog", "graph-deltas")) {
-                createTopic.accept(prefix + topic, 2);
+            for (String topic : List.of("user-events", "item-catalog")) {
+                createTopic.create(prefix + topic, 2, Map.of());
             }
-            createTopic.accept(prefix + "dead-letters", 1);
+            // as deployed (deploy/, KafkaStartupChecks): the deltas carry their event time (2023
+            // here), which CreateTime with the default 7-day retention would delete at the
+            // broker's first retention check, 30 s after its start, and every 5 min after that
+            createTopic.create(prefix + "graph-deltas", 2,
+                    Map.of("message.timestamp.type", "LogAppendTime"));
+            createTopic.create(prefix + "dead-letters", 1, Map.of());
             config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, bootstrap);
             InterestGraphOptions.prefixTopics(config, prefix);
             config.set(InterestGraphOptions.TOPIC_ITEM_EMBEDDINGS, ""); // not under test here
@@ -235,7 +245,8 @@ final class FaultTestSupport {
      * replay the same input and be compared.
      */
     static Configuration replayOptions(LocalKafkaBroker kafka, String prefix) {
-        kafka.createTopic(prefix + "graph-deltas", 2);
+        kafka.createTopic(prefix + "graph-deltas", 2,
+                Map.of("message.timestamp.type", "LogAppendTime")); // as Run's, see there
         Configuration config = new Configuration();
         config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
         config.set(InterestGraphOptions.KAFKA_BOUNDED, true);
