@@ -49,6 +49,17 @@ class JobProgressProbeTest {
                     producer.send(new ProducerRecord<>(prefix + "user-events",
                             bytes(event.userId), EventJson.toJson(event)));
                 }
+                // A catalogue update later than every event, as a live catalogue has. Without
+                // it the test was flaky: both inputs go idle once read (watermark.idleness), and
+                // in Flink 1.20 a two-input operator whose inputs are all idle keeps the event
+                // time it had. When the events' input went idle first, that was the catalogue's
+                // watermark, below every event: the temporal join held all of them for good.
+                long last = data.events().stream().mapToLong(e -> e.eventTimeMs).max()
+                        .orElseThrow();
+                ItemVersion later = new ItemVersion("heartbeat-item", "heartbeat", "",
+                        new String[] {"heartbeat"}, last + TimeUnit.HOURS.toMillis(1));
+                producer.send(new ProducerRecord<>(prefix + "item-catalog",
+                        bytes(later.itemId), EventJson.toJson(later)));
             }
 
             Configuration config = new Configuration();
