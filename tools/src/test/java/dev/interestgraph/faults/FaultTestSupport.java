@@ -100,7 +100,7 @@ final class FaultTestSupport {
         Run(String bootstrap, TopicCreator createTopic, String prefix) {
             this.bootstrap = bootstrap;
             this.prefix = prefix;
-            this.probe = FaultTap.probe(prefix);
+            this.probe = FaultTap.newProbe(prefix);
             // two partitions per input topic: each source reader of a parallelism-2 job owns one
             for (String topic : List.of("user-events", "item-catalog")) {
                 createTopic.create(prefix + topic, 2, Map.of());

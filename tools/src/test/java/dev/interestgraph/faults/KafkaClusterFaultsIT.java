@@ -125,8 +125,8 @@ class KafkaClusterFaultsIT {
         run.config.set(InterestGraphOptions.KAFKA_TRANSACTION_TIMEOUT, TRANSACTION_TIMEOUT);
         run.runtimeOverrides.setString("execution.checkpointing.interval", "500 ms");
         run.runtimeOverrides.setString("execution.checkpointing.timeout", "3 s");
-        // one failover: the restarted job comes up after the stall (see the class comment on
-        // repeated restores from one checkpoint in docs/reliability.md)
+        // one failover: the restarted job comes up after the stall (repeated restores from one
+        // checkpoint are ExactlyOnceUnderFaultsIT's own case)
         run.runtimeOverrides.setString("restart-strategy.fixed-delay.delay", "12 s");
         Configuration checked = new Configuration();
         checked.addAll(run.config);
