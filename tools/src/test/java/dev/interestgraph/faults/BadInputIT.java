@@ -453,7 +453,10 @@ class BadInputIT {
     private static void createTopics(String prefix) {
         kafka.createTopic(prefix + "user-events", 2);
         kafka.createTopic(prefix + "item-catalog", 1);
-        kafka.createTopic(prefix + "graph-deltas", 2);
+        // as deployed: the deltas carry their (old) event time, which CreateTime with the default
+        // 7-day retention would delete at the broker's retention check (docs/reliability.md)
+        kafka.createTopic(prefix + "graph-deltas", 2,
+                Map.of("message.timestamp.type", "LogAppendTime"));
         kafka.createTopic(prefix + "dead-letters", 2);
     }
 

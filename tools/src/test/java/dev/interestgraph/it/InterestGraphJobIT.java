@@ -80,7 +80,10 @@ class InterestGraphJobIT {
     void itemsAndEventsBecomeDeltasThatFollowThePlantedDrift() throws Exception {
         kafka.createTopic("user-events", 2);
         kafka.createTopic("item-catalog", 1);
-        kafka.createTopic("graph-deltas", 2);
+        // as deployed: the deltas carry their (old) event time, which CreateTime with the default
+        // 7-day retention would delete at the broker's retention check (docs/reliability.md)
+        kafka.createTopic("graph-deltas", 2,
+                Map.of("message.timestamp.type", "LogAppendTime"));
         kafka.createTopic("dead-letters", 1);
         kafka.createCompactedTopic("item-embeddings", 1);
 
