@@ -104,7 +104,10 @@ class SecurityIT {
         try (LocalKafkaBroker kafka = LocalKafkaBroker.start()) {
             kafka.createTopic("user-events", 2);
             kafka.createTopic("item-catalog", 1);
-            kafka.createTopic("graph-deltas", 2);
+            // as deployed: deltas carry event time, and CreateTime with the broker's 7-day
+            // retention would let the broker delete them (docs/reliability.md, finding 4)
+            kafka.createTopic("graph-deltas", 2,
+                    Map.of("message.timestamp.type", "LogAppendTime"));
             kafka.createTopic("dead-letters", 1);
             long t0 = 1_700_000_000_000L;
             try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
