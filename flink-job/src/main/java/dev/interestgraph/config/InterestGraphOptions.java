@@ -184,7 +184,8 @@ public final class InterestGraphOptions {
                             + "which they merge: after each flush (the touched interests), at "
                             + "the cap, and at the sweep's re-clustering. At the cap, when no "
                             + "pair reaches it, the weakest interest is evicted instead: "
-                            + "unrelated interests never merge.");
+                            + "unrelated interests never merge. Default chosen on the "
+                            + "validation window (docs/evaluation-interests.md).");
 
     public static final ConfigOption<Integer> INTEREST_MIN_ITEMS =
             key("graph.interest-min-items").intType()
@@ -196,9 +197,10 @@ public final class InterestGraphOptions {
     public static final ConfigOption<Double> INTEREST_MIN_WEIGHT =
             key("graph.interest-min-weight").doubleType()
                     .defaultValue(GraphParameters.defaults().interestMinWeight)
-                    .withDescription("The (decayed) weight at which a provisional interest is "
-                            + "emitted even with fewer than graph.interest-min-items items "
-                            + "(1.0 = one purchase or a 5-star rating).");
+                    .withDescription("The weight (as of its newest item) at which a "
+                            + "provisional interest is emitted even with fewer than "
+                            + "graph.interest-min-items items (1.0 = one purchase or a 5-star "
+                            + "rating).");
 
     public static final ConfigOption<Integer> INTEREST_TOP_ITEMS =
             key("graph.interest-top-items").intType().defaultValue(5)

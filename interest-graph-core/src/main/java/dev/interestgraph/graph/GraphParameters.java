@@ -28,7 +28,7 @@ public final class GraphParameters implements Serializable {
     public final double interestMergeThreshold;
     /** graph.interest-min-items: items an interest needs to stop being provisional. */
     public final int interestMinItems;
-    /** graph.interest-min-weight: or the (decayed) weight it needs to stop being provisional. */
+    /** graph.interest-min-weight: or the weight (as of its newest item) it needs instead. */
     public final double interestMinWeight;
     public final int interestTopItems;
     public final long longTermHalfLifeMs;
@@ -94,7 +94,7 @@ public final class GraphParameters implements Serializable {
         private int maxEdgesPerUser = 200;
         private int maxInterests = 6;
         private double interestJoinThreshold = 0.5;
-        private double interestMergeThreshold = 0.7;
+        private double interestMergeThreshold = 0.4;
         private int interestMinItems = 3;
         private double interestMinWeight = 1.0;
         private int interestTopItems = 5;

@@ -515,7 +515,8 @@ public final class GraphUpdater {
      * The sweep's re-clustering (issue 17): Ward agglomerative clustering of the user's interests
      * per model version, cut at graph.interest-merge-threshold ({@link InterestClustering#ward}),
      * each new cluster keeping the id of the old interest it shares most items with ({@link
-     * InterestClustering#matchIds}). The state keeps no item vectors, so the interests (centroid,
+     * InterestClustering#matchIds}) — though an emitted interest's id wins over a provisional
+     * one's ({@link InterestMerging#keepsFirst}): consumers know only the former. The state keeps no item vectors, so the interests (centroid,
      * weight) are the points: what this adds to the merges after each flush is that groups of
      * interests whose centroids drifted together are merged as a whole, by the Ward criterion.
      */
