@@ -188,7 +188,8 @@ public final class Recommender {
         }
         Set<String> excluded = new java.util.HashSet<>(exclude);
         excluded.addAll(user.edges().keySet());
-        int[] quotas = quotas(interests, k);
+        double[] now = weightsNow(user, interests);
+        int[] quotas = quotas(now, k);
         List<List<Recommendation>> lists = new ArrayList<>();
         for (int q = 0; q < interests.size(); q++) {
             // k per interest: duplicates across interests may consume part of a list
@@ -202,8 +203,7 @@ public final class Recommender {
             }
         }
         order.sort((a, b) -> a[0] != b[0] ? Double.compare(a[0], b[0])
-                : Double.compare(interests.get((int) b[1]).getWeight(),
-                        interests.get((int) a[1]).getWeight()));
+                : Double.compare(now[(int) b[1]], now[(int) a[1]]));
         int[] next = new int[interests.size()];
         Set<String> chosen = new java.util.HashSet<>();
         List<Recommendation> ranked = new ArrayList<>(k);
@@ -229,14 +229,39 @@ public final class Recommender {
         return ranked;
     }
 
-    /** k slots shared by interest weight, largest remainders first (ties: the heavier). */
-    static int[] quotas(List<InterestUpsert> interests, int k) {
-        double total = interests.stream().mapToDouble(InterestUpsert::getWeight).sum();
-        int[] quotas = new int[interests.size()];
-        double[] remainders = new double[interests.size()];
+    /**
+     * The interests' weights decayed to the user's latest delta: an InterestUpsert's weight is as
+     * of the delta that last sent it, so an interest the user left long ago would otherwise keep
+     * its old weight. Its time is that of its newest item (edges carry their last event time).
+     */
+    private double[] weightsNow(UserView user, List<InterestUpsert> interests) {
+        Map<Integer, Long> newest = new HashMap<>();
+        for (EdgeUpsert edge : user.edges().values()) {
+            if (edge.getInterestId() >= 0) {
+                newest.merge(edge.getInterestId(), edge.getLastMs(), Math::max);
+            }
+        }
+        double[] now = new double[interests.size()];
+        for (int q = 0; q < now.length; q++) {
+            InterestUpsert interest = interests.get(q);
+            Long last = newest.get(interest.getInterestId());
+            long elapsed = last == null ? 0 : Math.max(0, user.eventTimeMs() - last);
+            now[q] = interest.getWeight() * Math.pow(2, -(double) elapsed / weights.halfLifeMs);
+        }
+        return now;
+    }
+
+    /** k slots shared by weight, largest remainders first (ties: the heavier, then the first). */
+    static int[] quotas(double[] weights, int k) {
+        double total = 0;
+        for (double w : weights) {
+            total += w;
+        }
+        int[] quotas = new int[weights.length];
+        double[] remainders = new double[weights.length];
         int given = 0;
         for (int q = 0; q < quotas.length; q++) {
-            double share = k * interests.get(q).getWeight() / total;
+            double share = total <= 0 ? (double) k / weights.length : k * weights[q] / total;
             quotas[q] = (int) Math.floor(share);
             remainders[q] = share - quotas[q];
             given += quotas[q];
@@ -247,7 +272,8 @@ public final class Recommender {
         }
         byRemainder.sort((a, b) -> remainders[a] != remainders[b]
                 ? Double.compare(remainders[b], remainders[a])
-                : Double.compare(interests.get(b).getWeight(), interests.get(a).getWeight()));
+                : weights[a] != weights[b] ? Double.compare(weights[b], weights[a])
+                : Integer.compare(a, b));
         for (int i = 0; given < k && i < byRemainder.size(); i++, given++) {
             quotas[byRemainder.get(i)]++;
         }

@@ -106,17 +106,44 @@ class RecommenderTest {
 
     @Test
     void quotasFollowTheWeightsByLargestRemainders() {
-        List<InterestUpsert> interests = List.of(
-                InterestUpsert.newBuilder().setInterestId(0).setWeight(5).build(),
-                InterestUpsert.newBuilder().setInterestId(1).setWeight(3).build(),
-                InterestUpsert.newBuilder().setInterestId(2).setWeight(1).build(),
-                InterestUpsert.newBuilder().setInterestId(3).setWeight(1).build());
+        double[] interests = {5, 3, 1, 1};
         assertThat(Recommender.quotas(interests, 10)).containsExactly(5, 3, 1, 1);
         // 4 slots: 2, 1.2, 0.4, 0.4 → 2, 1, then the two 0.4 remainders tie for one slot
-        int[] four = Recommender.quotas(interests, 4);
-        assertThat(four[0] + four[1] + four[2] + four[3]).isEqualTo(4);
-        assertThat(four[0]).isEqualTo(2);
-        assertThat(four[1]).isEqualTo(1);
+        // (equal weights: the first)
+        assertThat(Recommender.quotas(interests, 4)).containsExactly(2, 1, 1, 0);
+    }
+
+    @Test
+    void perInterestQuotasUseWeightsDecayedToNow() {
+        long halfLife = 30L * 24 * 3600 * 1000;
+        long now = 2 * halfLife;
+        // X weighs 3 as of its last item, two half-lives ago (0.75 now); Y weighs 1 now
+        DeltaMaterializer materializer = new DeltaMaterializer();
+        materializer.apply(GraphDelta.newBuilder().setUserId("u").setEpoch(1).setSeq(1)
+                .setEventTimeMs(now)
+                .addOps(DeltaOp.newBuilder().setEdgeUpsert(EdgeUpsert.newBuilder()
+                        .setItemId("seen-x").setWeight(1.0).setLastMs(0).setInterestId(0)))
+                .addOps(DeltaOp.newBuilder().setEdgeUpsert(EdgeUpsert.newBuilder()
+                        .setItemId("seen-y").setWeight(1.0).setLastMs(now).setInterestId(4)))
+                .addOps(DeltaOp.newBuilder().setInterestUpsert(InterestUpsert.newBuilder()
+                        .setInterestId(0).setLabel("x").setWeight(3.0).setSize(1)
+                        .addAllCentroid(List.of(1f, 0f, 0f))))
+                .addOps(DeltaOp.newBuilder().setInterestUpsert(InterestUpsert.newBuilder()
+                        .setInterestId(4).setLabel("y").setWeight(1.0).setSize(1)
+                        .addAllCentroid(List.of(0f, 1f, 0f))))
+                .build());
+        Map<String, float[]> items = new java.util.HashMap<>();
+        for (int i = 1; i <= 7; i++) {
+            items.put("x" + i, tilted(X, Z, i * 0.05f));
+            items.put("y" + i, tilted(Y, Z, i * 0.05f));
+        }
+        Recommender.Weights weights = new Recommender.Weights();
+        weights.halfLifeMs = halfLife;
+        List<Recommender.Recommendation> top = new Recommender(items, Map.of(), Map.of(), weights)
+                .recommendPerInterest(materializer.user("u").orElseThrow(), java.util.Set.of(), 7);
+        // 7 slots by 0.75 : 1 → 3 : 4 (by the undecayed 3 : 1 it would be 5 : 2)
+        assertThat(top).filteredOn(r -> r.interestId == 0).hasSize(3);
+        assertThat(top).filteredOn(r -> r.interestId == 4).hasSize(4);
     }
 
     @Test
