@@ -177,6 +177,31 @@ public final class InterestGraphOptions {
                     .withDescription("Cosine similarity (τ) at or above which an item joins an "
                             + "interest; below it opens a new one.");
 
+    public static final ConfigOption<Double> INTEREST_MERGE_THRESHOLD =
+            key("graph.interest-merge-threshold").doubleType()
+                    .defaultValue(GraphParameters.defaults().interestMergeThreshold)
+                    .withDescription("Cosine similarity of two interests' centroids at or above "
+                            + "which they merge: after each flush (the touched interests), at "
+                            + "the cap, and at the sweep's re-clustering. At the cap, when no "
+                            + "pair reaches it, the weakest interest is evicted instead: "
+                            + "unrelated interests never merge. Default chosen on the "
+                            + "validation window (docs/evaluation-interests.md).");
+
+    public static final ConfigOption<Integer> INTEREST_MIN_ITEMS =
+            key("graph.interest-min-items").intType()
+                    .defaultValue(GraphParameters.defaults().interestMinItems)
+                    .withDescription("A new interest is provisional (not in the deltas; its "
+                            + "edges say interest -1) until it holds this many items or "
+                            + "graph.interest-min-weight of weight; once emitted it stays.");
+
+    public static final ConfigOption<Double> INTEREST_MIN_WEIGHT =
+            key("graph.interest-min-weight").doubleType()
+                    .defaultValue(GraphParameters.defaults().interestMinWeight)
+                    .withDescription("The weight (as of its newest item) at which a "
+                            + "provisional interest is emitted even with fewer than "
+                            + "graph.interest-min-items items (1.0 = one purchase or a 5-star "
+                            + "rating).");
+
     public static final ConfigOption<Integer> INTEREST_TOP_ITEMS =
             key("graph.interest-top-items").intType().defaultValue(5)
                     .withDescription("How many strongest items each InterestUpsert lists.");
@@ -502,7 +527,8 @@ public final class InterestGraphOptions {
                 KAFKA_TOPICS_CREATE_MISSING, KAFKA_TOPICS_PARTITIONS,
                 KAFKA_TOPICS_REPLICATION_FACTOR, INPUT_FORMAT, INPUT_MAX_ID_LENGTH, INPUT_MAX_TEXT_LENGTH, INPUT_MAX_FUTURE_SKEW,
                 WATERMARK_OUT_OF_ORDERNESS, WATERMARK_IDLENESS, EDGE_HALF_LIFE, PRUNE_THRESHOLD,
-                MAX_EDGES_PER_USER, MAX_INTERESTS, INTEREST_JOIN_THRESHOLD, INTEREST_TOP_ITEMS,
+                MAX_EDGES_PER_USER, MAX_INTERESTS, INTEREST_JOIN_THRESHOLD, INTEREST_MERGE_THRESHOLD,
+                INTEREST_MIN_ITEMS, INTEREST_MIN_WEIGHT, INTEREST_TOP_ITEMS,
                 PROFILE_LONG_HALF_LIFE, PROFILE_SHORT_HALF_LIFE, EMIT_INTERVAL, DELTA_VECTOR_MIN_DISTANCE,
                 DELTA_VECTOR_MAX_AGE, DELTA_VECTOR_ENCODING, DEDUP_WINDOW, DEDUP_MAX_IDS, SWEEP_INTERVAL,
                 IDLE_TTL, WEIGHT_VIEW, WEIGHT_CLICK, WEIGHT_CART, WEIGHT_PURCHASE, WEIGHT_COMMENT,
@@ -611,6 +637,9 @@ public final class InterestGraphOptions {
         intBetween(config, MAX_EDGES_PER_USER, 1, 100_000, problems);
         intBetween(config, MAX_INTERESTS, 1, 64, problems);
         doubleBetween(config, INTEREST_JOIN_THRESHOLD, -1.0, 1.0, problems);
+        doubleBetween(config, INTEREST_MERGE_THRESHOLD, -1.0, 1.0, problems);
+        intBetween(config, INTEREST_MIN_ITEMS, 1, 100_000, problems);
+        doubleBetween(config, INTEREST_MIN_WEIGHT, 0.0, 1_000_000.0, problems);
         intBetween(config, INTEREST_TOP_ITEMS, 1, 100, problems);
         durationBetween(config, PROFILE_LONG_HALF_LIFE, Duration.ofSeconds(1),
                 Duration.ofDays(36500), problems);
@@ -839,6 +868,9 @@ public final class InterestGraphOptions {
                 .maxEdgesPerUser(config.get(MAX_EDGES_PER_USER))
                 .maxInterests(config.get(MAX_INTERESTS))
                 .interestJoinThreshold(config.get(INTEREST_JOIN_THRESHOLD))
+                .interestMergeThreshold(config.get(INTEREST_MERGE_THRESHOLD))
+                .interestMinItems(config.get(INTEREST_MIN_ITEMS))
+                .interestMinWeight(config.get(INTEREST_MIN_WEIGHT))
                 .interestTopItems(config.get(INTEREST_TOP_ITEMS))
                 .longTermHalfLife(config.get(PROFILE_LONG_HALF_LIFE))
                 .shortTermHalfLife(config.get(PROFILE_SHORT_HALF_LIFE))

@@ -162,6 +162,154 @@ public final class Recommender {
         return ranked;
     }
 
+    /**
+     * Multi-interest retrieval (PinnerSage-style, issue 17): each of the user's interests
+     * retrieves its own candidates — the items nearest its centroid, scored
+     * {@code weights.interests}·cosine + {@code weights.popularity}·popularity — and the k slots
+     * are shared out by interest weight (largest remainders, so a user's minor interest still gets
+     * a slot when its share rounds up), interleaved so that each interest's best items come
+     * first. Against {@link #recommend}'s single score, a strong interest cannot crowd out a
+     * weaker one. Users without interests (or without comparable centroids) get {@link
+     * #recommend}'s list; so do the slots the interests cannot fill.
+     */
+    public List<Recommendation> recommendPerInterest(UserView user, Set<String> exclude, int k) {
+        List<InterestUpsert> interests = new ArrayList<>();
+        if (user != null && k > 0) {
+            for (InterestUpsert interest : user.interests().values()) {
+                if (interest.getWeight() > 0 && interest.getCentroidCount() > 0
+                        && vectors.length > 0
+                        && vectors[0].length == interest.getCentroidCount()) {
+                    interests.add(interest);
+                }
+            }
+        }
+        if (interests.isEmpty()) {
+            return recommend(user, exclude, k);
+        }
+        Set<String> excluded = new java.util.HashSet<>(exclude);
+        excluded.addAll(user.edges().keySet());
+        double[] now = weightsNow(user, interests);
+        int[] quotas = quotas(now, k);
+        List<List<Recommendation>> lists = new ArrayList<>();
+        for (int q = 0; q < interests.size(); q++) {
+            // k per interest: duplicates across interests may consume part of a list
+            lists.add(quotas[q] == 0 ? List.of() : nearest(interests.get(q), excluded, k));
+        }
+        // interleave: an interest's j-th pick sits at (j + 0.5) / quota; heavier first on ties
+        List<double[]> order = new ArrayList<>(); // position, interest
+        for (int q = 0; q < interests.size(); q++) {
+            for (int j = 0; j < quotas[q]; j++) {
+                order.add(new double[] {(j + 0.5) / quotas[q], q});
+            }
+        }
+        order.sort((a, b) -> a[0] != b[0] ? Double.compare(a[0], b[0])
+                : Double.compare(now[(int) b[1]], now[(int) a[1]]));
+        int[] next = new int[interests.size()];
+        Set<String> chosen = new java.util.HashSet<>();
+        List<Recommendation> ranked = new ArrayList<>(k);
+        for (double[] slot : order) {
+            int q = (int) slot[1];
+            List<Recommendation> list = lists.get(q);
+            while (next[q] < list.size() && chosen.contains(list.get(next[q]).itemId)) {
+                next[q]++;
+            }
+            if (next[q] < list.size()) {
+                Recommendation r = list.get(next[q]++);
+                chosen.add(r.itemId);
+                ranked.add(r);
+            }
+        }
+        if (ranked.size() < k) {
+            Set<String> more = new java.util.HashSet<>(excluded);
+            more.addAll(chosen);
+            for (Recommendation r : recommend(user, more, k - ranked.size())) {
+                ranked.add(r);
+            }
+        }
+        return ranked;
+    }
+
+    /**
+     * The interests' weights decayed to the user's latest delta: an InterestUpsert's weight is as
+     * of the delta that last sent it, so an interest the user left long ago would otherwise keep
+     * its old weight. Its time is that of its newest item (edges carry their last event time).
+     */
+    private double[] weightsNow(UserView user, List<InterestUpsert> interests) {
+        Map<Integer, Long> newest = new HashMap<>();
+        for (EdgeUpsert edge : user.edges().values()) {
+            if (edge.getInterestId() >= 0) {
+                newest.merge(edge.getInterestId(), edge.getLastMs(), Math::max);
+            }
+        }
+        double[] now = new double[interests.size()];
+        for (int q = 0; q < now.length; q++) {
+            InterestUpsert interest = interests.get(q);
+            Long last = newest.get(interest.getInterestId());
+            long elapsed = last == null ? 0 : Math.max(0, user.eventTimeMs() - last);
+            now[q] = interest.getWeight() * Math.pow(2, -(double) elapsed / weights.halfLifeMs);
+        }
+        return now;
+    }
+
+    /** k slots shared by weight, largest remainders first (ties: the heavier, then the first). */
+    static int[] quotas(double[] weights, int k) {
+        double total = 0;
+        for (double w : weights) {
+            total += w;
+        }
+        int[] quotas = new int[weights.length];
+        double[] remainders = new double[weights.length];
+        int given = 0;
+        for (int q = 0; q < quotas.length; q++) {
+            double share = total <= 0 ? (double) k / weights.length : k * weights[q] / total;
+            quotas[q] = (int) Math.floor(share);
+            remainders[q] = share - quotas[q];
+            given += quotas[q];
+        }
+        List<Integer> byRemainder = new ArrayList<>();
+        for (int q = 0; q < quotas.length; q++) {
+            byRemainder.add(q);
+        }
+        byRemainder.sort((a, b) -> remainders[a] != remainders[b]
+                ? Double.compare(remainders[b], remainders[a])
+                : weights[a] != weights[b] ? Double.compare(weights[b], weights[a])
+                : Integer.compare(a, b));
+        for (int i = 0; given < k && i < byRemainder.size(); i++, given++) {
+            quotas[byRemainder.get(i)]++;
+        }
+        return quotas;
+    }
+
+    /** One interest's k best items: cosine to its centroid, plus popularity. */
+    private List<Recommendation> nearest(InterestUpsert interest, Set<String> excluded, int k) {
+        float[] centroid = new float[interest.getCentroidCount()];
+        for (int d = 0; d < centroid.length; d++) {
+            centroid[d] = interest.getCentroid(d);
+        }
+        PriorityQueue<Recommendation> top = new PriorityQueue<>(k + 1, WORST_FIRST);
+        for (int i = 0; i < vectors.length; i++) {
+            if (excluded.contains(itemIds.get(i))) {
+                continue;
+            }
+            float[] v = vectors[i];
+            if (v.length != centroid.length) {
+                continue; // another model's vectors are not comparable
+            }
+            double dot = 0;
+            for (int d = 0; d < v.length; d++) {
+                dot += v[d] * centroid[d];
+            }
+            double similarity = weights.interests * Math.max(0, dot);
+            double popular = weights.popularity * popularity[i];
+            offer(top, k, new Recommendation(itemIds.get(i), similarity + popular,
+                    interest.getInterestId(), null,
+                    similarity >= popular ? Source.INTERESTS : Source.POPULAR, -1));
+        }
+        List<Recommendation> ranked = new ArrayList<>(top);
+        ranked.sort(WORST_FIRST.reversed());
+        return ranked;
+    }
+
     /** The signals a score combines, in the order of {@link Signals#values}' columns. */
     public enum Signal {
         INTERESTS, SHORT_TERM, NEIGHBOURS, COMMUNITY, POPULARITY;

@@ -98,6 +98,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     private transient Counter edgesCapped;
     private transient Counter interestsOpened;
     private transient Counter interestsMerged;
+    private transient Counter interestsEvicted;
     private transient Counter lateEvents;
     private transient Counter duplicateEvents;
     private transient Counter usersErased;
@@ -159,6 +160,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         edgesCapped = metrics.counter("edgesCapped");
         interestsOpened = metrics.counter("interestsOpened");
         interestsMerged = metrics.counter("interestsMerged");
+        interestsEvicted = metrics.counter("interestsEvicted");
         lateEvents = metrics.counter("lateEvents");
         duplicateEvents = metrics.counter("duplicateEvents");
         usersErased = metrics.counter("usersErased");
@@ -426,6 +428,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         edgesCapped.inc(result.edgesCapped);
         interestsOpened.inc(result.interestsOpened);
         interestsMerged.inc(result.interestsMerged);
+        interestsEvicted.inc(result.interestsEvicted);
         duplicateEvents.inc(result.duplicatesDropped);
         graphRebases.inc(result.rebases);
 

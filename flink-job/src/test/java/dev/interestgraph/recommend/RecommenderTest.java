@@ -48,6 +48,112 @@ class RecommenderTest {
         assertThat(top.get(0).score).isEqualTo(0.8f, org.assertj.core.api.Assertions.within(1e-6));
     }
 
+    /** A user with a heavy interest along X (weight 3) and a light one along Y (weight 1). */
+    private static DeltaMaterializer.UserView twoInterests() {
+        DeltaMaterializer materializer = new DeltaMaterializer();
+        materializer.apply(GraphDelta.newBuilder().setUserId("u").setEpoch(1).setSeq(1)
+                .setEventTimeMs(1000)
+                .addOps(DeltaOp.newBuilder().setEdgeUpsert(EdgeUpsert.newBuilder()
+                        .setItemId("seen-x").setWeight(1.0).setLastMs(1000).setInterestId(0)))
+                .addOps(DeltaOp.newBuilder().setInterestUpsert(InterestUpsert.newBuilder()
+                        .setInterestId(0).setLabel("x").setWeight(3.0).setSize(1)
+                        .addAllCentroid(List.of(1f, 0f, 0f))))
+                .addOps(DeltaOp.newBuilder().setInterestUpsert(InterestUpsert.newBuilder()
+                        .setInterestId(4).setLabel("y").setWeight(1.0).setSize(1)
+                        .addAllCentroid(List.of(0f, 1f, 0f))))
+                .build());
+        return materializer.user("u").orElseThrow();
+    }
+
+    private static float[] tilted(float[] axis, float[] towards, float amount) {
+        float[] v = new float[3];
+        double norm = 0;
+        for (int d = 0; d < 3; d++) {
+            v[d] = axis[d] + amount * towards[d];
+            norm += v[d] * v[d];
+        }
+        for (int d = 0; d < 3; d++) {
+            v[d] /= (float) Math.sqrt(norm);
+        }
+        return v;
+    }
+
+    @Test
+    void perInterestRetrievalSharesTheSlotsByInterestWeight() {
+        Map<String, float[]> items = new java.util.HashMap<>();
+        items.put("seen-x", X);
+        for (int i = 1; i <= 6; i++) {
+            items.put("x" + i, tilted(X, Z, i * 0.05f));
+        }
+        for (int i = 1; i <= 3; i++) {
+            items.put("y" + i, tilted(Y, Z, i * 0.05f));
+        }
+        Recommender.Weights weights = new Recommender.Weights();
+        weights.interests = 1;
+        weights.shortTerm = 0;
+        weights.popularity = 0;
+        Recommender recommender = new Recommender(items, Map.of(), Map.of(), weights);
+
+        // one score for all: the light interest's items (at most 1/3) never make the top 4
+        assertThat(recommender.recommend(twoInterests(), java.util.Set.of(), 4))
+                .extracting(r -> r.itemId).containsExactly("x1", "x2", "x3", "x4");
+        // per interest: 3 slots for X, 1 for Y, each interest's best first, heavier on ties
+        List<Recommender.Recommendation> shared =
+                recommender.recommendPerInterest(twoInterests(), java.util.Set.of("x2"), 4);
+        assertThat(shared).extracting(r -> r.itemId).containsExactly("x1", "x3", "y1", "x4");
+        assertThat(shared).extracting(r -> r.interestId).containsExactly(0, 0, 4, 0);
+    }
+
+    @Test
+    void quotasFollowTheWeightsByLargestRemainders() {
+        double[] interests = {5, 3, 1, 1};
+        assertThat(Recommender.quotas(interests, 10)).containsExactly(5, 3, 1, 1);
+        // 4 slots: 2, 1.2, 0.4, 0.4 → 2, 1, then the two 0.4 remainders tie for one slot
+        // (equal weights: the first)
+        assertThat(Recommender.quotas(interests, 4)).containsExactly(2, 1, 1, 0);
+    }
+
+    @Test
+    void perInterestQuotasUseWeightsDecayedToNow() {
+        long halfLife = 30L * 24 * 3600 * 1000;
+        long now = 2 * halfLife;
+        // X weighs 3 as of its last item, two half-lives ago (0.75 now); Y weighs 1 now
+        DeltaMaterializer materializer = new DeltaMaterializer();
+        materializer.apply(GraphDelta.newBuilder().setUserId("u").setEpoch(1).setSeq(1)
+                .setEventTimeMs(now)
+                .addOps(DeltaOp.newBuilder().setEdgeUpsert(EdgeUpsert.newBuilder()
+                        .setItemId("seen-x").setWeight(1.0).setLastMs(0).setInterestId(0)))
+                .addOps(DeltaOp.newBuilder().setEdgeUpsert(EdgeUpsert.newBuilder()
+                        .setItemId("seen-y").setWeight(1.0).setLastMs(now).setInterestId(4)))
+                .addOps(DeltaOp.newBuilder().setInterestUpsert(InterestUpsert.newBuilder()
+                        .setInterestId(0).setLabel("x").setWeight(3.0).setSize(1)
+                        .addAllCentroid(List.of(1f, 0f, 0f))))
+                .addOps(DeltaOp.newBuilder().setInterestUpsert(InterestUpsert.newBuilder()
+                        .setInterestId(4).setLabel("y").setWeight(1.0).setSize(1)
+                        .addAllCentroid(List.of(0f, 1f, 0f))))
+                .build());
+        Map<String, float[]> items = new java.util.HashMap<>();
+        for (int i = 1; i <= 7; i++) {
+            items.put("x" + i, tilted(X, Z, i * 0.05f));
+            items.put("y" + i, tilted(Y, Z, i * 0.05f));
+        }
+        Recommender.Weights weights = new Recommender.Weights();
+        weights.halfLifeMs = halfLife;
+        List<Recommender.Recommendation> top = new Recommender(items, Map.of(), Map.of(), weights)
+                .recommendPerInterest(materializer.user("u").orElseThrow(), java.util.Set.of(), 7);
+        // 7 slots by 0.75 : 1 → 3 : 4 (by the undecayed 3 : 1 it would be 5 : 2)
+        assertThat(top).filteredOn(r -> r.interestId == 0).hasSize(3);
+        assertThat(top).filteredOn(r -> r.interestId == 4).hasSize(4);
+    }
+
+    @Test
+    void perInterestRetrievalFallsBackToTheSingleScoreWithoutInterests() {
+        Recommender recommender = new Recommender(ITEMS, Map.of(),
+                Map.of("y", 50, "z", 10, "x-like", 1), new Recommender.Weights());
+        assertThat(recommender.recommendPerInterest(null, java.util.Set.of(), 3))
+                .extracting(r -> r.itemId).containsExactly("y", "z", "x-like");
+    }
+
     @Test
     void graphNeighboursOfTheUsersItemsAreRecommendedWithTheReason() {
         Recommender.Weights weights = new Recommender.Weights();

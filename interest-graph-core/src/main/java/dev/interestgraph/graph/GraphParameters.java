@@ -20,6 +20,16 @@ public final class GraphParameters implements Serializable {
     public final int maxEdgesPerUser;
     public final int maxInterests;
     public final double interestJoinThreshold;
+    /**
+     * graph.interest-merge-threshold: two interests of a user whose centroids' cosine is at least
+     * this merge (after a flush, at the cap, at the sweep's re-clustering). Kept apart from the
+     * join threshold so that a cluster is not merged away by the same noise that opened it.
+     */
+    public final double interestMergeThreshold;
+    /** graph.interest-min-items: items an interest needs to stop being provisional. */
+    public final int interestMinItems;
+    /** graph.interest-min-weight: or the weight (as of its newest item) it needs instead. */
+    public final double interestMinWeight;
     public final int interestTopItems;
     public final long longTermHalfLifeMs;
     public final long shortTermHalfLifeMs;
@@ -43,6 +53,9 @@ public final class GraphParameters implements Serializable {
         maxEdgesPerUser = b.maxEdgesPerUser;
         maxInterests = b.maxInterests;
         interestJoinThreshold = b.interestJoinThreshold;
+        interestMergeThreshold = b.interestMergeThreshold;
+        interestMinItems = b.interestMinItems;
+        interestMinWeight = b.interestMinWeight;
         interestTopItems = b.interestTopItems;
         longTermHalfLifeMs = b.longTermHalfLife.toMillis();
         shortTermHalfLifeMs = b.shortTermHalfLife.toMillis();
@@ -81,6 +94,9 @@ public final class GraphParameters implements Serializable {
         private int maxEdgesPerUser = 200;
         private int maxInterests = 6;
         private double interestJoinThreshold = 0.5;
+        private double interestMergeThreshold = 0.4;
+        private int interestMinItems = 3;
+        private double interestMinWeight = 1.0;
         private int interestTopItems = 5;
         private Duration longTermHalfLife = Duration.ofDays(30);
         private Duration shortTermHalfLife = Duration.ofDays(1);
@@ -125,6 +141,21 @@ public final class GraphParameters implements Serializable {
 
         public Builder interestJoinThreshold(double value) {
             interestJoinThreshold = value;
+            return this;
+        }
+
+        public Builder interestMergeThreshold(double value) {
+            interestMergeThreshold = value;
+            return this;
+        }
+
+        public Builder interestMinItems(int value) {
+            interestMinItems = value;
+            return this;
+        }
+
+        public Builder interestMinWeight(double value) {
+            interestMinWeight = value;
             return this;
         }
 
@@ -223,6 +254,18 @@ public final class GraphParameters implements Serializable {
             if (!(interestJoinThreshold >= -1 && interestJoinThreshold <= 1)) {
                 throw new IllegalArgumentException(
                         "interest join threshold is a cosine in [-1, 1]: " + interestJoinThreshold);
+            }
+            if (!(interestMergeThreshold >= -1 && interestMergeThreshold <= 1)) {
+                throw new IllegalArgumentException("interest merge threshold is a cosine in "
+                        + "[-1, 1]: " + interestMergeThreshold);
+            }
+            if (interestMinItems < 1) {
+                throw new IllegalArgumentException(
+                        "interest min items must be >= 1: " + interestMinItems);
+            }
+            if (!(interestMinWeight >= 0) || Double.isInfinite(interestMinWeight)) {
+                throw new IllegalArgumentException(
+                        "interest min weight must be finite and >= 0: " + interestMinWeight);
             }
             return new GraphParameters(this);
         }

@@ -35,7 +35,6 @@ import java.util.TreeSet;
 public final class GraphUpdater {
     /** Terms kept per interest for its label. */
     static final int MAX_TERMS_PER_INTEREST = 16;
-    static final int LABEL_TERMS = 3;
 
     private final GraphParameters params;
 
@@ -78,6 +77,8 @@ public final class GraphUpdater {
         public int edgesCapped;
         public int interestsOpened;
         public int interestsMerged;
+        /** Interests evicted at the cap (no pair similar enough to merge). */
+        public int interestsEvicted;
         public int duplicatesDropped;
         public int rebases;
     }
@@ -209,7 +210,7 @@ public final class GraphUpdater {
         for (String itemId : graph.edges.keySet()) {
             changes.removeEdge(itemId, true, EdgeRemove.Reason.EXPIRED);
         }
-        changes.removedInterests.addAll(graph.interests.keySet());
+        graph.interests.values().forEach(changes::interestRemoved);
         graph.edges.clear();
         graph.interests.clear();
         changes.profileChanged = graph.longTerm != null;
@@ -305,9 +306,7 @@ public final class GraphUpdater {
         }
         Map<String, ItemVector> vectors = positive.isEmpty() ? Map.of()
                 : itemVectors.inVersion(positive.stream().map(e -> e.itemId).toList(), version);
-        for (Integer interestId : new ArrayList<>(graph.interests.keySet())) {
-            changes.interestRemoved(interestId);
-        }
+        graph.interests.values().forEach(changes::interestRemoved);
         graph.interests.clear();
         boolean hadProfile = graph.longTerm != null;
         graph.longTerm = null;
@@ -370,8 +369,14 @@ public final class GraphUpdater {
             }
         }
         if (best == null || bestSimilarity < params.interestJoinThreshold) {
-            if (graph.interests.size() >= params.maxInterests) {
-                makeRoom(graph, event.eventTimeMs, changes, result);
+            if (graph.interests.size() >= params.maxInterests
+                    && !makeRoom(graph, event.eventTimeMs, amount, changes, result)) {
+                // issue 17: a weak item does not displace an established interest
+                if (edge.interestId >= 0) {
+                    changes.interestChanged(edge.interestId);
+                    edge.interestId = -1;
+                }
+                return;
             }
             best = new Interest(graph.nextInterestId++, new DecayedMean(event.vector.clone(), 0,
                     event.eventTimeMs, event.modelVersion));
@@ -395,13 +400,19 @@ public final class GraphUpdater {
     }
 
     /**
-     * The interests are full: merges the two most similar interests of the same model version;
-     * if no two share a version, drops the weakest.
+     * The interests are full (issue 17): merges the two most similar interests of one model
+     * version if their cosine reaches graph.interest-merge-threshold; otherwise evicts the weakest
+     * interest (a provisional one first), whose items become unassigned — unless it is published
+     * and weighs more than the new item ({@code amount}): then nothing changes and the caller
+     * leaves the item unassigned. Unrelated interests never merge.
+     *
+     * @return whether there is room now
      */
-    private void makeRoom(UserGraph graph, long atMs, Changes changes, Result result) {
+    private boolean makeRoom(UserGraph graph, long atMs, double amount, Changes changes,
+            Result result) {
         List<Interest> all = new ArrayList<>(graph.interests.values());
-        Interest keep = null;
-        Interest absorb = null;
+        Interest first = null;
+        Interest second = null;
         double bestSimilarity = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < all.size(); i++) {
             for (int j = i + 1; j < all.size(); j++) {
@@ -413,40 +424,168 @@ public final class GraphUpdater {
                 double similarity = a.centroid.cosine(b.centroid);
                 if (similarity > bestSimilarity) {
                     bestSimilarity = similarity;
-                    boolean aHeavier = a.centroid.weightAt(atMs, params.edgeHalfLifeMs)
-                            >= b.centroid.weightAt(atMs, params.edgeHalfLifeMs);
-                    keep = aHeavier ? a : b;
-                    absorb = aHeavier ? b : a;
+                    first = a;
+                    second = b;
                 }
             }
         }
-        if (keep != null) {
-            keep.centroid.merge(absorb.centroid, atMs, params.edgeHalfLifeMs);
-            for (Map.Entry<String, Float> term : absorb.terms.entrySet()) {
-                keep.terms.merge(term.getKey(), term.getValue(), Float::sum);
+        if (first != null && bestSimilarity >= params.interestMergeThreshold) {
+            merge(graph, first, second, interestSizes(graph), atMs, changes, result);
+            return true;
+        }
+        Interest weakest = all.stream()
+                .min(Comparator.comparing(InterestMerging::isPublished)
+                        .thenComparingDouble(
+                                (Interest i) -> i.centroid.weightAt(atMs, params.edgeHalfLifeMs))
+                        .thenComparingInt(i -> i.id))
+                .orElseThrow();
+        if (InterestMerging.isPublished(weakest)
+                && weakest.centroid.weightAt(atMs, params.edgeHalfLifeMs) > amount) {
+            return false;
+        }
+        reassign(graph, weakest.id, -1, changes);
+        graph.interests.remove(weakest.id);
+        changes.interestRemoved(weakest);
+        result.interestsEvicted++;
+        return true;
+    }
+
+    /** Merges two interests into the one whose id survives ({@link InterestMerging#keepsFirst}). */
+    private Interest merge(UserGraph graph, Interest a, Interest b, Map<Integer, Integer> sizes,
+            long atMs, Changes changes, Result result) {
+        boolean aKept = InterestMerging.keepsFirst(a, b, sizes, atMs, params.edgeHalfLifeMs);
+        Interest keep = aKept ? a : b;
+        Interest absorb = aKept ? b : a;
+        keep.centroid.merge(absorb.centroid, atMs, params.edgeHalfLifeMs);
+        for (Map.Entry<String, Float> term : absorb.terms.entrySet()) {
+            keep.terms.merge(term.getKey(), term.getValue(), Float::sum);
+        }
+        trimTerms(keep);
+        reassign(graph, absorb.id, keep.id, changes);
+        sizes.merge(keep.id, sizes.getOrDefault(absorb.id, 0), Integer::sum);
+        sizes.remove(absorb.id);
+        graph.interests.remove(absorb.id);
+        changes.interestRemoved(absorb);
+        changes.interestChanged(keep.id);
+        result.interestsMerged++;
+        return keep;
+    }
+
+    /**
+     * After a flush (issue 17): each interest the flush touched merges with any interest of the
+     * user whose centroid's cosine reaches graph.interest-merge-threshold, most similar first,
+     * until none does — two interests of one topic do not both keep feeding on it.
+     */
+    private void mergeTouched(UserGraph graph, long atMs, Changes changes, Result result) {
+        Map<Integer, Integer> sizes = null;
+        boolean merged = true;
+        while (merged) {
+            merged = false;
+            for (Integer id : new ArrayList<>(changes.changedInterests)) {
+                Interest touched = graph.interests.get(id);
+                if (touched == null) {
+                    continue;
+                }
+                Interest closest = null;
+                double best = Double.NEGATIVE_INFINITY;
+                for (Interest other : graph.interests.values()) {
+                    if (other.id == touched.id || !other.centroid.modelVersion
+                            .equals(touched.centroid.modelVersion)) {
+                        continue;
+                    }
+                    double similarity = touched.centroid.cosine(other.centroid);
+                    if (similarity > best) {
+                        best = similarity;
+                        closest = other;
+                    }
+                }
+                if (closest != null && best >= params.interestMergeThreshold) {
+                    if (sizes == null) {
+                        sizes = interestSizes(graph);
+                    }
+                    merge(graph, touched, closest, sizes, atMs, changes, result);
+                    merged = true; // the merged centroid moved: look again
+                    break;
+                }
             }
-            trimTerms(keep);
-            reassign(graph, absorb.id, keep.id);
-            graph.interests.remove(absorb.id);
-            changes.interestRemoved(absorb.id);
-            changes.interestChanged(keep.id);
-            result.interestsMerged++;
-        } else {
-            Interest weakest = all.stream()
-                    .min(Comparator.comparingDouble(
-                            (Interest i) -> i.centroid.weightAt(atMs, params.edgeHalfLifeMs))
-                            .thenComparingInt(i -> i.id))
-                    .orElseThrow();
-            reassign(graph, weakest.id, -1);
-            graph.interests.remove(weakest.id);
-            changes.interestRemoved(weakest.id);
         }
     }
 
-    private static void reassign(UserGraph graph, int fromInterest, int toInterest) {
+    /**
+     * The sweep's re-clustering (issue 17): Ward agglomerative clustering of the user's interests
+     * per model version, cut at graph.interest-merge-threshold ({@link InterestClustering#ward}),
+     * each new cluster keeping the id of the old interest it shares most items with ({@link
+     * InterestClustering#matchIds}) — though an emitted interest's id wins over a provisional
+     * one's ({@link InterestMerging#keepsFirst}): consumers know only the former. The state keeps no item vectors, so the interests (centroid,
+     * weight) are the points: what this adds to the merges after each flush is that groups of
+     * interests whose centroids drifted together are merged as a whole, by the Ward criterion.
+     */
+    private void recluster(UserGraph graph, long atMs, Changes changes, Result result) {
+        if (graph.interests.size() < 2) {
+            return;
+        }
+        Map<String, List<Interest>> byVersion = new TreeMap<>();
+        for (Interest interest : graph.interests.values()) {
+            byVersion.computeIfAbsent(interest.centroid.modelVersion, v -> new ArrayList<>())
+                    .add(interest);
+        }
+        Map<Integer, Set<String>> members = new TreeMap<>();
+        for (Edge edge : graph.edges.values()) {
+            if (edge.interestId >= 0) {
+                members.computeIfAbsent(edge.interestId, i -> new TreeSet<>()).add(edge.itemId);
+            }
+        }
+        Map<Integer, Integer> sizes = interestSizes(graph);
+        for (List<Interest> interests : byVersion.values()) {
+            List<float[]> vectors = new ArrayList<>(interests.size());
+            double[] weights = new double[interests.size()];
+            for (int i = 0; i < interests.size(); i++) {
+                vectors.add(interests.get(i).centroid.direction());
+                weights[i] = interests.get(i).centroid.weightAt(atMs, params.edgeHalfLifeMs);
+            }
+            List<List<Integer>> clusters = InterestClustering.ward(vectors, weights,
+                    params.interestMergeThreshold);
+            if (clusters.size() == interests.size()) {
+                continue;
+            }
+            List<Set<String>> oldMembers = new ArrayList<>();
+            int[] oldIds = new int[interests.size()];
+            for (int i = 0; i < interests.size(); i++) {
+                oldIds[i] = interests.get(i).id;
+                oldMembers.add(members.getOrDefault(oldIds[i], Set.of()));
+            }
+            List<Set<String>> newMembers = new ArrayList<>();
+            for (List<Integer> cluster : clusters) {
+                Set<String> union = new TreeSet<>();
+                cluster.forEach(i -> union.addAll(oldMembers.get(i)));
+                newMembers.add(union);
+            }
+            int[] ids = InterestClustering.matchIds(oldMembers, oldIds, newMembers);
+            for (int c = 0; c < clusters.size(); c++) {
+                List<Integer> cluster = clusters.get(c);
+                if (cluster.size() < 2) {
+                    continue;
+                }
+                // the matched id survives; without members anywhere, the keeper rule decides
+                Interest keep = ids[c] >= 0 ? graph.interests.get(ids[c])
+                        : interests.get(cluster.get(0));
+                for (int i : cluster) {
+                    Interest other = interests.get(i);
+                    if (other != keep) {
+                        keep = merge(graph, keep, other, sizes, atMs, changes, result);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Moves an interest's edges to another (or to none, -1); their upserts say so. */
+    private static void reassign(UserGraph graph, int fromInterest, int toInterest,
+            Changes changes) {
         for (Edge edge : graph.edges.values()) {
             if (edge.interestId == fromInterest) {
                 edge.interestId = toInterest;
+                changes.touchEdge(edge.itemId, true);
             }
         }
     }
@@ -513,13 +652,37 @@ public final class GraphUpdater {
             Map<Integer, Integer> sizes = interestSizes(graph);
             for (Integer interestId : new ArrayList<>(graph.interests.keySet())) {
                 if (!sizes.containsKey(interestId)) {
-                    graph.interests.remove(interestId);
-                    changes.interestRemoved(interestId);
+                    changes.interestRemoved(graph.interests.remove(interestId));
+                }
+            }
+            // issue 17: one interest per meaning — merge, or re-cluster at the sweep
+            int merged = result.interestsMerged;
+            if (sweep) {
+                recluster(graph, atMs, changes, result);
+            } else {
+                mergeTouched(graph, atMs, changes, result);
+            }
+            if (result.interestsMerged != merged) {
+                sizes = interestSizes(graph);
+            }
+            // a provisional interest that became real: its members now name it downstream
+            for (Interest interest : graph.interests.values()) {
+                // the weight as of its newest item: what it held when it last grew
+                if (!InterestMerging.isPublished(interest) && InterestMerging.isReal(
+                        sizes.getOrDefault(interest.id, 0), interest.centroid.weight, params)) {
+                    changes.interestChanged(interest.id);
+                    changes.published.add(interest.id);
+                    for (Edge edge : graph.edges.values()) {
+                        if (edge.interestId == interest.id) {
+                            changes.touchEdge(edge.itemId, true);
+                        }
+                    }
                 }
             }
             // labels depend on every interest's terms: a change to one may relabel another
+            Map<Integer, String> labels = InterestLabels.labels(graph.interests.values());
             for (Interest interest : graph.interests.values()) {
-                String label = label(interest, graph);
+                String label = labels.get(interest.id);
                 if (!label.equals(interest.label)) {
                     interest.label = label;
                     changes.labelChanged(interest.id);
@@ -547,30 +710,6 @@ public final class GraphUpdater {
         return sizes;
     }
 
-    /**
-     * The interest's most distinctive terms within this user's graph: a term's weight here,
-     * discounted by its weight in the user's other interests.
-     */
-    static String label(Interest interest, UserGraph graph) {
-        List<Map.Entry<String, Double>> scored = new ArrayList<>();
-        for (Map.Entry<String, Float> term : interest.terms.entrySet()) {
-            double elsewhere = 0;
-            for (Interest other : graph.interests.values()) {
-                if (other.id != interest.id) {
-                    elsewhere += other.terms.getOrDefault(term.getKey(), 0f);
-                }
-            }
-            scored.add(Map.entry(term.getKey(), term.getValue() / (1.0 + elsewhere)));
-        }
-        scored.sort(Map.Entry.<String, Double>comparingByValue().reversed()
-                .thenComparing(Map.Entry.comparingByKey()));
-        List<String> top = new ArrayList<>();
-        for (int i = 0; i < Math.min(LABEL_TERMS, scored.size()); i++) {
-            top.add(scored.get(i).getKey());
-        }
-        return top.isEmpty() ? "interest " + interest.id : String.join(", ", top);
-    }
-
     // ------------------------------------------------------------------ building deltas
 
     private GraphDelta emit(UserGraph graph, String userId, long atMs, Changes changes) {
@@ -587,7 +726,8 @@ public final class GraphUpdater {
         for (String itemId : changes.upsertedEdges) {
             Edge edge = graph.edges.get(itemId);
             if (edge != null) {
-                delta.addEdgeUpserts(edgeUpsert(edge, atMs, versions));
+                delta.addEdgeUpserts(edgeUpsert(edge, published(graph, edge, changes), atMs,
+                        versions));
             }
         }
         for (Integer interestId : changes.removedInterests) {
@@ -597,7 +737,8 @@ public final class GraphUpdater {
         }
         for (Integer interestId : changes.changedInterests) {
             Interest interest = graph.interests.get(interestId);
-            if (interest != null) {
+            if (interest != null && (InterestMerging.isPublished(interest)
+                    || changes.published.contains(interestId))) {
                 delta.addInterestUpserts(interestUpsert(graph, interest, atMs,
                         changes.labelsChanged.contains(interestId), versions));
             }
@@ -635,13 +776,20 @@ public final class GraphUpdater {
         return index;
     }
 
-    private static EdgeUpsert edgeUpsert(Edge edge, long atMs, List<String> versions) {
+    /** The interest id this delta gives the edge: its interest's if published by now, else -1. */
+    private static int published(UserGraph graph, Edge edge, Changes changes) {
+        return changes.published.contains(edge.interestId) ? edge.interestId
+                : InterestMerging.publishedInterestId(graph, edge);
+    }
+
+    private static EdgeUpsert edgeUpsert(Edge edge, int interestId, long atMs,
+            List<String> versions) {
         EdgeUpsert.Builder upsert = EdgeUpsert.newBuilder()
                 .setItemId(edge.itemId)
                 .setWeight((float) edge.weight)
                 .setLastMsBefore(atMs - edge.lastMs)
                 .setFirstMsBeforeLast(edge.lastMs - edge.firstMs)
-                .setInterestId(edge.interestId);
+                .setInterestId(interestId);
         if (!edge.modelVersion.isEmpty()) {
             upsert.setHasVersion(true).setVersion(versionIndex(versions, edge.modelVersion));
         }
@@ -713,6 +861,8 @@ public final class GraphUpdater {
         final Set<Integer> changedInterests = new TreeSet<>();
         final Set<Integer> removedInterests = new TreeSet<>();
         final Set<Integer> labelsChanged = new TreeSet<>();
+        /** Provisional interests that became real in this flush: emitted from now on. */
+        final Set<Integer> published = new TreeSet<>();
         boolean profileChanged;
 
         void touchEdge(String itemId, boolean exists) {
@@ -742,9 +892,13 @@ public final class GraphUpdater {
             changedInterests.add(interestId);
         }
 
-        void interestRemoved(int interestId) {
-            removedInterests.add(interestId);
-            changedInterests.remove(interestId);
+        /** An interest goes; consumers hear of it only if it was ever emitted to them. */
+        void interestRemoved(Interest interest) {
+            published.remove(interest.id);
+            if (InterestMerging.isPublished(interest)) {
+                removedInterests.add(interest.id);
+            }
+            changedInterests.remove(interest.id);
         }
 
         boolean isEmpty() {

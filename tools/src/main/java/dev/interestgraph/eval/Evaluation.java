@@ -120,6 +120,12 @@ public final class Evaluation {
 
     public static final String OURS = "interest graph (ours)";
     public static final String INTERESTS_ONLY = "interests only (no neighbours)";
+    /**
+     * Multi-interest retrieval (issue 17): the interests-only signals, but candidates per
+     * interest with slots shared by interest weight ({@code Recommender.recommendPerInterest}).
+     */
+    public static final String MULTI_INTEREST =
+            "multi-interest retrieval (per interest, quotas by weight)";
     public static final String POPULARITY = "popularity";
     public static final String ITEM_ITEM = "item-item cosine";
     public static final String OURS_GELLY_ADAMIC_ADAR = "interest graph + Gelly Adamic-Adar";
@@ -161,6 +167,7 @@ public final class Evaluation {
     private double cutA = 0.6;
     private double cutB = 0.8;
     private boolean oursAfterOnly;
+    private boolean interestRowsOnly;
     private GraphAnalytics analytics;
     private VersionedEmbeddings versioned;
     private boolean prequentialInterestsOnly;
@@ -249,6 +256,16 @@ public final class Evaluation {
                     version -> make.apply(versioned.of(version))).recommend(user, exclude, k);
         }
 
+        List<Recommender.Recommendation> recommendPerInterest(UserView user, Set<String> exclude,
+                int k) {
+            if (plain != null) {
+                return plain.recommendPerInterest(user, exclude, k);
+            }
+            return byVersion.computeIfAbsent(graphVersion(user),
+                    version -> make.apply(versioned.of(version)))
+                    .recommendPerInterest(user, exclude, k);
+        }
+
         Recommender.Signals signals(UserView user, Set<String> exclude) {
             if (plain != null) {
                 return plain.signals(user, exclude);
@@ -277,6 +294,16 @@ public final class Evaluation {
     }
 
     /**
+     * Scores only the content rows on the updated graph — interests only, multi-interest
+     * retrieval — and popularity: what the interest-parameter sweep ({@code InterestSweepMain})
+     * needs, without the collaborative tables.
+     */
+    public Evaluation interestRowsOnly() {
+        this.interestRowsOnly = true;
+        return this;
+    }
+
+    /**
      * Scores only our recommender on the updated graph (no "before" replay, no baselines): what
      * the parameter sweep needs, at a third of the cost.
      */
@@ -296,6 +323,9 @@ public final class Evaluation {
 
     /** The before/after table (and, with {@code withPrequential}, the prequential curve). */
     public Result evaluate(GraphSource source, boolean withPrequential) throws Exception {
+        if (interestRowsOnly) {
+            return evaluateInterestRows(source);
+        }
         TemporalSplit split = new TemporalSplit(replay, cutA, cutB);
         Map<String, Set<String>> relevant = split.relevantTargets();
         List<UserAction> beforeEvents = split.beforeUpdate();
@@ -375,6 +405,7 @@ public final class Evaluation {
             Map<String, Set<String>> liked = isAfter ? likedAfter : likedBefore;
             Row oursRow = new Row(OURS, phase);
             Row contentRow = new Row(INTERESTS_ONLY, phase);
+            Row multiInterestRow = new Row(MULTI_INTEREST, phase);
             Row popularityRow = new Row(POPULARITY, phase);
             Row itemItemRow = new Row(ITEM_ITEM, phase);
             Row easeRow = new Row(EASE, phase);
@@ -394,6 +425,8 @@ public final class Evaluation {
                 slicer.score(OURS, user, oursRanked, targets);
                 slicer.score(contentRow, user,
                         ids(interestsOnly.recommend(graph, exclude, MAX_K)), targets);
+                slicer.score(multiInterestRow, user,
+                        ids(interestsOnly.recommendPerInterest(graph, exclude, MAX_K)), targets);
                 slicer.score(popularityRow, user, ids(popular.recommend(null, exclude, MAX_K)),
                         targets);
                 Set<String> userLiked = liked.getOrDefault(user, Set.of());
@@ -414,7 +447,8 @@ public final class Evaluation {
                 result.rows.add(oursRow);
                 continue;
             }
-            result.rows.addAll(List.of(oursRow, contentRow, itemItemRow, popularityRow));
+            result.rows.addAll(List.of(oursRow, contentRow, multiInterestRow, itemItemRow,
+                    popularityRow));
             if (ease != null) {
                 result.rows.addAll(List.of(easeRow, oursEaseRow));
             }
@@ -429,6 +463,44 @@ public final class Evaluation {
             result.prequential = prequential(split, source.deltas(replay), after, ours, popular,
                     prequentialInterestsOnly ? interestsOnly : null);
         }
+        return result;
+    }
+
+    private Result evaluateInterestRows(GraphSource source) throws Exception {
+        TemporalSplit split = new TemporalSplit(replay, cutA, cutB);
+        Map<String, Set<String>> relevant = split.relevantTargets();
+        List<UserAction> afterEvents = split.afterUpdate();
+        Map<String, UserView> after =
+                materializeAtCut(source.deltas(afterEvents), lastEventTimes(afterEvents));
+        Map<String, Set<String>> seen = itemsByUser(afterEvents, e -> true);
+        Map<String, Integer> popularity = ItemItemCosine.popularity(afterEvents);
+        Recommender.Weights contentWeights = copy(weights);
+        contentWeights.neighbours = 0;
+        Ranker interestsOnly =
+                new Ranker(e -> new Recommender(e, Map.of(), popularity, contentWeights));
+        Recommender.Weights popularityWeights = copy(weights);
+        popularityWeights.interests = 0;
+        popularityWeights.shortTerm = 0;
+        popularityWeights.neighbours = 0;
+        popularityWeights.popularity = 1;
+        Ranker popular =
+                new Ranker(e -> new Recommender(e, Map.of(), popularity, popularityWeights));
+        Result result = new Result();
+        Row contentRow = new Row(INTERESTS_ONLY, "after");
+        Row multiInterestRow = new Row(MULTI_INTEREST, "after");
+        Row popularityRow = new Row(POPULARITY, "after");
+        relevant.forEach((user, targets) -> {
+            UserView graph = after.get(user);
+            Set<String> exclude = seen.getOrDefault(user, Set.of());
+            score(contentRow, ids(interestsOnly.recommend(graph, exclude, MAX_K)), targets);
+            score(multiInterestRow, ids(interestsOnly.recommendPerInterest(graph, exclude, MAX_K)),
+                    targets);
+            score(popularityRow, ids(popular.recommend(null, exclude, MAX_K)), targets);
+        });
+        result.rows.addAll(List.of(contentRow, multiInterestRow, popularityRow));
+        result.scoredUsers = relevant.size();
+        result.interestsPerUserAfter = after.values().stream()
+                .mapToInt(u -> u.interests().size()).average().orElse(0);
         return result;
     }
 

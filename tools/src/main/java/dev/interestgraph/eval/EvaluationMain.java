@@ -201,7 +201,11 @@ public final class EvaluationMain {
                 + "(decayed, capped edges: what the streaming job holds), ranked by Adamic–Adar "
                 + "or Jaccard, minimum support 2, top 1000 per item, with community popularity "
                 + "for cold-start users. \"interests only\" is the same recommender without any "
-                + "neighbours.\n");
+                + "neighbours (one score: each item's best interest similarity, weighted by the "
+                + "interest's weight, plus short-term profile and popularity); \"multi-interest "
+                + "retrieval\" uses the same weights but retrieves candidates per interest "
+                + "(cosine to its centroid plus popularity) and shares the K slots by interest "
+                + "weight, largest remainders first (PinnerSage-style).\n");
         md.append(String.format("- Recommender: interests %.2f, short-term profile %.2f, graph "
                 + "neighbours %.2f (item–item cosine, top 1000 per item), popularity %.2f, "
                 + "community %.2f.%n", weights.interests, weights.shortTerm, weights.neighbours,

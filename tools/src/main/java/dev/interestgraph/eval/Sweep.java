@@ -4,6 +4,7 @@ import dev.interestgraph.config.InterestGraphOptions;
 import static dev.interestgraph.config.InterestGraphOptions.EDGE_HALF_LIFE;
 import static dev.interestgraph.config.InterestGraphOptions.IDLE_TTL;
 import static dev.interestgraph.config.InterestGraphOptions.INTEREST_JOIN_THRESHOLD;
+import static dev.interestgraph.config.InterestGraphOptions.INTEREST_MERGE_THRESHOLD;
 import static dev.interestgraph.config.InterestGraphOptions.MAX_INTERESTS;
 import static dev.interestgraph.config.InterestGraphOptions.PRUNE_THRESHOLD;
 import static dev.interestgraph.config.InterestGraphOptions.WATERMARK_OUT_OF_ORDERNESS;
@@ -20,9 +21,9 @@ import org.apache.flink.configuration.Configuration;
 
 /**
  * One-at-a-time sweep of the graph parameters around the configured values (prune threshold,
- * half-life, K interests, τ) and of the recommender's signal weights. Graphs come from {@link
- * GraphReplay} — the operator's own logic, in-process — so that dozens of settings fit in
- * minutes; the headline numbers come from the real job.
+ * half-life, K interests, τ, the interest merge threshold) and of the recommender's signal
+ * weights. Graphs come from {@link GraphReplay} — the operator's own logic, in-process — so that
+ * dozens of settings fit in minutes; the headline numbers come from the real job.
  */
 final class Sweep {
     private Sweep() {}
@@ -50,6 +51,7 @@ final class Sweep {
             {EDGE_HALF_LIFE.key(), "7 d", "30 d", "365 d"},
             {MAX_INTERESTS.key(), "3", "6", "10"},
             {INTEREST_JOIN_THRESHOLD.key(), "0.3", "0.5", "0.7"},
+            {INTEREST_MERGE_THRESHOLD.key(), "0.3", "0.4", "0.7"},
             {IDLE_TTL.key(), "180 d", "730 d"},
         };
         for (String[] parameter : grid) {

@@ -54,8 +54,9 @@ class EvaluationTest {
                 .isGreaterThan(prequential.get("graph frozen at the split").ndcg());
         // and the graph beats plain popularity after the update
         assertThat(after).isGreaterThan(result.row(Evaluation.POPULARITY, "after").at(10).ndcg());
-        assertThat(List.of(Evaluation.OURS, Evaluation.INTERESTS_ONLY, Evaluation.ITEM_ITEM,
-                Evaluation.POPULARITY)).allSatisfy(m -> result.row(m, "after"));
+        assertThat(List.of(Evaluation.OURS, Evaluation.INTERESTS_ONLY, Evaluation.MULTI_INTEREST,
+                Evaluation.ITEM_ITEM, Evaluation.POPULARITY)).allSatisfy(
+                        m -> assertThat(result.row(m, "after").at(10).users()).isEqualTo(60));
     }
 
     @Test
