@@ -17,6 +17,7 @@ import dev.interestgraph.proto.v2.Vector;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -38,6 +39,11 @@ public final class GraphUpdater {
     static final int LABEL_TERMS = 3;
 
     private final GraphParameters params;
+    /**
+     * The event's vector decoded, reused from event to event (nothing keeps it past the event):
+     * a GraphUpdater serves one thread, as the operator's subtask does.
+     */
+    private float[] scratch;
 
     public GraphUpdater(GraphParameters params) {
         this.params = params;
@@ -238,7 +244,7 @@ public final class GraphUpdater {
         graph.lastEventMs = Math.max(graph.lastEventMs, event.eventTimeMs);
 
         if (amount > 0 && event.hasVector()) {
-            float[] vector = HalfFloats.toFloats(event.vector);
+            float[] vector = scratch = HalfFloats.toFloats(event.vector, scratch);
             joinInterest(graph, edge, event, vector, amount, changes, result);
             graph.longTerm = addToProfile(graph.longTerm, vector, amount, event,
                     params.longTermHalfLifeMs);
@@ -510,15 +516,24 @@ public final class GraphUpdater {
             }
         }
         if (sweep || !changes.changedInterests.isEmpty()) {
-            Map<Integer, Integer> sizes = interestSizes(graph);
-            for (Integer interestId : new ArrayList<>(graph.interests.keySet())) {
-                if (!sizes.containsKey(interestId)) {
+            // Only an interest this flush changed can have lost its last member (every move or
+            // removal of an edge marks the interest it left), so a flush counts those alone; the
+            // sweep checks them all.
+            Set<Integer> counted = sweep ? graph.interests.keySet() : changes.changedInterests;
+            Map<Integer, Integer> sizes = interestSizes(graph, sweep ? null : counted);
+            for (Integer interestId : new ArrayList<>(counted)) {
+                if (graph.interests.containsKey(interestId) && !sizes.containsKey(interestId)) {
                     graph.interests.remove(interestId);
                     changes.interestRemoved(interestId);
                 }
             }
-            // labels depend on every interest's terms: a change to one may relabel another
-            for (Interest interest : graph.interests.values()) {
+            // Labels depend on every interest's terms, so a change to one may relabel another:
+            // a flush relabels the interests it changed, the sweep relabels the others (a label
+            // of an untouched interest may lag by up to graph.sweep-interval; its terms did not
+            // change, only its neighbours').
+            Collection<Interest> relabel = sweep ? graph.interests.values()
+                    : changedInterests(graph, changes);
+            for (Interest interest : relabel) {
                 String label = label(interest, graph);
                 if (!label.equals(interest.label)) {
                     interest.label = label;
@@ -526,6 +541,17 @@ public final class GraphUpdater {
                 }
             }
         }
+    }
+
+    private static List<Interest> changedInterests(UserGraph graph, Changes changes) {
+        List<Interest> changed = new ArrayList<>(changes.changedInterests.size());
+        for (Integer interestId : changes.changedInterests) {
+            Interest interest = graph.interests.get(interestId);
+            if (interest != null) {
+                changed.add(interest);
+            }
+        }
+        return changed;
     }
 
     private static void removeEdge(UserGraph graph, String itemId, EdgeRemove.Reason reason,
@@ -537,10 +563,11 @@ public final class GraphUpdater {
         changes.removeEdge(itemId, changes.existedBefore(itemId), reason);
     }
 
-    private static Map<Integer, Integer> interestSizes(UserGraph graph) {
-        Map<Integer, Integer> sizes = new TreeMap<>();
+    /** Members per interest, of those in {@code only} (all when null); absent when none. */
+    private static Map<Integer, Integer> interestSizes(UserGraph graph, Set<Integer> only) {
+        Map<Integer, Integer> sizes = new HashMap<>();
         for (Edge edge : graph.edges.values()) {
-            if (edge.interestId >= 0) {
+            if (edge.interestId >= 0 && (only == null || only.contains(edge.interestId))) {
                 sizes.merge(edge.interestId, 1, Integer::sum);
             }
         }
@@ -595,11 +622,27 @@ public final class GraphUpdater {
                 delta.addInterestRemoves(interestId);
             }
         }
-        for (Integer interestId : changes.changedInterests) {
-            Interest interest = graph.interests.get(interestId);
-            if (interest != null) {
-                delta.addInterestUpserts(interestUpsert(graph, interest, atMs,
-                        changes.labelsChanged.contains(interestId), versions));
+        if (!changes.changedInterests.isEmpty()) {
+            // the members of every changed interest in one pass over the edges
+            Map<Integer, List<Map.Entry<Double, String>>> members = new HashMap<>();
+            for (Integer interestId : changes.changedInterests) {
+                if (graph.interests.containsKey(interestId)) {
+                    members.put(interestId, new ArrayList<>());
+                }
+            }
+            for (Edge edge : graph.edges.values()) {
+                List<Map.Entry<Double, String>> of = edge.interestId < 0 ? null
+                        : members.get(edge.interestId);
+                if (of != null) {
+                    of.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs), edge.itemId));
+                }
+            }
+            for (Integer interestId : changes.changedInterests) {
+                Interest interest = graph.interests.get(interestId);
+                if (interest != null) {
+                    delta.addInterestUpserts(interestUpsert(interest, members.get(interestId),
+                            atMs, changes.labelsChanged.contains(interestId), versions));
+                }
             }
         }
         ProfileChange.Builder profile = ProfileChange.newBuilder();
@@ -655,15 +698,11 @@ public final class GraphUpdater {
         return upsert.build();
     }
 
-    private InterestUpsert interestUpsert(UserGraph graph, Interest interest, long atMs,
-            boolean labelChanged, List<String> versions) {
-        // (decayed weight, item) of the members, strongest first; weights computed once
-        List<Map.Entry<Double, String>> members = new ArrayList<>();
-        for (Edge edge : graph.edges.values()) {
-            if (edge.interestId == interest.id) {
-                members.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs), edge.itemId));
-            }
-        }
+    /** {@code members}: (decayed weight, item) of the interest's edges, in item order. */
+    private InterestUpsert interestUpsert(Interest interest,
+            List<Map.Entry<Double, String>> members, long atMs, boolean labelChanged,
+            List<String> versions) {
+        // strongest first; weights computed once
         members.sort(Map.Entry.<Double, String>comparingByKey().reversed()
                 .thenComparing(Map.Entry.comparingByValue()));
         InterestUpsert.Builder upsert = InterestUpsert.newBuilder()
