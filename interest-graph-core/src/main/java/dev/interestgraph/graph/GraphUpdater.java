@@ -487,11 +487,19 @@ public final class GraphUpdater {
     private void finish(UserGraph graph, long atMs, Changes changes, Result result,
             boolean sweep) {
         List<String> decayed = new ArrayList<>();
-        for (String itemId : sweep ? graph.edges.keySet() : changes.upsertedEdges) {
-            Edge edge = graph.edges.get(itemId);
-            if (edge != null
-                    && Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs)) < params.pruneThreshold) {
-                decayed.add(itemId);
+        if (sweep) {
+            for (Edge edge : graph.edges.values()) { // (not a look-up per key)
+                if (Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs)) < params.pruneThreshold) {
+                    decayed.add(edge.itemId);
+                }
+            }
+        } else {
+            for (String itemId : changes.upsertedEdges) {
+                Edge edge = graph.edges.get(itemId);
+                if (edge != null && Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs))
+                        < params.pruneThreshold) {
+                    decayed.add(itemId);
+                }
             }
         }
         for (String itemId : decayed) {

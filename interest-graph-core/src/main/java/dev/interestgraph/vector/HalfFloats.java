@@ -51,6 +51,13 @@ public final class HalfFloats {
     }
 
     public static float toFloat(short half) {
+        int exponent = half & 0x7c00;
+        if (exponent != 0 && exponent != 0x7c00) {
+            // a normal half, the usual case: rebias the exponent (15 -> 127) and widen the
+            // mantissa, no memory access (the table's random look-ups missed the L1 cache when
+            // folding vectors into means: docs/benchmarks.md, issue 16's profile)
+            return Float.intBitsToFloat((half & 0x8000) << 16 | ((half & 0x7fff) << 13) + 0x38000000);
+        }
         return DECODED[half & 0xffff];
     }
 
