@@ -527,14 +527,18 @@ public final class GraphUpdater {
             // Only an interest this flush changed can have lost its last member (every move or
             // removal of an edge marks the interest it left), so a flush counts those alone; the
             // sweep checks them all.
-            Set<Integer> counted = sweep ? graph.interests.keySet() : changes.changedInterests;
-            Map<Integer, Integer> sizes = interestSizes(graph, sweep ? null : counted);
-            for (Integer interestId : new ArrayList<>(counted)) {
-                if (graph.interests.containsKey(interestId) && !sizes.containsKey(interestId)) {
-                    graph.interests.remove(interestId);
-                    changes.interestRemoved(interestId);
+            // The members found here are those the delta's interest upserts list, so emit
+            // reuses them: one walk over the edges per flush.
+            Map<Integer, List<Edge>> members = interestMembers(graph,
+                    sweep ? graph.interests.keySet() : changes.changedInterests);
+            for (Map.Entry<Integer, List<Edge>> interest : new ArrayList<>(members.entrySet())) {
+                if (interest.getValue().isEmpty()) {
+                    graph.interests.remove(interest.getKey());
+                    changes.interestRemoved(interest.getKey());
+                    members.remove(interest.getKey());
                 }
             }
+            changes.members = members; // nothing moves an edge between here and emit
             // Labels depend on every interest's terms, so a change to one may relabel another:
             // a flush relabels the interests it changed, the sweep relabels the others (a label
             // of an untouched interest may lag by up to graph.sweep-interval; its terms did not
@@ -571,15 +575,27 @@ public final class GraphUpdater {
         changes.removeEdge(itemId, changes.existedBefore(itemId), reason);
     }
 
-    /** Members per interest, of those in {@code only} (all when null); absent when none. */
-    private static Map<Integer, Integer> interestSizes(UserGraph graph, Set<Integer> only) {
-        Map<Integer, Integer> sizes = new HashMap<>();
-        for (Edge edge : graph.edges.values()) {
-            if (edge.interestId >= 0 && (only == null || only.contains(edge.interestId))) {
-                sizes.merge(edge.interestId, 1, Integer::sum);
+    /**
+     * The edges (in item order) of each interest of {@code of} that the graph has, in one walk
+     * over the edges; an empty list for an interest without any.
+     */
+    private static Map<Integer, List<Edge>> interestMembers(UserGraph graph,
+            Collection<Integer> of) {
+        Map<Integer, List<Edge>> members = new HashMap<>();
+        for (Integer interestId : of) {
+            if (graph.interests.containsKey(interestId)) {
+                members.put(interestId, new ArrayList<>());
             }
         }
-        return sizes;
+        if (!members.isEmpty()) {
+            for (Edge edge : graph.edges.values()) {
+                List<Edge> list = edge.interestId < 0 ? null : members.get(edge.interestId);
+                if (list != null) {
+                    list.add(edge);
+                }
+            }
+        }
+        return members;
     }
 
     /**
@@ -631,25 +647,25 @@ public final class GraphUpdater {
             }
         }
         if (!changes.changedInterests.isEmpty()) {
-            // the members of every changed interest in one pass over the edges
-            Map<Integer, List<Map.Entry<Double, String>>> members = new HashMap<>();
+            // the members finish found (it ran if an interest changed), else one walk now
+            Map<Integer, List<Edge>> members = changes.members;
             for (Integer interestId : changes.changedInterests) {
-                if (graph.interests.containsKey(interestId)) {
-                    members.put(interestId, new ArrayList<>());
-                }
-            }
-            for (Edge edge : graph.edges.values()) {
-                List<Map.Entry<Double, String>> of = edge.interestId < 0 ? null
-                        : members.get(edge.interestId);
-                if (of != null) {
-                    of.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs), edge.itemId));
+                if (members == null || graph.interests.containsKey(interestId)
+                        && !members.containsKey(interestId)) {
+                    members = interestMembers(graph, changes.changedInterests);
+                    break;
                 }
             }
             for (Integer interestId : changes.changedInterests) {
                 Interest interest = graph.interests.get(interestId);
                 if (interest != null) {
-                    delta.addInterestUpserts(interestUpsert(interest, members.get(interestId),
-                            atMs, changes.labelsChanged.contains(interestId), versions));
+                    List<Map.Entry<Double, String>> weighted = new ArrayList<>();
+                    for (Edge edge : members.get(interestId)) {
+                        weighted.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs),
+                                edge.itemId));
+                    }
+                    delta.addInterestUpserts(interestUpsert(interest, weighted, atMs,
+                            changes.labelsChanged.contains(interestId), versions));
                 }
             }
         }
@@ -761,6 +777,8 @@ public final class GraphUpdater {
         final Set<Integer> removedInterests = new TreeSet<>();
         final Set<Integer> labelsChanged = new TreeSet<>();
         boolean profileChanged;
+        /** The edges of the interests {@code finish} looked at, for the delta; null before. */
+        Map<Integer, List<Edge>> members;
 
         void touchEdge(String itemId, boolean exists) {
             existed.putIfAbsent(itemId, exists);
