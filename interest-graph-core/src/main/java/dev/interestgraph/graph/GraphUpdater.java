@@ -17,6 +17,7 @@ import dev.interestgraph.proto.v2.Vector;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -37,6 +38,11 @@ public final class GraphUpdater {
     static final int MAX_TERMS_PER_INTEREST = 16;
 
     private final GraphParameters params;
+    /**
+     * The event's vector decoded, reused from event to event (nothing keeps it past the event):
+     * a GraphUpdater serves one thread, as the operator's subtask does.
+     */
+    private float[] scratch;
 
     public GraphUpdater(GraphParameters params) {
         this.params = params;
@@ -239,7 +245,7 @@ public final class GraphUpdater {
         graph.lastEventMs = Math.max(graph.lastEventMs, event.eventTimeMs);
 
         if (amount > 0 && event.hasVector()) {
-            float[] vector = HalfFloats.toFloats(event.vector);
+            float[] vector = scratch = HalfFloats.toFloats(event.vector, scratch);
             joinInterest(graph, edge, event, vector, amount, changes, result);
             graph.longTerm = addToProfile(graph.longTerm, vector, amount, event,
                     params.longTermHalfLifeMs);
@@ -620,11 +626,19 @@ public final class GraphUpdater {
     private void finish(UserGraph graph, long atMs, Changes changes, Result result,
             boolean sweep) {
         List<String> decayed = new ArrayList<>();
-        for (String itemId : sweep ? graph.edges.keySet() : changes.upsertedEdges) {
-            Edge edge = graph.edges.get(itemId);
-            if (edge != null
-                    && Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs)) < params.pruneThreshold) {
-                decayed.add(itemId);
+        if (sweep) {
+            for (Edge edge : graph.edges.values()) { // (not a look-up per key)
+                if (Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs)) < params.pruneThreshold) {
+                    decayed.add(edge.itemId);
+                }
+            }
+        } else {
+            for (String itemId : changes.upsertedEdges) {
+                Edge edge = graph.edges.get(itemId);
+                if (edge != null && Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs))
+                        < params.pruneThreshold) {
+                    decayed.add(itemId);
+                }
             }
         }
         for (String itemId : decayed) {
@@ -700,8 +714,32 @@ public final class GraphUpdater {
         changes.removeEdge(itemId, changes.existedBefore(itemId), reason);
     }
 
+    /**
+     * The edges (in item order) of each interest of {@code of} that the graph has, in one walk
+     * over the edges; an empty list for an interest without any.
+     */
+    private static Map<Integer, List<Edge>> interestMembers(UserGraph graph,
+            Collection<Integer> of) {
+        Map<Integer, List<Edge>> members = new HashMap<>();
+        for (Integer interestId : of) {
+            if (graph.interests.containsKey(interestId)) {
+                members.put(interestId, new ArrayList<>());
+            }
+        }
+        if (!members.isEmpty()) {
+            for (Edge edge : graph.edges.values()) {
+                List<Edge> list = edge.interestId < 0 ? null : members.get(edge.interestId);
+                if (list != null) {
+                    list.add(edge);
+                }
+            }
+        }
+        return members;
+    }
+
+    /** How many edges each interest has (interests without any are absent), in one walk. */
     private static Map<Integer, Integer> interestSizes(UserGraph graph) {
-        Map<Integer, Integer> sizes = new TreeMap<>();
+        Map<Integer, Integer> sizes = new HashMap<>();
         for (Edge edge : graph.edges.values()) {
             if (edge.interestId >= 0) {
                 sizes.merge(edge.interestId, 1, Integer::sum);
@@ -735,12 +773,22 @@ public final class GraphUpdater {
                 delta.addInterestRemoves(interestId);
             }
         }
-        for (Integer interestId : changes.changedInterests) {
-            Interest interest = graph.interests.get(interestId);
-            if (interest != null && (InterestMerging.isPublished(interest)
-                    || changes.published.contains(interestId))) {
-                delta.addInterestUpserts(interestUpsert(graph, interest, atMs,
-                        changes.labelsChanged.contains(interestId), versions));
+        if (!changes.changedInterests.isEmpty()) {
+            // the members of the changed interests, in one walk over the edges
+            Map<Integer, List<Edge>> members = interestMembers(graph, changes.changedInterests);
+            for (Integer interestId : changes.changedInterests) {
+                Interest interest = graph.interests.get(interestId);
+                if (interest != null && (InterestMerging.isPublished(interest)
+                        || changes.published.contains(interestId))) {
+                    // (a provisional interest is not emitted: issue 17)
+                    List<Map.Entry<Double, String>> weighted = new ArrayList<>();
+                    for (Edge edge : members.get(interestId)) {
+                        weighted.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs),
+                                edge.itemId));
+                    }
+                    delta.addInterestUpserts(interestUpsert(interest, weighted, atMs,
+                            changes.labelsChanged.contains(interestId), versions));
+                }
             }
         }
         ProfileChange.Builder profile = ProfileChange.newBuilder();
@@ -803,15 +851,11 @@ public final class GraphUpdater {
         return upsert.build();
     }
 
-    private InterestUpsert interestUpsert(UserGraph graph, Interest interest, long atMs,
-            boolean labelChanged, List<String> versions) {
-        // (decayed weight, item) of the members, strongest first; weights computed once
-        List<Map.Entry<Double, String>> members = new ArrayList<>();
-        for (Edge edge : graph.edges.values()) {
-            if (edge.interestId == interest.id) {
-                members.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs), edge.itemId));
-            }
-        }
+    /** {@code members}: (decayed weight, item) of the interest's edges, in item order. */
+    private InterestUpsert interestUpsert(Interest interest,
+            List<Map.Entry<Double, String>> members, long atMs, boolean labelChanged,
+            List<String> versions) {
+        // strongest first; weights computed once
         members.sort(Map.Entry.<Double, String>comparingByKey().reversed()
                 .thenComparing(Map.Entry.comparingByValue()));
         InterestUpsert.Builder upsert = InterestUpsert.newBuilder()

@@ -20,6 +20,19 @@ public final class HalfFloats {
         return halves;
     }
 
+    /**
+     * Decodes {@code halves} into {@code into} (reused when it has the right length, so that a
+     * hot path allocates nothing) and returns it; a new array otherwise.
+     */
+    public static float[] toFloats(short[] halves, float[] into) {
+        float[] values = into != null && into.length == halves.length
+                ? into : new float[halves.length];
+        for (int i = 0; i < halves.length; i++) {
+            values[i] = toFloat(halves[i]);
+        }
+        return values;
+    }
+
     public static float[] toFloats(short[] halves) {
         float[] values = new float[halves.length];
         for (int i = 0; i < halves.length; i++) {
@@ -38,6 +51,13 @@ public final class HalfFloats {
     }
 
     public static float toFloat(short half) {
+        int exponent = half & 0x7c00;
+        if (exponent != 0 && exponent != 0x7c00) {
+            // a normal half, the usual case: rebias the exponent (15 -> 127) and widen the
+            // mantissa, no memory access (the table's random look-ups missed the L1 cache when
+            // folding vectors into means: docs/benchmarks.md, issue 16's profile)
+            return Float.intBitsToFloat((half & 0x8000) << 16 | ((half & 0x7fff) << 13) + 0x38000000);
+        }
         return DECODED[half & 0xffff];
     }
 
@@ -63,6 +83,16 @@ public final class HalfFloats {
     public static short toHalf(float value) {
         int bits = Float.floatToRawIntBits(value);
         int sign = (bits >>> 16) & 0x8000;
+        int magnitude = bits & 0x7fffffff;
+        if (magnitude >= 0x38800000 && magnitude < 0x47800000) {
+            // The usual case, a normal half (2^-14 <= |value| < 65536), without branches: adding
+            // 0xfff plus the kept mantissa's lowest bit carries exactly when round-to-nearest-even
+            // rounds up (a carry into the exponent, up to infinity, is the right rounding). The
+            // general path below made this conversion the largest cost of folding a vector into
+            // a mean (docs/benchmarks.md, issue 16's profile).
+            int rounded = magnitude + 0xfff + ((magnitude >>> 13) & 1);
+            return (short) (sign | (rounded - 0x38000000) >>> 13);
+        }
         int exponent = ((bits >>> 23) & 0xff) - 127 + 15;
         int mantissa = bits & 0x7fffff;
         if (((bits >>> 23) & 0xff) == 0xff) { // Inf or NaN
