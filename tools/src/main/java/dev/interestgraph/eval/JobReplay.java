@@ -52,6 +52,9 @@ public final class JobReplay implements AutoCloseable {
         }
     }
 
+    /** Longer than any replay: in effect no idleness (a bounded source ends by itself). */
+    static final Duration BOUNDED_IDLENESS = Duration.ofDays(1);
+
     private final LocalKafkaBroker kafka;
     private final int parallelism;
     private final EmbeddingClientFactory embeddings;
@@ -96,7 +99,12 @@ public final class JobReplay implements AutoCloseable {
         config.addAll(options);
         config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
         config.set(InterestGraphOptions.KAFKA_BOUNDED, true);
-        config.set(InterestGraphOptions.WATERMARK_IDLENESS, Duration.ofSeconds(1));
+        // No idleness in a bounded replay: every source ends and then releases event time by
+        // itself. With an idleness time-out, a source held back by the slow item embedding (the
+        // first replay embeds the whole catalogue) is declared idle, the user events' watermark
+        // alone drives the temporal join, and actions whose item is still being embedded are
+        // joined without it: a result that depended on the machine's load (issue 18).
+        config.set(InterestGraphOptions.WATERMARK_IDLENESS, BOUNDED_IDLENESS);
         InterestGraphOptions.prefixTopics(config, prefix);
         // a model-versions topic named in the options is shared, not per run: the announcements
         // of a tuner that an earlier run trained (the fine-tuning evaluation's second pass)
