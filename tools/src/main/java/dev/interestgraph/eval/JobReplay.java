@@ -144,6 +144,13 @@ public final class JobReplay implements AutoCloseable {
         long start = System.nanoTime();
         env.execute("interest-graph replay " + prefix);
         double seconds = (System.nanoTime() - start) / 1e9;
+        // the job's last transactions are committed, but their markers may not be written yet:
+        // read before they are and a topic looks empty or half-written (issue 18's run-to-run
+        // differences)
+        for (String topic : List.of("graph-deltas", "item-embeddings", "recommendations")) {
+            Topics.awaitTransactionsSettled(kafka.bootstrapServers(), prefix + topic,
+                    Duration.ofMinutes(5));
+        }
 
         List<GraphDelta> deltas = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> record :
