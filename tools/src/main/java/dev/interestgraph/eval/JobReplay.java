@@ -100,10 +100,10 @@ public final class JobReplay implements AutoCloseable {
         config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
         config.set(InterestGraphOptions.KAFKA_BOUNDED, true);
         // No idleness in a bounded replay: every source ends and then releases event time by
-        // itself. With an idleness time-out, a source held back by the slow item embedding (the
-        // first replay embeds the whole catalogue) is declared idle, the user events' watermark
-        // alone drives the temporal join, and actions whose item is still being embedded are
-        // joined without it: a result that depended on the machine's load (issue 18).
+        // itself. With a 1 s time-out, a partition whose reader stalls for a second on a loaded
+        // machine (a slow fetch, the catalogue's embedding hogging the cores) goes idle, the
+        // other partition's event time runs ahead, and the stalled one's records arrive late:
+        // applied in a later flush, a result that depends on the machine's load.
         config.set(InterestGraphOptions.WATERMARK_IDLENESS, BOUNDED_IDLENESS);
         InterestGraphOptions.prefixTopics(config, prefix);
         // a model-versions topic named in the options is shared, not per run: the announcements
