@@ -4,6 +4,7 @@ import dev.interestgraph.analytics.ItemGraph;
 import dev.interestgraph.delta.DeltaMaterializer.UserView;
 import dev.interestgraph.proto.v1.EdgeUpsert;
 import dev.interestgraph.proto.v1.InterestUpsert;
+import dev.interestgraph.vector.VectorMath;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -482,6 +483,7 @@ public final class Recommender {
         if (maxWeight <= 0) {
             return;
         }
+        double[] dots = new double[vectors.length];
         for (InterestUpsert interest : user.interests().values()) {
             if (interest.getCentroidCount() == 0 || interest.getWeight() <= 0) {
                 continue;
@@ -491,16 +493,12 @@ public final class Recommender {
                 centroid[d] = interest.getCentroid(d);
             }
             double relative = interest.getWeight() / maxWeight;
+            VectorMath.dotsInto(vectors, centroid, dots);
             for (int i = 0; i < vectors.length; i++) {
-                float[] v = vectors[i];
-                if (v.length != centroid.length) {
+                if (vectors[i].length != centroid.length) {
                     continue; // another model's vectors are not comparable
                 }
-                double dot = 0;
-                for (int d = 0; d < v.length; d++) {
-                    dot += v[d] * centroid[d];
-                }
-                double s = relative * Math.max(0, dot);
+                double s = relative * Math.max(0, dots[i]);
                 if (s > score[i]) {
                     score[i] = s;
                     best[i] = interest.getInterestId();
@@ -519,16 +517,12 @@ public final class Recommender {
         for (int d = 0; d < shortTerm.length; d++) {
             shortTerm[d] = profile.get(d);
         }
+        double[] dots = new double[vectors.length];
+        VectorMath.dotsInto(vectors, shortTerm, dots);
         for (int i = 0; i < vectors.length; i++) {
-            float[] v = vectors[i];
-            if (v.length != shortTerm.length) {
-                continue;
+            if (vectors[i].length == shortTerm.length) {
+                score[i] = Math.max(0, dots[i]);
             }
-            double dot = 0;
-            for (int d = 0; d < v.length; d++) {
-                dot += v[d] * shortTerm[d];
-            }
-            score[i] = Math.max(0, dot);
         }
     }
 

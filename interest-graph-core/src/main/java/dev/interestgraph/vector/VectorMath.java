@@ -12,6 +12,61 @@ public final class VectorMath {
         return sum;
     }
 
+    /**
+     * {@code out[i] = Σ_d vectors[i][d]·query[d]} for every vector as long as the query (the
+     * others' entries are left as they are): each product in float, summed in double in index
+     * order, bit for bit what the plain loop {@code dot += v[d] * q[d]} gives. Four vectors at a
+     * time: a single running sum waits for each add to finish, four independent sums keep the
+     * adder busy — scoring a user against a 10,000-item catalogue is several times faster.
+     */
+    public static void dotsInto(float[][] vectors, float[] query, double[] out) {
+        int n = query.length;
+        int i = 0;
+        for (; i + 3 < vectors.length; i += 4) {
+            float[] a = vectors[i];
+            float[] b = vectors[i + 1];
+            float[] c = vectors[i + 2];
+            float[] e = vectors[i + 3];
+            if (a.length != n || b.length != n || c.length != n || e.length != n) {
+                for (int j = i; j < i + 4; j++) {
+                    if (vectors[j].length == n) {
+                        out[j] = productSum(vectors[j], query);
+                    }
+                }
+                continue;
+            }
+            double sa = 0;
+            double sb = 0;
+            double sc = 0;
+            double se = 0;
+            for (int d = 0; d < n; d++) {
+                float q = query[d];
+                sa += a[d] * q;
+                sb += b[d] * q;
+                sc += c[d] * q;
+                se += e[d] * q;
+            }
+            out[i] = sa;
+            out[i + 1] = sb;
+            out[i + 2] = sc;
+            out[i + 3] = se;
+        }
+        for (; i < vectors.length; i++) {
+            if (vectors[i].length == n) {
+                out[i] = productSum(vectors[i], query);
+            }
+        }
+    }
+
+    /** Float products summed in double, in index order (see {@link #dotsInto}). */
+    private static double productSum(float[] v, float[] query) {
+        double sum = 0;
+        for (int d = 0; d < v.length; d++) {
+            sum += v[d] * query[d];
+        }
+        return sum;
+    }
+
     public static double norm(float[] a) {
         return Math.sqrt(dot(a, a));
     }

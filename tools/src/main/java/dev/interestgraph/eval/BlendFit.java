@@ -129,10 +129,16 @@ public final class BlendFit {
         for (int c = 0; c < n; c++) {
             score[c] = signals.score(c, weights);
         }
-        PriorityQueue<Integer> top = new PriorityQueue<>(k + 1, (a, b) ->
+        java.util.Comparator<Integer> worstFirst = (a, b) ->
                 score[a] != score[b] ? Double.compare(score[a], score[b])
-                        : signals.items().get(b).compareTo(signals.items().get(a)));
+                        : signals.items().get(b).compareTo(signals.items().get(a));
+        PriorityQueue<Integer> top = new PriorityQueue<>(k + 1, worstFirst);
         for (int c = 0; c < n; c++) {
+            // the grid runs this for every combination and user over ~10,000 candidates: one
+            // that ranks below the current k-th never enters (items are distinct: no equal rank)
+            if (!top.isEmpty() && top.size() >= k && worstFirst.compare(c, top.peek()) < 0) {
+                continue;
+            }
             top.add(c);
             if (top.size() > k) {
                 top.poll();

@@ -174,6 +174,7 @@ public final class Evaluation {
     private double[] easeLambdas;
     private GraphSource validationSource;
     private BlendFit.Grid blendGrid;
+    private Map<String, Map<String, Float>> cosine;
 
     /**
      * The item vectors of an encoder version (fine-tuning): a user's graph holds vectors of one
@@ -286,6 +287,16 @@ public final class Evaluation {
         this.prequentialSample = prequentialSample;
     }
 
+    /**
+     * The item–item cosine table of every user's events[:b] ({@link ItemItemCosine#neighbours}
+     * with this evaluation's cuts and neighbours per item), computed once by a caller that
+     * evaluates the same events many times (the sweep) instead of once per evaluation.
+     */
+    public Evaluation withCosineNeighbours(Map<String, Map<String, Float>> table) {
+        this.cosine = table;
+        return this;
+    }
+
     /** Per-user cut fractions other than the standard 0.6 / 0.8. */
     public Evaluation withCuts(double fractionA, double fractionB) {
         this.cutA = fractionA;
@@ -341,8 +352,8 @@ public final class Evaluation {
         Map<String, Set<String>> likedAfter = itemsByUser(afterEvents, TemporalSplit::isRelevant);
 
         // collaborative tables from every user's events[:b], used in both phases
-        Map<String, Map<String, Float>> neighbours =
-                ItemItemCosine.neighbours(afterEvents, neighboursPerItem);
+        Map<String, Map<String, Float>> neighbours = cosine != null ? cosine
+                : ItemItemCosine.neighbours(afterEvents, neighboursPerItem);
         Map<String, Integer> popularity = ItemItemCosine.popularity(afterEvents);
         Ranker ours = new Ranker(e -> new Recommender(e, neighbours, popularity, weights));
         Recommender.Weights contentWeights = copy(weights);

@@ -52,6 +52,9 @@ public final class JobReplay implements AutoCloseable {
         }
     }
 
+    /** Longer than any replay: in effect no idleness (a bounded source ends by itself). */
+    static final Duration BOUNDED_IDLENESS = Duration.ofDays(1);
+
     private final LocalKafkaBroker kafka;
     private final int parallelism;
     private final EmbeddingClientFactory embeddings;
@@ -96,7 +99,12 @@ public final class JobReplay implements AutoCloseable {
         config.addAll(options);
         config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
         config.set(InterestGraphOptions.KAFKA_BOUNDED, true);
-        config.set(InterestGraphOptions.WATERMARK_IDLENESS, Duration.ofSeconds(1));
+        // No idleness in a bounded replay: every source ends and then releases event time by
+        // itself. With a 1 s time-out, a partition whose reader stalls for a second on a loaded
+        // machine (a slow fetch, the catalogue's embedding hogging the cores) goes idle, the
+        // other partition's event time runs ahead, and the stalled one's records arrive late:
+        // applied in a later flush, a result that depends on the machine's load.
+        config.set(InterestGraphOptions.WATERMARK_IDLENESS, BOUNDED_IDLENESS);
         InterestGraphOptions.prefixTopics(config, prefix);
         // a model-versions topic named in the options is shared, not per run: the announcements
         // of a tuner that an earlier run trained (the fine-tuning evaluation's second pass)
@@ -136,6 +144,13 @@ public final class JobReplay implements AutoCloseable {
         long start = System.nanoTime();
         env.execute("interest-graph replay " + prefix);
         double seconds = (System.nanoTime() - start) / 1e9;
+        // the job's last transactions are committed, but their markers may not be written yet:
+        // read before they are and a topic looks empty or half-written (issue 18's run-to-run
+        // differences)
+        for (String topic : List.of("graph-deltas", "item-embeddings", "recommendations")) {
+            Topics.awaitTransactionsSettled(kafka.bootstrapServers(), prefix + topic,
+                    Duration.ofMinutes(5));
+        }
 
         List<GraphDelta> deltas = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> record :

@@ -12,6 +12,7 @@ import static dev.interestgraph.config.InterestGraphOptions.WATERMARK_OUT_OF_ORD
 import dev.interestgraph.graph.GraphParameters;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
+import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.recommend.RankingMetrics;
 import dev.interestgraph.recommend.Recommender;
 import java.util.HashMap;
@@ -26,6 +27,8 @@ import org.apache.flink.configuration.Configuration;
  * dozens of settings fit in minutes; the headline numbers come from the real job.
  */
 final class Sweep {
+    private static final int NEIGHBOURS_PER_ITEM = 1000;
+
     private Sweep() {}
 
     static String run(List<ItemVersion> items, List<UserAction> replay,
@@ -39,6 +42,12 @@ final class Sweep {
             embedded.modelVersion = embedded.embedding == null ? null : "1";
             catalogue.put(item.itemId, embedded);
         }
+        // Every setting scores the same events against the same cosine table, and several
+        // settings are the defaults again (each parameter's middle value, the weight mixes):
+        // the table is computed once and each distinct graph parameter set replayed once.
+        Map<String, Map<String, Float>> cosine = ItemItemCosine.neighbours(
+                new TemporalSplit(replay, 0.6, 0.8).afterUpdate(), NEIGHBOURS_PER_ITEM);
+        Map<String, List<GraphDelta>> replays = new HashMap<>();
         StringBuilder md = new StringBuilder();
         md.append("Graphs from the in-process replay of the operator's logic (`GraphReplay`, "
                 + "proven equal to the operator by `GraphReplayTest`); our recommender on the "
@@ -59,7 +68,7 @@ final class Sweep {
                 Configuration config = new Configuration(base);
                 config.setString(parameter[0], parameter[v]);
                 row(md, parameter[0], parameter[v], config, items, replay, embeddings, catalogue,
-                        weights);
+                        weights, cosine, replays);
             }
         }
         md.append("\nRecommender signal weights (graph at defaults):\n\n");
@@ -74,7 +83,8 @@ final class Sweep {
             w.neighbours = mix[2];
             w.popularity = mix[3];
             w.halfLifeMs = weights.halfLifeMs;
-            Evaluation.Result result = evaluate(items, replay, embeddings, catalogue, base, w);
+            Evaluation.Result result = evaluate(items, replay, embeddings, catalogue, base, w,
+                    cosine, replays);
             RankingMetrics.Summary after = result.row(Evaluation.OURS, "after").at(10);
             md.append(String.format("| %.2f, %.2f, %.2f, %.2f | %.4f | %.4f | %.4f | %.4f |%n",
                     mix[0], mix[1], mix[2], mix[3], after.ndcg(), after.precision(),
@@ -85,8 +95,11 @@ final class Sweep {
 
     private static void row(StringBuilder md, String key, String value, Configuration config,
             List<ItemVersion> items, List<UserAction> replay, Map<String, float[]> embeddings,
-            Map<String, ItemVersion> catalogue, Recommender.Weights weights) throws Exception {
-        Evaluation.Result result = evaluate(items, replay, embeddings, catalogue, config, weights);
+            Map<String, ItemVersion> catalogue, Recommender.Weights weights,
+            Map<String, Map<String, Float>> cosine,
+            Map<String, List<GraphDelta>> replays) throws Exception {
+        Evaluation.Result result = evaluate(items, replay, embeddings, catalogue, config, weights,
+                cosine, replays);
         RankingMetrics.Summary after = result.row(Evaluation.OURS, "after").at(10);
         md.append(String.format("| `%s` | %s | %.4f | %.4f | %.4f | %.4f | %.1f |%n", key, value,
                 after.ndcg(), after.precision(), after.recall(), after.hitRate(),
@@ -96,10 +109,38 @@ final class Sweep {
 
     private static Evaluation.Result evaluate(List<ItemVersion> items, List<UserAction> replay,
             Map<String, float[]> embeddings, Map<String, ItemVersion> catalogue,
-            Configuration config, Recommender.Weights weights) throws Exception {
-        Evaluation.GraphSource graphs = GraphReplay.source(InterestGraphOptions.graphParameters(config), catalogue,
-                config.get(WATERMARK_OUT_OF_ORDERNESS).toMillis());
-        return new Evaluation(items, replay, embeddings, weights, 1000, 0).oursAfterOnly()
-                .evaluate(graphs, false);
+            Configuration config, Recommender.Weights weights,
+            Map<String, Map<String, Float>> cosine,
+            Map<String, List<GraphDelta>> replays) throws Exception {
+        GraphParameters parameters = InterestGraphOptions.graphParameters(config);
+        long outOfOrderness = config.get(WATERMARK_OUT_OF_ORDERNESS).toMillis();
+        Evaluation.GraphSource replayed =
+                GraphReplay.source(parameters, catalogue, outOfOrderness);
+        // one replay per distinct parameter set (and out-of-orderness): the evaluation asks for
+        // the deltas of the same events each time
+        String settings = key(parameters, outOfOrderness);
+        Evaluation.GraphSource graphs = events -> {
+            // the evaluation's cuts of the same replay differ in size (the sweep asks for one)
+            String key = settings + "/" + events.size();
+            List<GraphDelta> deltas = replays.get(key);
+            if (deltas == null) {
+                deltas = replayed.deltas(events);
+                replays.put(key, deltas);
+            }
+            return deltas;
+        };
+        return new Evaluation(items, replay, embeddings, weights, NEIGHBOURS_PER_ITEM, 0)
+                .oursAfterOnly().withCosineNeighbours(cosine).evaluate(graphs, false);
+    }
+
+    /** GraphParameters has no equals: its serialised form (all fields) is the key. */
+    static String key(GraphParameters parameters, long outOfOrderness)
+            throws java.io.IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(parameters);
+            out.writeLong(outOfOrderness);
+        }
+        return java.util.Base64.getEncoder().encodeToString(bytes.toByteArray());
     }
 }
