@@ -117,6 +117,7 @@ public final class GraphUpdater {
             ItemVectors itemVectors, long sweepAtMs) {
         List<EnrichedAction> sorted = new ArrayList<>(events);
         sorted.sort(EVENT_ORDER);
+        derive(graph);
         Result result = new Result();
         Changes changes = new Changes();
         Set<String> seenEventIds = new HashSet<>();
@@ -135,6 +136,7 @@ public final class GraphUpdater {
             }
             if (graph == null) {
                 graph = new UserGraph();
+                graph.derivedKnown = true; // nothing to derive yet
                 graph.epoch = event.eventTimeMs;
             }
             flushTime = Math.max(flushTime, event.eventTimeMs);
@@ -162,6 +164,7 @@ public final class GraphUpdater {
 
     /** The decay sweep at event time {@code atMs}: removes what decayed below the threshold. */
     public Result sweep(UserGraph graph, String userId, long atMs) {
+        derive(graph);
         Result result = new Result();
         Changes changes = new Changes();
         finish(graph, atMs, changes, result, true);
@@ -239,6 +242,10 @@ public final class GraphUpdater {
         }
         edge.add(amount, event.eventTimeMs, params.edgeHalfLifeMs);
         edge.actionCounts[event.action.ordinal()]++;
+        Interest member = graph.interests.get(edge.interestId);
+        if (member != null) {
+            member.touch(edge.itemId); // its weight changed
+        }
         if (event.hasVector()) {
             edge.modelVersion = event.modelVersion;
         }
@@ -255,7 +262,7 @@ public final class GraphUpdater {
         } else if (edge.weight <= 0 && edge.interestId >= 0) {
             // a disliked item no longer stands for the interest it was in
             changes.interestChanged(edge.interestId);
-            edge.interestId = -1;
+            assign(graph, edge, -1);
         }
     }
 
@@ -321,7 +328,7 @@ public final class GraphUpdater {
             if (edge.interestId >= 0 || vectors.containsKey(edge.itemId)) {
                 changes.touchEdge(edge.itemId, true); // its interest or version changes
             }
-            edge.interestId = -1;
+            assign(graph, edge, -1);
         }
         positive.removeIf(edge -> !vectors.containsKey(edge.itemId));
         positive.sort(Comparator.<Edge>comparingLong(e -> e.lastMs).thenComparing(e -> e.itemId));
@@ -380,7 +387,7 @@ public final class GraphUpdater {
                 // issue 17: a weak item does not displace an established interest
                 if (edge.interestId >= 0) {
                     changes.interestChanged(edge.interestId);
-                    edge.interestId = -1;
+                    assign(graph, edge, -1);
                 }
                 return;
             }
@@ -400,7 +407,7 @@ public final class GraphUpdater {
             if (edge.interestId >= 0) {
                 changes.interestChanged(edge.interestId);
             }
-            edge.interestId = best.id;
+            assign(graph, edge, best.id);
         }
         changes.interestChanged(best.id);
     }
@@ -436,7 +443,7 @@ public final class GraphUpdater {
             }
         }
         if (first != null && bestSimilarity >= params.interestMergeThreshold) {
-            merge(graph, first, second, interestSizes(graph), atMs, changes, result);
+            merge(graph, first, second, atMs, changes, result);
             return true;
         }
         Interest weakest = all.stream()
@@ -457,9 +464,9 @@ public final class GraphUpdater {
     }
 
     /** Merges two interests into the one whose id survives ({@link InterestMerging#keepsFirst}). */
-    private Interest merge(UserGraph graph, Interest a, Interest b, Map<Integer, Integer> sizes,
-            long atMs, Changes changes, Result result) {
-        boolean aKept = InterestMerging.keepsFirst(a, b, sizes, atMs, params.edgeHalfLifeMs);
+    private Interest merge(UserGraph graph, Interest a, Interest b, long atMs, Changes changes,
+            Result result) {
+        boolean aKept = InterestMerging.keepsFirst(a, b, atMs, params.edgeHalfLifeMs);
         Interest keep = aKept ? a : b;
         Interest absorb = aKept ? b : a;
         keep.centroid.merge(absorb.centroid, atMs, params.edgeHalfLifeMs);
@@ -468,8 +475,6 @@ public final class GraphUpdater {
         }
         trimTerms(keep);
         reassign(graph, absorb.id, keep.id, changes);
-        sizes.merge(keep.id, sizes.getOrDefault(absorb.id, 0), Integer::sum);
-        sizes.remove(absorb.id);
         graph.interests.remove(absorb.id);
         changes.interestRemoved(absorb);
         changes.interestChanged(keep.id);
@@ -483,7 +488,6 @@ public final class GraphUpdater {
      * until none does — two interests of one topic do not both keep feeding on it.
      */
     private void mergeTouched(UserGraph graph, long atMs, Changes changes, Result result) {
-        Map<Integer, Integer> sizes = null;
         boolean merged = true;
         while (merged) {
             merged = false;
@@ -506,10 +510,7 @@ public final class GraphUpdater {
                     }
                 }
                 if (closest != null && best >= params.interestMergeThreshold) {
-                    if (sizes == null) {
-                        sizes = interestSizes(graph);
-                    }
-                    merge(graph, touched, closest, sizes, atMs, changes, result);
+                    merge(graph, touched, closest, atMs, changes, result);
                     merged = true; // the merged centroid moved: look again
                     break;
                 }
@@ -541,7 +542,6 @@ public final class GraphUpdater {
                 members.computeIfAbsent(edge.interestId, i -> new TreeSet<>()).add(edge.itemId);
             }
         }
-        Map<Integer, Integer> sizes = interestSizes(graph);
         for (List<Interest> interests : byVersion.values()) {
             List<float[]> vectors = new ArrayList<>(interests.size());
             double[] weights = new double[interests.size()];
@@ -578,7 +578,7 @@ public final class GraphUpdater {
                 for (int i : cluster) {
                     Interest other = interests.get(i);
                     if (other != keep) {
-                        keep = merge(graph, keep, other, sizes, atMs, changes, result);
+                        keep = merge(graph, keep, other, atMs, changes, result);
                     }
                 }
             }
@@ -590,10 +590,54 @@ public final class GraphUpdater {
             Changes changes) {
         for (Edge edge : graph.edges.values()) {
             if (edge.interestId == fromInterest) {
-                edge.interestId = toInterest;
+                assign(graph, edge, toInterest);
                 changes.touchEdge(edge.itemId, true);
             }
         }
+    }
+
+    /**
+     * Moves an edge to another interest (or to none, -1), keeping both interests' derived
+     * {@link Interest#size() sizes} and top-members caches: every change of an edge's interest
+     * goes through here.
+     */
+    private static void assign(UserGraph graph, Edge edge, int toInterest) {
+        if (edge.interestId == toInterest) {
+            return;
+        }
+        Interest from = graph.interests.get(edge.interestId);
+        if (from != null) {
+            from.size--;
+            from.touch(edge.itemId);
+        }
+        edge.interestId = toInterest;
+        Interest to = graph.interests.get(toInterest);
+        if (to != null) {
+            to.size++;
+            to.touch(edge.itemId);
+        }
+    }
+
+    /**
+     * Derives the interests' sizes (and forgets their top-members caches) in one walk over the
+     * edges, unless this graph object already has them: once per restored graph (RocksDB reads a
+     * new object per flush; the heap keeps the object), never per flush on the heap.
+     */
+    private static void derive(UserGraph graph) {
+        if (graph == null || graph.derivedKnown) {
+            return;
+        }
+        for (Interest interest : graph.interests.values()) {
+            interest.size = 0;
+            interest.forgetTop();
+        }
+        for (Edge edge : graph.edges.values()) {
+            Interest interest = edge.interestId < 0 ? null : graph.interests.get(edge.interestId);
+            if (interest != null) {
+                interest.size++;
+            }
+        }
+        graph.derivedKnown = true;
     }
 
     private static void addTerms(Interest interest, String[] terms, double amount) {
@@ -663,29 +707,26 @@ public final class GraphUpdater {
             }
         }
         if (sweep || !changes.changedInterests.isEmpty()) {
-            Map<Integer, Integer> sizes = interestSizes(graph);
+            // (sizes are kept as edges join and leave: no walk over the edges)
             for (Integer interestId : new ArrayList<>(graph.interests.keySet())) {
-                if (!sizes.containsKey(interestId)) {
+                if (graph.interests.get(interestId).size == 0) {
                     changes.interestRemoved(graph.interests.remove(interestId));
                 }
             }
             // issue 17: one interest per meaning — merge, or re-cluster at the sweep
-            int merged = result.interestsMerged;
             if (sweep) {
                 recluster(graph, atMs, changes, result);
             } else {
                 mergeTouched(graph, atMs, changes, result);
             }
-            if (result.interestsMerged != merged) {
-                sizes = interestSizes(graph);
-            }
             // a provisional interest that became real: its members now name it downstream
             for (Interest interest : graph.interests.values()) {
                 // the weight as of its newest item: what it held when it last grew
                 if (!InterestMerging.isPublished(interest) && InterestMerging.isReal(
-                        sizes.getOrDefault(interest.id, 0), interest.centroid.weight, params)) {
+                        interest.size, interest.centroid.weight, params)) {
                     changes.interestChanged(interest.id);
                     changes.published.add(interest.id);
+                    // a walk, but once in an interest's life
                     for (Edge edge : graph.edges.values()) {
                         if (edge.interestId == interest.id) {
                             changes.touchEdge(edge.itemId, true);
@@ -708,6 +749,11 @@ public final class GraphUpdater {
     private static void removeEdge(UserGraph graph, String itemId, EdgeRemove.Reason reason,
             Changes changes) {
         Edge edge = graph.edges.remove(itemId);
+        Interest interest = graph.interests.get(edge.interestId);
+        if (interest != null) {
+            interest.size--;
+            interest.touch(itemId);
+        }
         if (edge.interestId >= 0) {
             changes.interestChanged(edge.interestId);
         }
@@ -735,17 +781,6 @@ public final class GraphUpdater {
             }
         }
         return members;
-    }
-
-    /** How many edges each interest has (interests without any are absent), in one walk. */
-    private static Map<Integer, Integer> interestSizes(UserGraph graph) {
-        Map<Integer, Integer> sizes = new HashMap<>();
-        for (Edge edge : graph.edges.values()) {
-            if (edge.interestId >= 0) {
-                sizes.merge(edge.interestId, 1, Integer::sum);
-            }
-        }
-        return sizes;
     }
 
     // ------------------------------------------------------------------ building deltas

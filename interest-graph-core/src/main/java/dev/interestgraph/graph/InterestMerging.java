@@ -2,7 +2,6 @@ package dev.interestgraph.graph;
 
 import dev.interestgraph.graph.UserGraph.Edge;
 import dev.interestgraph.graph.UserGraph.Interest;
-import java.util.Map;
 
 /**
  * The life of an interest between "opened" and "merged or evicted" (issue 17): when a new
@@ -56,13 +55,12 @@ public final class InterestMerging {
      * provisional one (consumers keep their id), then the one with more members, then the
      * heavier, then the older (smaller id).
      */
-    static boolean keepsFirst(Interest a, Interest b, Map<Integer, Integer> sizes, long atMs,
-            long halfLifeMs) {
+    static boolean keepsFirst(Interest a, Interest b, long atMs, long halfLifeMs) {
         if (isPublished(a) != isPublished(b)) {
             return isPublished(a);
         }
-        int sa = sizes.getOrDefault(a.id, 0);
-        int sb = sizes.getOrDefault(b.id, 0);
+        int sa = a.size;
+        int sb = b.size;
         if (sa != sb) {
             return sa > sb;
         }

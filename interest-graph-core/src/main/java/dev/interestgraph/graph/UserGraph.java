@@ -3,6 +3,9 @@ package dev.interestgraph.graph;
 import dev.interestgraph.vector.HalfFloats;
 import dev.interestgraph.vector.VectorMath;
 import dev.interestgraph.model.Action;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -25,6 +28,13 @@ public final class UserGraph {
     /** Long- and short-term profile embeddings; null until the first positive embedded event. */
     public DecayedMean longTerm;
     public DecayedMean shortTerm;
+    /**
+     * Whether the interests' derived fields ({@link Interest#size()}, the top-members cache) are
+     * known for this object. They are not stored (each is derivable from the edges): a graph
+     * restored from state, or built by hand, starts without them and {@link GraphUpdater} derives
+     * them in one walk over the edges before it first changes the graph, then keeps them.
+     */
+    boolean derivedKnown;
 
     public boolean isEmpty() {
         return edges.isEmpty() && interests.isEmpty() && longTerm == null && shortTerm == null;
@@ -267,10 +277,50 @@ public final class UserGraph {
         public final TreeMap<String, Float> terms = new TreeMap<>();
         /** The label last emitted; labels depend on the other interests, so they are kept. */
         public String label = "";
+        /**
+         * Derived, not stored: how many edges name this interest. Kept by {@link GraphUpdater}
+         * wherever an edge joins, leaves or moves, so that a flush finds empty interests and
+         * publishes provisional ones without a walk over the edges.
+         */
+        int size;
+        /**
+         * Derived, not stored: a prefix of the interest's members ranked by decayed weight
+         * (strongest first, ties by item id) as of {@link #topAtMs}, when that was at or after
+         * every edge's last event; null when unknown. Every edge decays with the same half-life, so
+         * two members nobody touched keep their order: the ranking changes only where a member was
+         * touched, joined or left ({@link #touched}), and the delta's top items are found from
+         * this prefix and those members instead of a walk over all edges (GraphUpdater#topMembers).
+         */
+        List<String> top;
+        /** Whether {@link #top} holds every member. */
+        boolean topComplete;
+        /** Event time {@link #top} was ranked at. */
+        long topAtMs;
+        /** Members touched, joined or left since {@link #top} was ranked (kept only while it is). */
+        final Set<String> touched = new HashSet<>();
 
         public Interest(int id, DecayedMean centroid) {
             this.id = id;
             this.centroid = centroid;
+        }
+
+        /** How many edges name this interest (derived; see {@link UserGraph#derivedKnown}). */
+        public int size() {
+            return size;
+        }
+
+        /** Notes that member {@code itemId} changed, joined or left, for the top-members cache. */
+        void touch(String itemId) {
+            if (top != null) {
+                touched.add(itemId);
+            }
+        }
+
+        /** Forgets the top-members cache (the next delta ranks the members by a walk). */
+        void forgetTop() {
+            top = null;
+            topComplete = false;
+            touched.clear();
         }
     }
 }
