@@ -17,7 +17,6 @@ import dev.interestgraph.proto.v2.Vector;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -39,13 +38,27 @@ public final class GraphUpdater {
 
     private final GraphParameters params;
     /**
+     * Whether the delta's top items of an interest are always found by a walk over all edges
+     * (as before issue 16's incremental ranking), for tests that compare the two.
+     */
+    private final boolean walkTopMembers;
+    /** How many interest rankings took a walk over the edges, and how many did not (tests). */
+    long rankingWalks;
+    long rankingsWithoutWalk;
+    /**
      * The event's vector decoded, reused from event to event (nothing keeps it past the event):
      * a GraphUpdater serves one thread, as the operator's subtask does.
      */
     private float[] scratch;
 
     public GraphUpdater(GraphParameters params) {
+        this(params, false);
+    }
+
+    /** With {@code walkTopMembers}, ranks interest members by a walk every time (tests). */
+    GraphUpdater(GraphParameters params, boolean walkTopMembers) {
         this.params = params;
+        this.walkTopMembers = walkTopMembers;
     }
 
     /** Sort order of a flush: event time, then event id, so that replays apply identically. */
@@ -760,27 +773,97 @@ public final class GraphUpdater {
         changes.removeEdge(itemId, changes.existedBefore(itemId), reason);
     }
 
+    /** The delta's order of an interest's members: strongest first, then by item id. */
+    private static final Comparator<Map.Entry<Double, String>> STRONGEST_FIRST =
+            Map.Entry.<Double, String>comparingByKey().reversed()
+                    .thenComparing(Map.Entry.comparingByValue());
+
     /**
-     * The edges (in item order) of each interest of {@code of} that the graph has, in one walk
-     * over the edges; an empty list for an interest without any.
+     * A prefix, at least graph.interest-top-items long (or every member), of the interest's
+     * members ranked as the delta ranks them: (decayed weight at {@code atMs}, item id) strongest
+     * first. Usually from the interest's cached ranking ({@link Interest#top}) and the members
+     * touched since, without a walk over the edges: a member nobody touched decays at the same
+     * rate as every other untouched member, so every untouched member outside the cached prefix
+     * still ranks below every untouched member inside it, and the candidates ranked down to the
+     * weakest untouched cached member are the true ranking's prefix. A walk when that prefix is
+     * too short (top members left or weakened) or nothing is cached (after a restore, or when the
+     * interest is first emitted). The weights compared are computed as the walk computes them, so
+     * the result is the walk's — barring two members whose decayed weights are equal to the last
+     * bit at one time and not at another, which with real weights and times does not occur.
      */
-    private static Map<Integer, List<Edge>> interestMembers(UserGraph graph,
-            Collection<Integer> of) {
-        Map<Integer, List<Edge>> members = new HashMap<>();
-        for (Integer interestId : of) {
-            if (graph.interests.containsKey(interestId)) {
-                members.put(interestId, new ArrayList<>());
+    private List<Map.Entry<Double, String>> topMembers(UserGraph graph, Interest interest,
+            long atMs) {
+        int topItems = params.interestTopItems;
+        List<Map.Entry<Double, String>> ranked = null;
+        boolean complete = true;
+        if (!walkTopMembers && interest.top != null && atMs >= interest.topAtMs) {
+            List<Map.Entry<Double, String>> candidates =
+                    new ArrayList<>(interest.top.size() + interest.touched.size());
+            boolean consistent = true;
+            for (String itemId : interest.top) {
+                if (!interest.touched.contains(itemId)) {
+                    Edge edge = graph.edges.get(itemId);
+                    if (edge == null || edge.interestId != interest.id) {
+                        consistent = false; // (every leave touches: not expected; walk)
+                        break;
+                    }
+                    candidates.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs), itemId));
+                }
             }
-        }
-        if (!members.isEmpty()) {
-            for (Edge edge : graph.edges.values()) {
-                List<Edge> list = edge.interestId < 0 ? null : members.get(edge.interestId);
-                if (list != null) {
-                    list.add(edge);
+            if (consistent) {
+                for (String itemId : interest.touched) {
+                    Edge edge = graph.edges.get(itemId);
+                    if (edge != null && edge.interestId == interest.id) {
+                        candidates.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs),
+                                itemId));
+                    }
+                }
+                candidates.sort(STRONGEST_FIRST);
+                if (candidates.size() == interest.size) {
+                    ranked = candidates; // every member
+                } else if (!interest.topComplete) {
+                    int weakestUntouched = candidates.size() - 1;
+                    while (weakestUntouched >= 0 && interest.touched.contains(
+                            candidates.get(weakestUntouched).getValue())) {
+                        weakestUntouched--;
+                    }
+                    if (weakestUntouched + 1 >= topItems) {
+                        ranked = candidates.subList(0, weakestUntouched + 1);
+                        complete = false;
+                    }
                 }
             }
         }
-        return members;
+        if (ranked != null) {
+            rankingsWithoutWalk++;
+        } else {
+            rankingWalks++;
+            ranked = new ArrayList<>(interest.size);
+            for (Edge edge : graph.edges.values()) {
+                if (edge.interestId == interest.id) {
+                    ranked.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs),
+                            edge.itemId));
+                }
+            }
+            ranked.sort(STRONGEST_FIRST);
+        }
+        if (atMs >= graph.lastEventMs) {
+            // cache a little more than the top items, so that a few leaving needs no walk
+            int keep = Math.min(ranked.size(), 2 * topItems + 2);
+            List<String> top = new ArrayList<>(keep);
+            for (int i = 0; i < keep; i++) {
+                top.add(ranked.get(i).getValue());
+            }
+            interest.top = top;
+            interest.topComplete = complete && ranked.size() <= keep;
+            interest.topAtMs = atMs;
+            interest.touched.clear();
+        } else {
+            // an edge's last event is later than atMs: its weight is not yet decaying, and
+            // the order of untouched members could change until then
+            interest.forgetTop();
+        }
+        return ranked;
     }
 
     // ------------------------------------------------------------------ building deltas
@@ -808,22 +891,14 @@ public final class GraphUpdater {
                 delta.addInterestRemoves(interestId);
             }
         }
-        if (!changes.changedInterests.isEmpty()) {
-            // the members of the changed interests, in one walk over the edges
-            Map<Integer, List<Edge>> members = interestMembers(graph, changes.changedInterests);
-            for (Integer interestId : changes.changedInterests) {
-                Interest interest = graph.interests.get(interestId);
-                if (interest != null && (InterestMerging.isPublished(interest)
-                        || changes.published.contains(interestId))) {
-                    // (a provisional interest is not emitted: issue 17)
-                    List<Map.Entry<Double, String>> weighted = new ArrayList<>();
-                    for (Edge edge : members.get(interestId)) {
-                        weighted.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs),
-                                edge.itemId));
-                    }
-                    delta.addInterestUpserts(interestUpsert(interest, weighted, atMs,
-                            changes.labelsChanged.contains(interestId), versions));
-                }
+        for (Integer interestId : changes.changedInterests) {
+            Interest interest = graph.interests.get(interestId);
+            if (interest != null && (InterestMerging.isPublished(interest)
+                    || changes.published.contains(interestId))) {
+                // (a provisional interest is not emitted: issue 17)
+                delta.addInterestUpserts(interestUpsert(interest,
+                        topMembers(graph, interest, atMs), atMs,
+                        changes.labelsChanged.contains(interestId), versions));
             }
         }
         ProfileChange.Builder profile = ProfileChange.newBuilder();
@@ -886,17 +961,14 @@ public final class GraphUpdater {
         return upsert.build();
     }
 
-    /** {@code members}: (decayed weight, item) of the interest's edges, in item order. */
+    /** {@code members}: a prefix of the interest's ranking ({@link #topMembers}). */
     private InterestUpsert interestUpsert(Interest interest,
             List<Map.Entry<Double, String>> members, long atMs, boolean labelChanged,
             List<String> versions) {
-        // strongest first; weights computed once
-        members.sort(Map.Entry.<Double, String>comparingByKey().reversed()
-                .thenComparing(Map.Entry.comparingByValue()));
         InterestUpsert.Builder upsert = InterestUpsert.newBuilder()
                 .setInterestId(interest.id)
                 .setWeight((float) interest.centroid.weightAt(atMs, params.edgeHalfLifeMs))
-                .setSize(members.size())
+                .setSize(interest.size)
                 .setCentroid(vector(interest.centroid, atMs, versions));
         boolean newInterest = interest.sentTopItemsHash == 0;
         if (labelChanged || newInterest) {

@@ -6,6 +6,7 @@ import dev.interestgraph.graph.UserGraph.Edge;
 import dev.interestgraph.graph.UserGraph.Interest;
 import dev.interestgraph.model.Action;
 import dev.interestgraph.model.EnrichedAction;
+import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.vector.HalfFloats;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,6 +15,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Issue 16: what a flush keeps incrementally instead of walking the user's edges (the interests'
@@ -29,8 +32,12 @@ class GraphUpdaterIncrementalTest {
 
     /** Small caps so that the cap, eviction and merges happen often. */
     static GraphParameters params() {
+        return params(14);
+    }
+
+    static GraphParameters params(int maxEdges) {
         return GraphParameters.builder()
-                .maxEdgesPerUser(14)
+                .maxEdgesPerUser(maxEdges)
                 .maxInterests(4)
                 .interestJoinThreshold(0.8)
                 .interestMergeThreshold(0.6)
@@ -44,10 +51,16 @@ class GraphUpdaterIncrementalTest {
     static final class Workload {
         private final Random random;
         private final float[][] topics;
+        private final int items;
         private long now = T0;
         private int events;
 
         Workload(long seed) {
+            this(seed, 30);
+        }
+
+        Workload(long seed, int items) {
+            this.items = items;
             random = new Random(seed);
             topics = new float[5][DIMENSIONS];
             for (float[] topic : topics) {
@@ -65,7 +78,7 @@ class GraphUpdaterIncrementalTest {
                 EnrichedAction e = new EnrichedAction();
                 e.eventId = "e" + events++;
                 e.userId = "u";
-                int item = random.nextInt(30);
+                int item = random.nextInt(items);
                 e.itemId = "item-" + item;
                 e.action = ACTIONS[random.nextInt(ACTIONS.length)];
                 e.value = 1 + random.nextInt(5);
@@ -167,5 +180,43 @@ class GraphUpdaterIncrementalTest {
         graph = updater.flush(graph, "u", workload.nextFlush()).graph;
         assertThat(graph.interests).isNotEmpty();
         assertThat(keptSizes(graph)).isEqualTo(walkedSizes(graph));
+    }
+
+    /**
+     * The delta's top items of an interest found from the cached ranking and the touched
+     * members are the walk's, delta for delta, bit for bit (the deltas compare as protobuf
+     * messages), with restores in between that drop the cache: small graphs at a tight cap, and
+     * larger interests than the cached prefix holds.
+     */
+    @ParameterizedTest
+    @CsvSource({"14, 30", "60, 90"})
+    void incrementalTopItemsGiveTheWalksDeltas(int maxEdges, int items) {
+        GraphUpdater incremental = new GraphUpdater(params(maxEdges));
+        GraphUpdater walking = new GraphUpdater(params(maxEdges), true);
+        int interestUpserts = 0;
+        for (long seed = 1; seed <= 40; seed++) {
+            Workload workload = new Workload(seed, items);
+            UserGraph a = null;
+            UserGraph b = null;
+            for (int step = 0; step < 150; step++) {
+                List<EnrichedAction> flush = workload.nextFlush();
+                long sweepAt = workload.sweepAt();
+                GraphUpdater.Result ra = incremental.flush(a, "u", flush, null, sweepAt);
+                GraphUpdater.Result rb = walking.flush(b, "u", flush, null, sweepAt);
+                assertThat(ra.deltas).as("seed %d step %d", seed, step).isEqualTo(rb.deltas);
+                for (GraphDelta delta : ra.deltas) {
+                    interestUpserts += delta.getInterestUpsertsCount();
+                }
+                a = ra.graph;
+                b = rb.graph;
+                if (a != null && workload.restore()) {
+                    a.derivedKnown = false; // as a graph read back from state: no cache
+                }
+            }
+        }
+        assertThat(interestUpserts).isGreaterThan(1000);
+        assertThat(walking.rankingsWithoutWalk).isZero();
+        // the common case is served without a walk
+        assertThat(incremental.rankingsWithoutWalk).isGreaterThan(incremental.rankingWalks);
     }
 }
