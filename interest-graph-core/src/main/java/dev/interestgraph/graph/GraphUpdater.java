@@ -798,10 +798,10 @@ public final class GraphUpdater {
         boolean complete = true;
         if (!walkTopMembers && interest.top != null && atMs >= interest.topAtMs) {
             List<Map.Entry<Double, String>> candidates =
-                    new ArrayList<>(interest.top.size() + interest.touched.size());
+                    new ArrayList<>(interest.top.size() + interest.touchedMembers().size());
             boolean consistent = true;
             for (String itemId : interest.top) {
-                if (!interest.touched.contains(itemId)) {
+                if (!interest.touched(itemId)) {
                     Edge edge = graph.edges.get(itemId);
                     if (edge == null || edge.interestId != interest.id) {
                         consistent = false; // (every leave touches: not expected; walk)
@@ -811,7 +811,7 @@ public final class GraphUpdater {
                 }
             }
             if (consistent) {
-                for (String itemId : interest.touched) {
+                for (String itemId : interest.touchedMembers()) {
                     Edge edge = graph.edges.get(itemId);
                     if (edge != null && edge.interestId == interest.id) {
                         candidates.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs),
@@ -823,7 +823,7 @@ public final class GraphUpdater {
                     ranked = candidates; // every member
                 } else if (!interest.topComplete) {
                     int weakestUntouched = candidates.size() - 1;
-                    while (weakestUntouched >= 0 && interest.touched.contains(
+                    while (weakestUntouched >= 0 && interest.touched(
                             candidates.get(weakestUntouched).getValue())) {
                         weakestUntouched--;
                     }
@@ -854,10 +854,7 @@ public final class GraphUpdater {
             for (int i = 0; i < keep; i++) {
                 top.add(ranked.get(i).getValue());
             }
-            interest.top = top;
-            interest.topComplete = complete && ranked.size() <= keep;
-            interest.topAtMs = atMs;
-            interest.touched.clear();
+            interest.ranked(top, complete && ranked.size() <= keep, atMs);
         } else {
             // an edge's last event is later than atMs: its weight is not yet decaying, and
             // the order of untouched members could change until then

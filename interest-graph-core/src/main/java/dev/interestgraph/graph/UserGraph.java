@@ -296,8 +296,11 @@ public final class UserGraph {
         boolean topComplete;
         /** Event time {@link #top} was ranked at. */
         long topAtMs;
-        /** Members touched, joined or left since {@link #top} was ranked (kept only while it is). */
-        final Set<String> touched = new HashSet<>();
+        /**
+         * Members touched, joined or left since {@link #top} was ranked (kept only while it is);
+         * allocated on first use: a graph read back from state per flush (RocksDB) never needs it.
+         */
+        private Set<String> touched;
 
         public Interest(int id, DecayedMean centroid) {
             this.id = id;
@@ -312,7 +315,30 @@ public final class UserGraph {
         /** Notes that member {@code itemId} changed, joined or left, for the top-members cache. */
         void touch(String itemId) {
             if (top != null) {
+                if (touched == null) {
+                    touched = new HashSet<>();
+                }
                 touched.add(itemId);
+            }
+        }
+
+        /** Whether member {@code itemId} was touched since {@link #top} was ranked. */
+        boolean touched(String itemId) {
+            return touched != null && touched.contains(itemId);
+        }
+
+        /** The members touched since {@link #top} was ranked. */
+        Set<String> touchedMembers() {
+            return touched == null ? Set.of() : touched;
+        }
+
+        /** A new ranking starts: nothing touched since. */
+        void ranked(List<String> top, boolean complete, long atMs) {
+            this.top = top;
+            topComplete = complete;
+            topAtMs = atMs;
+            if (touched != null) {
+                touched.clear();
             }
         }
 
@@ -320,7 +346,9 @@ public final class UserGraph {
         void forgetTop() {
             top = null;
             topComplete = false;
-            touched.clear();
+            if (touched != null) {
+                touched.clear();
+            }
         }
     }
 }
