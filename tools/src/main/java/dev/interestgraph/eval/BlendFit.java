@@ -31,8 +31,9 @@ public final class BlendFit {
 
         /**
          * Neighbours fixed at 1 (only ratios matter: a common scale changes no ranking), the
-         * others log-spaced from 0 up to and past the hand-set defaults (which are points of the
-         * grid): EASE's neighbour scores, scaled by the model's largest weight, are much smaller
+         * others log-spaced from 0 up to and past the former hand-set weights (interests 0.1,
+         * short-term 0.1, community 0.5, popularity 0.05) and the current defaults, all points of
+         * the grid: EASE's neighbour scores, scaled by the model's largest weight, are much smaller
          * than cosine similarities, so content and popularity must be able to act as tie-breakers
          * at a few thousandths.
          */
@@ -111,7 +112,11 @@ public final class BlendFit {
         return w;
     }
 
-    /** Mean NDCG@k of the cases ranked by {@code weights}: as the recommender ranks (ties by id). */
+    /**
+     * Mean NDCG@k of the cases ranked by {@code weights}: as the recommender ranks, its backfill
+     * of users with fewer than k positively scored candidates included ({@link
+     * Recommender#rank}).
+     */
     static double ndcg(List<Case> cases, double[] weights, int k) {
         if (cases.isEmpty()) {
             return 0;
@@ -129,9 +134,13 @@ public final class BlendFit {
         for (int c = 0; c < n; c++) {
             score[c] = signals.score(c, weights);
         }
-        java.util.Comparator<Integer> worstFirst = (a, b) ->
-                score[a] != score[b] ? Double.compare(score[a], score[b])
-                        : signals.items().get(b).compareTo(signals.items().get(a));
+        float[][] v = signals.values();
+        int community = Signal.COMMUNITY.ordinal();
+        int popularity = Signal.POPULARITY.ordinal();
+        // the recommender's own rule, backfill included (Recommender.rank), reversed
+        java.util.Comparator<Integer> worstFirst = (a, b) -> Recommender.rank(
+                score[b], v[b][community], v[b][popularity], signals.items().get(b),
+                score[a], v[a][community], v[a][popularity], signals.items().get(a));
         PriorityQueue<Integer> top = new PriorityQueue<>(k + 1, worstFirst);
         for (int c = 0; c < n; c++) {
             // the grid runs this for every combination and user over ~10,000 candidates: one

@@ -214,7 +214,10 @@ public final class EvaluationMain {
                 + "weight, largest remainders first (PinnerSage-style).\n");
         md.append(String.format("- Recommender: interests %.2f, short-term profile %.2f, graph "
                 + "neighbours %.2f (item–item cosine, top 1000 per item), popularity %.2f, "
-                + "community %.2f.%n", weights.interests, weights.shortTerm, weights.neighbours,
+                + "community %.2f (the defaults: the blend fitted by an earlier full run); "
+                + "candidates without a positive score are backfilled by their community "
+                + "signal, then popularity (Recommender.rank, as in the streaming "
+                + "operator).%n", weights.interests, weights.shortTerm, weights.neighbours,
                 weights.popularity, weights.community));
         if (result.ease != null) {
             md.append("- EASE rows: **EASE^R** (Steck 2019, B = I − P·diag(1/diag P), "
@@ -304,7 +307,7 @@ public final class EvaluationMain {
             md.append(String.format("%nFitted blend (our recommender with EASE neighbours; "
                     + "graphs of the in-process replay at each user's validation cut, popularity "
                     + "and EASE neighbours of every user's events[:⌊0.8·b⌋]; %d validation users): "
-                    + "grid %s; chosen **%s**, validation NDCG@10 %.4f (hand-set weights: %.4f).%n",
+                    + "grid %s; chosen **%s**, validation NDCG@10 %.4f (the default weights above: %.4f).%n",
                     blend.cases(), BlendFit.describe(result.blendGrid), blend.describe(),
                     blend.ndcg(), blend.baseNdcg()));
         }
