@@ -91,7 +91,9 @@ public final class EvaluationMain {
         System.out.printf("Evaluation: %,d items, %,d events, %,d users%n", items.size(),
                 replay.size(), replay.stream().map(e -> e.userId).distinct().count());
 
-        Recommender.Weights weights = new Recommender.Weights();
+        // the operator's options (recommend.weight.*, defaults Recommender.Weights'): the rows
+        // score what the streaming job would run with the same options
+        Recommender.Weights weights = InterestGraphOptions.recommenderWeights(jobOptions);
         weights.halfLifeMs = InterestGraphOptions.graphParameters(jobOptions).edgeHalfLifeMs;
         long started = System.nanoTime();
         Evaluation.Result result;
