@@ -109,6 +109,11 @@ public final class Evaluation {
         public double easeFitCpuSeconds;
         /** The fitted blend (null when no fit was asked for). */
         public BlendFit.Result blend;
+        /**
+         * The same fit with cosine neighbours (of the validation window's events) in place of
+         * EASE's: the validation figure of the default weights for the other neighbour scale.
+         */
+        public BlendFit.Result blendCosine;
         public BlendFit.Grid blendGrid;
         public Prequential prequential;
         public int scoredUsers;
@@ -394,7 +399,9 @@ public final class Evaluation {
             Map<String, Map<String, Float>> easeNeighbours = ease.neighbours(neighboursPerItem);
             oursEase = new Ranker(e -> new Recommender(e, easeNeighbours, popularity, weights));
             if (validationSource != null) {
-                result.blend = fitBlend(result.ease);
+                BlendFit.Result[] fits = fitBlend(result.ease);
+                result.blend = fits[0];
+                result.blendCosine = fits[1];
                 result.blendGrid = blendGrid;
                 Recommender.Weights fitted = result.blend.weights();
                 oursEaseFitted = new Ranker(
@@ -673,20 +680,27 @@ public final class Evaluation {
      * user's events up to it (the validation model, at the chosen λ), targets their liked items
      * of events[⌊0.8·b⌋:b]. Nothing of events[b:] is seen.
      */
-    private BlendFit.Result fitBlend(EaseBaseline.Selection selection) throws Exception {
+    private BlendFit.Result[] fitBlend(EaseBaseline.Selection selection) throws Exception {
         TemporalSplit inner = selection.inner();
         List<UserAction> fitEvents = inner.afterUpdate();
         Map<String, UserView> graphs =
                 materializeAtCut(validationSource.deltas(fitEvents), lastEventTimes(fitEvents));
         Map<String, Set<String>> seen = itemsByUser(fitEvents, e -> true);
         Map<String, Integer> popularity = ItemItemCosine.popularity(fitEvents);
-        Map<String, Map<String, Float>> neighbours =
-                selection.validationModel().neighbours(neighboursPerItem);
-        Ranker ranker = new Ranker(e -> new Recommender(e, neighbours, popularity, weights));
-        List<BlendFit.Case> cases = new ArrayList<>();
-        inner.relevantTargets().forEach((user, targets) -> cases.add(new BlendFit.Case(
-                ranker.signals(graphs.get(user), seen.getOrDefault(user, Set.of())), targets)));
-        return BlendFit.fit(cases, blendGrid, weights, 10);
+        BlendFit.Result[] fits = new BlendFit.Result[2];
+        List<Map<String, Map<String, Float>>> models = List.of(
+                selection.validationModel().neighbours(neighboursPerItem),
+                ItemItemCosine.neighbours(fitEvents, neighboursPerItem));
+        for (int m = 0; m < models.size(); m++) {
+            Map<String, Map<String, Float>> neighbours = models.get(m);
+            Ranker ranker = new Ranker(e -> new Recommender(e, neighbours, popularity, weights));
+            List<BlendFit.Case> cases = new ArrayList<>();
+            inner.relevantTargets().forEach((user, targets) -> cases.add(new BlendFit.Case(
+                    ranker.signals(graphs.get(user), seen.getOrDefault(user, Set.of())),
+                    targets)));
+            fits[m] = BlendFit.fit(cases, blendGrid, weights, 10);
+        }
+        return fits;
     }
 
     /**

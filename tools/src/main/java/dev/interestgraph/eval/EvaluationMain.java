@@ -312,6 +312,16 @@ public final class EvaluationMain {
                     + "grid %s; chosen **%s**, validation NDCG@10 %.4f (the default weights above: %.4f).%n",
                     blend.cases(), BlendFit.describe(result.blendGrid), blend.describe(),
                     blend.ndcg(), blend.baseNdcg()));
+            if (result.blendCosine != null) {
+                BlendFit.Result cosine = result.blendCosine;
+                md.append(String.format("%nThe same fit with cosine neighbours (of every user's "
+                        + "events[:⌊0.8·b⌋]) in place of EASE's — the scale of the \"interest "
+                        + "graph (ours)\" row: chosen **%s**, validation NDCG@10 %.4f (the "
+                        + "default weights above: %.4f). One set of defaults serves every "
+                        + "neighbour model; where the two fits differ, the operator's "
+                        + "recommend.weight.* options take the one for the model it runs.%n",
+                        cosine.describe(), cosine.ndcg(), cosine.baseNdcg()));
+            }
         }
         return md.toString();
     }
