@@ -395,8 +395,9 @@ public final class InterestGraphOptions {
                             + "for cold-start users (recommend.cold-start-edges). Whatever the "
                             + "community and popularity weights, a user with fewer than "
                             + "recommend.top-k positively scored candidates gets the rest by "
-                            + "community, then popularity (the recommender's backfill), so the "
-                            + "fitted defaults' 0 leave no user unranked.");
+                            + "community, then popularity (the recommender's backfill), so weights "
+                            + "of 0 there (the blend fitted with EASE neighbours) leave no user "
+                            + "unranked.");
 
     public static final ConfigOption<Double> RECOMMEND_WEIGHT_POPULARITY =
             key("recommend.weight.popularity").doubleType()

@@ -70,29 +70,28 @@ public final class Recommender {
     /**
      * Weights of the signals and the edge half-life used to weigh edges now. A score is linear in
      * the five signal weights ({@link #signals}), which is what lets the evaluation fit them on a
-     * validation window ({@code eval.BlendFit}). Defaults: the blend fitted by the last full
-     * {@code make eval} on MovieLens (docs/evaluation.md, "EASE^R and the fitted blend"), chosen
-     * because it beat the former hand-set weights (interests 0.1, short-term 0.1, neighbours 1,
-     * community 0.5, popularity 0.05) on the validation window — validation NDCG@10 0.1474
-     * against 0.1397 — never on the target. The collaborative signal carries the ranking and
-     * content similarity breaks ties. Community and popularity at 0 leave a user whose items
-     * bring fewer than k positively scored candidates to the backfill ({@link #rank}), which
-     * ranks the rest by community, then popularity.
+     * validation window ({@code eval.BlendFit}). Defaults: the hand-set weights of the sweep
+     * with cosine neighbours (docs/evaluation.md). The blend fitted with EASE neighbours
+     * (interests 0.03, short-term 0.01, community 0, popularity 0) beats them on the validation
+     * window with EASE neighbours but loses to them with cosine neighbours, whose scores are on
+     * another scale (docs/evaluation-ease.md), so it is not the default for every neighbour
+     * model: a deployment with EASE neighbours passes it as options. Its community 0 /
+     * popularity 0 are safe there because of the backfill ({@link #rank}).
      */
     public static final class Weights implements java.io.Serializable {
         private static final long serialVersionUID = 1L;
 
-        public double interests = 0.03;
+        public double interests = 0.1;
         /** Similarity to the short-term profile: what the user is into right now. */
-        public double shortTerm = 0.01;
+        public double shortTerm = 0.1;
         public double neighbours = 1.0;
-        public double popularity = 0;
+        public double popularity = 0.05;
         /**
          * Popularity within the communities of the user's items, for users with fewer than
          * {@link #coldStartEdges} positive edges: too few for neighbours to say much. (Whatever
          * its weight, the signal orders the backfill.)
          */
-        public double community = 0;
+        public double community = 0.5;
         public int coldStartEdges = 3;
         public long halfLifeMs = 30L * 24 * 3600 * 1000;
     }

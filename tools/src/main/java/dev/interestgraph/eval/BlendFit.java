@@ -31,9 +31,8 @@ public final class BlendFit {
 
         /**
          * Neighbours fixed at 1 (only ratios matter: a common scale changes no ranking), the
-         * others log-spaced from 0 up to and past the former hand-set weights (interests 0.1,
-         * short-term 0.1, community 0.5, popularity 0.05) and the current defaults, all points of
-         * the grid: EASE's neighbour scores, scaled by the model's largest weight, are much smaller
+         * others log-spaced from 0 up to and past the hand-set defaults (which are points of the
+         * grid): EASE's neighbour scores, scaled by the model's largest weight, are much smaller
          * than cosine similarities, so content and popularity must be able to act as tie-breakers
          * at a few thousandths.
          */

@@ -216,7 +216,7 @@ public final class EvaluationMain {
                 + "weight, largest remainders first (PinnerSage-style).\n");
         md.append(String.format("- Recommender: interests %.2f, short-term profile %.2f, graph "
                 + "neighbours %.2f (item–item cosine, top 1000 per item), popularity %.2f, "
-                + "community %.2f (the defaults: the blend fitted by an earlier full run); "
+                + "community %.2f; "
                 + "candidates without a positive score are backfilled by their community "
                 + "signal, then popularity (Recommender.rank, as in the streaming "
                 + "operator).%n", weights.interests, weights.shortTerm, weights.neighbours,
