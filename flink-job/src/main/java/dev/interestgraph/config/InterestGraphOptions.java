@@ -392,7 +392,12 @@ public final class InterestGraphOptions {
             key("recommend.weight.community").doubleType()
                     .defaultValue(DEFAULT_WEIGHTS.community)
                     .withDescription("Weight of the popular items of the user's communities, "
-                            + "for cold-start users (recommend.cold-start-edges).");
+                            + "for cold-start users (recommend.cold-start-edges). Whatever the "
+                            + "community and popularity weights, a user with fewer than "
+                            + "recommend.top-k positively scored candidates gets the rest by "
+                            + "community, then popularity (the recommender's backfill), so weights "
+                            + "of 0 there (the blend fitted with EASE neighbours) leave no user "
+                            + "unranked.");
 
     public static final ConfigOption<Double> RECOMMEND_WEIGHT_POPULARITY =
             key("recommend.weight.popularity").doubleType()

@@ -38,15 +38,20 @@ public final class Recommender {
         public final Source source;
         /** The community it was drawn from (cold start), or -1. */
         public final long communityId;
+        /** Unweighted community and popularity signals: the backfill's order ({@link #rank}). */
+        private final double community;
+        private final double popular;
 
         Recommendation(String itemId, double score, int interestId, String becauseOf,
-                Source source, long communityId) {
+                Source source, long communityId, double community, double popular) {
             this.itemId = itemId;
             this.score = score;
             this.interestId = interestId;
             this.becauseOf = becauseOf;
             this.source = source;
             this.communityId = communityId;
+            this.community = community;
+            this.popular = popular;
         }
 
         @Override
@@ -65,10 +70,13 @@ public final class Recommender {
     /**
      * Weights of the signals and the edge half-life used to weigh edges now. A score is linear in
      * the five signal weights ({@link #signals}), which is what lets the evaluation fit them on a
-     * validation window ({@code eval.BlendFit}). Defaults from the sweep on MovieLens
-     * (docs/evaluation.md): the collaborative signal (graph neighbours) carries the ranking;
-     * content similarity (interests, short-term profile) only breaks ties — with the two at 1.0
-     * NDCG@10 fell from ~0.114 to ~0.080.
+     * validation window ({@code eval.BlendFit}). Defaults: the hand-set weights of the sweep
+     * with cosine neighbours (docs/evaluation.md). The blend fitted with EASE neighbours
+     * (interests 0.03, short-term 0.01, community 0, popularity 0) beats them on the validation
+     * window with EASE neighbours but loses to them with cosine neighbours, whose scores are on
+     * another scale (docs/evaluation-ease.md), so it is not the default for every neighbour
+     * model: a deployment with EASE neighbours passes it as options. Its community 0 /
+     * popularity 0 are safe there because of the backfill ({@link #rank}).
      */
     public static final class Weights implements java.io.Serializable {
         private static final long serialVersionUID = 1L;
@@ -80,7 +88,8 @@ public final class Recommender {
         public double popularity = 0.05;
         /**
          * Popularity within the communities of the user's items, for users with fewer than
-         * {@link #coldStartEdges} positive edges: too few for neighbours to say much.
+         * {@link #coldStartEdges} positive edges: too few for neighbours to say much. (Whatever
+         * its weight, the signal orders the backfill.)
          */
         public double community = 0.5;
         public int coldStartEdges = 3;
@@ -130,6 +139,38 @@ public final class Recommender {
         }
         this.hasPopularityCounts = maxCount > 0;
         this.weights = weights;
+    }
+
+    /**
+     * The ranking rule, shared with the evaluation's blend fit ({@code eval.BlendFit}) so that
+     * what is fitted is what runs: candidates with a positive weighted score first, by score;
+     * then the backfill — the others by their unweighted community signal, then by their
+     * unweighted popularity, whatever those signals' weights — so that weights that leave a user
+     * fewer than k positively scored candidates (e.g. a fitted community 0 / popularity 0 for a
+     * user whose items have no neighbours) still rank the rest by community, then popularity,
+     * as a fallback recommender does, instead of by nothing. Last, the item id. Negative: a
+     * ranks before b.
+     */
+    public static int rank(double scoreA, double communityA, double popularA, String idA,
+            double scoreB, double communityB, double popularB, String idB) {
+        boolean positiveA = scoreA > 0;
+        boolean positiveB = scoreB > 0;
+        if (positiveA != positiveB) {
+            return positiveA ? -1 : 1;
+        }
+        if (positiveA) {
+            if (scoreA != scoreB) {
+                return Double.compare(scoreB, scoreA);
+            }
+        } else {
+            if (communityA != communityB) {
+                return Double.compare(communityB, communityA);
+            }
+            if (popularA != popularB) {
+                return Double.compare(popularB, popularA);
+            }
+        }
+        return idA.compareTo(idB);
     }
 
     /** The top {@code k} items for the user (null or empty graph: the most popular). */
@@ -304,7 +345,8 @@ public final class Recommender {
             double popular = weights.popularity * popularity[i];
             offer(top, k, new Recommendation(itemIds.get(i), similarity + popular,
                     interest.getInterestId(), null,
-                    similarity >= popular ? Source.INTERESTS : Source.POPULAR, -1));
+                    similarity >= popular ? Source.INTERESTS : Source.POPULAR, -1, 0,
+                    popularity[i]));
         }
         List<Recommendation> ranked = new ArrayList<>(top);
         ranked.sort(WORST_FIRST.reversed());
@@ -419,16 +461,18 @@ public final class Recommender {
             scoreNeighbours(user, now, c.fromGraph);
             scoreCommunities(user, now, c.fromGraph);
         }
-        if (!hasPopularityCounts && (user == null || user.edges().isEmpty())) {
-            scorePopularCommunities(c.fromGraph); // no counts given: the communities know them
+        if (!hasPopularityCounts) {
+            // no counts given (the streaming job): the communities know the popular items, for
+            // the popularity signal and the backfill of users whose items bring too few
+            scorePopularCommunities(c.fromGraph);
         }
         return c;
     }
 
-    /** Ascending score, then descending id: the head is the first to drop out of the top k. */
+    /** {@link #rank} reversed: the head is the first to drop out of the top k. */
     private static final java.util.Comparator<Recommendation> WORST_FIRST =
-            (a, b) -> a.score != b.score ? Double.compare(a.score, b.score)
-                    : b.itemId.compareTo(a.itemId);
+            (a, b) -> rank(b.score, b.community, b.popular, b.itemId,
+                    a.score, a.community, a.popular, a.itemId);
 
     private static void offer(PriorityQueue<Recommendation> top, int k, Recommendation r) {
         if (top.size() < k || WORST_FIRST.compare(r, top.peek()) > 0) {
@@ -449,6 +493,8 @@ public final class Recommender {
         double popularFromGraph = graph == null ? 0 : weights.popularity * graph.popular;
         popular = Math.max(popular, popularFromGraph);
         double score = interests + neighbours + community + popular;
+        double communitySignal = graph == null ? 0 : graph.community;
+        double popularSignal = Math.max(popularity, graph == null ? 0 : graph.popular);
         Source source = Source.POPULAR;
         double strongest = popular;
         if (interests > strongest) {
@@ -462,9 +508,12 @@ public final class Recommender {
         if (community > strongest) {
             source = Source.COMMUNITY;
         }
+        if (score <= 0) { // a backfilled item: named by what ranks it
+            source = communitySignal > 0 ? Source.COMMUNITY : Source.POPULAR;
+        }
         return new Recommendation(item, score, interestId,
                 graph == null ? null : graph.because, source,
-                graph == null ? -1 : graph.communityId);
+                graph == null ? -1 : graph.communityId, communitySignal, popularSignal);
     }
 
     /** What the item graph says for one candidate. */
@@ -609,7 +658,9 @@ public final class Recommender {
                 Candidate candidate = candidates.computeIfAbsent(item.itemId(),
                         id -> new Candidate());
                 candidate.popular = Math.log1p(item.users()) / Math.log1p(most);
-                candidate.communityId = community;
+                if (candidate.communityId < 0) { // the user's own community (cold start) stays
+                    candidate.communityId = community;
+                }
             }
         }
     }

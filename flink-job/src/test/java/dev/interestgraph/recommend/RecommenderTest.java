@@ -217,17 +217,20 @@ class RecommenderTest {
         Recommender.Weights weights = new Recommender.Weights();
         Recommender recommender = new Recommender(Map.of(), communities(Map.of()), Map.of(),
                 weights);
-        // one edge (< 3): the popular items of seen-x's community, seen-x itself excluded
+        // one edge (< 3): the popular items of seen-x's community first, seen-x itself excluded;
+        // then the other communities' popular items by popularity (no counts: the communities')
         List<Recommender.Recommendation> top = recommender.recommend(user(), 5);
-        assertThat(top).extracting(r -> r.itemId).containsExactly("new-x");
+        assertThat(top).extracting(r -> r.itemId).containsExactly("new-x", "y", "z");
         assertThat(top.get(0).source).isEqualTo(Recommender.Source.COMMUNITY);
         assertThat(top.get(0).communityId).isEqualTo(7);
-        assertThat(top.get(0).score).isEqualTo(weights.community * 20 / 40,
+        assertThat(top.get(0).score).isEqualTo(weights.community * 20 / 40
+                + weights.popularity * Math.log1p(20) / Math.log1p(40),
                 org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(top.get(1).source).isEqualTo(Recommender.Source.POPULAR);
 
         weights.coldStartEdges = 1; // no longer cold, but seen-x has no neighbours: still served
         assertThat(new Recommender(Map.of(), communities(Map.of()), Map.of(), weights)
-                .recommend(user(), 5)).extracting(r -> r.itemId).containsExactly("new-x");
+                .recommend(user(), 5)).extracting(r -> r.itemId).first().isEqualTo("new-x");
     }
 
     @Test
@@ -236,8 +239,46 @@ class RecommenderTest {
         weights.coldStartEdges = 1;
         Recommender recommender = new Recommender(Map.of(),
                 communities(Map.of("seen-x", Map.of("z", 0.5f))), Map.of(), weights);
-        assertThat(recommender.recommend(user(), 5)).extracting(r -> r.itemId)
-                .containsExactly("z");
+        // the neighbour first, then popularity alone: new-x (20 users) after y (30), no
+        // community signal for a user past cold start whose items have neighbours
+        List<Recommender.Recommendation> top = recommender.recommend(user(), 5);
+        assertThat(top).extracting(r -> r.itemId).containsExactly("z", "y", "new-x");
+        assertThat(top).extracting(r -> r.source).doesNotContain(Recommender.Source.COMMUNITY);
+    }
+
+    @Test
+    void fittedWeightsWithoutCommunityOrPopularityBackfillByCommunityThenPopularity() {
+        // the fitted blend's shape: only neighbours (and content, which needs item vectors)
+        Recommender.Weights fitted = new Recommender.Weights();
+        fitted.interests = 0.03;
+        fitted.shortTerm = 0.01;
+        fitted.neighbours = 1;
+        fitted.community = 0;
+        fitted.popularity = 0;
+        // seen-x has one neighbour: one positively scored candidate, the other 4 slots backfilled:
+        // seen-x's community (new-x) first, then popularity (y 30 users before z 3)
+        Recommender recommender = new Recommender(Map.of(),
+                communities(Map.of("seen-x", Map.of("w", 0.4f))), Map.of(), fitted);
+        List<Recommender.Recommendation> top = recommender.recommend(user(), 5);
+        assertThat(top).extracting(r -> r.itemId).containsExactly("w", "new-x", "y", "z");
+        assertThat(top.get(0).score).isPositive();
+        assertThat(top.get(0).source).isEqualTo(Recommender.Source.NEIGHBORS);
+        assertThat(top.get(1).score).isZero();
+        assertThat(top.get(1).source).isEqualTo(Recommender.Source.COMMUNITY);
+        assertThat(top.get(2).source).isEqualTo(Recommender.Source.POPULAR);
+        // enough positively scored candidates: the backfill takes no slot
+        assertThat(recommender.recommend(user(), 1)).extracting(r -> r.itemId)
+                .containsExactly("w");
+    }
+
+    @Test
+    void theRankingRulePutsPositiveScoresFirstThenCommunityThenPopularityThenId() {
+        assertThat(Recommender.rank(0.1, 0, 0, "b", 0.2, 0, 0, "a")).isPositive();
+        assertThat(Recommender.rank(0.1, 0, 0, "b", 0.1, 0, 0, "a")).isPositive(); // id
+        assertThat(Recommender.rank(0.001, 0, 0, "b", 0, 1, 1, "a")).isNegative();
+        assertThat(Recommender.rank(0, 0.2, 0, "b", 0, 0.1, 0.9, "a")).isNegative();
+        assertThat(Recommender.rank(0, 0, 0.2, "b", 0, 0, 0.1, "a")).isNegative();
+        assertThat(Recommender.rank(0, 0, 0, "a", 0, 0, 0, "b")).isNegative();
     }
 
     @Test

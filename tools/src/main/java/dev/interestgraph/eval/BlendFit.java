@@ -111,7 +111,11 @@ public final class BlendFit {
         return w;
     }
 
-    /** Mean NDCG@k of the cases ranked by {@code weights}: as the recommender ranks (ties by id). */
+    /**
+     * Mean NDCG@k of the cases ranked by {@code weights}: as the recommender ranks, its backfill
+     * of users with fewer than k positively scored candidates included ({@link
+     * Recommender#rank}).
+     */
     static double ndcg(List<Case> cases, double[] weights, int k) {
         if (cases.isEmpty()) {
             return 0;
@@ -129,9 +133,13 @@ public final class BlendFit {
         for (int c = 0; c < n; c++) {
             score[c] = signals.score(c, weights);
         }
-        java.util.Comparator<Integer> worstFirst = (a, b) ->
-                score[a] != score[b] ? Double.compare(score[a], score[b])
-                        : signals.items().get(b).compareTo(signals.items().get(a));
+        float[][] v = signals.values();
+        int community = Signal.COMMUNITY.ordinal();
+        int popularity = Signal.POPULARITY.ordinal();
+        // the recommender's own rule, backfill included (Recommender.rank), reversed
+        java.util.Comparator<Integer> worstFirst = (a, b) -> Recommender.rank(
+                score[b], v[b][community], v[b][popularity], signals.items().get(b),
+                score[a], v[a][community], v[a][popularity], signals.items().get(a));
         PriorityQueue<Integer> top = new PriorityQueue<>(k + 1, worstFirst);
         for (int c = 0; c < n; c++) {
             // the grid runs this for every combination and user over ~10,000 candidates: one

@@ -13,6 +13,7 @@ import dev.interestgraph.recommend.Recommender;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -92,6 +93,14 @@ public final class Evaluation {
         public final List<Row> sliceRows = new ArrayList<>();
         /** Users per slice and phase, e.g. "after/new users" → 0. */
         public final Map<String, Integer> sliceUsers = new TreeMap<>();
+        /**
+         * The cold-start item protocol ({@link ColdRanking}): every method's rows with the
+         * candidates restricted to cold items, both phases; slice {@link #COLD_ONLY}.
+         */
+        public final List<Row> coldRows = new ArrayList<>();
+        /** Per phase: users scored in the cold-only table, and the cold candidates. */
+        public final Map<String, Integer> coldUsers = new TreeMap<>();
+        public final Map<String, Integer> coldCandidates = new TreeMap<>();
         /** EASE^R: the λ validation (null when EASE was not asked for). */
         public EaseBaseline.Selection ease;
         /** Items of the final EASE model, and the seconds of its fit. */
@@ -100,6 +109,11 @@ public final class Evaluation {
         public double easeFitCpuSeconds;
         /** The fitted blend (null when no fit was asked for). */
         public BlendFit.Result blend;
+        /**
+         * The same fit with cosine neighbours (of the validation window's events) in place of
+         * EASE's: the validation figure of the default weights for the other neighbour scale.
+         */
+        public BlendFit.Result blendCosine;
         public BlendFit.Grid blendGrid;
         public Prequential prequential;
         public int scoredUsers;
@@ -144,6 +158,8 @@ public final class Evaluation {
     public static final String REST = "rest";
     public static final List<String> SLICES = List.of(COLD_ITEMS, NEW_USERS, REST);
     public static final int COLD_BELOW = 5;
+    /** The cold-start item protocol's slice: cold targets ranked among cold items only. */
+    public static final String COLD_ONLY = "cold items, ranked among cold items";
 
     /** Prequential: the interests-only recommender on the graph just before the event. */
     public static final String PREQUENTIAL_INTERESTS_ONLY = "updated graph, interests only";
@@ -383,7 +399,9 @@ public final class Evaluation {
             Map<String, Map<String, Float>> easeNeighbours = ease.neighbours(neighboursPerItem);
             oursEase = new Ranker(e -> new Recommender(e, easeNeighbours, popularity, weights));
             if (validationSource != null) {
-                result.blend = fitBlend(result.ease);
+                BlendFit.Result[] fits = fitBlend(result.ease);
+                result.blend = fits[0];
+                result.blendCosine = fits[1];
                 result.blendGrid = blendGrid;
                 Recommender.Weights fitted = result.blend.weights();
                 oursEaseFitted = new Ranker(
@@ -408,6 +426,8 @@ public final class Evaluation {
             boolean isAfter = phase.equals("after");
             Map<String, UserView> graphs = isAfter ? after : before;
             Slicer slicer = new Slicer(phase, isAfter ? afterEvents : beforeEvents);
+            ColdRanking cold = new ColdRanking(phase, slicer, catalogue(),
+                    isAfter ? afterEvents : beforeEvents);
             if (analytics != null && !oursAfterOnly) {
                 result.rows.addAll(scoreWithGraphAnalytics(phase, graphs, relevant,
                         isAfter ? seenAfter : seenBefore, popularity, slicer));
@@ -453,6 +473,35 @@ public final class Evaluation {
                     slicer.score(oursEaseFittedRow, user,
                             ids(withEaseFitted.recommend(graph, exclude, MAX_K)), targets);
                 }
+                // the cold-start protocol: the same methods, candidates = unseen cold items
+                if (!cold.hasColdTarget(targets)) {
+                    return;
+                }
+                Set<String> notCold = cold.excluding(exclude);
+                cold.score(OURS, user, positive(ours.recommend(graph, notCold, MAX_K)), targets,
+                        exclude);
+                cold.score(INTERESTS_ONLY, user,
+                        positive(interestsOnly.recommend(graph, notCold, MAX_K)), targets,
+                        exclude);
+                cold.score(MULTI_INTEREST, user,
+                        positive(interestsOnly.recommendPerInterest(graph, notCold, MAX_K)),
+                        targets, exclude);
+                cold.score(POPULARITY, user, positive(popular.recommend(null, notCold, MAX_K)),
+                        targets, exclude);
+                cold.score(ITEM_ITEM, user, itemItem(userLiked, neighbours, notCold), targets,
+                        exclude);
+                if (easeModel != null) {
+                    cold.score(EASE, user, easeModel.recommend(userLiked, notCold, MAX_K),
+                            targets, exclude);
+                    cold.score(OURS_EASE, user,
+                            positive(withEase.recommend(graph, notCold, MAX_K)), targets,
+                            exclude);
+                }
+                if (withEaseFitted != null) {
+                    cold.score(OURS_EASE_FITTED, user,
+                            positive(withEaseFitted.recommend(graph, notCold, MAX_K)), targets,
+                            exclude);
+                }
             });
             if (oursAfterOnly) {
                 result.rows.add(oursRow);
@@ -469,6 +518,9 @@ public final class Evaluation {
             result.sliceRows.addAll(slicer.rows());
             slicer.users().forEach((slice, users) -> result.sliceUsers.put(phase + "/" + slice,
                     users));
+            result.coldRows.addAll(cold.rows());
+            result.coldUsers.put(phase, cold.users());
+            result.coldCandidates.put(phase, cold.candidates());
         }
         if (withPrequential) {
             result.prequential = prequential(split, source.deltas(replay), after, ours, popular,
@@ -628,20 +680,27 @@ public final class Evaluation {
      * user's events up to it (the validation model, at the chosen λ), targets their liked items
      * of events[⌊0.8·b⌋:b]. Nothing of events[b:] is seen.
      */
-    private BlendFit.Result fitBlend(EaseBaseline.Selection selection) throws Exception {
+    private BlendFit.Result[] fitBlend(EaseBaseline.Selection selection) throws Exception {
         TemporalSplit inner = selection.inner();
         List<UserAction> fitEvents = inner.afterUpdate();
         Map<String, UserView> graphs =
                 materializeAtCut(validationSource.deltas(fitEvents), lastEventTimes(fitEvents));
         Map<String, Set<String>> seen = itemsByUser(fitEvents, e -> true);
         Map<String, Integer> popularity = ItemItemCosine.popularity(fitEvents);
-        Map<String, Map<String, Float>> neighbours =
-                selection.validationModel().neighbours(neighboursPerItem);
-        Ranker ranker = new Ranker(e -> new Recommender(e, neighbours, popularity, weights));
-        List<BlendFit.Case> cases = new ArrayList<>();
-        inner.relevantTargets().forEach((user, targets) -> cases.add(new BlendFit.Case(
-                ranker.signals(graphs.get(user), seen.getOrDefault(user, Set.of())), targets)));
-        return BlendFit.fit(cases, blendGrid, weights, 10);
+        BlendFit.Result[] fits = new BlendFit.Result[2];
+        List<Map<String, Map<String, Float>>> models = List.of(
+                selection.validationModel().neighbours(neighboursPerItem),
+                ItemItemCosine.neighbours(fitEvents, neighboursPerItem));
+        for (int m = 0; m < models.size(); m++) {
+            Map<String, Map<String, Float>> neighbours = models.get(m);
+            Ranker ranker = new Ranker(e -> new Recommender(e, neighbours, popularity, weights));
+            List<BlendFit.Case> cases = new ArrayList<>();
+            inner.relevantTargets().forEach((user, targets) -> cases.add(new BlendFit.Case(
+                    ranker.signals(graphs.get(user), seen.getOrDefault(user, Set.of())),
+                    targets)));
+            fits[m] = BlendFit.fit(cases, blendGrid, weights, 10);
+        }
+        return fits;
     }
 
     /**
@@ -714,6 +773,115 @@ public final class Evaluation {
             usersBySlice.forEach((slice, set) -> users.put(slice, set.size()));
             return users;
         }
+    }
+
+    /**
+     * The standard cold-start item protocol: collaborative methods cannot score an item nobody
+     * interacted with, so on the main table's lists (the whole catalogue) warm items fill every
+     * top 10 and every method scores about 0 on cold targets, which says nothing about content vs
+     * collaborative. Here each user with a relevant cold target (fewer than {@value #COLD_BELOW}
+     * interactions across all users before the phase's cut) is scored against their cold targets
+     * with the candidates restricted to the unseen cold items of the catalogue. Each method's own
+     * ranking counts only for the items it actually scores (a positive score; EASE: the items of
+     * its model, in its order); the remaining slots are filled, identically for every method, by
+     * a fixed order that is the same for every user: interactions before the cut (descending),
+     * then item id. That is the popularity baseline among cold items, so a method whose scores
+     * are all 0 gets exactly that list and is never ranked below a non-personalised one: the tie
+     * break does not favour the content side.
+     */
+    static final class ColdRanking {
+        private final String phase;
+        private final Slicer slicer;
+        private final Set<String> notCold = new HashSet<>();
+        private final List<String> fillOrder = new ArrayList<>();
+        private final Set<String> coldItems = new HashSet<>();
+        private final Map<String, Row> rows = new LinkedHashMap<>();
+        private final Set<String> users = new HashSet<>();
+
+        /**
+         * @param catalogue every candidate item
+         * @param beforeCut every user's events before the phase's cut (what "cold" counts)
+         */
+        ColdRanking(String phase, Slicer slicer, Collection<String> catalogue,
+                List<UserAction> beforeCut) {
+            this.phase = phase;
+            this.slicer = slicer;
+            Map<String, Integer> interactions = ItemItemCosine.popularity(beforeCut);
+            Set<String> all = new HashSet<>(catalogue);
+            all.addAll(interactions.keySet());
+            for (String item : all) {
+                (slicer.isColdItem(item) ? coldItems : notCold).add(item);
+            }
+            fillOrder.addAll(coldItems);
+            fillOrder.sort(Comparator.<String>comparingInt(
+                    item -> -interactions.getOrDefault(item, 0)).thenComparing(item -> item));
+        }
+
+        boolean hasColdTarget(Set<String> targets) {
+            return targets.stream().anyMatch(slicer::isColdItem);
+        }
+
+        /** What to pass a method as its exclusions: the user's seen items and every warm item. */
+        Set<String> excluding(Set<String> seen) {
+            Set<String> exclude = new HashSet<>(notCold);
+            exclude.addAll(seen);
+            return exclude;
+        }
+
+        /** The list scored: the method's cold items in its order, then the fill order. */
+        List<String> ranked(List<String> methodRanked, Set<String> seen) {
+            java.util.LinkedHashSet<String> ranked = new java.util.LinkedHashSet<>();
+            for (String item : methodRanked) {
+                if (ranked.size() < MAX_K && coldItems.contains(item) && !seen.contains(item)) {
+                    ranked.add(item);
+                }
+            }
+            for (int i = 0; ranked.size() < MAX_K && i < fillOrder.size(); i++) {
+                if (!seen.contains(fillOrder.get(i))) {
+                    ranked.add(fillOrder.get(i));
+                }
+            }
+            return new ArrayList<>(ranked);
+        }
+
+        /**
+         * Scores one method for one user against their cold targets ({@code methodRanked} came
+         * from the method with {@link #excluding} as its exclusions, {@code seen} the user's seen
+         * items); no-op without a cold target.
+         */
+        void score(String method, String user, List<String> methodRanked, Set<String> targets,
+                Set<String> seen) {
+            Set<String> relevant = new HashSet<>();
+            targets.stream().filter(slicer::isColdItem).forEach(relevant::add);
+            if (relevant.isEmpty()) {
+                return;
+            }
+            Evaluation.score(rows.computeIfAbsent(method, m -> new Row(m, phase, COLD_ONLY)),
+                    ranked(methodRanked, seen), relevant);
+            users.add(user);
+        }
+
+        List<Row> rows() {
+            return new ArrayList<>(rows.values());
+        }
+
+        int users() {
+            return users.size();
+        }
+
+        int candidates() {
+            return coldItems.size();
+        }
+    }
+
+    /** The ids of the recommendations with a positive score: what the method actually ranks. */
+    private static List<String> positive(List<Recommender.Recommendation> recommendations) {
+        return recommendations.stream().filter(r -> r.score > 0).map(r -> r.itemId)
+                .collect(Collectors.toList());
+    }
+
+    private List<String> catalogue() {
+        return items.stream().map(item -> item.itemId).collect(Collectors.toList());
     }
 
     private static void score(Row row, List<String> ranked, Set<String> relevant) {

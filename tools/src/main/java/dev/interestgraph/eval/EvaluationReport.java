@@ -64,6 +64,26 @@ public final class EvaluationReport {
         return md.toString();
     }
 
+    /** The cold-start item protocol's table: every method, both phases, K = 10. */
+    public static String coldTable(Evaluation.Result result) {
+        StringBuilder md = new StringBuilder();
+        md.append("| graph | method | users | cold candidates | P@10 | R@10 | NDCG@10 | HR@10 |\n"
+                + "|---|---|---|---|---|---|---|---|\n");
+        for (String phase : List.of("before", "after")) {
+            String graph = phase.equals("before") ? "before update" : "after update";
+            for (Evaluation.Row row : result.coldRows) {
+                if (row.phase.equals(phase)) {
+                    RankingMetrics.Summary m = row.at(10);
+                    md.append(String.format("| %s | %s | %d | %,d | %.4f | %.4f | %.4f | %.4f |%n",
+                            graph, row.method, m.users(),
+                            result.coldCandidates.getOrDefault(phase, 0), m.precision(),
+                            m.recall(), m.ndcg(), m.hitRate()));
+                }
+            }
+        }
+        return md.toString();
+    }
+
     /** Prequential HR@10 and NDCG@10, overall and per period. */
     public static String prequentialTable(Evaluation.Prequential prequential) {
         StringBuilder md = new StringBuilder();

@@ -60,4 +60,23 @@ class BlendFitTest {
         assertThat(fit.combinations()).isEqualTo(4 * 2 * 2 * 3);
         assertThat(fit.weights().coldStartEdges).as("structural settings kept").isEqualTo(7);
     }
+
+    @Test
+    void topKBackfillsAsTheRecommenderDoes() {
+        // columns: interests, short-term, neighbours, community, popularity
+        Recommender.Signals signals = new Recommender.Signals(List.of("a", "b", "c", "d"),
+                new float[][] {
+                    {0, 0, 0, 0, 0.9f}, // popular only
+                    {0, 0, 0.5f, 0, 0.1f}, // a neighbour
+                    {0, 0, 0, 0.3f, 0.2f}, // the user's community
+                    {0, 0, 0, 0, 0.5f},
+                });
+        double[] neighboursOnly = {0.03, 0.01, 1, 0, 0};
+        // b the only positive score; then c by community, then a and d by popularity (not by id)
+        assertThat(BlendFit.topK(signals, neighboursOnly, 4)).containsExactly("b", "c", "a", "d");
+        assertThat(BlendFit.topK(signals, neighboursOnly, 2)).containsExactly("b", "c");
+        // with popularity weighted, every candidate scores: the plain linear ranking
+        assertThat(BlendFit.topK(signals, new double[] {0, 0, 1, 0, 1}, 4))
+                .containsExactly("a", "b", "d", "c");
+    }
 }

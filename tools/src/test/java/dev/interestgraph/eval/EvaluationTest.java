@@ -82,9 +82,13 @@ class EvaluationTest {
         assertThat(result.ease.validationNdcg()).containsOnlyKeys(100.0, 300.0, 1000.0);
         assertThat(result.ease.lambda()).isIn(100.0, 300.0, 1000.0);
         assertThat(result.easeItems).isPositive().isLessThanOrEqualTo(data.items().size());
-        // the hand-set weights are a point of the standard grid: the fit cannot do worse
+        // the default weights are a point of the standard grid: the fit cannot do worse
         assertThat(result.blend.ndcg()).isGreaterThanOrEqualTo(result.blend.baseNdcg());
         assertThat(result.blend.cases()).isPositive();
+        // the same fit with cosine neighbours: the same validation users, never below the defaults
+        assertThat(result.blendCosine.cases()).isEqualTo(result.blend.cases());
+        assertThat(result.blendCosine.ndcg())
+                .isGreaterThanOrEqualTo(result.blendCosine.baseNdcg());
         for (String phase : List.of("before", "after")) {
             for (String method : List.of(Evaluation.EASE, Evaluation.OURS_EASE,
                     Evaluation.OURS_EASE_FITTED)) {

@@ -1,6 +1,7 @@
 package dev.interestgraph.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.interestgraph.model.Action;
 import dev.interestgraph.model.UserAction;
@@ -67,5 +68,46 @@ class SlicesTest {
         Evaluation.Row newUsers = slicer.rows().stream()
                 .filter(r -> r.slice.equals(Evaluation.NEW_USERS)).findFirst().orElseThrow();
         assertThat(newUsers.at(10).hitRate()).isZero();
+    }
+
+    @Test
+    void coldItemsAreRankedAmongColdItemsOnlyWithTheSameFillForEveryMethod() {
+        // before the cut: "hot" 5 interactions (warm), "c2" 2, "c1" 1, "c0" and "a0" none (cold)
+        List<UserAction> beforeCut = new ArrayList<>();
+        for (String user : List.of("u", "a", "b", "c", "d")) {
+            rate(beforeCut, user, "hot");
+        }
+        rate(beforeCut, "a", "c2");
+        rate(beforeCut, "b", "c2");
+        rate(beforeCut, "u", "c1");
+        Evaluation.Slicer slicer = new Evaluation.Slicer("after", beforeCut);
+        Evaluation.ColdRanking cold = new Evaluation.ColdRanking("after", slicer,
+                List.of("hot", "c2", "c1", "c0", "a0"), beforeCut);
+
+        assertThat(cold.candidates()).isEqualTo(4);
+        assertThat(cold.hasColdTarget(Set.of("hot"))).isFalse();
+        assertThat(cold.hasColdTarget(Set.of("hot", "c0"))).isTrue();
+        // what a method is told to exclude: every warm item and the user's seen items
+        assertThat(cold.excluding(Set.of("c1"))).containsExactlyInAnyOrder("hot", "c1");
+        // a method with no score for any cold item gets the fill order: interactions, then id
+        assertThat(cold.ranked(List.of(), Set.of("c1"))).containsExactly("c2", "a0", "c0");
+        // a method's own cold items come first, warm or seen ones are dropped, no duplicates
+        assertThat(cold.ranked(List.of("hot", "c0", "c1"), Set.of("c1")))
+                .containsExactly("c0", "c2", "a0");
+
+        // the collaborative method (no score) and the content one (ranks c0 first), target c0
+        cold.score("collaborative", "u", List.of(), Set.of("c0", "hot"), Set.of("c1"));
+        cold.score("content", "u", List.of("c0"), Set.of("c0", "hot"), Set.of("c1"));
+        cold.score("content", "v", List.of("c0"), Set.of("hot"), Set.of()); // no cold target
+        assertThat(cold.users()).isEqualTo(1);
+        Evaluation.Row collaborative = cold.rows().get(0);
+        Evaluation.Row content = cold.rows().get(1);
+        assertThat(collaborative.method).isEqualTo("collaborative");
+        assertThat(collaborative.slice).isEqualTo(Evaluation.COLD_ONLY);
+        assertThat(content.at(10).users()).isEqualTo(1);
+        assertThat(content.at(10).ndcg()).isEqualTo(1.0); // c0 first, the only relevant item
+        // c0 third in the fill order: 1 / log2(4)
+        assertThat(collaborative.at(10).ndcg()).isCloseTo(0.5, within(1e-9));
+        assertThat(collaborative.at(10).hitRate()).isEqualTo(1.0);
     }
 }
