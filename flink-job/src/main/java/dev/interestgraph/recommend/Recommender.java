@@ -94,6 +94,19 @@ public final class Recommender {
         public double community = 0.5;
         public int coldStartEdges = 3;
         public long halfLifeMs = 30L * 24 * 3600 * 1000;
+
+        /** A copy, to vary one weight without touching the shared set. */
+        public Weights copy() {
+            Weights copy = new Weights();
+            copy.interests = interests;
+            copy.shortTerm = shortTerm;
+            copy.neighbours = neighbours;
+            copy.popularity = popularity;
+            copy.community = community;
+            copy.coldStartEdges = coldStartEdges;
+            copy.halfLifeMs = halfLifeMs;
+            return copy;
+        }
     }
 
     private final List<String> itemIds;

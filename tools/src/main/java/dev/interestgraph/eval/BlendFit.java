@@ -94,7 +94,7 @@ public final class BlendFit {
                 }
             }
         }
-        Recommender.Weights fitted = copy(base);
+        Recommender.Weights fitted = base.copy();
         fitted.interests = bestWeights[Signal.INTERESTS.ordinal()];
         fitted.shortTerm = bestWeights[Signal.SHORT_TERM.ordinal()];
         fitted.neighbours = bestWeights[Signal.NEIGHBOURS.ordinal()];
@@ -157,18 +157,6 @@ public final class BlendFit {
             ranked.add(0, signals.items().get(top.poll()));
         }
         return ranked;
-    }
-
-    static Recommender.Weights copy(Recommender.Weights weights) {
-        Recommender.Weights copy = new Recommender.Weights();
-        copy.interests = weights.interests;
-        copy.shortTerm = weights.shortTerm;
-        copy.neighbours = weights.neighbours;
-        copy.popularity = weights.popularity;
-        copy.community = weights.community;
-        copy.coldStartEdges = weights.coldStartEdges;
-        copy.halfLifeMs = weights.halfLifeMs;
-        return copy;
     }
 
     /** The grid as text, for the report. */

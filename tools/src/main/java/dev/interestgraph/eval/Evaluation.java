@@ -372,17 +372,8 @@ public final class Evaluation {
                 : ItemItemCosine.neighbours(afterEvents, neighboursPerItem);
         Map<String, Integer> popularity = ItemItemCosine.popularity(afterEvents);
         Ranker ours = new Ranker(e -> new Recommender(e, neighbours, popularity, weights));
-        Recommender.Weights contentWeights = copy(weights);
-        contentWeights.neighbours = 0;
-        Ranker interestsOnly =
-                new Ranker(e -> new Recommender(e, Map.of(), popularity, contentWeights));
-        Recommender.Weights popularityWeights = copy(weights);
-        popularityWeights.interests = 0;
-        popularityWeights.shortTerm = 0;
-        popularityWeights.neighbours = 0;
-        popularityWeights.popularity = 1;
-        Ranker popular =
-                new Ranker(e -> new Recommender(e, Map.of(), popularity, popularityWeights));
+        Ranker interestsOnly = interestsOnlyRanker(popularity);
+        Ranker popular = popularityRanker(popularity);
 
         Result result = new Result();
         EaseModel ease = null;
@@ -537,17 +528,8 @@ public final class Evaluation {
                 materializeAtCut(source.deltas(afterEvents), lastEventTimes(afterEvents));
         Map<String, Set<String>> seen = itemsByUser(afterEvents, e -> true);
         Map<String, Integer> popularity = ItemItemCosine.popularity(afterEvents);
-        Recommender.Weights contentWeights = copy(weights);
-        contentWeights.neighbours = 0;
-        Ranker interestsOnly =
-                new Ranker(e -> new Recommender(e, Map.of(), popularity, contentWeights));
-        Recommender.Weights popularityWeights = copy(weights);
-        popularityWeights.interests = 0;
-        popularityWeights.shortTerm = 0;
-        popularityWeights.neighbours = 0;
-        popularityWeights.popularity = 1;
-        Ranker popular =
-                new Ranker(e -> new Recommender(e, Map.of(), popularity, popularityWeights));
+        Ranker interestsOnly = interestsOnlyRanker(popularity);
+        Ranker popular = popularityRanker(popularity);
         Result result = new Result();
         Row contentRow = new Row(INTERESTS_ONLY, "after");
         Row multiInterestRow = new Row(MULTI_INTEREST, "after");
@@ -942,15 +924,20 @@ public final class Evaluation {
         return items;
     }
 
-    private static Recommender.Weights copy(Recommender.Weights weights) {
-        Recommender.Weights copy = new Recommender.Weights();
-        copy.interests = weights.interests;
-        copy.shortTerm = weights.shortTerm;
-        copy.neighbours = weights.neighbours;
-        copy.popularity = weights.popularity;
-        copy.community = weights.community;
-        copy.coldStartEdges = weights.coldStartEdges;
-        copy.halfLifeMs = weights.halfLifeMs;
-        return copy;
+    /** Our recommender without neighbours: the content side ("interests only"). */
+    private Ranker interestsOnlyRanker(Map<String, Integer> popularity) {
+        Recommender.Weights content = weights.copy();
+        content.neighbours = 0;
+        return new Ranker(e -> new Recommender(e, Map.of(), popularity, content));
+    }
+
+    /** Popularity alone, through the same recommender. */
+    private Ranker popularityRanker(Map<String, Integer> popularity) {
+        Recommender.Weights popular = weights.copy();
+        popular.interests = 0;
+        popular.shortTerm = 0;
+        popular.neighbours = 0;
+        popular.popularity = 1;
+        return new Ranker(e -> new Recommender(e, Map.of(), popularity, popular));
     }
 }

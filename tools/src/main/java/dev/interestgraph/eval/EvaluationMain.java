@@ -52,12 +52,7 @@ public final class EvaluationMain {
                                 .collect(Collectors.joining(","))).split(","))
                 .mapToDouble(v -> Double.parseDouble(v.trim())).toArray();
         int maxUsers = options.getInteger("eval.max-users", 0);
-        Configuration jobOptions = new Configuration();
-        options.toMap().forEach((k, v) -> {
-            if (!k.startsWith("eval.")) {
-                jobOptions.setString(k, v);
-            }
-        });
+        Configuration jobOptions = jobOptions(options);
 
         List<ItemVersion> items;
         List<UserAction> replay;
@@ -324,6 +319,17 @@ public final class EvaluationMain {
             }
         }
         return md.toString();
+    }
+
+    /** The job's own options among the command line's: every key but the eval.* ones. */
+    static Configuration jobOptions(Configuration options) {
+        Configuration jobOptions = new Configuration();
+        options.toMap().forEach((k, v) -> {
+            if (!k.startsWith("eval.")) {
+                jobOptions.setString(k, v);
+            }
+        });
+        return jobOptions;
     }
 
     /** The catalogue with the job's item vectors: what the in-process replay joins against. */

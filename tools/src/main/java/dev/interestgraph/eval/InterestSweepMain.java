@@ -52,12 +52,7 @@ public final class InterestSweepMain {
         String cache = options.getString("eval.embeddings", "");
         String settings = options.getString("eval.settings", "");
         boolean allRows = options.getString("eval.rows", "interests").equals("all");
-        Configuration jobOptions = new Configuration();
-        options.toMap().forEach((k, v) -> {
-            if (!k.startsWith("eval.")) {
-                jobOptions.setString(k, v);
-            }
-        });
+        Configuration jobOptions = EvaluationMain.jobOptions(options);
 
         List<ItemVersion> items;
         List<UserAction> replay;

@@ -34,14 +34,7 @@ final class Sweep {
     static String run(List<ItemVersion> items, List<UserAction> replay,
             Map<String, float[]> embeddings, Configuration base, Recommender.Weights weights)
             throws Exception {
-        Map<String, ItemVersion> catalogue = new HashMap<>();
-        for (ItemVersion item : items) {
-            ItemVersion embedded = new ItemVersion(item.itemId, item.title, item.description,
-                    item.tags, item.updatedMs);
-            embedded.embedding = embeddings.get(item.itemId);
-            embedded.modelVersion = embedded.embedding == null ? null : "1";
-            catalogue.put(item.itemId, embedded);
-        }
+        Map<String, ItemVersion> catalogue = EvaluationMain.catalogue(items, embeddings);
         // Every setting scores the same events against the same cosine table, and several
         // settings are the defaults again (each parameter's middle value, the weight mixes):
         // the table is computed once and each distinct graph parameter set replayed once.
