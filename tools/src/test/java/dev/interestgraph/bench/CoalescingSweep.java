@@ -32,7 +32,9 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  *
  * <p>Run from {@code tools/} with the bench classpath ({@code make bench} builds it):
  * {@code java -cp target/test-classes:target/classes:$(cat target/bench-classpath.txt)
- * dev.interestgraph.bench.CoalescingSweep [users] [eventsPerSecond] [events] [intervals ms,...]}.
+ * dev.interestgraph.bench.CoalescingSweep [users] [eventsPerSecond] [events] [intervals ms,...]
+ * [composition]}; with {@code composition}, also where each interval's bytes go, field by field
+ * ({@link DeltaComposition}).
  */
 public final class CoalescingSweep {
     private static final long OUT_OF_ORDERNESS_MS = 5_000;
@@ -44,6 +46,7 @@ public final class CoalescingSweep {
         int rate = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
         int events = args.length > 2 ? Integer.parseInt(args[2]) : 200_000;
         String intervals = args.length > 3 ? args[3] : "100,1000,2000,5000,10000,30000,60000";
+        boolean composition = args.length > 4 && args[4].equals("composition");
         E2EWorkload workload = new E2EWorkload(users, 100, events, rate, 42);
         List<EnrichedAction> input = enriched(workload, events);
         long measuredFrom = input.get(events / 2).eventTimeMs;
@@ -53,19 +56,27 @@ public final class CoalescingSweep {
         System.out.println("| graph.emit-interval | deltas / event | payload B / delta "
                 + "| payload B / event | added latency mean / max |");
         System.out.println("|---|---|---|---|---|");
+        long measuredEvents = events - events / 2;
+        Map<Long, DeltaComposition> compositions = new java.util.LinkedHashMap<>();
         for (String interval : intervals.split(",")) {
             long ms = Long.parseLong(interval.trim());
-            long[] out = run(input, ms, measuredFrom);
-            long measuredEvents = events - events / 2;
+            DeltaComposition parts = composition ? new DeltaComposition() : null;
+            long[] out = run(input, ms, measuredFrom, parts);
             System.out.printf(Locale.ROOT, "| %,d ms | %.3f | %,.0f | %,.0f | %,.0f / %,d ms |%n",
                     ms, (double) out[0] / measuredEvents, (double) out[1] / Math.max(1, out[0]),
                     (double) out[1] / measuredEvents, (ms - 1) / 2.0, ms - 1);
+            if (parts != null) {
+                compositions.put(ms, parts);
+            }
         }
+        compositions.forEach((ms, parts) -> System.out.printf(Locale.ROOT,
+                "%nCOMPOSITION graph.emit-interval %,d ms, the measured half: %s", ms,
+                parts.table(measuredEvents)));
     }
 
     /** Deltas and payload bytes emitted for slots that end at or after {@code measuredFrom}. */
-    private static long[] run(List<EnrichedAction> input, long intervalMs, long measuredFrom)
-            throws Exception {
+    private static long[] run(List<EnrichedAction> input, long intervalMs, long measuredFrom,
+            DeltaComposition composition) throws Exception {
         GraphParameters params = GraphParameters.builder()
                 .flushInterval(Duration.ofMillis(intervalMs)).build();
         var harness = new KeyedOneInputStreamOperatorTestHarness<>(
@@ -80,16 +91,17 @@ public final class CoalescingSweep {
             if (++since == 1000) {
                 since = 0;
                 harness.processWatermark(event.eventTimeMs - OUT_OF_ORDERNESS_MS);
-                count(harness.getOutput(), measuredFrom, counts);
+                count(harness.getOutput(), measuredFrom, counts, composition);
             }
         }
         harness.processWatermark(Long.MAX_VALUE);
-        count(harness.getOutput(), measuredFrom, counts);
+        count(harness.getOutput(), measuredFrom, counts, composition);
         harness.close();
         return counts;
     }
 
-    private static void count(java.util.Queue<Object> output, long measuredFrom, long[] counts) {
+    private static void count(java.util.Queue<Object> output, long measuredFrom, long[] counts,
+            DeltaComposition composition) {
         Object record;
         while ((record = output.poll()) != null) {
             if (record instanceof StreamRecord<?> stream
@@ -97,12 +109,15 @@ public final class CoalescingSweep {
                     && delta.eventTimeMs >= measuredFrom) {
                 counts[0]++;
                 counts[1] += delta.payload.length;
+                if (composition != null) {
+                    composition.add(delta.delta());
+                }
             }
         }
     }
 
     /** The workload's events with BenchData-style item vectors (topic direction + noise). */
-    private static List<EnrichedAction> enriched(E2EWorkload workload, int events) {
+    static List<EnrichedAction> enriched(E2EWorkload workload, int events) {
         Random random = new Random(7);
         Map<String, float[]> topics = new HashMap<>();
         Map<String, short[]> vectors = new HashMap<>();
