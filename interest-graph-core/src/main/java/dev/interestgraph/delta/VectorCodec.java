@@ -12,10 +12,12 @@ import dev.interestgraph.proto.v2.VectorEncoding;
  *
  * <p>Delta vectors are directions (L2-normalised): consumers rank by cosine. INT8 stores each
  * dimension as a signed byte times one per-vector scale (max |x| / 127): 384 bytes + 4 for a
- * 384-dimensional vector, a quarter of float32. FLOAT16 stores IEEE binary16 (768 bytes). The
- * default is INT8, chosen from the measured recall@10 of cosine rankings (docs/architecture.md,
- * {@code VectorQuantisationRecallTest}). Decoding re-normalises, so the quantisation error is a
- * small angle, never a change of length.
+ * 384-dimensional vector, a quarter of float32. INT6, INT5 and INT4 store b-bit signed integers
+ * (scale max |x| / (2^(b-1) - 1)) packed least significant bit first: 288, 240 and 192 bytes for
+ * 384 dimensions. FLOAT16 stores IEEE binary16 (768 bytes). The default is chosen from the
+ * measured recall@10 of cosine rankings (docs/architecture.md, {@code
+ * VectorQuantisationRecallTest}, {@code VectorSendSweep}). Decoding re-normalises, so the
+ * quantisation error is a small angle, never a change of length.
  */
 public final class VectorCodec {
     private VectorCodec() {}
@@ -51,22 +53,94 @@ public final class VectorCodec {
             }
             return vector.setValues(UnsafeByteOperations.unsafeWrap(bytes)).build();
         }
-        if (encoding != VectorEncoding.INT8) {
+        int bits = bits(encoding);
+        if (bits == 0) {
             throw new IllegalArgumentException("no vector encoding " + encoding);
         }
-        // the unit vector's largest component maps to ±127
-        float scale = maxAbs * inverse / 127f;
-        float toByte = scale == 0 ? 0f : 1f / (scale * (float) norm);
-        byte[] bytes = new byte[halves.length];
-        for (int i = 0; i < halves.length; i++) {
-            bytes[i] = (byte) Math.round(HalfFloats.toFloat(halves[i]) * toByte);
+        // the unit vector's largest component maps to ±(2^(bits-1) - 1): ±127 for INT8
+        int levels = (1 << (bits - 1)) - 1;
+        float scale = maxAbs * inverse / levels;
+        float toInt = scale == 0 ? 0f : 1f / (scale * (float) norm);
+        vector.setScale(scale);
+        if (bits == 8) {
+            byte[] bytes = new byte[halves.length];
+            for (int i = 0; i < halves.length; i++) {
+                bytes[i] = (byte) Math.round(HalfFloats.toFloat(halves[i]) * toInt);
+            }
+            return vector.setValues(UnsafeByteOperations.unsafeWrap(bytes)).build();
         }
-        return vector.setScale(scale).setValues(UnsafeByteOperations.unsafeWrap(bytes)).build();
+        byte[] bytes = new byte[(halves.length * bits + 7) / 8];
+        int mask = (1 << bits) - 1;
+        long buffer = 0; // bits not yet written, least significant first
+        int buffered = 0;
+        int at = 0;
+        for (short half : halves) {
+            int value = Math.max(-levels, Math.min(levels,
+                    Math.round(HalfFloats.toFloat(half) * toInt)));
+            buffer |= (long) (value & mask) << buffered;
+            buffered += bits;
+            while (buffered >= 8) {
+                bytes[at++] = (byte) buffer;
+                buffer >>>= 8;
+                buffered -= 8;
+            }
+        }
+        if (buffered > 0) {
+            bytes[at] = (byte) buffer;
+        }
+        return vector.setDimensions(halves.length)
+                .setValues(UnsafeByteOperations.unsafeWrap(bytes)).build();
+    }
+
+    /** Bits per dimension of an integer encoding (INT8 and the packed ones); 0 for others. */
+    static int bits(VectorEncoding encoding) {
+        switch (encoding) {
+            case INT8:
+                return 8;
+            case INT6:
+                return 6;
+            case INT5:
+                return 5;
+            case INT4:
+                return 4;
+            default:
+                return 0;
+        }
+    }
+
+    /** Bytes of the values of a SET vector of {@code dimensions} in {@code encoding}. */
+    public static int valueBytes(VectorEncoding encoding, int dimensions) {
+        return encoding == VectorEncoding.FLOAT16 ? 2 * dimensions
+                : (dimensions * bits(encoding) + 7) / 8;
     }
 
     /** {@link #encode(short[], VectorEncoding, int)} for a float vector (tools and tests). */
     public static Vector encode(float[] values, VectorEncoding encoding, int versionIndex) {
         return encode(HalfFloats.fromFloats(values), encoding, versionIndex);
+    }
+
+    private static float[] unpack(ByteString bytes, int bits, int dimensions, float scale) {
+        if (bytes.size() != (dimensions * bits + 7) / 8) {
+            throw new IllegalArgumentException("a packed vector of " + dimensions
+                    + " dimensions × " + bits + " bits in " + bytes.size() + " bytes");
+        }
+        float[] out = new float[dimensions];
+        int mask = (1 << bits) - 1;
+        int signShift = 32 - bits;
+        long buffer = 0;
+        int buffered = 0;
+        int at = 0;
+        for (int i = 0; i < dimensions; i++) {
+            while (buffered < bits) {
+                buffer |= (long) (bytes.byteAt(at++) & 0xff) << buffered;
+                buffered += 8;
+            }
+            int value = ((int) (buffer & mask) << signShift) >> signShift; // sign-extended
+            buffer >>>= bits;
+            buffered -= bits;
+            out[i] = value * scale;
+        }
+        return out;
     }
 
     /** The unit vector a SET vector holds (re-normalised after dequantisation). */
@@ -93,6 +167,12 @@ public final class VectorCodec {
                     int half = (bytes.byteAt(2 * i) & 0xff) | (bytes.byteAt(2 * i + 1) & 0xff) << 8;
                     out[i] = HalfFloats.toFloat((short) half);
                 }
+                break;
+            case INT6:
+            case INT5:
+            case INT4:
+                out = unpack(bytes, bits(vector.getEncoding()), vector.getDimensions(),
+                        vector.getScale());
                 break;
             default:
                 throw new IllegalArgumentException("unknown vector encoding "

@@ -10,7 +10,9 @@ import dev.interestgraph.proto.v2.VectorEncoding;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.UnaryOperator;
@@ -76,6 +78,16 @@ class VectorQuantisationRecallTest {
         System.out.printf("recall@%d vs float32 over %d items, %d queries (MiniLM):%n", K,
                 items.length, queries.size());
         System.out.printf("  FLOAT16 (768 B)  %.4f%n  INT8    (388 B)  %.4f%n", fp16, int8);
+        Map<VectorEncoding, Double> packed = new LinkedHashMap<>();
+        for (VectorEncoding encoding : List.of(VectorEncoding.INT6, VectorEncoding.INT5,
+                VectorEncoding.INT4)) {
+            packed.put(encoding, recall(q -> VectorCodec.decode(VectorCodec.encode(q, encoding,
+                    0))));
+            System.out.printf("  %-7s (%d B)  %.4f   mean cosine distance %.5f%n", encoding,
+                    VectorCodec.valueBytes(encoding, items[0].length) + 4, packed.get(encoding),
+                    distance(encoding));
+        }
+        System.out.printf("  INT8 mean cosine distance %.5f%n", distance(VectorEncoding.INT8));
         Random random = new Random(11);
         double[] distances = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05};
         double[] stale = new double[distances.length];
@@ -91,6 +103,16 @@ class VectorQuantisationRecallTest {
         assertThat(stale[3]).isGreaterThanOrEqualTo(0.85);
         // staleness is the larger error: quantising is not what bounds a consumer's rankings
         assertThat(stale[distances.length - 1]).isLessThan(int8);
+    }
+
+    /** Mean cosine distance of the queries from their quantised selves. */
+    private static double distance(VectorEncoding encoding) {
+        double sum = 0;
+        for (float[] query : queries) {
+            sum += 1 - VectorMath.dot(query, VectorCodec.decode(VectorCodec.encode(query,
+                    encoding, 0)));
+        }
+        return sum / queries.size();
     }
 
     /** A unit vector at exactly cosine distance {@code d} from {@code q}, in a random direction. */
