@@ -328,10 +328,12 @@ class UserGraphFunctionTest {
 
     /**
      * docs/architecture.md: a consumer's vector is within the send threshold's angle
-     * (acos(1 − graph.delta.vector-min-distance)) plus 0.02 rad of INT8 quantisation of the
-     * operator's.
+     * (acos(1 − graph.delta.vector-min-distance), 0.015 by default) plus the quantisation of the
+     * default INT6 encoding, at most asin(√d / (2·31)) for d dimensions (each component off by at
+     * most half a step of max |x| / 31), of the operator's. These vectors have 8 dimensions.
      */
-    private static final double DOCUMENTED_ANGLE = Math.acos(1 - 0.02) + 0.02;
+    private static final double DOCUMENTED_ANGLE = Math.acos(1 - 0.015)
+            + Math.asin(Math.sqrt(8) / 62);
 
     private static double angle(List<Float> consumer, UserGraph.DecayedMean state) {
         float[] x = new float[consumer.size()];
@@ -381,7 +383,7 @@ class UserGraphFunctionTest {
                         .isLessThanOrEqualTo(DOCUMENTED_ANGLE);
             });
             // the consumer's vectors are the operator's within the documented error: the send
-            // threshold (graph.delta.vector-min-distance) plus INT8's quantisation
+            // threshold (graph.delta.vector-min-distance) plus INT6's quantisation
             var profile = view.profile().orElseThrow();
             assertThat(angle(profile.getLongTermList(), state.longTerm))
                     .isLessThanOrEqualTo(DOCUMENTED_ANGLE);

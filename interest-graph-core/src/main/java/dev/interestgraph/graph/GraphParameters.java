@@ -101,9 +101,9 @@ public final class GraphParameters implements Serializable {
         private Duration longTermHalfLife = Duration.ofDays(30);
         private Duration shortTermHalfLife = Duration.ofDays(1);
         private Duration flushInterval = Duration.ofSeconds(1);
-        private double vectorMinDistance = 0.02;
+        private double vectorMinDistance = 0.015;
         private Duration vectorMaxAge = Duration.ofDays(7);
-        private VectorEncoding vectorEncoding = VectorEncoding.INT8;
+        private VectorEncoding vectorEncoding = VectorEncoding.INT6;
         private Duration sweepInterval = Duration.ofDays(1);
         private Duration dedupWindow = Duration.ofHours(1);
         private int dedupMaxIds = 1024;
@@ -240,7 +240,8 @@ public final class GraphParameters implements Serializable {
             if (dedupMaxIds < 1) {
                 throw new IllegalArgumentException("dedup max ids must be >= 1: " + dedupMaxIds);
             }
-            if (vectorEncoding != VectorEncoding.INT8 && vectorEncoding != VectorEncoding.FLOAT16) {
+            if (vectorEncoding == null || vectorEncoding == VectorEncoding.UNRECOGNIZED
+                    || vectorEncoding == VectorEncoding.VECTOR_ENCODING_UNSPECIFIED) {
                 throw new IllegalArgumentException("vector encoding: " + vectorEncoding);
             }
             if (!(pruneThreshold >= 0)) {
