@@ -96,7 +96,7 @@ class DeltaVolumeTest {
                 Duration.ofMillis(1)));
         print("sparse", Duration.ofSeconds(1), 0, Duration.ofMillis(1), v1Like);
         // the send threshold and the maximum age (at the default emit interval)
-        for (double distance : new double[] {0.01, 0.02, 0.05}) {
+        for (double distance : new double[] {0.01, 0.015, 0.02, 0.05}) {
             for (Duration age : List.of(Duration.ofDays(1), Duration.ofDays(7))) {
                 print("sparse", Duration.ofSeconds(1), distance, age,
                         bytesPerEvent(sparse, config(Duration.ofSeconds(1), distance, age)));
@@ -105,8 +105,8 @@ class DeltaVolumeTest {
         // coalescing: the emit interval matters where a user's events come seconds apart
         for (Duration interval : List.of(Duration.ofSeconds(1), Duration.ofSeconds(5),
                 Duration.ofSeconds(30))) {
-            print("sessions", interval, 0.02, Duration.ofDays(7),
-                    bytesPerEvent(sessions, config(interval, 0.02, Duration.ofDays(7))));
+            print("sessions", interval, 0.015, Duration.ofDays(7),
+                    bytesPerEvent(sessions, config(interval, 0.015, Duration.ofDays(7))));
         }
         double[] defaults = bytesPerEvent(sparse, new Configuration());
         double[] sessionDefaults = bytesPerEvent(sessions, new Configuration());

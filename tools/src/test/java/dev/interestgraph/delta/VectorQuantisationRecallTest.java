@@ -24,9 +24,10 @@ import org.junit.jupiter.api.Test;
  * The measurement behind delta contract v2's vector encoding and send threshold
  * (docs/architecture.md): recall@10 of cosine rankings over the generated dataset's catalogue,
  * embedded by the real all-MiniLM-L6-v2, when the query vector (an interest centroid or a profile,
- * as a consumer holds it) is quantised (FLOAT16, INT8) or stale by a cosine distance d (the
- * vector last sent, which moved less than {@code graph.delta.vector-min-distance}). Reference:
- * the float32 query. Prints the table; asserts the floors the documented defaults rely on.
+ * as a consumer holds it) is quantised (FLOAT16, INT8, INT6, INT5, INT4) or stale by a cosine
+ * distance d (the vector last sent, which moved less than {@code
+ * graph.delta.vector-min-distance}). Reference: the float32 query. Prints the table; asserts
+ * the floors the documented defaults rely on.
  */
 class VectorQuantisationRecallTest {
     private static final int K = 10;
@@ -97,9 +98,13 @@ class VectorQuantisationRecallTest {
                     rotated(q, distance, random), VectorEncoding.INT8, 0)));
             System.out.printf("  INT8, stale by cosine distance %.3f  %.4f%n", distance, stale[d]);
         }
-        // floors the documented defaults rely on (INT8, min distance 0.01)
+        // floors the documented defaults rely on (INT6, min distance 0.015)
         assertThat(fp16).isGreaterThanOrEqualTo(0.99);
         assertThat(int8).isGreaterThanOrEqualTo(0.97);
+        assertThat(packed.get(VectorEncoding.INT6)).isGreaterThanOrEqualTo(0.99);
+        // each bit fewer costs recall: the choice among them is a trade, made in VectorSendSweep
+        assertThat(packed.get(VectorEncoding.INT6)).isLessThanOrEqualTo(int8);
+        assertThat(packed.get(VectorEncoding.INT4)).isLessThan(packed.get(VectorEncoding.INT6));
         assertThat(stale[3]).isGreaterThanOrEqualTo(0.85);
         // staleness is the larger error: quantising is not what bounds a consumer's rankings
         assertThat(stale[distances.length - 1]).isLessThan(int8);
