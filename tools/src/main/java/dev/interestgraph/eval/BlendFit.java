@@ -58,6 +58,25 @@ public final class BlendFit {
         }
 
         /**
+         * Multi-interest retrieval's grid: each interest ranks its candidates by interests·cosine
+         * + popularity·popularity, so only the ratio of the two orders them — interests fixed,
+         * popularity from 0 to 10 times it; short-term (the single score that fills the slots the
+         * interests leave) either the interests-only fit's or the hand-set one. The hand-set
+         * weights ({@code base}) are a point of the grid, so the fit never scores below them on
+         * the validation window.
+         */
+        public static Grid multiInterest(Recommender.Weights base, double fittedShortTerm) {
+            double i = base.interests > 0 ? base.interests : 0.1;
+            return new Grid(new double[] {i},
+                    java.util.stream.DoubleStream.of(fittedShortTerm, base.shortTerm).distinct()
+                            .toArray(),
+                    new double[] {0}, new double[] {0},
+                    java.util.stream.DoubleStream.of(0, 0.03 * i, 0.1 * i, 0.2 * i, 0.3 * i,
+                            0.5 * i, i, 2 * i, 3 * i, 10 * i, base.popularity).distinct()
+                            .sorted().toArray());
+        }
+
+        /**
          * One step finer around {@code chosen}: per signal, the chosen value and the geometric
          * midpoints to its neighbours in this grid (half the next value above 0), so the log
          * spacing halves where the coarse optimum lies. The chosen point is in the new grid, so

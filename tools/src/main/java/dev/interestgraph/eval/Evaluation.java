@@ -786,9 +786,8 @@ public final class Evaluation {
      * Issue 17: the weights a recommender deployed without neighbours would run with, fitted on
      * the validation window — "interests only" by its stored signals on {@link
      * BlendFit.Grid#noNeighbours} refined once; multi-interest retrieval, whose per-interest
-     * retrieval is not linear in the weights, by a search over interests × popularity (only
-     * their ratio orders an interest's candidates) with the interests-only fit's short-term
-     * weight for the slots its interests leave. Also the validation window's popularity row.
+     * retrieval is not linear in the weights, by a search over {@link
+     * BlendFit.Grid#multiInterest}. Also the validation window's popularity row.
      */
     private void fitContent(Validation validation, Result result) {
         Recommender.Weights base = weights.copy();
@@ -805,11 +804,8 @@ public final class Evaluation {
         result.validationPopularityNdcg = BlendFit.ndcg(cases, popularOnly, 10);
         cases.clear(); // ~10,000 signal rows per user: free them before the multi-interest search
 
-        Recommender.Weights multiBase = base.copy();
-        multiBase.shortTerm = result.contentFit.weights().shortTerm;
-        result.multiInterestGrid = new BlendFit.Grid(new double[] {0.03, 0.1, 0.3, 1},
-                new double[] {multiBase.shortTerm}, new double[] {0}, new double[] {0},
-                new double[] {0, 0.01, 0.03, 0.1, 0.3, 1});
+        result.multiInterestGrid = BlendFit.Grid.multiInterest(base,
+                result.contentFit.weights().shortTerm);
         result.multiInterestFit = BlendFit.search(result.multiInterestGrid, base, w -> {
             Ranker multi = new Ranker(e -> new Recommender(e, Map.of(), validation.popularity, w));
             double total = 0;

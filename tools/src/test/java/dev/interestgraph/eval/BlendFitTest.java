@@ -134,6 +134,18 @@ class BlendFitTest {
             Math.sqrt(0.01 * 0.02)}, close);
     }
 
+    @Test
+    void theMultiInterestGridHoldsTheHandSetWeights() {
+        Recommender.Weights handSet = new Recommender.Weights(); // 0.1, 0.1, popularity 0.05
+        handSet.neighbours = 0;
+        BlendFit.Grid grid = BlendFit.Grid.multiInterest(handSet, 0.01);
+        assertThat(grid.interests()).containsExactly(0.1);
+        assertThat(grid.shortTerm()).containsExactly(0.01, 0.1);
+        assertThat(grid.popularity()).contains(0.0, 0.05, 1.0).isSorted().doesNotHaveDuplicates();
+        // the same short-term twice is one value
+        assertThat(BlendFit.Grid.multiInterest(handSet, 0.1).shortTerm()).containsExactly(0.1);
+    }
+
     /** The search for rankings that are not linear in the weights: the objective's argmax. */
     @Test
     void searchFindsTheObjectivesBestGridPointAndKeepsStructuralSettings() {
