@@ -223,8 +223,10 @@ public final class EvaluationMain {
                     + "the sum of B's rows of their liked items up to the phase's cut, the same "
                     + "exclusions; **interest graph + EASE neighbours**: our recommender with B's "
                     + "top 1000 positive weights per item (scaled by the model's largest weight) "
-                    + "in place of the cosine table; **fitted blend**: the same with the weights "
-                    + "fitted on the validation window (below).\n");
+                    + "in place of the cosine table; **EASE neighbours alone**: the same with every "
+                    + "other weight 0 (what that neighbour signal keeps of EASE^R's ranking); "
+                    + "**fitted blend**: the same with the weights fitted on the validation window "
+                    + "(below).\n");
         }
         md.append("- Job options: ").append(jobOptions.toMap().isEmpty() ? "defaults"
                 : jobOptions.toMap().toString()).append(" (see configuration.md).\n");
