@@ -141,6 +141,16 @@ public final class EaseModel {
      * by item id. Items outside the model (nobody liked them) score 0 and are not ranked.
      */
     public List<String> recommend(Collection<String> liked, Set<String> exclude, int k) {
+        return recommend(liked, exclude, k, false);
+    }
+
+    /**
+     * As {@link #recommend(Collection, Set, int)}; with {@code positiveOnly} the sum takes only
+     * the positive {@code B_ij} — what a neighbour table of positive weights keeps of each full
+     * row (the evaluation's check of what dropping the negative weights costs).
+     */
+    public List<String> recommend(Collection<String> liked, Set<String> exclude, int k,
+            boolean positiveOnly) {
         double[] score = new double[n];
         for (String item : liked) {
             Integer i = index.get(item);
@@ -149,7 +159,8 @@ public final class EaseModel {
             }
             int row = i * n;
             for (int j = 0; j < n; j++) {
-                score[j] += b[row + j];
+                double w = b[row + j];
+                score[j] += positiveOnly && w < 0 ? 0 : w;
             }
         }
         PriorityQueue<Integer> top = new PriorityQueue<>(k + 1, (x, y) ->

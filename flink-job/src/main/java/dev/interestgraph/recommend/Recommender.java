@@ -72,11 +72,11 @@ public final class Recommender {
      * the five signal weights ({@link #signals}), which is what lets the evaluation fit them on a
      * validation window ({@code eval.BlendFit}). Defaults: the hand-set weights of the sweep
      * with cosine neighbours (docs/evaluation.md). The blend fitted with EASE neighbours
-     * (interests 0.03, short-term 0.01, community 0, popularity 0) beats them on the validation
-     * window with EASE neighbours but loses to them with cosine neighbours, whose scores are on
-     * another scale (docs/evaluation-ease.md), so it is not the default for every neighbour
-     * model: a deployment with EASE neighbours passes it as options. Its community 0 /
-     * popularity 0 are safe there because of the backfill ({@link #rank}).
+     * (interests 0.03, short-term 0.03, community 0, popularity 0.0025) beats them on the
+     * validation window with EASE neighbours but loses to them with cosine neighbours, whose
+     * scores are on another scale (docs/evaluation-ease.md), so it is not the default for every
+     * neighbour model: a deployment with EASE neighbours passes it as options. Its community 0
+     * is safe there because of the backfill ({@link #rank}).
      */
     public static final class Weights implements java.io.Serializable {
         private static final long serialVersionUID = 1L;

@@ -84,4 +84,28 @@ class EaseModelTest {
         neighbours.values().forEach(n -> n.values().forEach(
                 w -> assertThat(w).isGreaterThan(0f).isLessThanOrEqualTo(1f)));
     }
+
+    /** The positive part of the rows only: what a neighbour table of positive weights keeps. */
+    @Test
+    void positiveOnlySumsDropTheNegativeWeights() {
+        Map<String, List<String>> liked = Map.of("u1", List.of("a", "b"), "u2", List.of("a", "b"),
+                "u3", List.of("a", "c"), "u4", List.of("b", "c"), "u5", List.of("c", "d"),
+                "u6", List.of("a", "e"), "u7", List.of("d", "e"), "u8", List.of("b", "d"));
+        EaseModel model = EaseModel.fit(liked, 0.5);
+        List<String> user = List.of("a", "b");
+        java.util.function.BiFunction<String, Boolean, Double> score = (item, clip) -> user
+                .stream().mapToDouble(i -> clip ? Math.max(0, model.weight(i, item))
+                        : model.weight(i, item)).sum();
+        List<String> candidates = List.of("c", "d", "e");
+        assertThat(candidates.stream().flatMap(c -> user.stream().map(i -> model.weight(i, c))))
+                .as("the data set has negative weights to drop").anyMatch(w -> w < 0);
+        for (boolean clip : List.of(false, true)) {
+            List<String> expected = candidates.stream()
+                    .sorted(java.util.Comparator.comparingDouble((String c) -> -score.apply(c, clip))
+                            .thenComparing(c -> c))
+                    .collect(java.util.stream.Collectors.toList());
+            assertThat(model.recommend(user, Set.of("a", "b"), 3, clip))
+                    .as("positive only: %s", clip).containsExactlyElementsOf(expected);
+        }
+    }
 }

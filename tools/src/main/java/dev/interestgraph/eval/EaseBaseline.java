@@ -3,6 +3,7 @@ package dev.interestgraph.eval;
 import dev.interestgraph.analytics.EaseModel;
 import dev.interestgraph.model.UserAction;
 import dev.interestgraph.recommend.RankingMetrics;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -65,6 +66,74 @@ public final class EaseBaseline {
         System.out.printf("after update (at b), K = 10, %d users: P %.4f R %.4f NDCG %.4f "
                 + "HR %.4f%n", summary.users(), summary.precision(), summary.recall(),
                 summary.ndcg(), summary.hitRate());
+        neighbourSignalCheck(model, split, training, liked, seen);
+    }
+
+    /**
+     * What the neighbour signal our recommender takes from EASE keeps of EASE^R's own ranking
+     * (the other weights 0), one difference at a time, on the target (K = 10): EASE^R's full
+     * rows; their positive part only; each item's top {@code 1000} positive weights (the
+     * evaluation's neighbour table, summed over the liked items as EASE^R does); and the same
+     * table summed over every rated item weighted as the graph weighs a rating's edge (0–5 stars
+     * → −1…+1, positive only; no decay, no per-user normalisation, which changes no ranking
+     * without other signals).
+     */
+    static void neighbourSignalCheck(EaseModel model, TemporalSplit split,
+            List<UserAction> training, Map<String, Set<String>> liked,
+            Map<String, Set<String>> seen) {
+        Map<String, Map<String, Double>> starWeights = new HashMap<>();
+        for (UserAction event : training) {
+            if (event.action == dev.interestgraph.model.Action.RATE && event.itemId != null) {
+                starWeights.computeIfAbsent(event.userId, u -> new HashMap<>())
+                        .put(event.itemId, (event.value - 2.5) / 2.5); // the latest rating
+            }
+        }
+        Map<String, Map<String, Float>> table = model.neighbours(1000);
+        Map<String, RankingMetrics.Summary> rows = new java.util.LinkedHashMap<>();
+        List.of("EASE^R (full rows)", "positive B_ij only (full rows)",
+                "top 1000 positive per item (the neighbour table), liked items",
+                "top 1000 positive per item, edges weighted by stars").forEach(
+                        name -> rows.put(name, new RankingMetrics.Summary()));
+        List<RankingMetrics.Summary> summaries = new ArrayList<>(rows.values());
+        split.relevantTargets().forEach((user, targets) -> {
+            Set<String> userLiked = liked.getOrDefault(user, Set.of());
+            Set<String> exclude = seen.getOrDefault(user, Set.of());
+            summaries.get(0).add(RankingMetrics.at(10,
+                    model.recommend(userLiked, exclude, 10, false), targets));
+            summaries.get(1).add(RankingMetrics.at(10,
+                    model.recommend(userLiked, exclude, 10, true), targets));
+            Map<String, Double> binary = new HashMap<>();
+            userLiked.forEach(item -> binary.put(item, 1.0));
+            summaries.get(2).add(RankingMetrics.at(10, sumNeighbours(table, binary, exclude, 10),
+                    targets));
+            Map<String, Double> stars = new HashMap<>();
+            starWeights.getOrDefault(user, Map.of()).forEach((item, w) -> {
+                if (w > 0) {
+                    stars.put(item, w);
+                }
+            });
+            summaries.get(3).add(RankingMetrics.at(10, sumNeighbours(table, stars, exclude, 10),
+                    targets));
+        });
+        System.out.println("| neighbour signal (other weights 0) | NDCG@10 | R@10 |");
+        System.out.println("|---|---|---|");
+        rows.forEach((name, m) -> System.out.printf("| %s | %.4f | %.4f |%n", name, m.ndcg(),
+                m.recall()));
+    }
+
+    /** Σ weight(i)·table(i → j) over the user's items; top k by score, ties by item id. */
+    static List<String> sumNeighbours(Map<String, Map<String, Float>> table,
+            Map<String, Double> weights, Set<String> exclude, int k) {
+        Map<String, Double> scores = new HashMap<>();
+        weights.forEach((item, w) -> table.getOrDefault(item, Map.of()).forEach((other, b) -> {
+            if (!exclude.contains(other)) {
+                scores.merge(other, w * b, Double::sum);
+            }
+        }));
+        return scores.entrySet().stream()
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed()
+                        .thenComparing(Map.Entry.comparingByKey()))
+                .limit(k).map(Map.Entry::getKey).collect(java.util.stream.Collectors.toList());
     }
 
     /**

@@ -115,6 +115,17 @@ public final class Evaluation {
          */
         public BlendFit.Result blendCosine;
         public BlendFit.Grid blendGrid;
+        /**
+         * The no-neighbour weights (interests, short-term, popularity) fitted on the same
+         * validation window for "interests only" ({@link BlendFit#fitRefined}, on {@link
+         * BlendFit.Grid#noNeighbours}) and for multi-interest retrieval ({@link BlendFit#search});
+         * null without a validation source.
+         */
+        public BlendFit.Result contentFit;
+        public BlendFit.Result multiInterestFit;
+        public BlendFit.Grid multiInterestGrid;
+        /** The validation window's popularity row (mean NDCG@10), next to the content fits. */
+        public double validationPopularityNdcg;
         public Prequential prequential;
         public int scoredUsers;
         public double edgesPerUserAfter;
@@ -147,6 +158,18 @@ public final class Evaluation {
     public static final String EASE = "EASE^R";
     public static final String OURS_EASE = "interest graph + EASE neighbours";
     public static final String OURS_EASE_FITTED = "interest graph + EASE neighbours, fitted blend";
+    /**
+     * Diagnostic: our recommender with EASE neighbours and every other weight 0 — how much of
+     * EASE^R's own ranking the truncated, rescaled, edge-weighted neighbour signal keeps.
+     */
+    public static final String OURS_EASE_ALONE = "EASE neighbours alone (other weights 0)";
+    /** Interests only with the no-neighbour weights fitted on the validation window. */
+    public static final String INTERESTS_ONLY_FITTED = "interests only, fitted weights";
+    /** Ablation: the fitted interests-only weights with popularity 0 (the interests alone). */
+    public static final String INTERESTS_ONLY_NO_POPULARITY =
+            "interests only, fitted weights, popularity 0 (ablation)";
+    /** Multi-interest retrieval with its own weights fitted on the validation window. */
+    public static final String MULTI_INTEREST_FITTED = "multi-interest retrieval, fitted weights";
 
     /** The row of every scored user over all their relevant targets. */
     public static final String ALL = "all";
@@ -376,8 +399,27 @@ public final class Evaluation {
         Ranker popular = popularityRanker(popularity);
 
         Result result = new Result();
+        // the validation window (every user's events[:b] cut again at ⌊0.8·b⌋): what every fit
+        // sees; the target window events[b:] plays no part in any choice
+        Validation validation = validationSource == null ? null : new Validation(afterEvents);
+        Ranker contentFitted = null;
+        Ranker contentNoPopularity = null;
+        Ranker multiInterestFitted = null;
+        if (validation != null) {
+            fitContent(validation, result);
+            Recommender.Weights content = result.contentFit.weights();
+            Recommender.Weights noPopularity = content.copy();
+            noPopularity.popularity = 0;
+            Recommender.Weights multi = result.multiInterestFit.weights();
+            contentFitted = new Ranker(e -> new Recommender(e, Map.of(), popularity, content));
+            contentNoPopularity =
+                    new Ranker(e -> new Recommender(e, Map.of(), popularity, noPopularity));
+            multiInterestFitted =
+                    new Ranker(e -> new Recommender(e, Map.of(), popularity, multi));
+        }
         EaseModel ease = null;
         Ranker oursEase = null;
+        Ranker oursEaseAlone = null;
         Ranker oursEaseFitted = null;
         if (easeLambdas != null) {
             result.ease = EaseBaseline.selectLambda(afterEvents, easeLambdas, 10);
@@ -389,8 +431,14 @@ public final class Evaluation {
             result.easeItems = ease.items().size();
             Map<String, Map<String, Float>> easeNeighbours = ease.neighbours(neighboursPerItem);
             oursEase = new Ranker(e -> new Recommender(e, easeNeighbours, popularity, weights));
-            if (validationSource != null) {
-                BlendFit.Result[] fits = fitBlend(result.ease);
+            Recommender.Weights alone = weights.copy();
+            alone.interests = 0;
+            alone.shortTerm = 0;
+            alone.community = 0;
+            alone.popularity = 0;
+            oursEaseAlone = new Ranker(e -> new Recommender(e, easeNeighbours, popularity, alone));
+            if (validation != null) {
+                BlendFit.Result[] fits = fitBlend(result.ease, validation);
                 result.blend = fits[0];
                 result.blendCosine = fits[1];
                 result.blendGrid = blendGrid;
@@ -433,9 +481,17 @@ public final class Evaluation {
             Row easeRow = new Row(EASE, phase);
             Row oursEaseRow = new Row(OURS_EASE, phase);
             Row oursEaseFittedRow = new Row(OURS_EASE_FITTED, phase);
+            Row oursEaseAloneRow = new Row(OURS_EASE_ALONE, phase);
+            Row contentFittedRow = new Row(INTERESTS_ONLY_FITTED, phase);
+            Row contentNoPopularityRow = new Row(INTERESTS_ONLY_NO_POPULARITY, phase);
+            Row multiInterestFittedRow = new Row(MULTI_INTEREST_FITTED, phase);
             EaseModel easeModel = ease;
             Ranker withEase = oursEase;
+            Ranker withEaseAlone = oursEaseAlone;
             Ranker withEaseFitted = oursEaseFitted;
+            Ranker fittedContent = contentFitted;
+            Ranker fittedContentNoPopularity = contentNoPopularity;
+            Ranker fittedMultiInterest = multiInterestFitted;
             relevant.forEach((user, targets) -> {
                 UserView graph = graphs.get(user);
                 Set<String> exclude = seen.getOrDefault(user, Set.of());
@@ -459,6 +515,18 @@ public final class Evaluation {
                             targets);
                     slicer.score(oursEaseRow, user,
                             ids(withEase.recommend(graph, exclude, MAX_K)), targets);
+                    score(oursEaseAloneRow, ids(withEaseAlone.recommend(graph, exclude, MAX_K)),
+                            targets);
+                }
+                if (fittedContent != null) {
+                    // the main table only: the slice and cold tables keep their methods
+                    score(contentFittedRow, ids(fittedContent.recommend(graph, exclude, MAX_K)),
+                            targets);
+                    score(contentNoPopularityRow,
+                            ids(fittedContentNoPopularity.recommend(graph, exclude, MAX_K)),
+                            targets);
+                    score(multiInterestFittedRow, ids(fittedMultiInterest
+                            .recommendPerInterest(graph, exclude, MAX_K)), targets);
                 }
                 if (withEaseFitted != null) {
                     slicer.score(oursEaseFittedRow, user,
@@ -500,8 +568,12 @@ public final class Evaluation {
             }
             result.rows.addAll(List.of(oursRow, contentRow, multiInterestRow, itemItemRow,
                     popularityRow));
+            if (contentFitted != null) {
+                result.rows.addAll(List.of(contentFittedRow, contentNoPopularityRow,
+                        multiInterestFittedRow));
+            }
             if (ease != null) {
-                result.rows.addAll(List.of(easeRow, oursEaseRow));
+                result.rows.addAll(List.of(easeRow, oursEaseRow, oursEaseAloneRow));
             }
             if (oursEaseFitted != null) {
                 result.rows.add(oursEaseFittedRow);
@@ -662,13 +734,13 @@ public final class Evaluation {
      * user's events up to it (the validation model, at the chosen λ), targets their liked items
      * of events[⌊0.8·b⌋:b]. Nothing of events[b:] is seen.
      */
-    private BlendFit.Result[] fitBlend(EaseBaseline.Selection selection) throws Exception {
-        TemporalSplit inner = selection.inner();
-        List<UserAction> fitEvents = inner.afterUpdate();
-        Map<String, UserView> graphs =
-                materializeAtCut(validationSource.deltas(fitEvents), lastEventTimes(fitEvents));
-        Map<String, Set<String>> seen = itemsByUser(fitEvents, e -> true);
-        Map<String, Integer> popularity = ItemItemCosine.popularity(fitEvents);
+    private BlendFit.Result[] fitBlend(EaseBaseline.Selection selection, Validation validation)
+            throws Exception {
+        TemporalSplit inner = validation.inner;
+        List<UserAction> fitEvents = validation.fitEvents;
+        Map<String, UserView> graphs = validation.graphs;
+        Map<String, Set<String>> seen = validation.seen;
+        Map<String, Integer> popularity = validation.popularity;
         BlendFit.Result[] fits = new BlendFit.Result[2];
         List<Map<String, Map<String, Float>>> models = List.of(
                 selection.validationModel().neighbours(neighboursPerItem),
@@ -680,9 +752,71 @@ public final class Evaluation {
             inner.relevantTargets().forEach((user, targets) -> cases.add(new BlendFit.Case(
                     ranker.signals(graphs.get(user), seen.getOrDefault(user, Set.of())),
                     targets)));
-            fits[m] = BlendFit.fit(cases, blendGrid, weights, 10);
+            // the grid, then one step finer around its choice (BlendFit.fitRefined)
+            fits[m] = BlendFit.fitRefined(cases, blendGrid, weights, 10);
         }
         return fits;
+    }
+
+    /**
+     * The validation window of {@link EaseBaseline#selectLambda} (the same cut of the same
+     * events): every user's graph at their validation cut ⌊0.8·b⌋ from {@link
+     * #validationSource}, what they had seen by then, popularity of every user's events up to
+     * it, and the targets: their liked items of events[⌊0.8·b⌋:b].
+     */
+    private final class Validation {
+        final TemporalSplit inner;
+        final List<UserAction> fitEvents;
+        final Map<String, UserView> graphs;
+        final Map<String, Set<String>> seen;
+        final Map<String, Integer> popularity;
+
+        Validation(List<UserAction> training) throws Exception {
+            inner = new TemporalSplit(training, EaseBaseline.VALIDATION_CUT,
+                    EaseBaseline.VALIDATION_CUT);
+            fitEvents = inner.afterUpdate();
+            graphs = materializeAtCut(validationSource.deltas(fitEvents),
+                    lastEventTimes(fitEvents));
+            seen = itemsByUser(fitEvents, e -> true);
+            popularity = ItemItemCosine.popularity(fitEvents);
+        }
+    }
+
+    /**
+     * Issue 17: the weights a recommender deployed without neighbours would run with, fitted on
+     * the validation window — "interests only" by its stored signals on {@link
+     * BlendFit.Grid#noNeighbours} refined once; multi-interest retrieval, whose per-interest
+     * retrieval is not linear in the weights, by a search over {@link
+     * BlendFit.Grid#multiInterest}. Also the validation window's popularity row.
+     */
+    private void fitContent(Validation validation, Result result) {
+        Recommender.Weights base = weights.copy();
+        base.neighbours = 0;
+        Ranker ranker = new Ranker(e -> new Recommender(e, Map.of(), validation.popularity, base));
+        Map<String, Set<String>> targets = validation.inner.relevantTargets();
+        List<BlendFit.Case> cases = new ArrayList<>();
+        targets.forEach((user, relevant) -> cases.add(new BlendFit.Case(ranker.signals(
+                validation.graphs.get(user), validation.seen.getOrDefault(user, Set.of())),
+                relevant)));
+        result.contentFit = BlendFit.fitRefined(cases, BlendFit.Grid.noNeighbours(), base, 10);
+        double[] popularOnly = new double[Recommender.Signal.values().length];
+        popularOnly[Recommender.Signal.POPULARITY.ordinal()] = 1;
+        result.validationPopularityNdcg = BlendFit.ndcg(cases, popularOnly, 10);
+        cases.clear(); // ~10,000 signal rows per user: free them before the multi-interest search
+
+        result.multiInterestGrid = BlendFit.Grid.multiInterest(base,
+                result.contentFit.weights().shortTerm);
+        result.multiInterestFit = BlendFit.search(result.multiInterestGrid, base, w -> {
+            Ranker multi = new Ranker(e -> new Recommender(e, Map.of(), validation.popularity, w));
+            double total = 0;
+            for (Map.Entry<String, Set<String>> user : targets.entrySet()) {
+                total += RankingMetrics.at(10, ids(multi.recommendPerInterest(
+                        validation.graphs.get(user.getKey()),
+                        validation.seen.getOrDefault(user.getKey(), Set.of()), 10)),
+                        user.getValue()).ndcg;
+            }
+            return targets.isEmpty() ? 0 : total / targets.size();
+        }, targets.size());
     }
 
     /**

@@ -223,8 +223,10 @@ public final class EvaluationMain {
                     + "the sum of B's rows of their liked items up to the phase's cut, the same "
                     + "exclusions; **interest graph + EASE neighbours**: our recommender with B's "
                     + "top 1000 positive weights per item (scaled by the model's largest weight) "
-                    + "in place of the cosine table; **fitted blend**: the same with the weights "
-                    + "fitted on the validation window (below).\n");
+                    + "in place of the cosine table; **EASE neighbours alone**: the same with every "
+                    + "other weight 0 (what that neighbour signal keeps of EASE^R's ranking); "
+                    + "**fitted blend**: the same with the weights fitted on the validation window "
+                    + "(below).\n");
         }
         md.append("- Job options: ").append(jobOptions.toMap().isEmpty() ? "defaults"
                 : jobOptions.toMap().toString()).append(" (see configuration.md).\n");
@@ -234,6 +236,10 @@ public final class EvaluationMain {
         if (result.ease != null) {
             md.append("\n## EASE^R and the fitted blend\n\n");
             md.append(easeSection(result));
+        }
+        if (result.contentFit != null) {
+            md.append("\n## Weights without neighbours (interests only, multi-interest)\n\n");
+            md.append(contentSection(result));
         }
         if (!result.sliceRows.isEmpty()) {
             md.append("\n## Slices\n\n");
@@ -304,8 +310,10 @@ public final class EvaluationMain {
             md.append(String.format("%nFitted blend (our recommender with EASE neighbours; "
                     + "graphs of the in-process replay at each user's validation cut, popularity "
                     + "and EASE neighbours of every user's events[:⌊0.8·b⌋]; %d validation users): "
-                    + "grid %s; chosen **%s**, validation NDCG@10 %.4f (the default weights above: %.4f).%n",
-                    blend.cases(), BlendFit.describe(result.blendGrid), blend.describe(),
+                    + "grid %s, then one step finer around its choice (the chosen value and the "
+                    + "geometric midpoints to its grid neighbours: %d combinations in all); chosen **%s**, validation NDCG@10 %.4f (the default weights above: %.4f).%n",
+                    blend.cases(), BlendFit.describe(result.blendGrid), blend.combinations(),
+                    blend.describe(),
                     blend.ndcg(), blend.baseNdcg()));
             if (result.blendCosine != null) {
                 BlendFit.Result cosine = result.blendCosine;
@@ -318,6 +326,41 @@ public final class EvaluationMain {
                         cosine.describe(), cosine.ndcg(), cosine.baseNdcg()));
             }
         }
+        return md.toString();
+    }
+
+    /**
+     * The no-neighbour fits of issue 17: window, grids, chosen weights, their validation NDCG
+     * next to the hand-set weights' and popularity's, and how to read the ablation rows.
+     */
+    static String contentSection(Evaluation.Result result) {
+        BlendFit.Result content = result.contentFit;
+        BlendFit.Result multi = result.multiInterestFit;
+        StringBuilder md = new StringBuilder();
+        md.append(String.format("A recommender deployed without neighbours runs with weights "
+                + "fitted for that configuration, not with the full recommender's hand-set "
+                + "ones. Window: the validation window above (every user's events[:b] cut again "
+                + "at ⌊0.8·b⌋; graphs of the in-process replay at that cut, popularity of every "
+                + "user's events[:⌊0.8·b⌋], targets the liked items of events[⌊0.8·b⌋:b]; %d "
+                + "validation users), never the target. Neighbours and community are 0 (no item "
+                + "graph).%n%n", content.cases()));
+        md.append("| fit | grid | chosen | validation NDCG@10 | hand-set weights | popularity |\n"
+                + "|---|---|---|---|---|---|\n");
+        md.append(String.format("| interests only | %s, then one step finer around the choice "
+                + "(%d combinations in all) | %s | %.4f | %.4f | %.4f |%n",
+                BlendFit.describe(BlendFit.Grid.noNeighbours()), content.combinations(),
+                content.describe(), content.ndcg(), content.baseNdcg(),
+                result.validationPopularityNdcg));
+        md.append(String.format("| multi-interest retrieval | %s | %s | %.4f | %.4f | %.4f |%n",
+                BlendFit.describe(result.multiInterestGrid), multi.describe(), multi.ndcg(),
+                multi.baseNdcg(), result.validationPopularityNdcg));
+        md.append(String.format("%nRows of the table above: \"%s\" and \"%s\" score these "
+                + "weights on the target; \"%s\" is the interests-only fit with popularity set "
+                + "to 0 — the interests and the short-term profile alone — and \"%s\" is "
+                + "popularity alone: the difference between them and the fitted row is what "
+                + "each side adds.%n", Evaluation.INTERESTS_ONLY_FITTED,
+                Evaluation.MULTI_INTEREST_FITTED, Evaluation.INTERESTS_ONLY_NO_POPULARITY,
+                Evaluation.POPULARITY));
         return md.toString();
     }
 

@@ -61,6 +61,146 @@ class BlendFitTest {
         assertThat(fit.weights().coldStartEdges).as("structural settings kept").isEqualTo(7);
     }
 
+    /**
+     * Planted structure without neighbours (issue 17): neighbours and community are 0 for every
+     * candidate, as without an item graph, and what users go on to like is the top 3 by
+     * interests + 0.3·popularity; the short-term signal is noise. The no-neighbour grid must find
+     * that ratio — (0.1, 0, 0.03), the first grid point with it — and beat both popularity alone
+     * and the interests alone.
+     */
+    @Test
+    void noNeighbourFitFindsThePlantedContentWeights() {
+        List<BlendFit.Case> cases = plantedCases(1.0, 0.3, 11);
+        Recommender.Weights base = new Recommender.Weights();
+        base.neighbours = 0;
+
+        BlendFit.Result fit = BlendFit.fitRefined(cases, BlendFit.Grid.noNeighbours(), base, 10);
+
+        assertThat(fit.weights().interests).isEqualTo(0.1);
+        assertThat(fit.weights().shortTerm).isZero();
+        assertThat(fit.weights().popularity).isEqualTo(0.03);
+        assertThat(fit.weights().neighbours).isZero();
+        assertThat(fit.weights().community).isZero();
+        assertThat(fit.ndcg()).isEqualTo(1.0, org.assertj.core.api.Assertions.within(1e-12));
+        double popularOnly = BlendFit.ndcg(cases, new double[] {0, 0, 0, 0, 1}, 10);
+        double interestsOnly = BlendFit.ndcg(cases, new double[] {1, 0, 0, 0, 0}, 10);
+        assertThat(popularOnly).isLessThan(0.9);
+        assertThat(interestsOnly).isLessThan(0.9);
+        // 6 × 6 × 6 coarse, then 3 × 3 × 3 around (0.1, 0, 0.03)... minus short-term's lower
+        assertThat(fit.combinations()).isEqualTo(216 + 3 * 2 * 3);
+    }
+
+    /**
+     * The planted ratio lies between two grid points (popularity/interests = √(0.03·0.1)/0.1):
+     * the coarse grid cannot reach it, one refinement step around the coarse choice can.
+     */
+    @Test
+    void refinementReachesAnOptimumBetweenGridPoints() {
+        double planted = Math.sqrt(0.03 * 0.1); // 0.0548, on the refined grid only
+        List<BlendFit.Case> cases = plantedCases(0.1, planted, 13);
+        Recommender.Weights base = new Recommender.Weights();
+        base.neighbours = 0;
+        BlendFit.Grid coarseGrid = new BlendFit.Grid(new double[] {0.1}, new double[] {0},
+                new double[] {0}, new double[] {0}, new double[] {0, 0.01, 0.03, 0.1, 0.3});
+
+        BlendFit.Result coarse = BlendFit.fit(cases, coarseGrid, base, 10);
+        BlendFit.Result refined = BlendFit.fitRefined(cases, coarseGrid, base, 10);
+
+        assertThat(coarse.ndcg()).isLessThan(1.0);
+        assertThat(refined.ndcg()).isEqualTo(1.0, org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(refined.weights().popularity)
+                .isEqualTo(planted, org.assertj.core.api.Assertions.within(1e-12));
+    }
+
+    @Test
+    void refineKeepsTheChoiceAndHalvesTheLogSpacingAroundIt() {
+        Recommender.Weights chosen = new Recommender.Weights();
+        chosen.interests = 0.03;
+        chosen.shortTerm = 0;
+        chosen.neighbours = 1;
+        chosen.community = 0.5; // the largest value: no midpoint above it
+        chosen.popularity = 0.01;
+
+        BlendFit.Grid fine = BlendFit.Grid.standard().refine(chosen);
+
+        org.assertj.core.data.Offset<Double> close = org.assertj.core.api.Assertions.within(1e-12);
+        assertThat(fine.interests()).containsExactly(new double[] {Math.sqrt(0.01 * 0.03), 0.03,
+            Math.sqrt(0.03 * 0.1)}, close);
+        assertThat(fine.shortTerm()).containsExactly(new double[] {0, 0.0015}, close);
+        assertThat(fine.neighbours()).containsExactly(1);
+        assertThat(fine.community()).containsExactly(new double[] {Math.sqrt(0.1 * 0.5), 0.5},
+                close);
+        assertThat(fine.popularity()).containsExactly(new double[] {Math.sqrt(0.005 * 0.01), 0.01,
+            Math.sqrt(0.01 * 0.02)}, close);
+    }
+
+    @Test
+    void theMultiInterestGridHoldsTheHandSetWeights() {
+        Recommender.Weights handSet = new Recommender.Weights(); // 0.1, 0.1, popularity 0.05
+        handSet.neighbours = 0;
+        BlendFit.Grid grid = BlendFit.Grid.multiInterest(handSet, 0.01);
+        assertThat(grid.interests()).containsExactly(0.1);
+        assertThat(grid.shortTerm()).containsExactly(0.01, 0.1);
+        assertThat(grid.popularity()).contains(0.0, 0.05, 1.0).isSorted().doesNotHaveDuplicates();
+        // the same short-term twice is one value
+        assertThat(BlendFit.Grid.multiInterest(handSet, 0.1).shortTerm()).containsExactly(0.1);
+    }
+
+    /** The search for rankings that are not linear in the weights: the objective's argmax. */
+    @Test
+    void searchFindsTheObjectivesBestGridPointAndKeepsStructuralSettings() {
+        Recommender.Weights base = new Recommender.Weights();
+        base.coldStartEdges = 9;
+        BlendFit.Grid grid = new BlendFit.Grid(new double[] {0.03, 0.1, 0.3, 1},
+                new double[] {0.1}, new double[] {0}, new double[] {0},
+                new double[] {0, 0.01, 0.03, 0.1, 0.3, 1});
+        int[] calls = {0};
+
+        BlendFit.Result result = BlendFit.search(grid, base, w -> {
+            calls[0]++;
+            return -Math.abs(Math.log(w.interests / 0.3)) - Math.abs(w.popularity - 0.1);
+        }, 5);
+
+        assertThat(result.weights().interests).isEqualTo(0.3);
+        assertThat(result.weights().popularity).isEqualTo(0.1);
+        assertThat(result.weights().shortTerm).isEqualTo(0.1);
+        assertThat(result.weights().coldStartEdges).isEqualTo(9);
+        assertThat(result.ndcg()).isZero();
+        assertThat(result.baseNdcg()).isNegative(); // the hand-set weights: 0.1 / 0.05
+        assertThat(calls[0]).isEqualTo(1 + 4 * 6);
+        assertThat(result.combinations()).isEqualTo(24);
+    }
+
+    /**
+     * 200 users × 40 candidates, random interests, short-term and popularity signals (neighbours
+     * and community 0); each user likes their top 3 by a·interests + p·popularity.
+     */
+    private static List<BlendFit.Case> plantedCases(double a, double p, long seed) {
+        Random random = new Random(seed);
+        List<BlendFit.Case> cases = new ArrayList<>();
+        int interests = Recommender.Signal.INTERESTS.ordinal();
+        int shortTerm = Recommender.Signal.SHORT_TERM.ordinal();
+        int popularity = Recommender.Signal.POPULARITY.ordinal();
+        for (int user = 0; user < 200; user++) {
+            List<String> items = new ArrayList<>();
+            float[][] values = new float[40][];
+            double[] truth = new double[40];
+            for (int c = 0; c < 40; c++) {
+                items.add("u" + user + "-i" + c);
+                values[c] = new float[5];
+                values[c][interests] = random.nextFloat();
+                values[c][shortTerm] = random.nextFloat();
+                values[c][popularity] = random.nextFloat();
+                truth[c] = a * values[c][interests] + p * values[c][popularity];
+            }
+            Set<String> liked = IntStream.range(0, 40).boxed()
+                    .sorted(Comparator.comparingDouble(c -> -truth[c])).limit(3)
+                    .map(items::get).collect(Collectors.toCollection(HashSet::new));
+            cases.add(new BlendFit.Case(new Recommender.Signals(items, values), liked));
+        }
+        return cases;
+    }
+
     @Test
     void topKBackfillsAsTheRecommenderDoes() {
         // columns: interests, short-term, neighbours, community, popularity

@@ -96,6 +96,26 @@ class EvaluationTest {
                         .isEqualTo(result.scoredUsers);
             }
         }
+        // issue 17: the no-neighbour fits on the same validation window. Popularity alone and
+        // the hand-set content weights are points of the grids, so neither fit is below them
+        assertThat(result.contentFit.cases()).isEqualTo(result.blend.cases());
+        assertThat(result.contentFit.weights().neighbours).isZero();
+        assertThat(result.contentFit.ndcg())
+                .isGreaterThanOrEqualTo(result.validationPopularityNdcg)
+                .isGreaterThanOrEqualTo(result.contentFit.baseNdcg());
+        assertThat(result.multiInterestFit.weights().shortTerm)
+                .isIn(result.contentFit.weights().shortTerm, 0.1);
+        assertThat(result.multiInterestFit.ndcg())
+                .isGreaterThanOrEqualTo(result.multiInterestFit.baseNdcg());
+        // the items' text carries this data set: the fitted content beats popularity on it
+        assertThat(result.contentFit.ndcg()).isGreaterThan(result.validationPopularityNdcg);
+        for (String method : List.of(Evaluation.INTERESTS_ONLY_FITTED,
+                Evaluation.INTERESTS_ONLY_NO_POPULARITY, Evaluation.MULTI_INTEREST_FITTED,
+                Evaluation.OURS_EASE_ALONE)) {
+            assertThat(result.row(method, "after").at(10).users()).isEqualTo(result.scoredUsers);
+        }
+        assertThat(result.row(Evaluation.INTERESTS_ONLY_FITTED, "after").at(10).ndcg())
+                .isGreaterThan(result.row(Evaluation.POPULARITY, "after").at(10).ndcg());
         // co-occurrence is topical here: EASE beats popularity after the update
         assertThat(result.row(Evaluation.EASE, "after").at(10).ndcg())
                 .isGreaterThan(result.row(Evaluation.POPULARITY, "after").at(10).ndcg());
