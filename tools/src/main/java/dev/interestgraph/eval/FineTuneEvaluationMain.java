@@ -31,7 +31,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.TaskManagerOptions;
 
 /**
  * {@code make eval-fine-tune DATA=...}: the prequential evaluation with fine-tuning of the item
@@ -60,11 +59,10 @@ import org.apache.flink.configuration.TaskManagerOptions;
  * rate, default 5e-5, its own default), {@code --eval.prequential-sample N} (default 3000); job
  * options apply to every run (e.g. {@code --fine-tune.example-sample 0.5}).
  *
- * <p>Pass 1 runs at the tuner's pace: on a CPU a step of 32 examples takes seconds, the training
- * branch backpressures the whole job, and a checkpoint barrier waits behind every training example
- * in flight before it. Pass 1 therefore runs with Flink's buffer debloating, which sizes the
- * network buffers to about a second of what a channel carries, and a checkpoint timeout that the
- * remaining wait fits ({@link #pass1Options}).
+ * <p>Pass 1 runs at the tuner's pace: on a CPU a step of 32 examples takes seconds, and a
+ * checkpoint barrier waits behind the training batches ahead of it, trained one at a time. Pass 1
+ * therefore gets a checkpoint timeout that such a wait fits ({@link #pass1Options}), which bounds
+ * its training to about half an hour.
  */
 public final class FineTuneEvaluationMain {
     private FineTuneEvaluationMain() {}
@@ -81,26 +79,25 @@ public final class FineTuneEvaluationMain {
     static final Duration PASS1_TRANSACTION_TIMEOUT = Duration.ofHours(1);
 
     /**
-     * Pass 1's checkpoint timeout (a replay otherwise has Flink's 10 min). Margin for a loaded
-     * machine: with debloated buffers a barrier waits behind the few steps' worth of examples in
-     * flight and the batches the one flush or watermark ahead of it releases. The replay restarts
-     * nothing (restart strategy none), so its checkpoints only commit the sinks' transactions: a
-     * long one delays those commits and costs nothing else.
+     * Pass 1's checkpoint timeout, the longest that {@link #PASS1_TRANSACTION_TIMEOUT} allows (a
+     * replay otherwise has Flink's 10 min). The replay reads its events far faster than a CPU
+     * tuner trains, and a barrier waits until the batches ahead of it are trained. Measured (150
+     * users, 75 steps, 2026-12-05): pass 1's first checkpoint completed after 300 s, when the
+     * training was done, also with Flink's buffer debloating on (tried in that run): what the
+     * barrier waits for is not the network buffers' examples but, most likely, the batches the
+     * training batcher releases together when the watermark passes their windows (every full
+     * batch goes through the async operator's one slot before the next record is read). The
+     * 2026-12-04 attempt (60
+     * users, every example) trained longer than 10 min: its checkpoint expired and the job, which
+     * tolerates no failed checkpoint, failed. The replay restarts nothing (restart strategy none),
+     * so its checkpoints only commit the sinks' transactions: a long one costs nothing else. Pass 1
+     * must train within this bound; sample the examples ({@code --fine-tune.example-sample}) to fit.
      */
     static final Duration PASS1_CHECKPOINT_TIMEOUT = Duration.ofMinutes(29);
 
-    /**
-     * What pass 1 adds to the job options. Without debloating, the network buffers between the
-     * user-graph operator and the training batcher (32 KB each, about 30 of them with their
-     * senders') hold a few thousand examples, which the tuner trains through at seconds a step:
-     * the 2026-12-04 attempt (60 users, loaded CPU) lost a checkpoint to Flink's 10 min timeout,
-     * and a job that tolerates no failed checkpoint failed. Debloating (FLIP-183) shrinks every
-     * buffer towards a second of the channel's throughput (down to 256 bytes, one example), so a
-     * barrier waits behind tens of examples instead.
-     */
+    /** What pass 1 adds to the job options: a checkpoint timeout that the training fits. */
     static Configuration pass1Options() {
         Configuration pass1 = new Configuration();
-        pass1.set(TaskManagerOptions.BUFFER_DEBLOAT_ENABLED, true);
         pass1.set(InterestGraphOptions.KAFKA_TRANSACTION_TIMEOUT, PASS1_TRANSACTION_TIMEOUT);
         pass1.set(CheckpointingOptions.CHECKPOINTING_TIMEOUT, PASS1_CHECKPOINT_TIMEOUT);
         return pass1;
@@ -391,8 +388,8 @@ public final class FineTuneEvaluationMain {
                 + "PyTriton, the whole encoder fine-tuned in PyTorch with AdamW, fp32 on the CPU, batch "
                 + "%d, lr %s, τ 0.05, uniformity weight 0.5, a version every %d "
                 + "steps, applies_from = highest trained event time + 1, lead 0; checkpoint "
-                + "timeout %d min, Kafka transactions %d min, network buffer debloating on: the "
-                + "barriers wait behind the training examples in flight); pass 2, the "
+                + "timeout %d min and Kafka transactions %d min: a barrier waits behind the "
+                + "training batches ahead of it); pass 2, the "
                 + "measured run, replays them again with `fine-tune.training.enabled false`, "
                 + "reading pass 1's announcements (every record pinned to the version valid at "
                 + "its event time; users re-based at a switch) and the embedded server serving "
