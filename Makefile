@@ -86,7 +86,9 @@ eval: local-classpath
 ## Fine-tuning evaluation (issue 10): prequential NDCG@10 / Recall@10 with the item encoder
 ## fine-tuned by the real Python tuner (two passes: train, then the measured replay) vs frozen,
 ## and the cost; writes docs/evaluation-fine-tuning.md. Needs the venv and the model files.
-##   make eval-fine-tune DATA=../shared/data/ml-latest-small ARGS="--eval.max-users 150 --eval.weight-decays 0,10"
+## On a CPU (seconds a training step) pass 1's training must fit its 29 min checkpoint timeout:
+## sample the examples (docs/evaluation-fine-tuning.md, "Pass 1 on a CPU").
+##   make eval-fine-tune DATA=../shared/data/ml-latest-small ARGS="--eval.max-users 150 --fine-tune.example-sample 0.3"
 eval-fine-tune: LOCAL_HEAP = 6g
 eval-fine-tune: local-classpath triton-venv models
 	$(LOCAL_JAVA) dev.interestgraph.eval.FineTuneEvaluationMain --eval.out $(CURDIR)/docs \

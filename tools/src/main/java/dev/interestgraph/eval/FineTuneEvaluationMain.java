@@ -29,6 +29,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 
 /**
@@ -54,13 +55,53 @@ import org.apache.flink.configuration.Configuration;
  * <p>Options: {@code --eval.data DIR} (required), {@code --eval.out DIR} (default docs), {@code
  * --eval.max-users N} (the N lowest user ids; 0 = all), {@code --eval.publish-every-steps N}
  * (default 50), {@code --eval.weight-decays 0,10} (default 0), {@code --eval.batch-size N}
- * (fine-tune.batch-size, default 32), {@code --eval.prequential-sample N} (default 3000); job
- * options apply to every run.
+ * (fine-tune.batch-size, default 32), {@code --eval.learning-rate X} (the tuner's AdamW learning
+ * rate, default 5e-5, its own default), {@code --eval.prequential-sample N} (default 3000); job
+ * options apply to every run (e.g. {@code --fine-tune.example-sample 0.5}).
+ *
+ * <p>Pass 1 runs at the tuner's pace: on a CPU a step of 32 examples takes seconds, and a
+ * checkpoint barrier waits behind the training batches ahead of it, trained one at a time. Pass 1
+ * therefore gets a checkpoint timeout that such a wait fits ({@link #pass1Options}), which bounds
+ * its training to about half an hour.
  */
 public final class FineTuneEvaluationMain {
     private FineTuneEvaluationMain() {}
 
     private static final int COSINE_PAIRS = 5000;
+
+    /**
+     * Pass 1's Kafka transaction timeout: the in-process broker's {@code
+     * transaction.max.timeout.ms} ({@link dev.interestgraph.local.LocalKafkaBroker}). The sinks'
+     * transactions stay open until a checkpoint completes, so the checkpoint timeout below must
+     * end well before it ({@code KafkaStartupChecks.checkCheckpointsEndBeforeTransactions}:
+     * interval + 2 × timeout ≤ this).
+     */
+    static final Duration PASS1_TRANSACTION_TIMEOUT = Duration.ofHours(1);
+
+    /**
+     * Pass 1's checkpoint timeout, the longest that {@link #PASS1_TRANSACTION_TIMEOUT} allows (a
+     * replay otherwise has Flink's 10 min). The replay reads its events far faster than a CPU
+     * tuner trains, and a barrier waits until the batches ahead of it are trained. Measured (150
+     * users, 75 steps, 2026-12-05): pass 1's first checkpoint completed after 300 s, when the
+     * training was done, also with Flink's buffer debloating on (tried in that run): what the
+     * barrier waits for is not the network buffers' examples but, most likely, the batches the
+     * training batcher releases together when the watermark passes their windows (every full
+     * batch goes through the async operator's one slot before the next record is read). The
+     * 2026-12-04 attempt (60
+     * users, every example) trained longer than 10 min: its checkpoint expired and the job, which
+     * tolerates no failed checkpoint, failed. The replay restarts nothing (restart strategy none),
+     * so its checkpoints only commit the sinks' transactions: a long one costs nothing else. Pass 1
+     * must train within this bound; sample the examples ({@code --fine-tune.example-sample}) to fit.
+     */
+    static final Duration PASS1_CHECKPOINT_TIMEOUT = Duration.ofMinutes(29);
+
+    /** What pass 1 adds to the job options: a checkpoint timeout that the training fits. */
+    static Configuration pass1Options() {
+        Configuration pass1 = new Configuration();
+        pass1.set(InterestGraphOptions.KAFKA_TRANSACTION_TIMEOUT, PASS1_TRANSACTION_TIMEOUT);
+        pass1.set(CheckpointingOptions.CHECKPOINTING_TIMEOUT, PASS1_CHECKPOINT_TIMEOUT);
+        return pass1;
+    }
 
     /** One condition's figures. */
     static final class Condition {
@@ -89,6 +130,7 @@ public final class FineTuneEvaluationMain {
         int maxUsers = options.getInteger("eval.max-users", 0);
         int publishEvery = options.getInteger("eval.publish-every-steps", 50);
         int batchSize = options.getInteger("eval.batch-size", 32);
+        double learningRate = options.getDouble("eval.learning-rate", 5e-5);
         int sample = options.getInteger("eval.prequential-sample", 3000);
         List<Double> decays = new ArrayList<>();
         for (String d : options.getString("eval.weight-decays", "0").split(",")) {
@@ -159,13 +201,15 @@ public final class FineTuneEvaluationMain {
                 Files.createDirectories(out);
                 try (TunerProcess tuner = TunerProcess.builder().repository(repository)
                         .publishEverySteps(publishEvery).appliesFromLeadMs(0)
-                        .weightDecay(decay).keepVersions(100_000).announceTopic(versionsTopic)
+                        .weightDecay(decay).learningRate(learningRate).keepVersions(100_000)
+                        .announceTopic(versionsTopic)
                         .kafkaBootstrapServers(job.bootstrapServers())
                         .log(work.resolve("tuner-" + run + ".log")).start()) {
                     Configuration pass1 = new Configuration();
                     pass1.addAll(fineTune);
                     pass1.set(InterestGraphOptions.FINE_TUNE_TRAINING_ENABLED, true);
                     pass1.set(InterestGraphOptions.FINE_TUNE_TUNER_ENDPOINT, tuner.endpoint());
+                    pass1.addAll(pass1Options());
                     double tunerCpu0 = tuner.cpuTime().toMillis() / 1e3;
                     double jobCpu0 = jvmCpuSeconds();
                     JobReplay.Result trained = job.run(items, replay, pass1);
@@ -217,7 +261,7 @@ public final class FineTuneEvaluationMain {
                 // written after every condition: a long run that stops still leaves its figures
                 Files.writeString(out.resolve("evaluation-fine-tuning.md"), markdown(conditions,
                         dataVersion, replay.size(), users, items.size(), publishEvery, batchSize,
-                        jobOptions, (System.nanoTime() - started) / 1e9, maxUsers, decays),
+                        jobOptions, (System.nanoTime() - started) / 1e9, learningRate, reproduce(args)),
                         StandardCharsets.UTF_8);
             }
         } finally {
@@ -227,7 +271,8 @@ public final class FineTuneEvaluationMain {
         Files.createDirectories(out);
         Path report = out.resolve("evaluation-fine-tuning.md");
         Files.writeString(report, markdown(conditions, dataVersion, replay.size(), users,
-                items.size(), publishEvery, batchSize, jobOptions, seconds, maxUsers, decays),
+                items.size(), publishEvery, batchSize, jobOptions, seconds, learningRate,
+                reproduce(args)),
                 StandardCharsets.UTF_8);
         System.out.println("Wrote " + report + " (" + Math.round(seconds) + " s)");
     }
@@ -326,7 +371,7 @@ public final class FineTuneEvaluationMain {
 
     private static String markdown(List<Condition> conditions, String dataVersion, int events,
             long users, int items, int publishEvery, int batchSize, Configuration jobOptions,
-            double seconds, int maxUsers, List<Double> decays) {
+            double seconds, double learningRate, String reproduce) {
         StringBuilder md = new StringBuilder();
         md.append("# Evaluation: fine-tuning the item encoder on vs off\n\n");
         md.append("Generated by `make eval-fine-tune DATA=...` "
@@ -340,14 +385,17 @@ public final class FineTuneEvaluationMain {
                 + "embedded inference server, all-MiniLM-L6-v2 frozen = version 1).\n");
         md.append(String.format("- **On**: pass 1 replays the same events with `fine-tune.enabled` "
                 + "and training on against the real tuner (`TunerProcess`: serve_pytriton.py, "
-                + "PyTriton, the whole encoder fine-tuned in PyTorch with AdamW, batch %d, lr 5e-5, "
-                + "τ 0.05, a version every %d "
-                + "steps, applies_from = highest trained event time + 1, lead 0); pass 2, the "
+                + "PyTriton, the whole encoder fine-tuned in PyTorch with AdamW, fp32 on the CPU, batch "
+                + "%d, lr %s, τ 0.05, uniformity weight 0.5, a version every %d "
+                + "steps, applies_from = highest trained event time + 1, lead 0; checkpoint "
+                + "timeout %d min and Kafka transactions %d min: a barrier waits behind the "
+                + "training batches ahead of it); pass 2, the "
                 + "measured run, replays them again with `fine-tune.training.enabled false`, "
                 + "reading pass 1's announcements (every record pinned to the version valid at "
                 + "its event time; users re-based at a switch) and the embedded server serving "
                 + "the tuner's versions. Equal to the live loop when announcements arrive on "
-                + "time.%n", batchSize, publishEvery));
+                + "time.%n", batchSize, format(learningRate), publishEvery,
+                PASS1_CHECKPOINT_TIMEOUT.toMinutes(), PASS1_TRANSACTION_TIMEOUT.toMinutes()));
         md.append("- Scoring: `Evaluation` as in `make eval` (per user a = ⌊0.6·n⌋, b = ⌊0.8·n⌋, "
                 + "relevant = rating ≥ 3.5; prequential: each sampled relevant target event "
                 + "ranked against the user's graph just before it), **but** both conditions "
@@ -435,12 +483,22 @@ public final class FineTuneEvaluationMain {
                     .collect(Collectors.joining("; "))).append(".\n");
         }
         md.append("\n## Reproduce\n\n```\nmake eval-fine-tune DATA=../shared/data/ml-latest-small")
-                .append(" ARGS=\"").append(maxUsers > 0 ? "--eval.max-users " + maxUsers + " " : "")
-                .append("--eval.weight-decays ").append(decays.stream()
-                        .map(FineTuneEvaluationMain::format).collect(Collectors.joining(",")))
-                .append(" --eval.publish-every-steps ").append(publishEvery).append("\"")
-                .append("\n```\n");
+                .append(reproduce.isEmpty() ? "" : " ARGS=\"" + reproduce + "\"").append("\n```\n");
         return md.toString();
+    }
+
+    /** The command line's options for the page's Reproduce line: all but data and output. */
+    static String reproduce(String[] args) {
+        List<String> kept = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            if ((args[i].equals("--eval.data") || args[i].equals("--eval.out"))
+                    && i + 1 < args.length) {
+                i++;
+                continue;
+            }
+            kept.add(args[i]);
+        }
+        return String.join(" ", kept);
     }
 
     private static int versionNumber(String version) {

@@ -70,6 +70,7 @@ public final class TunerProcess implements AutoCloseable {
         private long appliesFromLeadMs;
         private String kafkaBootstrapServers;
         private Double weightDecay;
+        private Double learningRate;
         private int keepVersions;
         private String announceTopic;
         private Path modelDir;
@@ -114,6 +115,15 @@ public final class TunerProcess implements AutoCloseable {
                 throw new IllegalArgumentException("weightDecay must be finite and >= 0, got " + decay);
             }
             this.weightDecay = decay;
+            return this;
+        }
+
+        /** AdamW's learning rate; unset: the tuner's default, 5e-5. */
+        public Builder learningRate(double rate) {
+            if (!(rate > 0) || Double.isInfinite(rate)) {
+                throw new IllegalArgumentException("learningRate must be finite and > 0, got " + rate);
+            }
+            this.learningRate = rate;
             return this;
         }
 
@@ -182,6 +192,10 @@ public final class TunerProcess implements AutoCloseable {
             if (weightDecay != null) {
                 args.add("--weight-decay");
                 args.add(Double.toString(weightDecay));
+            }
+            if (learningRate != null) {
+                args.add("--learning-rate");
+                args.add(Double.toString(learningRate));
             }
             if (keepVersions > 0) {
                 args.add("--keep-versions");

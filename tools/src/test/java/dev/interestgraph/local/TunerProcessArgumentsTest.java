@@ -11,17 +11,19 @@ import org.junit.jupiter.api.Test;
 class TunerProcessArgumentsTest {
 
     @Test
-    void weightDecayAndKeptVersionsArePassedOnlyWhenSet() {
+    void weightDecayLearningRateAndKeptVersionsArePassedOnlyWhenSet() {
         Path models = Path.of("/models/item_encoder/1");
         List<String> plain = TunerProcess.builder().repository(Path.of("/repo")).arguments(models);
         assertFalse(plain.contains("--weight-decay"));
+        assertFalse(plain.contains("--learning-rate"));
         assertFalse(plain.contains("--keep-versions"));
         assertFalse(plain.contains("--announce-topic"));
 
         List<String> args = TunerProcess.builder().repository(Path.of("/repo")).weightDecay(10)
-                .keepVersions(1000).publishEverySteps(25).announceTopic("versions-2").arguments(models);
+                .learningRate(2e-4).keepVersions(1000).publishEverySteps(25).announceTopic("versions-2").arguments(models);
         assertEquals("versions-2", args.get(args.indexOf("--announce-topic") + 1));
         assertEquals("10.0", args.get(args.indexOf("--weight-decay") + 1));
+        assertEquals("2.0E-4", args.get(args.indexOf("--learning-rate") + 1));
         assertEquals("1000", args.get(args.indexOf("--keep-versions") + 1));
         assertEquals("25", args.get(args.indexOf("--publish-every-steps") + 1));
         // always last, even empty
@@ -36,5 +38,7 @@ class TunerProcessArgumentsTest {
                 () -> TunerProcess.builder().weightDecay(Double.NaN));
         assertThrows(IllegalArgumentException.class,
                 () -> TunerProcess.builder().keepVersions(0));
+        assertThrows(IllegalArgumentException.class,
+                () -> TunerProcess.builder().learningRate(0));
     }
 }
