@@ -154,7 +154,7 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
             }
             edge.interestId = (int) VarInts.readSigned(in);
             edge.modelVersion = versions[(int) VarInts.readUnsigned(in)];
-            graph.edges.put(edge.itemId, edge);
+            graph.edges.put(edge);
         }
 
         int interests = (int) VarInts.readUnsigned(in);

@@ -251,7 +251,6 @@ public final class GraphUpdater {
         changes.touchEdge(event.itemId, edge != null);
         if (edge == null) {
             edge = new Edge(event.itemId, event.eventTimeMs);
-            graph.edges.put(event.itemId, edge);
         }
         edge.add(amount, event.eventTimeMs, params.edgeHalfLifeMs);
         edge.actionCounts[event.action.ordinal()]++;
@@ -262,6 +261,7 @@ public final class GraphUpdater {
         if (event.hasVector()) {
             edge.modelVersion = event.modelVersion;
         }
+        graph.edges.put(edge); // new or changed (before the join: assign puts it again)
         graph.lastEventMs = Math.max(graph.lastEventMs, event.eventTimeMs);
 
         if (amount > 0 && event.hasVector()) {
@@ -354,6 +354,7 @@ public final class GraphUpdater {
             replayed.modelVersion = version;
             replayed.terms = item.terms;
             edge.modelVersion = version;
+            graph.edges.put(edge);
             float[] vector = HalfFloats.toFloats(item.vector);
             joinInterest(graph, edge, replayed, vector, edge.weight, changes, result);
             graph.longTerm = addToProfile(graph.longTerm, vector, edge.weight, replayed,
@@ -624,6 +625,7 @@ public final class GraphUpdater {
             from.touch(edge.itemId);
         }
         edge.interestId = toInterest;
+        graph.edges.put(edge);
         Interest to = graph.interests.get(toInterest);
         if (to != null) {
             to.size++;
@@ -710,7 +712,9 @@ public final class GraphUpdater {
                 double weakestWeight = Double.POSITIVE_INFINITY;
                 for (Edge edge : graph.edges.values()) {
                     double weight = Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs));
-                    if (weight < weakestWeight) { // ties: the first in item order goes
+                    // ties: the first in item order goes (compared: stores iterate in any order)
+                    if (weakest == null || weight < weakestWeight || weight == weakestWeight
+                            && edge.itemId.compareTo(weakest.itemId) < 0) {
                         weakest = edge;
                         weakestWeight = weight;
                     }

@@ -23,7 +23,11 @@ public final class UserGraph {
     /** The registered decay-sweep / idle-expiry timer, or {@link Long#MIN_VALUE}. */
     public long maintenanceTimerMs = Long.MIN_VALUE;
     public int nextInterestId;
-    public final TreeMap<String, Edge> edges = new TreeMap<>();
+    /**
+     * The edges: in memory for a graph held whole, or the operator's per-edge state (the summary
+     * read from state carries only their count until the operator attaches the store).
+     */
+    public EdgeStore edges = new InMemoryEdgeStore();
     public final TreeMap<Integer, Interest> interests = new TreeMap<>();
     /** Long- and short-term profile embeddings; null until the first positive embedded event. */
     public DecayedMean longTerm;
