@@ -156,16 +156,16 @@ class UserGraphSerializerTest {
 
     @Test
     void serializedFormStartsWithTheFormatVersion() throws Exception {
-        assertThat(serialize(new UserGraph())[0]).isEqualTo((byte) 2);
+        assertThat(serialize(new UserGraph())[0]).isEqualTo((byte) 3);
     }
 
     @Test
     void unknownFormatVersionIsRejected() throws Exception {
         byte[] bytes = serialize(sampleGraph());
-        bytes[0] = 3;
+        bytes[0] = 4;
 
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> deserialize(bytes))
-                .isInstanceOf(IOException.class).hasMessageContaining("version 3");
+                .isInstanceOf(IOException.class).hasMessageContaining("version 4");
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.interestgraph.graph;
 import dev.interestgraph.vector.HalfFloats;
 import dev.interestgraph.vector.VectorMath;
 import dev.interestgraph.model.Action;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -34,11 +35,29 @@ public final class UserGraph {
     public DecayedMean shortTerm;
     /**
      * Whether the interests' derived fields ({@link Interest#size()}, the top-members cache) are
-     * known for this object. They are not stored (each is derivable from the edges): a graph
-     * restored from state, or built by hand, starts without them and {@link GraphUpdater} derives
-     * them in one walk over the edges before it first changes the graph, then keeps them.
+     * known for this object. Each is derivable from the edges: a graph built by hand, or restored
+     * from a format that did not store them, starts without them and {@link GraphUpdater}
+     * derives them in one walk over the edges before it first changes the graph, then keeps
+     * them. The operator's state format stores them (issue 16), so that a graph whose edges live
+     * one per state entry needs no walk per flush.
      */
     boolean derivedKnown;
+
+    /**
+     * Whether this object knows its derived fields (the interests' sizes and ranking caches).
+     * A serializer that stores them writes them only then; see {@link #derivedRestored}.
+     */
+    public boolean derivedKnown() {
+        return derivedKnown;
+    }
+
+    /**
+     * Marks the derived fields known after a serializer restored each interest's with
+     * {@link Interest#restoreDerived} (a format that stores them: no walk to derive them again).
+     */
+    public void derivedRestored() {
+        derivedKnown = true;
+    }
 
     public boolean isEmpty() {
         return edges.isEmpty() && interests.isEmpty() && longTerm == null && shortTerm == null;
@@ -61,6 +80,17 @@ public final class UserGraph {
             this.itemId = itemId;
             this.firstMs = firstMs;
             this.lastMs = firstMs;
+        }
+
+        /** A copy of {@code from} under {@code itemId} (stores that keep the id as the key). */
+        public Edge(String itemId, Edge from) {
+            this.itemId = itemId;
+            weight = from.weight;
+            firstMs = from.firstMs;
+            lastMs = from.lastMs;
+            System.arraycopy(from.actionCounts, 0, actionCounts, 0, actionCounts.length);
+            interestId = from.interestId;
+            modelVersion = from.modelVersion;
         }
 
         /** The weight decayed to {@code atMs} (never grows for a time before lastMs). */
@@ -282,13 +312,14 @@ public final class UserGraph {
         /** The label last emitted; labels depend on the other interests, so they are kept. */
         public String label = "";
         /**
-         * Derived, not stored: how many edges name this interest. Kept by {@link GraphUpdater}
-         * wherever an edge joins, leaves or moves, so that a flush finds empty interests and
-         * publishes provisional ones without a walk over the edges.
+         * Derived (stored by the operator's state format, not by older ones): how many edges
+         * name this interest. Kept by {@link GraphUpdater} wherever an edge joins, leaves or
+         * moves, so that a flush finds empty interests and publishes provisional ones without a
+         * walk over the edges.
          */
         int size;
         /**
-         * Derived, not stored: a prefix of the interest's members ranked by decayed weight
+         * Derived (likewise): a prefix of the interest's members ranked by decayed weight
          * (strongest first, ties by item id) as of {@link #topAtMs}, when that was at or after
          * every edge's last event; null when unknown. Every edge decays with the same half-life, so
          * two members nobody touched keep their order: the ranking changes only where a member was
@@ -302,7 +333,7 @@ public final class UserGraph {
         long topAtMs;
         /**
          * Members touched, joined or left since {@link #top} was ranked (kept only while it is);
-         * allocated on first use: a graph read back from state per flush (RocksDB) never needs it.
+         * allocated on first use.
          */
         private Set<String> touched;
 
@@ -326,13 +357,42 @@ public final class UserGraph {
             }
         }
 
+        /** The cached ranking prefix (derived; null when unknown). Do not modify. */
+        public List<String> cachedTop() {
+            return top;
+        }
+
+        /** Whether {@link #cachedTop()} holds every member. */
+        public boolean cachedTopComplete() {
+            return topComplete;
+        }
+
+        /** The event time {@link #cachedTop()} was ranked at. */
+        public long cachedTopAtMs() {
+            return topAtMs;
+        }
+
+        /**
+         * Restores the derived fields a serializer stored (size, cached ranking, members touched
+         * since): then the first flush after a restore needs no walk to derive them. {@code top}
+         * null: no cached ranking.
+         */
+        public void restoreDerived(int size, List<String> top, boolean complete, long atMs,
+                Collection<String> touched) {
+            this.size = size;
+            this.top = top;
+            topComplete = top != null && complete;
+            topAtMs = top == null ? 0 : atMs;
+            this.touched = top == null || touched.isEmpty() ? null : new HashSet<>(touched);
+        }
+
         /** Whether member {@code itemId} was touched since {@link #top} was ranked. */
         boolean touched(String itemId) {
             return touched != null && touched.contains(itemId);
         }
 
-        /** The members touched since {@link #top} was ranked. */
-        Set<String> touchedMembers() {
+        /** The members touched since {@link #top} was ranked. Do not modify. */
+        public Set<String> touchedMembers() {
             return touched == null ? Set.of() : touched;
         }
 
