@@ -134,10 +134,7 @@ final class GraphTestSupport {
             KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> h,
             String user) throws Exception {
         h.getOperator().setCurrentKey(user);
-        return h.getOperator().getKeyedStateBackend()
-                .getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
-                        UserGraphFunction.graphStateDescriptor())
-                .value();
+        return UserGraphFunction.graphOf(h.getOperator().getKeyedStateBackend());
     }
 
     static DeltaMaterializer materialize(List<GraphDelta> deltas) {
