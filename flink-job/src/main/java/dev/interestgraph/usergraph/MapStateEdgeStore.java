@@ -28,6 +28,8 @@ final class MapStateEdgeStore implements EdgeStore {
     private final Map<String, Edge> cache = new HashMap<>();
     /** Keys put or removed since the store was made: what {@link #writeBack} writes. */
     private final Set<String> dirty = new LinkedHashSet<>();
+    /** Keys put in this flush that the state did not hold: what an iteration adds to it. */
+    private final Set<String> added = new LinkedHashSet<>();
     /** Whether the whole map is to be cleared first (then nothing stored is read). */
     private boolean cleared;
     private int size;
@@ -62,6 +64,9 @@ final class MapStateEdgeStore implements EdgeStore {
             throw new IllegalStateException("cannot read an edge from state", e);
         }
         cache.put(itemId, edge);
+        if (edge == null) {
+            added.add(itemId); // not in the state: if put, an iteration must add it
+        }
         return edge;
     }
 
@@ -69,6 +74,9 @@ final class MapStateEdgeStore implements EdgeStore {
     public void put(Edge edge) {
         if (get(edge.itemId) == null) {
             size++;
+            if (cleared) {
+                added.add(edge.itemId);
+            }
         }
         cache.put(edge.itemId, edge);
         dirty.add(edge.itemId);
@@ -103,10 +111,8 @@ final class MapStateEdgeStore implements EdgeStore {
             try {
                 for (Map.Entry<String, Edge> entry : state.entries()) {
                     String itemId = entry.getKey();
-                    Edge edge;
-                    if (cache.containsKey(itemId)) {
-                        edge = cache.get(itemId);
-                    } else {
+                    Edge edge = cache.get(itemId);
+                    if (edge == null && !cache.containsKey(itemId)) {
                         edge = keyed(itemId, entry.getValue());
                         cache.put(itemId, edge);
                     }
@@ -118,25 +124,13 @@ final class MapStateEdgeStore implements EdgeStore {
                 throw new IllegalStateException("cannot read the edges from state", e);
             }
         }
-        if (all.size() < size) {
-            // edges added in this flush (not in the state yet)
-            for (String itemId : dirty) {
-                Edge edge = cache.get(itemId);
-                if (edge != null && !containsIdentity(all, edge)) {
-                    all.add(edge);
-                }
+        for (String itemId : added) {
+            Edge edge = cache.get(itemId);
+            if (edge != null) {
+                all.add(edge);
             }
         }
         return all;
-    }
-
-    private static boolean containsIdentity(List<Edge> edges, Edge edge) {
-        for (Edge e : edges) {
-            if (e == edge) {
-                return true;
-            }
-        }
-        return false;
     }
 
     @Override
@@ -144,6 +138,7 @@ final class MapStateEdgeStore implements EdgeStore {
         cleared = true;
         cache.clear();
         dirty.clear();
+        added.clear();
         size = 0;
     }
 

@@ -706,20 +706,28 @@ public final class GraphUpdater {
         }
         int excess = graph.edges.size() - params.maxEdgesPerUser;
         if (excess > 0) {
-            // usually one new edge over the cap: a scan per excess edge, not a sort
-            for (int i = 0; i < excess; i++) {
-                Edge weakest = null;
-                double weakestWeight = Double.POSITIVE_INFINITY;
-                for (Edge edge : graph.edges.values()) {
-                    double weight = Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs));
-                    // ties: the first in item order goes (compared: stores iterate in any order)
-                    if (weakest == null || weight < weakestWeight || weight == weakestWeight
-                            && edge.itemId.compareTo(weakest.itemId) < 0) {
-                        weakest = edge;
-                        weakestWeight = weight;
+            // one walk (a store may iterate its backing state): the weakest go, ties by item id
+            // (stores iterate in any order); removing one does not change the others' weights,
+            // so the weakest `excess` at once are the edges a scan per excess edge would remove
+            List<Map.Entry<Double, String>> weakest = new ArrayList<>(graph.edges.size());
+            for (Edge edge : graph.edges.values()) {
+                weakest.add(Map.entry(Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs)),
+                        edge.itemId));
+            }
+            if (excess == 1) {
+                // usually one new edge over the cap: a scan, not a sort
+                Map.Entry<Double, String> first = weakest.get(0);
+                for (Map.Entry<Double, String> candidate : weakest) {
+                    if (WEAKEST_FIRST.compare(candidate, first) < 0) {
+                        first = candidate;
                     }
                 }
-                removeEdge(graph, weakest.itemId, EdgeRemove.Reason.CAPPED, changes);
+                weakest = List.of(first);
+            } else {
+                weakest.sort(WEAKEST_FIRST);
+            }
+            for (int i = 0; i < excess; i++) {
+                removeEdge(graph, weakest.get(i).getValue(), EdgeRemove.Reason.CAPPED, changes);
                 result.edgesCapped++;
             }
         }
@@ -776,6 +784,10 @@ public final class GraphUpdater {
         }
         changes.removeEdge(itemId, changes.existedBefore(itemId), reason);
     }
+
+    /** The cap's order: weakest |weight| first, then by item id. */
+    private static final Comparator<Map.Entry<Double, String>> WEAKEST_FIRST =
+            Map.Entry.<Double, String>comparingByKey().thenComparing(Map.Entry.comparingByValue());
 
     /** The delta's order of an interest's members: strongest first, then by item id. */
     private static final Comparator<Map.Entry<Double, String>> STRONGEST_FIRST =
