@@ -145,7 +145,10 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
         }
     }
 
-    /** Size, cached ranking prefix (ids), whether complete, when ranked, members touched since. */
+    /**
+     * Size, cached ranking prefix (ids with their edges' weights and last times, the times
+     * relative to the ranking's), whether complete, when ranked, members touched since.
+     */
     private static void writeDerived(Interest interest, DataOutputView out) throws IOException {
         VarInts.writeUnsigned(out, interest.size());
         List<String> top = interest.cachedTop();
@@ -153,11 +156,14 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
         if (top == null) {
             return;
         }
-        for (String itemId : top) {
-            out.writeUTF(itemId);
+        long atMs = interest.cachedTopAtMs();
+        for (int i = 0; i < top.size(); i++) {
+            out.writeUTF(top.get(i));
+            out.writeDouble(interest.cachedTopWeights()[i]);
+            VarInts.writeSigned(out, atMs - interest.cachedTopLastMs()[i]);
         }
         out.writeBoolean(interest.cachedTopComplete());
-        out.writeLong(interest.cachedTopAtMs());
+        out.writeLong(atMs);
         VarInts.writeUnsigned(out, interest.touchedMembers().size());
         for (String itemId : interest.touchedMembers()) {
             out.writeUTF(itemId);
@@ -168,21 +174,29 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
         int size = (int) VarInts.readUnsigned(in);
         int topLength = (int) VarInts.readUnsigned(in) - 1;
         if (topLength < 0) {
-            interest.restoreDerived(size, null, false, 0, List.of());
+            interest.restoreDerived(size, null, null, null, false, 0, List.of());
             return;
         }
         List<String> top = new ArrayList<>(topLength);
+        double[] weights = new double[topLength];
+        long[] before = new long[topLength];
         for (int i = 0; i < topLength; i++) {
             top.add(in.readUTF());
+            weights[i] = in.readDouble();
+            before[i] = VarInts.readSigned(in);
         }
         boolean complete = in.readBoolean();
         long atMs = in.readLong();
+        long[] lastMs = new long[topLength];
+        for (int i = 0; i < topLength; i++) {
+            lastMs[i] = atMs - before[i];
+        }
         int touchedCount = (int) VarInts.readUnsigned(in);
         List<String> touched = new ArrayList<>(touchedCount);
         for (int i = 0; i < touchedCount; i++) {
             touched.add(in.readUTF());
         }
-        interest.restoreDerived(size, top, complete, atMs, touched);
+        interest.restoreDerived(size, top, weights, lastMs, complete, atMs, touched);
     }
 
     @Override

@@ -155,6 +155,10 @@ class GraphStateFormatTest {
                         Interest original = b.graph.interests.get(interest.id);
                         assertThat(interest.size()).isEqualTo(original.size());
                         assertThat(interest.cachedTop()).isEqualTo(original.cachedTop());
+                        assertThat(interest.cachedTopWeights())
+                                .isEqualTo(original.cachedTopWeights());
+                        assertThat(interest.cachedTopLastMs())
+                                .isEqualTo(original.cachedTopLastMs());
                         assertThat(interest.touchedMembers())
                                 .isEqualTo(original.touchedMembers());
                         if (interest.cachedTop() != null) {

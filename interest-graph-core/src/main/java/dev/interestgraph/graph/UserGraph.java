@@ -95,6 +95,11 @@ public final class UserGraph {
 
         /** The weight decayed to {@code atMs} (never grows for a time before lastMs). */
         public double weightAt(long atMs, long halfLifeMs) {
+            return weightAt(weight, lastMs, atMs, halfLifeMs);
+        }
+
+        /** An edge's {@code weight} as of {@code lastMs} decayed to {@code atMs}. */
+        public static double weightAt(double weight, long lastMs, long atMs, long halfLifeMs) {
             return atMs <= lastMs ? weight : weight * VectorMath.decay(atMs - lastMs, halfLifeMs);
         }
 
@@ -327,6 +332,13 @@ public final class UserGraph {
          * this prefix and those members instead of a walk over all edges (GraphUpdater#topMembers).
          */
         List<String> top;
+        /**
+         * The cached members' edge weights and last event times, aligned with {@link #top}: an
+         * untouched member is ranked from these, without reading its edge (on RocksDB a point
+         * read per member).
+         */
+        double[] topWeights;
+        long[] topLastMs;
         /** Whether {@link #top} holds every member. */
         boolean topComplete;
         /** Event time {@link #top} was ranked at. */
@@ -362,6 +374,16 @@ public final class UserGraph {
             return top;
         }
 
+        /** The cached members' edge weights, aligned with {@link #cachedTop()}. Do not modify. */
+        public double[] cachedTopWeights() {
+            return topWeights;
+        }
+
+        /** The cached members' last event times, aligned with {@link #cachedTop()}. */
+        public long[] cachedTopLastMs() {
+            return topLastMs;
+        }
+
         /** Whether {@link #cachedTop()} holds every member. */
         public boolean cachedTopComplete() {
             return topComplete;
@@ -377,10 +399,12 @@ public final class UserGraph {
          * since): then the first flush after a restore needs no walk to derive them. {@code top}
          * null: no cached ranking.
          */
-        public void restoreDerived(int size, List<String> top, boolean complete, long atMs,
-                Collection<String> touched) {
+        public void restoreDerived(int size, List<String> top, double[] weights, long[] lastMs,
+                boolean complete, long atMs, Collection<String> touched) {
             this.size = size;
             this.top = top;
+            topWeights = top == null ? null : weights;
+            topLastMs = top == null ? null : lastMs;
             topComplete = top != null && complete;
             topAtMs = top == null ? 0 : atMs;
             this.touched = top == null || touched.isEmpty() ? null : new HashSet<>(touched);
@@ -397,8 +421,11 @@ public final class UserGraph {
         }
 
         /** A new ranking starts: nothing touched since. */
-        void ranked(List<String> top, boolean complete, long atMs) {
+        void ranked(List<String> top, double[] weights, long[] lastMs, boolean complete,
+                long atMs) {
             this.top = top;
+            topWeights = weights;
+            topLastMs = lastMs;
             topComplete = complete;
             topAtMs = atMs;
             if (touched != null) {
@@ -409,6 +436,8 @@ public final class UserGraph {
         /** Forgets the top-members cache (the next delta ranks the members by a walk). */
         void forgetTop() {
             top = null;
+            topWeights = null;
+            topLastMs = null;
             topComplete = false;
             if (touched != null) {
                 touched.clear();
