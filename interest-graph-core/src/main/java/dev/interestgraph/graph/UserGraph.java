@@ -10,9 +10,11 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * One user's interest graph: the whole of the {@code user-graph} operator's per-user state, read
- * and written once per flush. Sorted maps keep iteration (and so tie-breaking) identical before
- * and after a restore. Serialised compactly by {@link UserGraphSerializer}.
+ * One user's interest graph: the {@code user-graph} operator's per-user graph. The operator keeps
+ * it as a summary (everything but the edges) and one state entry per edge ({@link EdgeStore}):
+ * a flush reads and writes the summary and the edges it touches. Interests and terms are sorted
+ * maps; nothing that decides a tie depends on the edges' iteration order. Serialised compactly
+ * by the operator's serializers (flink-job's {@code UserGraphSerializer} and its summary form).
  */
 public final class UserGraph {
     /** Event time at which this incarnation of the user's graph began (see GraphDelta.epoch). */
