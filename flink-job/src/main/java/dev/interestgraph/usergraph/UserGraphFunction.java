@@ -23,6 +23,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.streaming.api.TimeDomain;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
@@ -37,7 +38,8 @@ import org.apache.flink.util.OutputTag;
  * <p>Per event the operator does a constant amount of work on small state: the duplicate check
  * (a point read and write of the event id, kept {@code graph.dedup-window}), an append to the
  * pending buffer and a read of the next flush tick. No timer per event, no rewrite of a list:
- * the graph itself is read and written once per flush, not per event.
+ * the graph (its summary and the edges the flush touches, {@link UserGraphState}) is read and
+ * written once per flush, not per event.
  *
  * <p>Timers, all in event time:
  * <ul>
@@ -66,7 +68,8 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     private transient FineTuningSupport fineTuningSupport;
 
     private transient GraphUpdater updater;
-    private transient ValueState<UserGraph> graphState;
+    /** The graph: a summary value plus one map entry per edge (issue 16; UserGraphState). */
+    private transient UserGraphState graphs;
     /** Actions waiting for their flush tick: appended per event (a merge on RocksDB). */
     private transient ListState<EnrichedAction> pending;
     /** The earliest registered flush tick with pending actions; null when none is pending. */
@@ -119,15 +122,18 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         this.fineTuning = fineTuning;
     }
 
-    /** The per-user graph state; public so that tests and state tools can read it. */
-    public static ValueStateDescriptor<UserGraph> graphStateDescriptor() {
-        return new ValueStateDescriptor<>("user-graph", UserGraphSerializer.INSTANCE);
+    /**
+     * The current key's whole graph (edges in memory) as the operator's state holds it, or null;
+     * read-only, for tests and state tools (the layout: {@link UserGraphState}).
+     */
+    public static UserGraph graphOf(KeyedStateBackend<?> backend) throws Exception {
+        return UserGraphState.readWhole(backend);
     }
 
     @Override
     public void open(Configuration parameters) throws Exception {
         updater = new GraphUpdater(params);
-        graphState = getRuntimeContext().getState(graphStateDescriptor());
+        graphs = new UserGraphState(getRuntimeContext());
         pending = getRuntimeContext().getListState(new ListStateDescriptor<>("pending-events",
                 Types.POJO(EnrichedAction.class)));
         nextFlush = getRuntimeContext().getState(
@@ -257,7 +263,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             Collector<DeltaRecord> out) throws Exception {
         String userId = ctx.getCurrentKey();
         List<EnrichedAction> due = heldDue != null ? heldDue : takeDue(timestamp, ctx);
-        UserGraph graph = graphState.value();
+        UserGraph graph = graphs.load();
         if (fineTuningSupport != null && !due.isEmpty()) {
             if (ctx.timerService().currentWatermark() == Long.MAX_VALUE) {
                 fineTuningSupport.awaitVectors(userId, graph, due); // end of input: see onTimer
@@ -336,8 +342,8 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         heldDue.get().forEach(due::add);
         long now = ctx.timerService().currentProcessingTime();
         if (await) {
-            fineTuningSupport.awaitVectors(userId, graphState.value(), due);
-        } else if (!fineTuningSupport.vectorsReady(userId, graphState.value(), due)) {
+            fineTuningSupport.awaitVectors(userId, graphs.load(), due);
+        } else if (!fineTuningSupport.vectorsReady(userId, graphs.load(), due)) {
             long waited = now - heldSince.value();
             if (waited > fineTuning.timeout.toMillis()) {
                 throw new IllegalStateException("the graph of a user has waited " + waited
@@ -443,7 +449,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             }
         }
         if (graph == null) {
-            graphState.clear();
+            graphs.store(null);
             forgetSeenIds(); // expired or erased: nothing of the user stays
             return;
         }
@@ -451,6 +457,6 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             graph.maintenanceTimerMs = updater.nextMaintenance(graph, nowMs);
             ctx.timerService().registerEventTimeTimer(graph.maintenanceTimerMs);
         }
-        graphState.update(graph);
+        graphs.store(graph);
     }
 }

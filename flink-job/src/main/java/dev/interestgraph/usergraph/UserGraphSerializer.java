@@ -1,5 +1,6 @@
 package dev.interestgraph.usergraph;
 
+import dev.interestgraph.graph.EdgeStore;
 import dev.interestgraph.graph.UserGraph;
 import dev.interestgraph.graph.UserGraph.DecayedMean;
 import dev.interestgraph.graph.UserGraph.Edge;
@@ -17,17 +18,28 @@ import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.core.memory.DataOutputView;
 
 /**
- * Explicit, compact serializer of {@link UserGraph} (instead of Kryo): varints for counts and
- * times (edge times relative to the graph's epoch), model versions once per graph, half-precision
- * vectors, action counts as a bitmask plus the non-zero counts. A user with
- * 50 edges and 5 interests of 384 dimensions takes about 7 KB (see docs/benchmarks.md).
+ * Explicit, compact serializer of a whole {@link UserGraph}, edges included (instead of Kryo):
+ * varints for counts and times (edge times relative to the graph's epoch), model versions once
+ * per graph, half-precision vectors, action counts as a bitmask plus the non-zero counts. A user
+ * with 50 edges and 5 interests of 384 dimensions takes about 7 KB (see docs/benchmarks.md).
+ *
+ * <p>The operator's state before issue 16's layout (one {@code ValueState<UserGraph>} per user,
+ * still read to migrate old savepoints) and a deep copy for tools. The operator now keeps the
+ * graph without its edges ({@link UserGraphSummarySerializer}, the same format without the edge
+ * list) and each edge as a map-state entry ({@link EdgeSerializer}).
  *
  * <p>The format starts with a version byte so that it can evolve without breaking savepoints.
+ * Version 3 stores the interests' derived fields (member counts, cached ranking prefix, members
+ * touched since); versions 1 and 2 are still read, and the updater derives those fields in one
+ * walk the first time it changes such a graph.
  */
 public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph> {
     private static final long serialVersionUID = 1L;
-    /** 2 adds what the delta topic was last sent of each vector; 1 is still read. */
-    private static final int FORMAT_VERSION = 2;
+    /**
+     * 3 adds the interests' derived fields; 2 added what the delta topic was last sent of each
+     * vector; 1 and 2 are still read.
+     */
+    static final int FORMAT_VERSION = 3;
 
     public static final UserGraphSerializer INSTANCE = new UserGraphSerializer();
 
@@ -66,12 +78,49 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
     @Override
     public void serialize(UserGraph graph, DataOutputView out) throws IOException {
         out.writeByte(FORMAT_VERSION);
+        write(graph, out, true);
+    }
+
+    /**
+     * The graph after the version byte: header, edges (or, without {@code withEdges}, only their
+     * count), interests with their derived fields, profiles.
+     */
+    static void write(UserGraph graph, DataOutputView out, boolean withEdges)
+            throws IOException {
         out.writeLong(graph.epoch);
         VarInts.writeUnsigned(out, graph.seq);
         out.writeLong(graph.lastEventMs);
         out.writeLong(graph.maintenanceTimerMs);
         VarInts.writeUnsigned(out, graph.nextInterestId);
 
+        if (withEdges) {
+            writeEdges(graph, out);
+        } else {
+            VarInts.writeUnsigned(out, graph.edges.size());
+        }
+
+        boolean derived = graph.derivedKnown();
+        out.writeBoolean(derived);
+        VarInts.writeUnsigned(out, graph.interests.size());
+        for (Interest interest : graph.interests.values()) {
+            VarInts.writeUnsigned(out, interest.id);
+            writeMean(interest.centroid, out);
+            out.writeInt(interest.sentTopItemsHash);
+            out.writeUTF(interest.label);
+            VarInts.writeUnsigned(out, interest.terms.size());
+            for (Map.Entry<String, Float> term : interest.terms.entrySet()) {
+                out.writeUTF(term.getKey());
+                out.writeFloat(term.getValue());
+            }
+            if (derived) {
+                writeDerived(interest, out);
+            }
+        }
+        writeOptionalMean(graph.longTerm, out);
+        writeOptionalMean(graph.shortTerm, out);
+    }
+
+    private static void writeEdges(UserGraph graph, DataOutputView out) throws IOException {
         // model versions once per graph; each edge refers to one by index
         List<String> versions = new ArrayList<>();
         for (Edge edge : graph.edges.values()) {
@@ -90,44 +139,80 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
             out.writeDouble(edge.weight);
             VarInts.writeSigned(out, edge.firstMs - graph.epoch);
             VarInts.writeUnsigned(out, edge.lastMs - edge.firstMs);
-            int present = 0;
-            for (int i = 0; i < edge.actionCounts.length; i++) {
-                if (edge.actionCounts[i] != 0) {
-                    present |= 1 << i;
-                }
-            }
-            out.writeByte(present);
-            for (int count : edge.actionCounts) {
-                if (count != 0) {
-                    VarInts.writeUnsigned(out, count);
-                }
-            }
+            EdgeSerializer.writeCounts(edge, out);
             VarInts.writeSigned(out, edge.interestId);
             VarInts.writeUnsigned(out, versions.indexOf(edge.modelVersion));
         }
+    }
 
-        VarInts.writeUnsigned(out, graph.interests.size());
-        for (Interest interest : graph.interests.values()) {
-            VarInts.writeUnsigned(out, interest.id);
-            writeMean(interest.centroid, out);
-            out.writeInt(interest.sentTopItemsHash);
-            out.writeUTF(interest.label);
-            VarInts.writeUnsigned(out, interest.terms.size());
-            for (Map.Entry<String, Float> term : interest.terms.entrySet()) {
-                out.writeUTF(term.getKey());
-                out.writeFloat(term.getValue());
-            }
+    /**
+     * Size, cached ranking prefix (ids with their edges' weights and last times, the times
+     * relative to the ranking's), whether complete, when ranked, members touched since.
+     */
+    private static void writeDerived(Interest interest, DataOutputView out) throws IOException {
+        VarInts.writeUnsigned(out, interest.size());
+        List<String> top = interest.cachedTop();
+        VarInts.writeUnsigned(out, top == null ? 0 : top.size() + 1);
+        if (top == null) {
+            return;
         }
-        writeOptionalMean(graph.longTerm, out);
-        writeOptionalMean(graph.shortTerm, out);
+        long atMs = interest.cachedTopAtMs();
+        for (int i = 0; i < top.size(); i++) {
+            out.writeUTF(top.get(i));
+            out.writeDouble(interest.cachedTopWeights()[i]);
+            VarInts.writeSigned(out, atMs - interest.cachedTopLastMs()[i]);
+        }
+        out.writeBoolean(interest.cachedTopComplete());
+        out.writeLong(atMs);
+        VarInts.writeUnsigned(out, interest.touchedMembers().size());
+        for (String itemId : interest.touchedMembers()) {
+            out.writeUTF(itemId);
+        }
+    }
+
+    private static void readDerived(Interest interest, DataInputView in) throws IOException {
+        int size = (int) VarInts.readUnsigned(in);
+        int topLength = (int) VarInts.readUnsigned(in) - 1;
+        if (topLength < 0) {
+            interest.restoreDerived(size, null, null, null, false, 0, List.of());
+            return;
+        }
+        List<String> top = new ArrayList<>(topLength);
+        double[] weights = new double[topLength];
+        long[] before = new long[topLength];
+        for (int i = 0; i < topLength; i++) {
+            top.add(in.readUTF());
+            weights[i] = in.readDouble();
+            before[i] = VarInts.readSigned(in);
+        }
+        boolean complete = in.readBoolean();
+        long atMs = in.readLong();
+        long[] lastMs = new long[topLength];
+        for (int i = 0; i < topLength; i++) {
+            lastMs[i] = atMs - before[i];
+        }
+        int touchedCount = (int) VarInts.readUnsigned(in);
+        List<String> touched = new ArrayList<>(touchedCount);
+        for (int i = 0; i < touchedCount; i++) {
+            touched.add(in.readUTF());
+        }
+        interest.restoreDerived(size, top, weights, lastMs, complete, atMs, touched);
     }
 
     @Override
     public UserGraph deserialize(DataInputView in) throws IOException {
         int version = in.readUnsignedByte();
-        if (version != FORMAT_VERSION && version != 1) {
+        if (version < 1 || version > FORMAT_VERSION) {
             throw new IOException("unknown UserGraph format version " + version);
         }
+        return read(in, version, true);
+    }
+
+    /**
+     * Reads what {@link #write} wrote in format {@code version}; without {@code withEdges} the
+     * graph's edges are {@link EdgeStore#unattached} with the stored count.
+     */
+    static UserGraph read(DataInputView in, int version, boolean withEdges) throws IOException {
         UserGraph graph = new UserGraph();
         graph.epoch = in.readLong();
         graph.seq = VarInts.readUnsigned(in);
@@ -135,28 +220,13 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
         graph.maintenanceTimerMs = in.readLong();
         graph.nextInterestId = (int) VarInts.readUnsigned(in);
 
-        String[] versions = new String[(int) VarInts.readUnsigned(in)];
-        for (int v = 0; v < versions.length; v++) {
-            versions[v] = in.readUTF();
+        if (withEdges) {
+            readEdges(graph, in);
+        } else {
+            graph.edges = EdgeStore.unattached((int) VarInts.readUnsigned(in));
         }
 
-        int edges = (int) VarInts.readUnsigned(in);
-        for (int e = 0; e < edges; e++) {
-            Edge edge = new Edge(in.readUTF(), 0);
-            edge.weight = in.readDouble();
-            edge.firstMs = graph.epoch + VarInts.readSigned(in);
-            edge.lastMs = edge.firstMs + VarInts.readUnsigned(in);
-            int present = in.readUnsignedByte();
-            for (int i = 0; i < edge.actionCounts.length; i++) {
-                if ((present & (1 << i)) != 0) {
-                    edge.actionCounts[i] = (int) VarInts.readUnsigned(in);
-                }
-            }
-            edge.interestId = (int) VarInts.readSigned(in);
-            edge.modelVersion = versions[(int) VarInts.readUnsigned(in)];
-            graph.edges.put(edge.itemId, edge);
-        }
-
+        boolean derived = version >= 3 && in.readBoolean();
         int interests = (int) VarInts.readUnsigned(in);
         for (int i = 0; i < interests; i++) {
             Interest interest = new Interest((int) VarInts.readUnsigned(in), readMean(in, version));
@@ -168,11 +238,35 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
             for (int t = 0; t < terms; t++) {
                 interest.terms.put(in.readUTF(), in.readFloat());
             }
+            if (derived) {
+                readDerived(interest, in);
+            }
             graph.interests.put(interest.id, interest);
         }
         graph.longTerm = readOptionalMean(in, version);
         graph.shortTerm = readOptionalMean(in, version);
+        if (derived) {
+            graph.derivedRestored();
+        }
         return graph;
+    }
+
+    private static void readEdges(UserGraph graph, DataInputView in) throws IOException {
+        String[] versions = new String[(int) VarInts.readUnsigned(in)];
+        for (int v = 0; v < versions.length; v++) {
+            versions[v] = in.readUTF();
+        }
+        int edges = (int) VarInts.readUnsigned(in);
+        for (int e = 0; e < edges; e++) {
+            Edge edge = new Edge(in.readUTF(), 0);
+            edge.weight = in.readDouble();
+            edge.firstMs = graph.epoch + VarInts.readSigned(in);
+            edge.lastMs = edge.firstMs + VarInts.readUnsigned(in);
+            EdgeSerializer.readCounts(edge, in);
+            edge.interestId = (int) VarInts.readSigned(in);
+            edge.modelVersion = versions[(int) VarInts.readUnsigned(in)];
+            graph.edges.put(edge);
+        }
     }
 
     @Override
@@ -185,7 +279,7 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
         serialize(deserialize(source), target);
     }
 
-    private static void writeMean(DecayedMean mean, DataOutputView out) throws IOException {
+    static void writeMean(DecayedMean mean, DataOutputView out) throws IOException {
         VarInts.writeUnsigned(out, mean.mean.length);
         // the vector as one byte array (little-endian halves), not a call per component
         byte[] bytes = new byte[mean.mean.length * 2];
@@ -201,7 +295,7 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
         out.writeLong(mean.sentMs);
     }
 
-    private static DecayedMean readMean(DataInputView in, int version) throws IOException {
+    static DecayedMean readMean(DataInputView in, int version) throws IOException {
         short[] vector = new short[(int) VarInts.readUnsigned(in)];
         if (version >= 2) {
             byte[] bytes = new byte[vector.length * 2];

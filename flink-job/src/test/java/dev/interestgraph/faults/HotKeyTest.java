@@ -103,7 +103,7 @@ class HotKeyTest {
             }
             heapAtEnd = usedHeapAfterGc(memory);
             UserGraph graph = h.graph("hot");
-            assertThat(graph.edges).hasSizeLessThanOrEqualTo(MAX_EDGES);
+            assertThat(graph.edges.asMap()).hasSizeLessThanOrEqualTo(MAX_EDGES);
             assertThat(graph.interests).hasSizeLessThanOrEqualTo(MAX_INTERESTS);
         }
         assertThat(maxEdges).as("edges at most the cap, and the cap was reached")

@@ -88,10 +88,7 @@ final class UserGraphHarness implements AutoCloseable {
     /** The user's graph as stored in keyed state; null when there is none. */
     UserGraph graph(String user) throws Exception {
         harness.getOperator().setCurrentKey(user);
-        return harness.getOperator().getKeyedStateBackend()
-                .getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
-                        UserGraphFunction.graphStateDescriptor())
-                .value();
+        return UserGraphFunction.graphOf(harness.getOperator().getKeyedStateBackend());
     }
 
     /** How many actions of the user wait for their flush. */

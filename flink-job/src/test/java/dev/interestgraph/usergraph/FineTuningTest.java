@@ -340,7 +340,7 @@ class FineTuningTest {
             assertThat(released).hasSize(2);
             assertThat(released.get(0).getSeq()).isLessThan(released.get(1).getSeq());
             assertThat(stateOf(h, "u").longTerm.modelVersion).isEqualTo("v2");
-            assertThat(stateOf(h, "u").edges).containsKeys("0-3", "1-2");
+            assertThat(stateOf(h, "u").edges.asMap()).containsKeys("0-3", "1-2");
         }
 
         // restored from the checkpoint taken while waiting: the hold asks again, same deltas

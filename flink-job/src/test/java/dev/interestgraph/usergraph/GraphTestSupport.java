@@ -19,8 +19,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.runtime.state.VoidNamespace;
-import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
@@ -134,10 +132,7 @@ final class GraphTestSupport {
             KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> h,
             String user) throws Exception {
         h.getOperator().setCurrentKey(user);
-        return h.getOperator().getKeyedStateBackend()
-                .getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
-                        UserGraphFunction.graphStateDescriptor())
-                .value();
+        return UserGraphFunction.graphOf(h.getOperator().getKeyedStateBackend());
     }
 
     static DeltaMaterializer materialize(List<GraphDelta> deltas) {

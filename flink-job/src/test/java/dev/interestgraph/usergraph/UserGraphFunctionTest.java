@@ -90,7 +90,7 @@ class UserGraphFunctionTest {
         long removedAt = deltas.stream().filter(d -> !ops(List.of(d), DeltaOp.OpCase.EDGE_REMOVE)
                 .isEmpty()).findFirst().orElseThrow().getEventTimeMs();
         assertThat(removedAt).isBetween(T0 + 30 * DAY, T0 + 31 * DAY + 1000);
-        assertThat(stateOf(h, "u").edges).containsOnlyKeys("bought");
+        assertThat(stateOf(h, "u").edges.asMap()).containsOnlyKeys("bought");
     }
 
     @Test
@@ -109,7 +109,7 @@ class UserGraphFunctionTest {
         List<DeltaOp> removes = ops(deltas, DeltaOp.OpCase.EDGE_REMOVE);
         assertThat(removes).extracting(op -> op.getEdgeRemove().getItemId()).containsExactly("view");
         assertThat(removes.get(0).getEdgeRemove().getReason()).isEqualTo(EdgeRemove.Reason.CAPPED);
-        assertThat(stateOf(h, "u").edges).containsOnlyKeys("click", "cart", "purchase");
+        assertThat(stateOf(h, "u").edges.asMap()).containsOnlyKeys("click", "cart", "purchase");
     }
 
     @Test

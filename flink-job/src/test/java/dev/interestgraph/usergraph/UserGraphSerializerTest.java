@@ -67,9 +67,9 @@ class UserGraphSerializerTest {
         c.lastMs = T0;
         c.weight = 0.0;
         c.interestId = Integer.MIN_VALUE;
-        graph.edges.put(a.itemId, a);
-        graph.edges.put(b.itemId, b);
-        graph.edges.put(c.itemId, c);
+        graph.edges.put(a);
+        graph.edges.put(b);
+        graph.edges.put(c);
 
         Interest jazz = new Interest(2, new DecayedMean(vector(random, 8), 3.25, T0, "minilm-v2"));
         jazz.label = "jazz · bebop";
@@ -156,16 +156,16 @@ class UserGraphSerializerTest {
 
     @Test
     void serializedFormStartsWithTheFormatVersion() throws Exception {
-        assertThat(serialize(new UserGraph())[0]).isEqualTo((byte) 2);
+        assertThat(serialize(new UserGraph())[0]).isEqualTo((byte) 3);
     }
 
     @Test
     void unknownFormatVersionIsRejected() throws Exception {
         byte[] bytes = serialize(sampleGraph());
-        bytes[0] = 3;
+        bytes[0] = 4;
 
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> deserialize(bytes))
-                .isInstanceOf(IOException.class).hasMessageContaining("version 3");
+                .isInstanceOf(IOException.class).hasMessageContaining("version 4");
     }
 
     @Test
@@ -200,7 +200,7 @@ class UserGraphSerializerTest {
             edge.actionCounts[4] = random.nextInt(2);
             edge.interestId = random.nextInt(5);
             edge.modelVersion = model;
-            graph.edges.put(edge.itemId, edge);
+            graph.edges.put(edge);
         }
         for (int k = 0; k < 5; k++) {
             Interest interest = new Interest(k,
@@ -234,7 +234,7 @@ class UserGraphSerializerTest {
         assertThat(graph.interests.get(2).terms).doesNotContainKey("new");
         assertThat(graph.interests.get(2).centroid.mean[0]).isNotEqualTo((short) 123);
         assertThat(graph.longTerm.mean[1]).isNotEqualTo((short) 77);
-        assertThat(graph.edges).containsKey("item-c");
+        assertThat(graph.edges.asMap()).containsKey("item-c");
         assertSameGraph(SERIALIZER.copy(graph, new UserGraph()), graph);
     }
 

@@ -17,6 +17,7 @@ import dev.interestgraph.proto.v2.Vector;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -251,7 +252,6 @@ public final class GraphUpdater {
         changes.touchEdge(event.itemId, edge != null);
         if (edge == null) {
             edge = new Edge(event.itemId, event.eventTimeMs);
-            graph.edges.put(event.itemId, edge);
         }
         edge.add(amount, event.eventTimeMs, params.edgeHalfLifeMs);
         edge.actionCounts[event.action.ordinal()]++;
@@ -262,6 +262,7 @@ public final class GraphUpdater {
         if (event.hasVector()) {
             edge.modelVersion = event.modelVersion;
         }
+        graph.edges.put(edge); // new or changed (before the join: assign puts it again)
         graph.lastEventMs = Math.max(graph.lastEventMs, event.eventTimeMs);
 
         if (amount > 0 && event.hasVector()) {
@@ -354,6 +355,7 @@ public final class GraphUpdater {
             replayed.modelVersion = version;
             replayed.terms = item.terms;
             edge.modelVersion = version;
+            graph.edges.put(edge);
             float[] vector = HalfFloats.toFloats(item.vector);
             joinInterest(graph, edge, replayed, vector, edge.weight, changes, result);
             graph.longTerm = addToProfile(graph.longTerm, vector, edge.weight, replayed,
@@ -624,6 +626,7 @@ public final class GraphUpdater {
             from.touch(edge.itemId);
         }
         edge.interestId = toInterest;
+        graph.edges.put(edge);
         Interest to = graph.interests.get(toInterest);
         if (to != null) {
             to.size++;
@@ -704,18 +707,28 @@ public final class GraphUpdater {
         }
         int excess = graph.edges.size() - params.maxEdgesPerUser;
         if (excess > 0) {
-            // usually one new edge over the cap: a scan per excess edge, not a sort
-            for (int i = 0; i < excess; i++) {
-                Edge weakest = null;
-                double weakestWeight = Double.POSITIVE_INFINITY;
-                for (Edge edge : graph.edges.values()) {
-                    double weight = Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs));
-                    if (weight < weakestWeight) { // ties: the first in item order goes
-                        weakest = edge;
-                        weakestWeight = weight;
+            // one walk (a store may iterate its backing state): the weakest go, ties by item id
+            // (stores iterate in any order); removing one does not change the others' weights,
+            // so the weakest `excess` at once are the edges a scan per excess edge would remove
+            List<Map.Entry<Double, String>> weakest = new ArrayList<>(graph.edges.size());
+            for (Edge edge : graph.edges.values()) {
+                weakest.add(Map.entry(Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs)),
+                        edge.itemId));
+            }
+            if (excess == 1) {
+                // usually one new edge over the cap: a scan, not a sort
+                Map.Entry<Double, String> first = weakest.get(0);
+                for (Map.Entry<Double, String> candidate : weakest) {
+                    if (WEAKEST_FIRST.compare(candidate, first) < 0) {
+                        first = candidate;
                     }
                 }
-                removeEdge(graph, weakest.itemId, EdgeRemove.Reason.CAPPED, changes);
+                weakest = List.of(first);
+            } else {
+                weakest.sort(WEAKEST_FIRST);
+            }
+            for (int i = 0; i < excess; i++) {
+                removeEdge(graph, weakest.get(i).getValue(), EdgeRemove.Reason.CAPPED, changes);
                 result.edgesCapped++;
             }
         }
@@ -773,6 +786,13 @@ public final class GraphUpdater {
         changes.removeEdge(itemId, changes.existedBefore(itemId), reason);
     }
 
+    /** A ranked member's edge weight and last event time, as the ranking cache keeps them. */
+    private record Stored(double weight, long lastMs) {}
+
+    /** The cap's order: weakest |weight| first, then by item id. */
+    private static final Comparator<Map.Entry<Double, String>> WEAKEST_FIRST =
+            Map.Entry.<Double, String>comparingByKey().thenComparing(Map.Entry.comparingByValue());
+
     /** The delta's order of an interest's members: strongest first, then by item id. */
     private static final Comparator<Map.Entry<Double, String>> STRONGEST_FIRST =
             Map.Entry.<Double, String>comparingByKey().reversed()
@@ -796,41 +816,42 @@ public final class GraphUpdater {
         int topItems = params.interestTopItems;
         List<Map.Entry<Double, String>> ranked = null;
         boolean complete = true;
+        // each candidate's stored weight and last time, for the next cache
+        Map<String, Stored> stored = new HashMap<>();
         if (!walkTopMembers && interest.top != null && atMs >= interest.topAtMs) {
             List<Map.Entry<Double, String>> candidates =
                     new ArrayList<>(interest.top.size() + interest.touchedMembers().size());
-            boolean consistent = true;
-            for (String itemId : interest.top) {
+            for (int i = 0; i < interest.top.size(); i++) {
+                String itemId = interest.top.get(i);
                 if (!interest.touched(itemId)) {
-                    Edge edge = graph.edges.get(itemId);
-                    if (edge == null || edge.interestId != interest.id) {
-                        consistent = false; // (every leave touches: not expected; walk)
-                        break;
-                    }
-                    candidates.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs), itemId));
+                    // untouched since it was ranked (every change of a member touches it): its
+                    // edge is as the cache recorded it, so no read of the edge (a state read)
+                    Stored member = new Stored(interest.topWeights[i], interest.topLastMs[i]);
+                    stored.put(itemId, member);
+                    candidates.add(Map.entry(Edge.weightAt(member.weight, member.lastMs, atMs,
+                            params.edgeHalfLifeMs), itemId));
                 }
             }
-            if (consistent) {
-                for (String itemId : interest.touchedMembers()) {
-                    Edge edge = graph.edges.get(itemId);
-                    if (edge != null && edge.interestId == interest.id) {
-                        candidates.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs),
-                                itemId));
-                    }
+            for (String itemId : interest.touchedMembers()) {
+                Edge edge = graph.edges.get(itemId);
+                if (edge != null && edge.interestId == interest.id) {
+                    stored.put(itemId, new Stored(edge.weight, edge.lastMs));
+                    candidates.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs),
+                            itemId));
                 }
-                candidates.sort(STRONGEST_FIRST);
-                if (candidates.size() == interest.size) {
-                    ranked = candidates; // every member
-                } else if (!interest.topComplete) {
-                    int weakestUntouched = candidates.size() - 1;
-                    while (weakestUntouched >= 0 && interest.touched(
-                            candidates.get(weakestUntouched).getValue())) {
-                        weakestUntouched--;
-                    }
-                    if (weakestUntouched + 1 >= topItems) {
-                        ranked = candidates.subList(0, weakestUntouched + 1);
-                        complete = false;
-                    }
+            }
+            candidates.sort(STRONGEST_FIRST);
+            if (candidates.size() == interest.size) {
+                ranked = candidates; // every member
+            } else if (!interest.topComplete) {
+                int weakestUntouched = candidates.size() - 1;
+                while (weakestUntouched >= 0 && interest.touched(
+                        candidates.get(weakestUntouched).getValue())) {
+                    weakestUntouched--;
+                }
+                if (weakestUntouched + 1 >= topItems) {
+                    ranked = candidates.subList(0, weakestUntouched + 1);
+                    complete = false;
                 }
             }
         }
@@ -841,6 +862,7 @@ public final class GraphUpdater {
             ranked = new ArrayList<>(interest.size);
             for (Edge edge : graph.edges.values()) {
                 if (edge.interestId == interest.id) {
+                    stored.put(edge.itemId, new Stored(edge.weight, edge.lastMs));
                     ranked.add(Map.entry(edge.weightAt(atMs, params.edgeHalfLifeMs),
                             edge.itemId));
                 }
@@ -851,10 +873,16 @@ public final class GraphUpdater {
             // cache a little more than the top items, so that a few leaving needs no walk
             int keep = Math.min(ranked.size(), 2 * topItems + 2);
             List<String> top = new ArrayList<>(keep);
+            double[] weights = new double[keep];
+            long[] lastMs = new long[keep];
             for (int i = 0; i < keep; i++) {
-                top.add(ranked.get(i).getValue());
+                String itemId = ranked.get(i).getValue();
+                Stored member = stored.get(itemId);
+                top.add(itemId);
+                weights[i] = member.weight;
+                lastMs[i] = member.lastMs;
             }
-            interest.ranked(top, complete && ranked.size() <= keep, atMs);
+            interest.ranked(top, weights, lastMs, complete && ranked.size() <= keep, atMs);
         } else {
             // an edge's last event is later than atMs: its weight is not yet decaying, and
             // the order of untouched members could change until then

@@ -3,15 +3,18 @@ package dev.interestgraph.graph;
 import dev.interestgraph.vector.HalfFloats;
 import dev.interestgraph.vector.VectorMath;
 import dev.interestgraph.model.Action;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * One user's interest graph: the whole of the {@code user-graph} operator's per-user state, read
- * and written once per flush. Sorted maps keep iteration (and so tie-breaking) identical before
- * and after a restore. Serialised compactly by {@link UserGraphSerializer}.
+ * One user's interest graph: the {@code user-graph} operator's per-user graph. The operator keeps
+ * it as a summary (everything but the edges) and one state entry per edge ({@link EdgeStore}):
+ * a flush reads and writes the summary and the edges it touches. Interests and terms are sorted
+ * maps; nothing that decides a tie depends on the edges' iteration order. Serialised compactly
+ * by the operator's serializers (flink-job's {@code UserGraphSerializer} and its summary form).
  */
 public final class UserGraph {
     /** Event time at which this incarnation of the user's graph began (see GraphDelta.epoch). */
@@ -23,18 +26,40 @@ public final class UserGraph {
     /** The registered decay-sweep / idle-expiry timer, or {@link Long#MIN_VALUE}. */
     public long maintenanceTimerMs = Long.MIN_VALUE;
     public int nextInterestId;
-    public final TreeMap<String, Edge> edges = new TreeMap<>();
+    /**
+     * The edges: in memory for a graph held whole, or the operator's per-edge state (the summary
+     * read from state carries only their count until the operator attaches the store).
+     */
+    public EdgeStore edges = new InMemoryEdgeStore();
     public final TreeMap<Integer, Interest> interests = new TreeMap<>();
     /** Long- and short-term profile embeddings; null until the first positive embedded event. */
     public DecayedMean longTerm;
     public DecayedMean shortTerm;
     /**
      * Whether the interests' derived fields ({@link Interest#size()}, the top-members cache) are
-     * known for this object. They are not stored (each is derivable from the edges): a graph
-     * restored from state, or built by hand, starts without them and {@link GraphUpdater} derives
-     * them in one walk over the edges before it first changes the graph, then keeps them.
+     * known for this object. Each is derivable from the edges: a graph built by hand, or restored
+     * from a format that did not store them, starts without them and {@link GraphUpdater}
+     * derives them in one walk over the edges before it first changes the graph, then keeps
+     * them. The operator's state format stores them (issue 16), so that a graph whose edges live
+     * one per state entry needs no walk per flush.
      */
     boolean derivedKnown;
+
+    /**
+     * Whether this object knows its derived fields (the interests' sizes and ranking caches).
+     * A serializer that stores them writes them only then; see {@link #derivedRestored}.
+     */
+    public boolean derivedKnown() {
+        return derivedKnown;
+    }
+
+    /**
+     * Marks the derived fields known after a serializer restored each interest's with
+     * {@link Interest#restoreDerived} (a format that stores them: no walk to derive them again).
+     */
+    public void derivedRestored() {
+        derivedKnown = true;
+    }
 
     public boolean isEmpty() {
         return edges.isEmpty() && interests.isEmpty() && longTerm == null && shortTerm == null;
@@ -59,8 +84,24 @@ public final class UserGraph {
             this.lastMs = firstMs;
         }
 
+        /** A copy of {@code from} under {@code itemId} (stores that keep the id as the key). */
+        public Edge(String itemId, Edge from) {
+            this.itemId = itemId;
+            weight = from.weight;
+            firstMs = from.firstMs;
+            lastMs = from.lastMs;
+            System.arraycopy(from.actionCounts, 0, actionCounts, 0, actionCounts.length);
+            interestId = from.interestId;
+            modelVersion = from.modelVersion;
+        }
+
         /** The weight decayed to {@code atMs} (never grows for a time before lastMs). */
         public double weightAt(long atMs, long halfLifeMs) {
+            return weightAt(weight, lastMs, atMs, halfLifeMs);
+        }
+
+        /** An edge's {@code weight} as of {@code lastMs} decayed to {@code atMs}. */
+        public static double weightAt(double weight, long lastMs, long atMs, long halfLifeMs) {
             return atMs <= lastMs ? weight : weight * VectorMath.decay(atMs - lastMs, halfLifeMs);
         }
 
@@ -278,13 +319,14 @@ public final class UserGraph {
         /** The label last emitted; labels depend on the other interests, so they are kept. */
         public String label = "";
         /**
-         * Derived, not stored: how many edges name this interest. Kept by {@link GraphUpdater}
-         * wherever an edge joins, leaves or moves, so that a flush finds empty interests and
-         * publishes provisional ones without a walk over the edges.
+         * Derived (stored by the operator's state format, not by older ones): how many edges
+         * name this interest. Kept by {@link GraphUpdater} wherever an edge joins, leaves or
+         * moves, so that a flush finds empty interests and publishes provisional ones without a
+         * walk over the edges.
          */
         int size;
         /**
-         * Derived, not stored: a prefix of the interest's members ranked by decayed weight
+         * Derived (likewise): a prefix of the interest's members ranked by decayed weight
          * (strongest first, ties by item id) as of {@link #topAtMs}, when that was at or after
          * every edge's last event; null when unknown. Every edge decays with the same half-life, so
          * two members nobody touched keep their order: the ranking changes only where a member was
@@ -292,13 +334,20 @@ public final class UserGraph {
          * this prefix and those members instead of a walk over all edges (GraphUpdater#topMembers).
          */
         List<String> top;
+        /**
+         * The cached members' edge weights and last event times, aligned with {@link #top}: an
+         * untouched member is ranked from these, without reading its edge (on RocksDB a point
+         * read per member).
+         */
+        double[] topWeights;
+        long[] topLastMs;
         /** Whether {@link #top} holds every member. */
         boolean topComplete;
         /** Event time {@link #top} was ranked at. */
         long topAtMs;
         /**
          * Members touched, joined or left since {@link #top} was ranked (kept only while it is);
-         * allocated on first use: a graph read back from state per flush (RocksDB) never needs it.
+         * allocated on first use.
          */
         private Set<String> touched;
 
@@ -322,19 +371,63 @@ public final class UserGraph {
             }
         }
 
+        /** The cached ranking prefix (derived; null when unknown). Do not modify. */
+        public List<String> cachedTop() {
+            return top;
+        }
+
+        /** The cached members' edge weights, aligned with {@link #cachedTop()}. Do not modify. */
+        public double[] cachedTopWeights() {
+            return topWeights;
+        }
+
+        /** The cached members' last event times, aligned with {@link #cachedTop()}. */
+        public long[] cachedTopLastMs() {
+            return topLastMs;
+        }
+
+        /** Whether {@link #cachedTop()} holds every member. */
+        public boolean cachedTopComplete() {
+            return topComplete;
+        }
+
+        /** The event time {@link #cachedTop()} was ranked at. */
+        public long cachedTopAtMs() {
+            return topAtMs;
+        }
+
+        /**
+         * Restores the derived fields a serializer stored (size, cached ranking, members touched
+         * since): then the first flush after a restore needs no walk to derive them. {@code top}
+         * null: no cached ranking.
+         */
+        public void restoreDerived(int size, List<String> top, double[] weights, long[] lastMs,
+                boolean complete, long atMs, Collection<String> touched) {
+            this.size = size;
+            this.top = top;
+            topWeights = top == null ? null : weights;
+            topLastMs = top == null ? null : lastMs;
+            topComplete = top != null && complete;
+            topAtMs = top == null ? 0 : atMs;
+            this.touched = top == null || touched.isEmpty() ? null : new HashSet<>(touched);
+        }
+
         /** Whether member {@code itemId} was touched since {@link #top} was ranked. */
         boolean touched(String itemId) {
             return touched != null && touched.contains(itemId);
         }
 
-        /** The members touched since {@link #top} was ranked. */
-        Set<String> touchedMembers() {
+        /** The members touched since {@link #top} was ranked. Do not modify. */
+        public Set<String> touchedMembers() {
             return touched == null ? Set.of() : touched;
         }
 
         /** A new ranking starts: nothing touched since. */
-        void ranked(List<String> top, boolean complete, long atMs) {
+        void ranked(List<String> top, double[] weights, long[] lastMs, boolean complete,
+                long atMs) {
             this.top = top;
+            topWeights = weights;
+            topLastMs = lastMs;
             topComplete = complete;
             topAtMs = atMs;
             if (touched != null) {
@@ -345,6 +438,8 @@ public final class UserGraph {
         /** Forgets the top-members cache (the next delta ranks the members by a walk). */
         void forgetTop() {
             top = null;
+            topWeights = null;
+            topLastMs = null;
             topComplete = false;
             if (touched != null) {
                 touched.clear();

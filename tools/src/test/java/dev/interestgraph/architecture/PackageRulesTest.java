@@ -86,11 +86,11 @@ class PackageRulesTest {
         noClasses().that().haveFullyQualifiedName("dev.interestgraph.usergraph.FineTuningSupport")
                 .should().dependOnClassesThat(DescribedPredicate.describe(
                         "graph maths other than GraphUpdater.ItemVectors/ItemVector/Result, "
-                                + "UserGraph and GraphParameters",
+                                + "UserGraph, its EdgeStore and GraphParameters",
                         c -> c.getPackageName().equals("dev.interestgraph.graph")
                                 && !c.getName().matches("dev\\.interestgraph\\.graph\\."
                                 + "(GraphUpdater(\\$(ItemVectors|ItemVector|Result))?"
-                                + "|UserGraph(\\$.*)?|GraphParameters)")))
+                                + "|UserGraph(\\$.*)?|EdgeStore|GraphParameters)")))
                 .check(ALL);
     }
 }

@@ -145,11 +145,14 @@ public final class BenchMain {
         System.out.print(embedding);
         for (StateSizeBenchmark.Report r : sizes) {
             System.out.printf(Locale.ROOT, "state bytes/user (%d edges, %d interests, %d dims, "
-                    + "model \"%s\"): %,d B (target <= %,d: %s); edges %,d B, vector halves %,d B, "
+                    + "model \"%s\", summary value + map entry per edge, RocksDB keys counted): "
+                    + "%,d B (target <= %,d: %s); summary %,d B, edges %,d B (keys' prefix and "
+                    + "user id %,d B), vector halves %,d B; the whole graph as one value %,d B; "
                     + "Kryo %s%n", r.edges, r.interests, r.dimension, r.modelVersion,
                     r.totalBytes, StateSizeBenchmark.TARGET_BYTES,
                     r.totalBytes <= StateSizeBenchmark.TARGET_BYTES ? "OK" : "OVER",
-                    r.edgeBytes, r.vectorBytes(), r.kryoBytes > 0
+                    r.summaryBytes, r.edgeBytes, r.edgeKeyOverheadBytes, r.vectorBytes(),
+                    r.wholeGraphBytes, r.kryoBytes > 0
                             ? String.format(Locale.ROOT, "%,d B = %.2fx", r.kryoBytes,
                                     (double) r.kryoBytes / r.totalBytes)
                             : "n/a (" + r.kryoError + ")");

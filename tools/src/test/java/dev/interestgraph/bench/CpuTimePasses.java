@@ -25,7 +25,7 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  *
  * <p>From {@code tools/} with the bench classpath: {@code java -cp target/test-classes:
  * target/classes:$(cat target/bench-classpath.txt) dev.interestgraph.bench.CpuTimePasses
- * heap|rocksdb graph|counter|floor passes}; prints one line per pass.
+ * heap|rocksdb graph|counter|floor passes [users eventsPerUser]}; prints one line per pass.
  */
 public final class CpuTimePasses {
     private CpuTimePasses() {}
@@ -34,7 +34,10 @@ public final class CpuTimePasses {
         String backend = args[0];
         String what = args[1];
         int passes = Integer.parseInt(args[2]);
-        List<EnrichedAction> events = BenchData.events(300, 100, 200, 42);
+        // optional: users and events per user (default UserGraphBenchmark's 300 × 100)
+        int users = args.length > 3 ? Integer.parseInt(args[3]) : 300;
+        int eventsPerUser = args.length > 4 ? Integer.parseInt(args[4]) : 100;
+        List<EnrichedAction> events = BenchData.events(users, eventsPerUser, 200, 42);
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         for (int pass = 0; pass < passes; pass++) {
             long cpu;
@@ -42,8 +45,8 @@ public final class CpuTimePasses {
             long outputs;
             if (what.equals("floor")) {
                 VectorArithmeticBenchmark floor = new VectorArithmeticBenchmark();
-                floor.users = 300;
-                floor.eventsPerUser = 100;
+                floor.users = users;
+                floor.eventsPerUser = eventsPerUser;
                 floor.itemsPerTopic = 200;
                 floor.generate();
                 floor.reset();

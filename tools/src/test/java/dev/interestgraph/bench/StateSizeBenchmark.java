@@ -3,7 +3,10 @@ package dev.interestgraph.bench;
 import dev.interestgraph.graph.GraphParameters;
 import dev.interestgraph.graph.GraphUpdater;
 import dev.interestgraph.graph.UserGraph;
+import dev.interestgraph.graph.UserGraph.Edge;
+import dev.interestgraph.usergraph.EdgeSerializer;
 import dev.interestgraph.usergraph.UserGraphSerializer;
+import dev.interestgraph.usergraph.UserGraphSummarySerializer;
 import dev.interestgraph.model.Action;
 import dev.interestgraph.model.EnrichedAction;
 import java.io.IOException;
@@ -13,13 +16,24 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.api.java.typeutils.runtime.kryo.KryoSerializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.runtime.state.CompositeKeySerializationUtils;
+import org.apache.flink.runtime.state.SerializedCompositeKeyBuilder;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 
 /**
- * Serialized size of one user's graph state at 50 edges and 5 interests of 384 dimensions, built
- * by applying events through {@link GraphUpdater} (so labels, terms and profiles are real), with
- * {@link UserGraphSerializer} and, for comparison, Flink's {@link KryoSerializer}.
+ * State bytes of one user's graph at 50 edges and 5 interests of 384 dimensions, built by
+ * applying events through {@link GraphUpdater} (so labels, terms, profiles and the stored
+ * derived fields are real), in the operator's layout of issue 16: the summary value
+ * ({@link UserGraphSummarySerializer}) plus one map entry per edge ({@link EdgeSerializer}), each
+ * counted as RocksDB stores it — the composite key (key-group prefix, user id, namespace, and for
+ * an edge its item id) built by Flink's own {@link SerializedCompositeKeyBuilder}, and the value
+ * (a map value with its null flag). RocksDB's own per-entry overhead in its files (sequence
+ * numbers, block index, compression) is not counted. For comparison: the layout before (the
+ * whole graph as one value, {@link UserGraphSerializer}) and Flink's {@link KryoSerializer}.
  * Run: {@code java -cp <test classpath> dev.interestgraph.bench.StateSizeBenchmark}.
  */
 public final class StateSizeBenchmark {
@@ -35,7 +49,14 @@ public final class StateSizeBenchmark {
         public int dimension;
         public int totalBytes;
         public int headerBytes;
+        /** Every edge entry, key and value. */
         public int edgeBytes;
+        /** Of {@link #edgeBytes}: the keys' share that repeats per edge (prefix, user id, ns). */
+        public int edgeKeyOverheadBytes;
+        /** The summary entry, key and value. */
+        public int summaryBytes;
+        /** The layout before issue 16: the whole graph as one value, with its key. */
+        public int wholeGraphBytes;
         /** Interest centroids (half floats + weight/time/version) and their labels and terms. */
         public int interestBytes;
         public int interestVectorBytes;
@@ -69,21 +90,25 @@ public final class StateSizeBenchmark {
         report.edges = graph.edges.size();
         report.interests = graph.interests.size();
         report.dimension = graph.longTerm.mean.length;
-        report.totalBytes = size(graph);
+        report.summaryBytes = summaryBytes(graph);
+        report.edgeBytes = 0;
+        for (Edge edge : graph.edges.values()) {
+            report.edgeBytes += edgeEntryBytes(edge);
+            report.edgeKeyOverheadBytes += edgeEntryBytes(edge) - edgeOwnBytes(edge);
+        }
+        report.totalBytes = report.summaryBytes + report.edgeBytes;
+        report.wholeGraphBytes = size(graph) + summaryKeyBytes();
 
-        // breakdown: serialise the graph with parts removed and take differences
-        UserGraph noEdges = copy(graph);
-        noEdges.edges.clear();
-        report.edgeBytes = report.totalBytes - size(noEdges);
-        UserGraph noInterests = copy(noEdges);
+        // breakdown of the summary: serialise it with parts removed and take differences
+        UserGraph noInterests = copy(graph);
         noInterests.interests.clear();
-        report.interestBytes = size(noEdges) - size(noInterests);
+        report.interestBytes = report.summaryBytes - summaryBytes(noInterests);
         report.interestVectorBytes = report.interests * report.dimension * 2;
         UserGraph bare = copy(noInterests);
         bare.longTerm = null;
         bare.shortTerm = null;
-        report.profileBytes = size(noInterests) - size(bare);
-        report.headerBytes = size(bare);
+        report.profileBytes = summaryBytes(noInterests) - summaryBytes(bare);
+        report.headerBytes = summaryBytes(bare);
 
         try {
             KryoSerializer<UserGraph> kryo =
@@ -102,12 +127,18 @@ public final class StateSizeBenchmark {
                 + " (UserGraphSerializer):%n", r.edges, r.interests, r.dimension, r.modelVersion);
         System.out.printf("  total            %6d bytes  (target <= %d: %s)%n", r.totalBytes,
                 TARGET_BYTES, r.totalBytes <= TARGET_BYTES ? "OK" : "OVER");
-        System.out.printf("  edges            %6d bytes  (%.1f per edge)%n", r.edgeBytes,
-                (double) r.edgeBytes / Math.max(1, r.edges));
+        System.out.printf("  edges            %6d bytes  (%.1f per edge entry, of which %.1f the"
+                + " key's prefix and user id)%n", r.edgeBytes,
+                (double) r.edgeBytes / Math.max(1, r.edges),
+                (double) r.edgeKeyOverheadBytes / Math.max(1, r.edges));
+        System.out.printf("  summary          %6d bytes  (key and value)%n", r.summaryBytes);
         System.out.printf("  interests        %6d bytes  (of which centroid halves %d)%n",
                 r.interestBytes, r.interestVectorBytes);
         System.out.printf("  profiles (2)     %6d bytes%n", r.profileBytes);
-        System.out.printf("  header           %6d bytes%n", r.headerBytes);
+        System.out.printf("  header           %6d bytes  (summary key, header, edge count)%n",
+                r.headerBytes);
+        System.out.printf("  layout before    %6d bytes  (the whole graph as one value)%n",
+                r.wholeGraphBytes);
         System.out.printf("  vector halves    %6d bytes  (%.0f %% of total: %d vectors x %d dims x 2)%n",
                 r.vectorBytes(), 100.0 * r.vectorBytes() / r.totalBytes, r.interests + 2,
                 r.dimension);
@@ -164,6 +195,50 @@ public final class StateSizeBenchmark {
             graph = result.graph;
         }
         return graph;
+    }
+
+    /** The operator's keys as the job builds them: max parallelism 128, user key of the bench. */
+    private static final String USER = "user-size";
+    private static final int KEY_GROUP_PREFIX =
+            CompositeKeySerializationUtils.computeRequiredBytesInKeyGroupPrefix(128);
+
+    private static SerializedCompositeKeyBuilder<String> keys() {
+        SerializedCompositeKeyBuilder<String> keys = new SerializedCompositeKeyBuilder<>(
+                StringSerializer.INSTANCE, KEY_GROUP_PREFIX, 32);
+        keys.setKeyAndKeyGroup(USER, 0);
+        return keys;
+    }
+
+    static int summaryKeyBytes() {
+        return keys().buildCompositeKeyNamespace(VoidNamespace.INSTANCE,
+                VoidNamespaceSerializer.INSTANCE).length;
+    }
+
+    /** The summary entry: its key and value. */
+    static int summaryBytes(UserGraph graph) throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(16 * 1024);
+        UserGraphSummarySerializer.INSTANCE.serialize(graph, out);
+        return summaryKeyBytes() + out.length();
+    }
+
+    /** One edge entry: the composite key with the item id, the null flag and the value. */
+    static int edgeEntryBytes(Edge edge) throws IOException {
+        byte[] key = keys().buildCompositeKeyNamesSpaceUserKey(VoidNamespace.INSTANCE,
+                VoidNamespaceSerializer.INSTANCE, edge.itemId, StringSerializer.INSTANCE);
+        return key.length + edgeOwnBytes(edge) - itemIdBytes(edge);
+    }
+
+    /** What the edge itself holds: its item id (in the key), null flag and value. */
+    private static int edgeOwnBytes(Edge edge) throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        EdgeSerializer.INSTANCE.serialize(edge, out);
+        return itemIdBytes(edge) + 1 + out.length();
+    }
+
+    private static int itemIdBytes(Edge edge) throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        StringSerializer.INSTANCE.serialize(edge.itemId, out);
+        return out.length();
     }
 
     static int size(UserGraph graph) throws IOException {

@@ -1,0 +1,177 @@
+package dev.interestgraph.usergraph;
+
+import static dev.interestgraph.usergraph.GraphTestSupport.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.interestgraph.delta.DeltaRecord;
+import dev.interestgraph.graph.UserGraph;
+import dev.interestgraph.graph.UserGraph.Edge;
+import dev.interestgraph.model.Action;
+import dev.interestgraph.model.EnrichedAction;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Collectors;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.contrib.streaming.state.EmbeddedRocksDBStateBackend;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.KeyedStateBackend;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Issue 16's state layout migration: a snapshot whose users' graphs are in the layout before it
+ * (the whole graph, edges included, in the one value {@code user-graph}, derived fields not
+ * stored) restores, each user is split into the summary and the per-edge map on first access,
+ * and the deltas continue exactly as the run that never changed layout.
+ */
+class StateLayoutMigrationTest {
+    private static final String[] USERS = {"u0", "u1", "u2", "u3"};
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord>
+            open(String backend, OperatorSubtaskState restoreFrom) throws Exception {
+        var h = unopened(new Configuration());
+        if (backend.equals("rocksdb")) {
+            h.setStateBackend(new EmbeddedRocksDBStateBackend());
+        }
+        if (restoreFrom != null) {
+            h.initializeState(restoreFrom);
+        }
+        h.open();
+        return h;
+    }
+
+    /**
+     * Rewrites every user's graph in the old layout, as the operator before issue 16 stored it:
+     * the whole graph, derived fields unknown (a new object: format 2 did not store them), in
+     * the old descriptor; the new states cleared. Timers and pending events are the same in
+     * both layouts and stay.
+     */
+    private static void toOldLayout(KeyedStateBackend<String> backend) throws Exception {
+        for (String user : USERS) {
+            backend.setCurrentKey(user);
+            UserGraph whole = UserGraphFunction.graphOf(backend);
+            assertThat(whole).as(user).isNotNull();
+            UserGraph old = new UserGraph();
+            old.epoch = whole.epoch;
+            old.seq = whole.seq;
+            old.lastEventMs = whole.lastEventMs;
+            old.maintenanceTimerMs = whole.maintenanceTimerMs;
+            old.nextInterestId = whole.nextInterestId;
+            whole.edges.values().forEach(old.edges::put);
+            old.interests.putAll(whole.interests);
+            old.longTerm = whole.longTerm;
+            old.shortTerm = whole.shortTerm;
+            assertThat(old.derivedKnown()).isFalse();
+            state(backend).legacy().update(old);
+            state(backend).summary().clear();
+            backend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                    UserGraphState.edgesDescriptor()).clear();
+        }
+    }
+
+    private record States(org.apache.flink.api.common.state.ValueState<UserGraph> legacy,
+            org.apache.flink.api.common.state.ValueState<UserGraph> summary) {}
+
+    private static States state(KeyedStateBackend<String> backend) throws Exception {
+        return new States(
+                backend.getPartitionedState(VoidNamespace.INSTANCE,
+                        VoidNamespaceSerializer.INSTANCE, UserGraphState.legacyDescriptor()),
+                backend.getPartitionedState(VoidNamespace.INSTANCE,
+                        VoidNamespaceSerializer.INSTANCE, UserGraphState.summaryDescriptor()));
+    }
+
+    private static List<dev.interestgraph.proto.v2.GraphDelta> replay(
+            KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> h,
+            List<EnrichedAction> actions) throws Exception {
+        for (EnrichedAction a : actions) {
+            send(h, a);
+            h.processWatermark(a.eventTimeMs + 1000);
+        }
+        return drainWire(h);
+    }
+
+    private static Map<String, List<dev.interestgraph.proto.v2.GraphDelta>> byUser(
+            List<dev.interestgraph.proto.v2.GraphDelta> deltas) {
+        return deltas.stream().collect(Collectors.groupingBy(
+                dev.interestgraph.proto.v2.GraphDelta::getUserId));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"heap", "rocksdb"})
+    void aSnapshotOfTheOldLayoutRestoresAndSplitsOnFirstAccess(String backend) throws Exception {
+        List<EnrichedAction> before = new ArrayList<>();
+        List<EnrichedAction> after = new ArrayList<>();
+        Random random = new Random(23);
+        for (int i = 0; i < 60; i++) {
+            EnrichedAction a = action(USERS[i % USERS.length], "item" + random.nextInt(12),
+                    Action.values()[random.nextInt(5)], T0 + i * 2 * DAY / 10,
+                    unit(random.nextInt(4), 4 + random.nextInt(4), random.nextFloat()),
+                    "t" + random.nextInt(3));
+            (i < 30 ? before : after).add(a);
+        }
+        long resumeAt = before.get(before.size() - 1).eventTimeMs + 1000;
+
+        // the run that never changes layout
+        var original = open(backend, null);
+        before.forEach(a -> sendUnchecked(original, a));
+        original.processWatermark(resumeAt);
+        OperatorSubtaskState newLayout = original.snapshot(1L, 1L);
+        drainWire(original);
+        List<dev.interestgraph.proto.v2.GraphDelta> continued = replay(original, after);
+        original.close();
+
+        // the same state, written in the old layout, snapshotted
+        var converter = open(backend, newLayout);
+        Map<String, UserGraph> expected = new java.util.TreeMap<>();
+        for (String user : USERS) {
+            converter.getOperator().setCurrentKey(user);
+            expected.put(user, UserGraphFunction.graphOf(converter.getOperator()
+                    .getKeyedStateBackend()));
+        }
+        toOldLayout(converter.getOperator().getKeyedStateBackend());
+        OperatorSubtaskState oldLayout = converter.snapshot(2L, 2L);
+        converter.close();
+
+        var restored = open(backend, oldLayout);
+        KeyedStateBackend<String> state = restored.getOperator().getKeyedStateBackend();
+        for (String user : USERS) {
+            state.setCurrentKey(user);
+            assertThat(state(state).legacy().value()).as(user).isNotNull();
+            assertThat(state(state).summary().value()).as(user).isNull();
+            // read through the old layout, the graph is the one the new layout held
+            UserGraphSerializerTest.assertSameGraph(UserGraphFunction.graphOf(state),
+                    expected.get(user));
+        }
+        restored.processWatermark(resumeAt);
+        List<dev.interestgraph.proto.v2.GraphDelta> migrated = replay(restored, after);
+        assertThat(byUser(migrated)).isNotEmpty().isEqualTo(byUser(continued));
+        for (String user : USERS) {
+            state.setCurrentKey(user);
+            assertThat(state(state).legacy().value()).as(user).isNull(); // split
+            UserGraph summary = state(state).summary().value();
+            UserGraph whole = UserGraphFunction.graphOf(state);
+            assertThat(summary).as(user).isNotNull();
+            assertThat(summary.derivedKnown()).isTrue();
+            assertThat(whole.edges.size()).isEqualTo(summary.edges.size()).isPositive();
+            for (Edge edge : whole.edges.values()) {
+                assertThat(edge.itemId).startsWith("item");
+            }
+        }
+        restored.close();
+    }
+
+    private static void sendUnchecked(
+            KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> h,
+            EnrichedAction a) {
+        try {
+            send(h, a);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
