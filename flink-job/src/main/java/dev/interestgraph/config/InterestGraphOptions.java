@@ -452,9 +452,10 @@ public final class InterestGraphOptions {
                     .withDescription("With analytics.neighbours = EASE, also publish each item's "
                             + "analytics.neighbors-per-item most negative EASE weights (scores "
                             + "below 0, after the positive neighbours): a liked item then lowers "
-                            + "the candidates it 'explains away'. The default is what the "
-                            + "evaluation's validation window chose on MovieLens ml-latest-small "
-                            + "(docs/evaluation-ease.md).");
+                            + "the candidates it 'explains away'. On by default: "
+                            + "what the evaluation's validation window chose on MovieLens "
+                            + "ml-latest-small (docs/evaluation-ease.md); false publishes the "
+                            + "positive weights only.");
 
     public static final ConfigOption<Integer> ANALYTICS_EASE_MAX_ITEMS =
             key("analytics.ease.max-items").intType()

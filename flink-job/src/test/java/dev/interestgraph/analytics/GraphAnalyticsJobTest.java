@@ -167,6 +167,7 @@ class GraphAnalyticsJobTest {
         settings.neighbourModel = GraphAnalyticsJob.NeighbourModel.EASE;
         settings.easeLambda = 1;
         settings.neighborsPerItem = 5;
+        settings.easeNegatives = false; // the positive table; negatives: the test below
         AnalyticsOutput ease = GraphAnalyticsJob.withEaseNeighbours(output, snapshot, settings);
 
         // the model of the positive edges only (u1's dislike of X is no evidence)
