@@ -154,7 +154,8 @@ public final class AnalyticsOutput implements ItemGraph {
 
     /**
      * This output with every item's neighbours replaced by {@code neighbours} (item → neighbour →
-     * score in (0, 1], strongest first; an item absent has none), communities and degrees kept.
+     * score in (0, 1], strongest first, then any negative scores, kept as they are; an item
+     * absent has none), communities and degrees kept.
      * The neighbours carry only the score (no Jaccard, Adamic–Adar or support).
      */
     public AnalyticsOutput withNeighbours(Map<String, Map<String, Float>> neighbours,

@@ -188,6 +188,19 @@ public final class EaseModel {
      * user's summed neighbour scores rank as the EASE scores do.
      */
     public Map<String, Map<String, Float>> neighbours(int topN) {
+        return neighbours(topN, false);
+    }
+
+    /**
+     * As {@link #neighbours(int)}; with {@code negatives} each item also keeps its {@code topN}
+     * most negative weights (scaled by the same factor, so below 0 and possibly below −1),
+     * after its positive ones. Positives and negatives are kept separately rather than as the
+     * top {@code 2·topN} by absolute value: a row of B has far more small negative weights than
+     * positive ones, so a shared budget would give up positive neighbours — the only weights that
+     * bring candidates — for negative ones, which can only lower candidates another weight
+     * brought; separate budgets leave the positive table exactly as it is without negatives.
+     */
+    public Map<String, Map<String, Float>> neighbours(int topN, boolean negatives) {
         double max = 0;
         for (double w : b) {
             max = Math.max(max, w);
@@ -198,28 +211,41 @@ public final class EaseModel {
         }
         for (int i = 0; i < n; i++) {
             int row = i * n;
-            PriorityQueue<Integer> top = new PriorityQueue<>(topN + 1, (x, y) ->
-                    b[row + x] != b[row + y] ? Double.compare(b[row + x], b[row + y])
-                            : items.get(y).compareTo(items.get(x)));
-            for (int j = 0; j < n; j++) {
-                if (b[row + j] > 0) {
-                    top.add(j);
-                    if (top.size() > topN) {
-                        top.poll();
-                    }
-                }
-            }
-            List<Integer> sorted = new ArrayList<>(top);
-            sorted.sort((x, y) -> b[row + x] != b[row + y] ? Double.compare(b[row + y], b[row + x])
-                    : items.get(x).compareTo(items.get(y)));
             Map<String, Float> similar = new LinkedHashMap<>();
-            for (int j : sorted) {
+            for (int j : strongest(row, topN, 1)) {
                 similar.put(items.get(j), (float) (b[row + j] / max));
+            }
+            if (negatives) {
+                for (int j : strongest(row, topN, -1)) {
+                    similar.put(items.get(j), (float) (b[row + j] / max));
+                }
             }
             if (!similar.isEmpty()) {
                 neighbours.put(items.get(i), similar);
             }
         }
         return neighbours;
+    }
+
+    /**
+     * The columns of row {@code row} with the {@code topN} largest {@code sign·B_ij} among those
+     * with {@code sign·B_ij > 0}, strongest first; ties by item id.
+     */
+    private List<Integer> strongest(int row, int topN, int sign) {
+        java.util.Comparator<Integer> weaker = (x, y) -> b[row + x] != b[row + y]
+                ? Double.compare(sign * b[row + x], sign * b[row + y])
+                : items.get(y).compareTo(items.get(x));
+        PriorityQueue<Integer> top = new PriorityQueue<>(topN + 1, weaker);
+        for (int j = 0; j < n; j++) {
+            if (sign * b[row + j] > 0) {
+                top.add(j);
+                if (top.size() > topN) {
+                    top.poll();
+                }
+            }
+        }
+        List<Integer> sorted = new ArrayList<>(top);
+        sorted.sort(weaker.reversed());
+        return sorted;
     }
 }

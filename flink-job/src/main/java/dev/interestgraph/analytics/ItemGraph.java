@@ -16,7 +16,10 @@ public interface ItemGraph {
     /** One popular item of a community and how many users hold it. */
     record Popular(String itemId, int users) {}
 
-    /** Similar items with a score in (0, 1], empty when the item has none. */
+    /**
+     * Similar items with a score in (0, 1], empty when the item has none; EASE neighbours with
+     * negative weights ({@code analytics.ease.negatives}) also carry scores below 0.
+     */
     Map<String, Float> neighbours(String itemId);
 
     /** The item's community, or -1 when it is in none. */

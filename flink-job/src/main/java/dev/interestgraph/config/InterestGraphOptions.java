@@ -446,6 +446,17 @@ public final class InterestGraphOptions {
                             + "evaluation's validation window chose on MovieLens ml-latest-small "
                             + "(docs/evaluation-ease.md).");
 
+    public static final ConfigOption<Boolean> ANALYTICS_EASE_NEGATIVES =
+            key("analytics.ease.negatives").booleanType()
+                    .defaultValue(new GraphAnalyticsJob.Settings().easeNegatives)
+                    .withDescription("With analytics.neighbours = EASE, also publish each item's "
+                            + "analytics.neighbors-per-item most negative EASE weights (scores "
+                            + "below 0, after the positive neighbours): a liked item then lowers "
+                            + "the candidates it 'explains away'. On by default: "
+                            + "what the evaluation's validation window chose on MovieLens "
+                            + "ml-latest-small (docs/evaluation-ease.md); false publishes the "
+                            + "positive weights only.");
+
     public static final ConfigOption<Integer> ANALYTICS_EASE_MAX_ITEMS =
             key("analytics.ease.max-items").intType()
                     .defaultValue(EaseModel.PRACTICAL_MAX_ITEMS)
@@ -551,7 +562,7 @@ public final class InterestGraphOptions {
                 RECOMMEND_COLD_START_EDGES, RECOMMEND_WEIGHT_NEIGHBOURS,
                 RECOMMEND_WEIGHT_COMMUNITY, RECOMMEND_WEIGHT_POPULARITY,
                 RECOMMEND_WEIGHT_INTERESTS, RECOMMEND_WEIGHT_SHORT_TERM, ANALYTICS_NEIGHBOURS,
-                ANALYTICS_EASE_LAMBDA, ANALYTICS_EASE_MAX_ITEMS, MAX_PARALLELISM, FINE_TUNE_ENABLED,
+                ANALYTICS_EASE_LAMBDA, ANALYTICS_EASE_NEGATIVES, ANALYTICS_EASE_MAX_ITEMS, MAX_PARALLELISM, FINE_TUNE_ENABLED,
                 TOPIC_MODEL_VERSIONS, FINE_TUNE_BASE_VERSION, FINE_TUNE_VERSIONS_IDLENESS,
                 FINE_TUNE_TRAINING_ENABLED,
                 FINE_TUNE_TUNER_ENDPOINT, FINE_TUNE_TUNER_MODEL, FINE_TUNE_BATCH_SIZE,

@@ -161,21 +161,26 @@ public final class Recommender {
      * unweighted popularity, whatever those signals' weights — so that weights that leave a user
      * fewer than k positively scored candidates (e.g. a fitted community 0 / popularity 0 for a
      * user whose items have no neighbours) still rank the rest by community, then popularity,
-     * as a fallback recommender does, instead of by nothing. Last, the item id. Negative: a
-     * ranks before b.
+     * as a fallback recommender does, instead of by nothing. Within the backfill, a candidate
+     * with a negative score (negative item-neighbour evidence, e.g. EASE's negative weights,
+     * outweighing its other signals) ranks after every candidate scored 0 (no evidence either
+     * way), and negatives rank by score (the least negative first): the model says the user is
+     * less likely to like it than an item it knows nothing about, so it fills a slot only when
+     * nothing without evidence is left. Last, the item id. Negative: a ranks before b.
      */
     public static int rank(double scoreA, double communityA, double popularA, String idA,
             double scoreB, double communityB, double popularB, String idB) {
-        boolean positiveA = scoreA > 0;
-        boolean positiveB = scoreB > 0;
-        if (positiveA != positiveB) {
-            return positiveA ? -1 : 1;
+        int tierA = scoreA > 0 ? 0 : scoreA == 0 ? 1 : 2;
+        int tierB = scoreB > 0 ? 0 : scoreB == 0 ? 1 : 2;
+        if (tierA != tierB) {
+            return Integer.compare(tierA, tierB);
         }
-        if (positiveA) {
+        if (tierA != 1) {
             if (scoreA != scoreB) {
                 return Double.compare(scoreB, scoreA);
             }
-        } else {
+        }
+        if (tierA != 0) {
             if (communityA != communityB) {
                 return Double.compare(communityB, communityA);
             }
@@ -635,7 +640,8 @@ public final class Recommender {
                 communityWeight.merge(community, w, Double::sum);
             }
         }
-        boolean neighboursFound = !candidates.isEmpty();
+        // negative neighbours (EASE's negative weights) are no reason to skip the cold start
+        boolean neighboursFound = candidates.values().stream().anyMatch(c -> c.neighbours > 0);
         if (positive >= weights.coldStartEdges && neighboursFound || total <= 0) {
             return;
         }

@@ -108,4 +108,48 @@ class EaseModelTest {
                     .as("positive only: %s", clip).containsExactlyElementsOf(expected);
         }
     }
+
+    /**
+     * With negatives each item keeps its top N positive weights (the table without negatives,
+     * unchanged) and then its N most negative ones, on the same scale; B's signs and values are
+     * read off the fitted model, the expected table is built from them by hand.
+     */
+    @Test
+    void negativeNeighboursFollowTheUnchangedPositiveOnesOnTheSameScale() {
+        Map<String, List<String>> liked = Map.of("u1", List.of("a", "b"), "u2", List.of("a", "b"),
+                "u3", List.of("a", "c"), "u4", List.of("b", "c"), "u5", List.of("c", "d"),
+                "u6", List.of("a", "e"), "u7", List.of("d", "e"), "u8", List.of("b", "d"));
+        EaseModel model = EaseModel.fit(liked, 0.5);
+        double max = 0;
+        for (String x : model.items()) {
+            for (String y : model.items()) {
+                max = Math.max(max, model.weight(x, y));
+            }
+        }
+        Map<String, Map<String, Float>> positive = model.neighbours(1);
+        Map<String, Map<String, Float>> signed = model.neighbours(1, true);
+        boolean sawNegative = false;
+        for (String i : model.items()) {
+            List<String> others = model.items().stream().filter(j -> !j.equals(i)).toList();
+            String best = others.stream().filter(j -> model.weight(i, j) > 0)
+                    .max(java.util.Comparator.comparingDouble(j -> model.weight(i, j)))
+                    .orElse(null);
+            String worst = others.stream().filter(j -> model.weight(i, j) < 0)
+                    .min(java.util.Comparator.comparingDouble(j -> model.weight(i, j)))
+                    .orElse(null);
+            Map<String, Float> expected = new java.util.LinkedHashMap<>();
+            if (best != null) {
+                expected.put(best, (float) (model.weight(i, best) / max));
+            }
+            if (worst != null) {
+                expected.put(worst, (float) (model.weight(i, worst) / max));
+                sawNegative = true;
+            }
+            assertThat(signed.getOrDefault(i, Map.of())).as("item %s", i)
+                    .containsExactlyEntriesOf(expected);
+            assertThat(positive.getOrDefault(i, Map.of()).keySet()).as("item %s", i)
+                    .containsExactlyElementsOf(best == null ? List.of() : List.of(best));
+        }
+        assertThat(sawNegative).as("the data set has negative weights").isTrue();
+    }
 }

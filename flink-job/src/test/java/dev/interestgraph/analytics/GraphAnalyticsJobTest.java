@@ -167,6 +167,7 @@ class GraphAnalyticsJobTest {
         settings.neighbourModel = GraphAnalyticsJob.NeighbourModel.EASE;
         settings.easeLambda = 1;
         settings.neighborsPerItem = 5;
+        settings.easeNegatives = false; // the positive table; negatives: the test below
         AnalyticsOutput ease = GraphAnalyticsJob.withEaseNeighbours(output, snapshot, settings);
 
         // the model of the positive edges only (u1's dislike of X is no evidence)
@@ -186,6 +187,45 @@ class GraphAnalyticsJobTest {
         settings.easeMaxItems = 5;
         assertThat(GraphAnalyticsJob.withEaseNeighbours(output, snapshot, settings))
                 .isSameAs(output);
+    }
+
+    /**
+     * analytics.ease.negatives: the published neighbours carry the model's negative weights
+     * after its positive ones, and a negative score survives the topic's serialisation (the
+     * record bytes the recommend operator's broadcast state parses) unchanged.
+     */
+    @Test
+    void easeNegativeWeightsArePublishedAndSurviveTheTopicsSerialisation() throws Exception {
+        GraphSnapshot snapshot = GraphSnapshot.read(dir.resolve("snapshot"));
+        GraphAnalyticsJob.Settings settings = new GraphAnalyticsJob.Settings();
+        settings.neighbourModel = GraphAnalyticsJob.NeighbourModel.EASE;
+        settings.easeLambda = 1;
+        settings.neighborsPerItem = 5;
+        settings.easeNegatives = true;
+        AnalyticsOutput ease = GraphAnalyticsJob.withEaseNeighbours(output, snapshot, settings);
+
+        Map<String, java.util.Set<String>> liked = new java.util.HashMap<>();
+        snapshot.edges().stream().filter(e -> e.weight() > 0).forEach(e -> liked
+                .computeIfAbsent(e.userId(), u -> new java.util.HashSet<>()).add(e.itemId()));
+        Map<String, Map<String, Float>> expected = EaseModel.fit(liked, 1).neighbours(5, true);
+        assertThat(expected.values().stream().flatMap(m -> m.values().stream()))
+                .as("the snapshot's model has negative weights").anyMatch(w -> w < 0);
+        int negatives = 0;
+        for (Map.Entry<String, dev.interestgraph.proto.v1.AnalyticsRecord> record
+                : ease.records().entrySet()) {
+            if (!record.getValue().hasItemNeighbors()) {
+                continue;
+            }
+            dev.interestgraph.proto.v1.AnalyticsRecord parsed =
+                    dev.interestgraph.proto.v1.AnalyticsRecord.parseFrom(
+                            record.getValue().toByteArray());
+            String item = parsed.getItemNeighbors().getItemId();
+            Map<String, Float> scores = AnalyticsOutput.scores(parsed.getItemNeighbors());
+            assertThat(scores).as(item).containsExactlyEntriesOf(
+                    expected.getOrDefault(item, Map.of()));
+            negatives += (int) scores.values().stream().filter(w -> w < 0).count();
+        }
+        assertThat(negatives).isPositive();
     }
 
     @Test

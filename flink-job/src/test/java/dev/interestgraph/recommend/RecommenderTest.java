@@ -279,6 +279,60 @@ class RecommenderTest {
         assertThat(Recommender.rank(0, 0.2, 0, "b", 0, 0.1, 0.9, "a")).isNegative();
         assertThat(Recommender.rank(0, 0, 0.2, "b", 0, 0, 0.1, "a")).isNegative();
         assertThat(Recommender.rank(0, 0, 0, "a", 0, 0, 0, "b")).isNegative();
+        // negative evidence: after every unscored candidate, whatever their community or
+        // popularity; among negatives the least negative first, then community, popularity
+        assertThat(Recommender.rank(0, 0, 0, "b", -0.01, 1, 1, "a")).isNegative();
+        assertThat(Recommender.rank(0.001, 0, 0, "b", -0.5, 1, 1, "a")).isNegative();
+        assertThat(Recommender.rank(-0.1, 0, 0, "b", -0.2, 1, 1, "a")).isNegative();
+        assertThat(Recommender.rank(-0.1, 0, 0.2, "b", -0.1, 0, 0.1, "a")).isNegative();
+    }
+
+    /** A user with two liked items, a and b, of equal weight. */
+    private static DeltaMaterializer.UserView likesAAndB() {
+        DeltaMaterializer materializer = new DeltaMaterializer();
+        GraphDelta.Builder delta = GraphDelta.newBuilder().setUserId("u").setEpoch(1).setSeq(1)
+                .setEventTimeMs(1000);
+        for (String item : List.of("a", "b")) {
+            delta.addOps(DeltaOp.newBuilder().setEdgeUpsert(EdgeUpsert.newBuilder()
+                    .setItemId(item).setWeight(1.0).setLastMs(1000).setInterestId(-1)));
+        }
+        materializer.apply(delta.build());
+        return materializer.user("u").orElseThrow();
+    }
+
+    @Test
+    void negativeNeighbourEvidenceLowersACandidateAndRanksBelowUnscoredOnes() {
+        Recommender.Weights weights = new Recommender.Weights();
+        weights.interests = 0;
+        weights.shortTerm = 0;
+        weights.community = 0;
+        weights.popularity = 0;
+        // EASE-like table: b "explains away" c (a negative weight) and f
+        Map<String, Map<String, Float>> table = Map.of(
+                "a", Map.of("c", 0.6f, "d", 0.5f, "e", 0.3f),
+                "b", Map.of("d", 0.1f, "c", -0.4f, "f", -0.2f));
+        Map<String, float[]> vectors = Map.of("c", X, "d", Y, "e", Z, "f", X, "g", Y);
+        // f is far more popular than g: only the evidence puts it last
+        Recommender recommender = new Recommender(vectors, table,
+                Map.of("f", 100, "g", 1, "c", 1, "d", 1, "e", 1), weights);
+        List<Recommender.Recommendation> top = recommender.recommend(likesAAndB(), 5);
+        // Σ over the two edges / their total weight 2: d 0.3, e 0.15, c 0.1, g 0, f −0.1
+        assertThat(top).extracting(r -> r.itemId).containsExactly("d", "e", "c", "g", "f");
+        assertThat(top.get(2).score).isCloseTo(0.1, org.assertj.core.api.Assertions.within(1e-6));
+        assertThat(top.get(2).becauseOf).isEqualTo("a"); // the positive contribution names it
+        assertThat(top.get(4).score).isCloseTo(-0.1, org.assertj.core.api.Assertions.within(1e-6));
+        assertThat(top.get(4).becauseOf).isNull(); // no positive evidence to name
+        // without b's negative weights c (0.3) ties d and ranks before it by id
+        Recommender positiveOnly = new Recommender(vectors, Map.of(
+                "a", Map.of("c", 0.6f, "d", 0.5f, "e", 0.3f), "b", Map.of("d", 0.1f)),
+                Map.of("f", 100, "g", 1, "c", 1, "d", 1, "e", 1), weights);
+        assertThat(positiveOnly.recommend(likesAAndB(), 5)).extracting(r -> r.itemId)
+                .containsExactly("c", "d", "e", "f", "g");
+        // the blend fit sees the same signed signal
+        Recommender.Signals signals = recommender.signals(likesAAndB(), java.util.Set.of());
+        int f = signals.items().indexOf("f");
+        assertThat(signals.values()[f][Recommender.Signal.NEIGHBOURS.ordinal()])
+                .isCloseTo(-0.1f, org.assertj.core.api.Assertions.within(1e-6f));
     }
 
     @Test

@@ -97,7 +97,7 @@ public final class AnalyticsMain {
                     case "ranking" -> settings.ranking = GraphAnalyticsJob.Ranking.valueOf(
                             value.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
                     // typed options (docs/configuration.md): read below, after the loop
-                    case "neighbours", "ease.lambda", "ease.max-items" -> { }
+                    case "neighbours", "ease.lambda", "ease.max-items", "ease.negatives" -> { }
                     case "parallelism" -> parallelism = Integer.parseInt(value);
                     case "run-id" -> runId = Long.parseLong(value);
                     case "graph" -> evaluationCut = switch (value) {
@@ -113,7 +113,7 @@ public final class AnalyticsMain {
                             + "analytics.min-support, analytics.min-edge-weight, "
                             + "analytics.ranking (adamic-adar|jaccard), "
                             + "analytics.neighbours (gelly|ease), analytics.ease.lambda, "
-                            + "analytics.ease.max-items, "
+                            + "analytics.ease.max-items, analytics.ease.negatives, "
                             + "analytics.label-propagation-iterations, "
                             + "analytics.component-iterations, analytics.popular-per-community, "
                             + "analytics.parallelism, analytics.run-id");
@@ -126,9 +126,11 @@ public final class AnalyticsMain {
             settings.neighbourModel = all.get(ANALYTICS_NEIGHBOURS);
             settings.easeLambda = all.get(ANALYTICS_EASE_LAMBDA);
             settings.easeMaxItems = all.get(ANALYTICS_EASE_MAX_ITEMS);
+            settings.easeNegatives = all.get(ANALYTICS_EASE_NEGATIVES);
         } catch (IllegalArgumentException e) {
             throw new IllegalConfigurationException("analytics.neighbours (gelly|ease), "
-                    + "analytics.ease.lambda (a number), analytics.ease.max-items (an integer): "
+                    + "analytics.ease.lambda (a number), analytics.ease.max-items (an integer), "
+                    + "analytics.ease.negatives (true|false): "
                     + e.getMessage());
         }
         settings.validate();

@@ -50,6 +50,7 @@ public final class EaseBaseline {
         System.out.printf("validation NDCG@10 by λ: %s → λ = %.0f (%,d items, %.1f s CPU per fit)%n",
                 selection.validationNdcg(), selection.lambda(), selection.validationItems(),
                 selection.cpuSecondsPerFit());
+        negativesOnValidation(selection);
         long started = System.nanoTime();
         double cpu = cpuSeconds();
         EaseModel model = EaseModel.fit(likedByUser(training), selection.lambda());
@@ -119,6 +120,63 @@ public final class EaseBaseline {
         System.out.println("|---|---|---|");
         rows.forEach((name, m) -> System.out.printf("| %s | %.4f | %.4f |%n", name, m.ndcg(),
                 m.recall()));
+    }
+
+    /**
+     * Whether EASE neighbour tables should keep negative weights ({@code
+     * analytics.ease.negatives}), decided on the validation window only (the model fitted on
+     * every user's events[:⌊0.8·b⌋] at the chosen λ, targets their liked items of
+     * events[⌊0.8·b⌋:b]; the target events[b:] are never read): the neighbour signal alone,
+     * each item's top 1000 positive weights with and without its 1000 most negative ones, summed
+     * over the liked items (as EASE^R sums) and over the rated items weighted by stars as the
+     * graph weighs them (−1…+1, positive only). Returns NDCG@10 and R@10 per row.
+     */
+    static Map<String, double[]> negativesOnValidation(Selection selection) {
+        TemporalSplit inner = selection.inner();
+        List<UserAction> fitEvents = inner.afterUpdate();
+        Map<String, Set<String>> liked = likedByUser(fitEvents);
+        Map<String, Set<String>> seen = seenByUser(fitEvents);
+        Map<String, Map<String, Double>> stars = starWeights(fitEvents);
+        Map<String, double[]> rows = new LinkedHashMap<>();
+        for (boolean negatives : new boolean[] {false, true}) {
+            Map<String, Map<String, Float>> table = selection.validationModel().neighbours(1000,
+                    negatives);
+            RankingMetrics.Summary binary = new RankingMetrics.Summary();
+            RankingMetrics.Summary starred = new RankingMetrics.Summary();
+            inner.relevantTargets().forEach((user, targets) -> {
+                Set<String> exclude = seen.getOrDefault(user, Set.of());
+                Map<String, Double> ones = new HashMap<>();
+                liked.getOrDefault(user, Set.of()).forEach(item -> ones.put(item, 1.0));
+                binary.add(RankingMetrics.at(10, sumNeighbours(table, ones, exclude, 10),
+                        targets));
+                starred.add(RankingMetrics.at(10, sumNeighbours(table,
+                        stars.getOrDefault(user, Map.of()), exclude, 10), targets));
+            });
+            String which = negatives ? "top 1000 positive + 1000 most negative per item"
+                    : "top 1000 positive per item";
+            rows.put(which + ", liked items", new double[] {binary.ndcg(), binary.recall()});
+            rows.put(which + ", edges weighted by stars",
+                    new double[] {starred.ndcg(), starred.recall()});
+        }
+        System.out.printf("validation window (λ = %.0f, %d users), neighbour signal alone:%n",
+                selection.lambda(), inner.relevantTargets().size());
+        System.out.println("| neighbour table (other weights 0) | NDCG@10 | R@10 |");
+        System.out.println("|---|---|---|");
+        rows.forEach((name, m) -> System.out.printf("| %s | %.4f | %.4f |%n", name, m[0], m[1]));
+        return rows;
+    }
+
+    /** User → item → the weight the graph gives a rating's edge (the latest; 0–5 → −1…+1), > 0. */
+    static Map<String, Map<String, Double>> starWeights(List<UserAction> events) {
+        Map<String, Map<String, Double>> weights = new HashMap<>();
+        for (UserAction event : events) {
+            if (event.action == dev.interestgraph.model.Action.RATE && event.itemId != null) {
+                weights.computeIfAbsent(event.userId, u -> new HashMap<>())
+                        .put(event.itemId, (event.value - 2.5) / 2.5);
+            }
+        }
+        weights.values().forEach(m -> m.values().removeIf(w -> w <= 0));
+        return weights;
     }
 
     /** Σ weight(i)·table(i → j) over the user's items; top k by score, ties by item id. */

@@ -211,6 +211,9 @@ public final class Evaluation {
     private VersionedEmbeddings versioned;
     private boolean prequentialInterestsOnly;
     private double[] easeLambdas;
+    /** EASE neighbour tables keep negative weights too (the analytics job's default unless set). */
+    private boolean easeNegatives = new dev.interestgraph.analytics.GraphAnalyticsJob.Settings()
+            .easeNegatives;
     private GraphSource validationSource;
     private BlendFit.Grid blendGrid;
     private Map<String, Map<String, Float>> cosine;
@@ -240,6 +243,16 @@ public final class Evaluation {
      */
     public Evaluation withEase(double... lambdas) {
         this.easeLambdas = lambdas.clone();
+        return this;
+    }
+
+    /**
+     * Whether the EASE neighbour tables (the validation model's for the blend fit, the final
+     * model's for the rows) keep each item's most negative weights too ({@link
+     * EaseModel#neighbours(int, boolean)}), as {@code analytics.ease.negatives} does.
+     */
+    public Evaluation withEaseNegatives(boolean negatives) {
+        this.easeNegatives = negatives;
         return this;
     }
 
@@ -429,7 +442,8 @@ public final class Evaluation {
             result.easeFitSeconds = (System.nanoTime() - started) / 1e9;
             result.easeFitCpuSeconds = EaseBaseline.cpuSeconds() - cpuStarted;
             result.easeItems = ease.items().size();
-            Map<String, Map<String, Float>> easeNeighbours = ease.neighbours(neighboursPerItem);
+            Map<String, Map<String, Float>> easeNeighbours = ease.neighbours(neighboursPerItem,
+                    easeNegatives);
             oursEase = new Ranker(e -> new Recommender(e, easeNeighbours, popularity, weights));
             Recommender.Weights alone = weights.copy();
             alone.interests = 0;
@@ -743,7 +757,7 @@ public final class Evaluation {
         Map<String, Integer> popularity = validation.popularity;
         BlendFit.Result[] fits = new BlendFit.Result[2];
         List<Map<String, Map<String, Float>>> models = List.of(
-                selection.validationModel().neighbours(neighboursPerItem),
+                selection.validationModel().neighbours(neighboursPerItem, easeNegatives),
                 ItemItemCosine.neighbours(fitEvents, neighboursPerItem));
         for (int m = 0; m < models.size(); m++) {
             Map<String, Map<String, Float>> neighbours = models.get(m);

@@ -135,7 +135,8 @@ public final class EvaluationMain {
                 evaluation.withGraphAnalytics(gelly);
             }
             if (withEase) {
-                evaluation.withEase(lambdas);
+                evaluation.withEase(lambdas).withEaseNegatives(
+                        jobOptions.get(InterestGraphOptions.ANALYTICS_EASE_NEGATIVES));
             }
             if (withBlend) {
                 // the validation graphs from the in-process replay of the operator's logic
@@ -223,6 +224,8 @@ public final class EvaluationMain {
                     + "the sum of B's rows of their liked items up to the phase's cut, the same "
                     + "exclusions; **interest graph + EASE neighbours**: our recommender with B's "
                     + "top 1000 positive weights per item (scaled by the model's largest weight) "
+                    + (jobOptions.get(InterestGraphOptions.ANALYTICS_EASE_NEGATIVES)
+                            ? "and its 1000 most negative ones (analytics.ease.negatives) " : "")
                     + "in place of the cosine table; **EASE neighbours alone**: the same with every "
                     + "other weight 0 (what that neighbour signal keeps of EASE^R's ranking); "
                     + "**fitted blend**: the same with the weights fitted on the validation window "
