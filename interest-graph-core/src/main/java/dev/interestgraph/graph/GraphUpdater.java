@@ -870,8 +870,11 @@ public final class GraphUpdater {
             ranked.sort(STRONGEST_FIRST);
         }
         if (atMs >= graph.lastEventMs) {
-            // cache a little more than the top items, so that a few leaving needs no walk
-            int keep = Math.min(ranked.size(), 2 * topItems + 2);
+            // cache one more than the top items, so that one leaving or weakening needs no
+            // walk; the cache is persisted (~22 B a member in the RocksDB summary), and the
+            // 2 × top + 2 kept before saved no measurable CPU time on heap or RocksDB
+            // (docs/benchmarks.md, issue 16's state-size step)
+            int keep = Math.min(ranked.size(), topItems + 1);
             List<String> top = new ArrayList<>(keep);
             double[] weights = new double[keep];
             long[] lastMs = new long[keep];
