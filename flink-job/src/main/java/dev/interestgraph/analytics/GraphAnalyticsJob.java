@@ -104,11 +104,12 @@ public final class GraphAnalyticsJob {
         public double easeLambda = 100;
         /**
          * Whether EASE neighbours also carry each item's {@link #neighborsPerItem} most negative
-         * weights ({@link EaseModel#neighbours(int, boolean)}). On: chosen on the evaluation's
-         * validation window on MovieLens ml-latest-small, never the target (the neighbour
-         * signal alone +0.0086 NDCG@10 there, the fitted blend level; docs/evaluation-ease.md).
+         * weights ({@link EaseModel#neighbours(int, boolean)}). Off: chosen on the evaluation's
+         * validation window on MovieLens ml-latest-small, never the target, over its two
+         * conditions — the neighbour signal alone gains 0.008 NDCG@10 with a graph ranked right
+         * after its cut and loses 0.024 with a graph that lags it (docs/evaluation-ease.md).
          */
-        public boolean easeNegatives = true;
+        public boolean easeNegatives = false;
         public int easeMaxItems = EaseModel.PRACTICAL_MAX_ITEMS;
 
         public Settings validate() {

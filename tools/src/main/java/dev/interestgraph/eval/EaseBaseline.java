@@ -24,6 +24,12 @@ public final class EaseBaseline {
     public static final double[] LAMBDAS = {100, 300, 1000};
     /** Where each user's training events are cut again for validation. */
     public static final double VALIDATION_CUT = 0.8;
+    /**
+     * The stale condition's cut inside the training part: a / b of the evaluation (0.6 / 0.8) of
+     * the validation cut, so that the stale graph lags the validation cut as "before the update"
+     * lags b.
+     */
+    static final double STALE_CUT = VALIDATION_CUT * 0.6 / 0.8;
 
     private EaseBaseline() {}
 
@@ -50,7 +56,7 @@ public final class EaseBaseline {
         System.out.printf("validation NDCG@10 by λ: %s → λ = %.0f (%,d items, %.1f s CPU per fit)%n",
                 selection.validationNdcg(), selection.lambda(), selection.validationItems(),
                 selection.cpuSecondsPerFit());
-        negativesOnValidation(selection);
+        negativesOnValidation(selection, training);
         long started = System.nanoTime();
         double cpu = cpuSeconds();
         EaseModel model = EaseModel.fit(likedByUser(training), selection.lambda());
@@ -129,34 +135,44 @@ public final class EaseBaseline {
      * events[⌊0.8·b⌋:b]; the target events[b:] are never read): the neighbour signal alone,
      * each item's top 1000 positive weights with and without its 1000 most negative ones, summed
      * over the liked items (as EASE^R sums) and over the rated items weighted by stars as the
-     * graph weighs them (−1…+1, positive only). Returns NDCG@10 and R@10 per row.
+     * graph weighs them (−1…+1, positive only). Two conditions, as the evaluation has two
+     * phases: <b>fresh</b>, the user's items up to the validation cut (like "after the update":
+     * ranked right after the graph's cut), and <b>stale</b>, the user's items up to an earlier cut
+     * in the same proportion as a to b (events[:⌊0.6·b⌋], like "before the update": a graph
+     * that has not seen the user's latest events), the same model and targets. Returns NDCG@10
+     * and R@10 per row.
      */
-    static Map<String, double[]> negativesOnValidation(Selection selection) {
+    static Map<String, double[]> negativesOnValidation(Selection selection,
+            List<UserAction> training) {
         TemporalSplit inner = selection.inner();
-        List<UserAction> fitEvents = inner.afterUpdate();
-        Map<String, Set<String>> liked = likedByUser(fitEvents);
-        Map<String, Set<String>> seen = seenByUser(fitEvents);
-        Map<String, Map<String, Double>> stars = starWeights(fitEvents);
+        TemporalSplit stale = new TemporalSplit(training, STALE_CUT, VALIDATION_CUT);
         Map<String, double[]> rows = new LinkedHashMap<>();
-        for (boolean negatives : new boolean[] {false, true}) {
-            Map<String, Map<String, Float>> table = selection.validationModel().neighbours(1000,
-                    negatives);
-            RankingMetrics.Summary binary = new RankingMetrics.Summary();
-            RankingMetrics.Summary starred = new RankingMetrics.Summary();
-            inner.relevantTargets().forEach((user, targets) -> {
-                Set<String> exclude = seen.getOrDefault(user, Set.of());
-                Map<String, Double> ones = new HashMap<>();
-                liked.getOrDefault(user, Set.of()).forEach(item -> ones.put(item, 1.0));
-                binary.add(RankingMetrics.at(10, sumNeighbours(table, ones, exclude, 10),
-                        targets));
-                starred.add(RankingMetrics.at(10, sumNeighbours(table,
-                        stars.getOrDefault(user, Map.of()), exclude, 10), targets));
-            });
-            String which = negatives ? "top 1000 positive + 1000 most negative per item"
-                    : "top 1000 positive per item";
-            rows.put(which + ", liked items", new double[] {binary.ndcg(), binary.recall()});
-            rows.put(which + ", edges weighted by stars",
-                    new double[] {starred.ndcg(), starred.recall()});
+        for (boolean isStale : new boolean[] {false, true}) {
+            List<UserAction> userEvents = isStale ? stale.beforeUpdate() : inner.afterUpdate();
+            Map<String, Set<String>> liked = likedByUser(userEvents);
+            Map<String, Set<String>> seen = seenByUser(userEvents);
+            Map<String, Map<String, Double>> stars = starWeights(userEvents);
+            for (boolean negatives : new boolean[] {false, true}) {
+                Map<String, Map<String, Float>> table = selection.validationModel()
+                        .neighbours(1000, negatives);
+                RankingMetrics.Summary binary = new RankingMetrics.Summary();
+                RankingMetrics.Summary starred = new RankingMetrics.Summary();
+                inner.relevantTargets().forEach((user, targets) -> {
+                    Set<String> exclude = seen.getOrDefault(user, Set.of());
+                    Map<String, Double> ones = new HashMap<>();
+                    liked.getOrDefault(user, Set.of()).forEach(item -> ones.put(item, 1.0));
+                    binary.add(RankingMetrics.at(10, sumNeighbours(table, ones, exclude, 10),
+                            targets));
+                    starred.add(RankingMetrics.at(10, sumNeighbours(table,
+                            stars.getOrDefault(user, Map.of()), exclude, 10), targets));
+                });
+                String which = (isStale ? "stale (items up to ⌊0.6·b⌋): " : "fresh: ")
+                        + (negatives ? "top 1000 positive + 1000 most negative per item"
+                                : "top 1000 positive per item");
+                rows.put(which + ", liked items", new double[] {binary.ndcg(), binary.recall()});
+                rows.put(which + ", edges weighted by stars",
+                        new double[] {starred.ndcg(), starred.recall()});
+            }
         }
         System.out.printf("validation window (λ = %.0f, %d users), neighbour signal alone:%n",
                 selection.lambda(), inner.relevantTargets().size());
