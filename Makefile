@@ -31,7 +31,8 @@ test: triton-venv models
 LOCAL_CP = tools/target/classes:$$(cat tools/target/local-classpath.txt)
 LOCAL_HEAP ?= 3g
 LOCAL_JAVA = java -Xmx$(LOCAL_HEAP) --add-opens java.base/java.util=ALL-UNNAMED \
-  --add-opens java.base/java.lang=ALL-UNNAMED -cp $(LOCAL_CP)
+  --add-opens java.base/java.lang=ALL-UNNAMED \
+  -Dlog4j2.configurationFile=tools/src/main/resources/log4j2-local.properties -cp $(LOCAL_CP)
 
 local-classpath: build
 	$(MVN) -q -pl tools dependency:build-classpath \
