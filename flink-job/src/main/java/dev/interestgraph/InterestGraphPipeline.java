@@ -32,6 +32,7 @@ import dev.interestgraph.versions.ModelVersionPin;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -186,8 +187,13 @@ public final class InterestGraphPipeline {
             }
         }
 
+        // compressed: the delta topic is the job's largest output by far (ids and labels
+        // compress, the vectors' bytes do not); the other sinks keep kafka.properties' codec
+        Properties deltaProducer = producerProperties();
+        deltaProducer.setProperty("compression.type",
+                config.get(KAFKA_DELTAS_COMPRESSION).name().toLowerCase(Locale.ROOT));
         deltas.sinkTo(exactlyOnceSink(new DeltaSerializationSchema(config.get(TOPIC_DELTAS)),
-                        "deltas"))
+                        "deltas", deltaProducer))
                 .name("graph-deltas sink")
                 .uid("sink-graph-deltas");
 
@@ -365,9 +371,11 @@ public final class InterestGraphPipeline {
 
     private <T> KafkaSink<T> exactlyOnceSink(KafkaRecordSerializationSchema<T> schema,
             String name) {
-        Properties producer = clientProperties();
-        producer.setProperty("transaction.timeout.ms",
-                String.valueOf(config.get(KAFKA_TRANSACTION_TIMEOUT).toMillis()));
+        return exactlyOnceSink(schema, name, producerProperties());
+    }
+
+    private <T> KafkaSink<T> exactlyOnceSink(KafkaRecordSerializationSchema<T> schema,
+            String name, Properties producer) {
         return KafkaSink.<T>builder()
                 .setBootstrapServers(config.get(KAFKA_BOOTSTRAP))
                 .setRecordSerializer(schema)
@@ -375,6 +383,14 @@ public final class InterestGraphPipeline {
                 .setTransactionalIdPrefix(config.get(KAFKA_TRANSACTIONAL_ID_PREFIX) + "-" + name)
                 .setKafkaProducerConfig(producer)
                 .build();
+    }
+
+    /** The sinks' producers: the client properties and the transaction timeout. */
+    private Properties producerProperties() {
+        Properties producer = clientProperties();
+        producer.setProperty("transaction.timeout.ms",
+                String.valueOf(config.get(KAFKA_TRANSACTION_TIMEOUT).toMillis()));
+        return producer;
     }
 
     private Properties clientProperties() {

@@ -164,6 +164,8 @@ public final class BenchMain {
                     r.dimension, r.modelVersion, r.totalBytes, StateSizeBenchmark.TARGET_BYTES,
                     r.totalBytes <= StateSizeBenchmark.TARGET_BYTES ? "met" : "NOT met"));
         }
+        System.out.println();
+        System.out.print(CompressionProbe.table(5_000, 1_000, 100_000, 4));
         List<String> endToEnd = Boolean.parseBoolean(options.getOrDefault("e2e", "true"))
                 ? new PipelineBench(options, figures).run() : List.of();
         System.out.println();

@@ -44,8 +44,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Security settings and log hygiene. gRPC with TLS (a self-signed certificate made in the test) is
  * covered by {@code dev.interestgraph.inference.TlsRoundTripTest}; here: Kafka security settings
- * given as {@code kafka.properties.*} reach every Kafka client the job builds, and a run of the
- * job logs no user id and no user text at INFO.
+ * given as {@code kafka.properties.*} reach every Kafka client the job builds (and the delta
+ * sink's own codec wins over theirs), and a run of the job logs no user id and no user text at
+ * INFO.
  */
 class SecurityIT {
 
@@ -94,6 +95,48 @@ class SecurityIT {
             assertThat(properties.getProperty("bootstrap.servers")).as(client)
                     .isEqualTo("kafka-1:9093");
         });
+    }
+
+    /**
+     * The delta sink compresses with {@code kafka.deltas.compression} (LZ4 unless set), which wins
+     * over a codec given for every client; the other sinks keep that codec. (Every broker test of
+     * the job reads LZ4 deltas through real consumers, and StandaloneClusterIT through the shaded
+     * JAR on a cluster.)
+     */
+    @Test
+    void theDeltaSinkCompressesWithItsOwnCodec() throws Exception {
+        Configuration config = new Configuration();
+        config.set(InterestGraphOptions.KAFKA_BOOTSTRAP, "kafka-1:9093");
+        config.setString(InterestGraphOptions.KAFKA_PROPERTIES_PREFIX + "compression.type", "gzip");
+        Map<String, Properties> sinks = sinkProperties(config);
+        assertThat(sinks.get("graph-deltas sink").getProperty("compression.type"))
+                .isEqualTo("lz4");
+        assertThat(sinks).hasSize(4);
+        sinks.forEach((sink, properties) -> {
+            if (!sink.equals("graph-deltas sink")) {
+                assertThat(properties.getProperty("compression.type")).as(sink).isEqualTo("gzip");
+            }
+            assertThat(properties.getProperty("transaction.timeout.ms")).as(sink)
+                    .isEqualTo("600000");
+        });
+
+        config.set(InterestGraphOptions.KAFKA_DELTAS_COMPRESSION,
+                InterestGraphOptions.KafkaCompression.ZSTD);
+        assertThat(sinkProperties(config).get("graph-deltas sink")
+                .getProperty("compression.type")).isEqualTo("zstd");
+    }
+
+    private static Map<String, Properties> sinkProperties(Configuration config) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        new InterestGraphPipeline(config, HashingTestEmbedder.factory()).build(env);
+        Map<String, Properties> sinks = new HashMap<>();
+        for (Transformation<?> transformation : transformations(env)) {
+            if (transformation instanceof SinkTransformation<?, ?> sink
+                    && sink.getSink() instanceof KafkaSink<?> kafka) {
+                sinks.put(sink.getName(), field(kafka, "kafkaProducerConfig"));
+            }
+        }
+        return sinks;
     }
 
     @Test
