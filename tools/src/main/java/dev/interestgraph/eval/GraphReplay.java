@@ -25,6 +25,12 @@ import java.util.TreeMap;
  * parameter sweep uses it; the reported results come from the real job.
  */
 public final class GraphReplay {
+    /**
+     * The final watermark of a bounded input for {@link #replay}: no maintenance after a user's
+     * last event (UserGraphFunction with {@code boundedInput}).
+     */
+    public static final long BOUNDED_INPUT = Long.MIN_VALUE;
+
     private final GraphUpdater updater;
 
     public GraphReplay(GraphParameters params) {
@@ -35,22 +41,15 @@ public final class GraphReplay {
      * A graph source for {@link Evaluation}: replays the events against the catalogue as the
      * job's bounded replay ({@code kafka.bounded}, {@link JobReplay}) does — maintenance only
      * between a user's own events, none after the user's last event — so that it yields that
-     * replay's deltas ({@code JobReplayReproducibilityIT} checks it).
-     *
-     * @param outOfOrdernessMs the job's watermark bound: it no longer changes the deltas of a
-     *     bounded replay, and is kept for the callers that pass it
+     * replay's deltas ({@code JobReplayReproducibilityIT} checks it). The watermark bound plays
+     * no part: no event is late in an in-order replay, and maintenance does not wait for the
+     * watermark.
      */
     public static Evaluation.GraphSource source(GraphParameters params,
-            Map<String, ItemVersion> catalogue, long outOfOrdernessMs) {
+            Map<String, ItemVersion> catalogue) {
         GraphReplay replay = new GraphReplay(params);
         return events -> replay.replay(enrich(events, catalogue), BOUNDED_INPUT);
     }
-
-    /**
-     * The final watermark of a bounded input for {@link #replay}: no maintenance after a user's
-     * last event (UserGraphFunction with {@code boundedInput}).
-     */
-    public static final long BOUNDED_INPUT = Long.MIN_VALUE;
 
     /** Joins actions with their items' current version (a catalogue of one version per item). */
     public static List<EnrichedAction> enrich(List<UserAction> actions,

@@ -78,8 +78,7 @@ class JobReplayReproducibilityIT {
             slowCatalogue = job.run(items, events, options).deltas;
         }
 
-        List<GraphDelta> reference = GraphReplay.source(params, catalogue(items),
-                options.get(InterestGraphOptions.WATERMARK_OUT_OF_ORDERNESS).toMillis())
+        List<GraphDelta> reference = GraphReplay.source(params, catalogue(items))
                 .deltas(withTextVectors(events));
         System.out.printf("deltas: stalled events %d, slow catalogue %d, in-process replay %d%n",
                 stalledEvents.size(), slowCatalogue.size(), reference.size());
