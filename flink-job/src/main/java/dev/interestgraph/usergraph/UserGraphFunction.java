@@ -50,6 +50,10 @@ import org.apache.flink.util.OutputTag;
  *       each time it fires, never moved by a flush: the decay sweep every
  *       {@code graph.sweep-interval}, and idle expiry {@code graph.idle-ttl} after the user's last
  *       event, which clears all state. A sweep due at a flush tick leaves in the flush's delta.
+ *       One that fires at the end of input (watermark +∞), or in a bounded run whenever no flush
+ *       of the user's own events reaches its tick, runs before the user's next flush instead, at
+ *       its own tick — or never, after the user's last event — so that a bounded replay's deltas
+ *       do not depend on how far the watermark got before the input ended.
  * </ul>
  */
 public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedAction, DeltaRecord> {
