@@ -176,7 +176,10 @@ public final class InterestGraphPipeline {
                                 config.get(EMBED_TIMEOUT),
                                 config.get(FINE_TUNE_EXAMPLE_SAMPLE),
                                 config.get(FINE_TUNE_TRAINING_ENABLED))
-                        : null))
+                        : null,
+                        // a bounded replay: maintenance only as far as each user's events go,
+                        // so that its deltas do not depend on how far the watermark got
+                        config.get(KAFKA_BOUNDED)))
                 .name("user-graph")
                 .uid("user-graph");
         DataStream<TrainingExample> trainingExamples = null;

@@ -84,7 +84,9 @@ public final class InterestGraphOptions {
     public static final ConfigOption<Boolean> KAFKA_BOUNDED =
             key("kafka.bounded").booleanType().defaultValue(false)
                     .withDescription("Stop the sources at the offsets that are latest at start-up "
-                            + "(a bounded replay); the job then finishes.");
+                            + "(a bounded replay); the job then finishes. A bounded run sweeps "
+                            + "and expires a user's graph only between the user's own events, "
+                            + "so that its deltas do not depend on how far the watermark got.");
 
     public static final ConfigOption<String> KAFKA_TRANSACTIONAL_ID_PREFIX =
             key("kafka.transactional-id-prefix").stringType().defaultValue("interest-graph")

@@ -50,6 +50,10 @@ import org.apache.flink.util.OutputTag;
  *       each time it fires, never moved by a flush: the decay sweep every
  *       {@code graph.sweep-interval}, and idle expiry {@code graph.idle-ttl} after the user's last
  *       event, which clears all state. A sweep due at a flush tick leaves in the flush's delta.
+ *       One that fires at the end of input (watermark +∞), or in a bounded run whenever no flush
+ *       of the user's own events reaches its tick, runs before the user's next flush instead, at
+ *       its own tick — or never, after the user's last event — so that a bounded replay's deltas
+ *       do not depend on how far the watermark got before the input ended.
  * </ul>
  */
 public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedAction, DeltaRecord> {
@@ -63,6 +67,8 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     static final long REBASE_POLL_MS = 10;
 
     private final GraphParameters params;
+    /** A bounded input: maintenance only between a user's own events (constructor). */
+    private final boolean boundedInput;
     /** Null without fine-tuning. */
     private final FineTuningSupport.Settings fineTuning;
     private transient FineTuningSupport fineTuningSupport;
@@ -118,8 +124,24 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
      * at the user's first event of it, and emits {@link #TRAINING_EXAMPLES}.
      */
     public UserGraphFunction(GraphParameters params, FineTuningSupport.Settings fineTuning) {
+        this(params, fineTuning, false);
+    }
+
+    /**
+     * With {@code boundedInput} (a replay of a bounded input, {@code kafka.bounded}) a user's
+     * maintenance — decay sweep, idle expiry — runs only as far as the user's own events carry
+     * event time: a maintenance timer that fires with no flush of the user at its tick waits for
+     * the user's next flush, and after the user's last event none runs. How far the watermark
+     * climbs before a bounded input ends depends on the machine (periodic watermarks, which
+     * source finishes last, how long the catalogue takes to embed), so without this the deltas
+     * after a user's last event — and the count of deltas — would too. Unbounded, maintenance
+     * runs when the watermark passes its tick, as time really passes.
+     */
+    public UserGraphFunction(GraphParameters params, FineTuningSupport.Settings fineTuning,
+            boolean boundedInput) {
         this.params = params;
         this.fineTuning = fineTuning;
+        this.boundedInput = boundedInput;
     }
 
     /**
@@ -272,12 +294,20 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
                 return false;
             }
         }
+        if (!due.isEmpty()) {
+            // maintenance passed over before this flush (at the end of input, or deferred in a
+            // bounded run) runs first, at its own ticks: the user's events at this tick prove
+            // that event time passed them, and the deltas are those of a watermark that did
+            graph = catchUpMaintenance(graph, userId, timestamp, ctx, out);
+        }
         long timerBefore = graph == null ? Long.MIN_VALUE : graph.maintenanceTimerMs;
-        // The end of a bounded input moves the watermark to +∞: that is not time passing, so the
-        // graph stays as the last event left it instead of decaying and expiring.
+        // The end of a bounded input moves the watermark to +∞: that is not time passing, so a
+        // maintenance timer that fires then (or, in a bounded run, whenever no flush of the
+        // user's own events proves its time) leaves the graph as the last event left it. It
+        // stays due (graph.maintenanceTimerMs) and runs before the user's next flush, if any.
         boolean endOfInput = ctx.timerService().currentWatermark() == Long.MAX_VALUE;
         boolean maintenance = graph != null && graph.maintenanceTimerMs == timestamp
-                && !endOfInput;
+                && (!due.isEmpty() || (!endOfInput && !boundedInput));
         if (maintenance) {
             graph.maintenanceTimerMs = Long.MIN_VALUE; // this timer has fired
         }
@@ -371,6 +401,45 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         }
     }
 
+    /**
+     * Runs the user's maintenance timers due before {@code tickMs} that did not run when they
+     * fired (see {@link #fire}), in order, as the operator runs them when the watermark passes
+     * each: a decay sweep (its own delta) or idle expiry, each registering the next. Returns the
+     * graph after them (null when the user expired: the flush then starts a new epoch), with the
+     * Flink timer of its next maintenance registered when that lies after {@code tickMs}.
+     */
+    private UserGraph catchUpMaintenance(UserGraph graph, String userId, long tickMs, Context ctx,
+            Collector<DeltaRecord> out) throws Exception {
+        boolean caughtUp = false;
+        while (graph != null && graph.maintenanceTimerMs != Long.MIN_VALUE
+                && graph.maintenanceTimerMs < tickMs) {
+            long timer = graph.maintenanceTimerMs; // its Flink timer fired (timers run in order)
+            graph.maintenanceTimerMs = Long.MIN_VALUE;
+            boolean expire = updater.isIdle(graph, timer);
+            GraphUpdater.Result result = expire ? updater.expire(graph, userId, timer)
+                    : updater.flush(graph, userId, List.of(), null, timer);
+            if (expire) {
+                usersExpired.inc();
+            }
+            if (fineTuningSupport != null) {
+                fineTuningSupport.afterUpdate(result, List.of());
+            }
+            emit(result, out);
+            graph = result.graph;
+            if (graph == null) {
+                graphs.store(null);
+                forgetSeenIds(); // expired: nothing of the user stays, as when the timer runs
+            } else {
+                graph.maintenanceTimerMs = updater.nextMaintenance(graph, timer);
+            }
+            caughtUp = true;
+        }
+        if (caughtUp && graph != null && graph.maintenanceTimerMs > tickMs) {
+            ctx.timerService().registerEventTimeTimer(graph.maintenanceTimerMs);
+        }
+        return graph;
+    }
+
     private void forgetSeenIds() {
         seenEventIds.clear();
         seenRing.clear();
@@ -413,14 +482,8 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         return due;
     }
 
-    /**
-     * Emits the result's deltas, stores (or clears) the graph and, for a graph without one,
-     * registers its maintenance timer (never moved afterwards: it re-registers when it fires).
-     * {@code timerBefore}: the maintenance timer still registered for the graph the result
-     * started from (Long.MIN_VALUE when none), deleted when the graph ends.
-     */
-    private void store(GraphUpdater.Result result, long timerBefore, long nowMs, Context ctx,
-            Collector<DeltaRecord> out) throws Exception {
+    /** Emits the result's deltas and counts what it did. */
+    private void emit(GraphUpdater.Result result, Collector<DeltaRecord> out) throws Exception {
         for (GraphDelta delta : result.deltas) {
             out.collect(DeltaRecord.of(delta));
             deltasOut.inc();
@@ -437,6 +500,17 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         interestsEvicted.inc(result.interestsEvicted);
         duplicateEvents.inc(result.duplicatesDropped);
         graphRebases.inc(result.rebases);
+    }
+
+    /**
+     * Emits the result's deltas, stores (or clears) the graph and, for a graph without one,
+     * registers its maintenance timer (never moved afterwards: it re-registers when it fires).
+     * {@code timerBefore}: the maintenance timer still registered for the graph the result
+     * started from (Long.MIN_VALUE when none), deleted when the graph ends.
+     */
+    private void store(GraphUpdater.Result result, long timerBefore, long nowMs, Context ctx,
+            Collector<DeltaRecord> out) throws Exception {
+        emit(result, out);
 
         UserGraph graph = result.graph;
         boolean sameGraph = graph != null && graph.maintenanceTimerMs == timerBefore;

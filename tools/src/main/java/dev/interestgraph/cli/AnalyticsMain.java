@@ -222,8 +222,8 @@ public final class AnalyticsMain {
             embed(encoder, batch, pending);
         }
         Configuration job = demo.job;
-        List<GraphDelta> deltas = GraphReplay.source(InterestGraphOptions.graphParameters(job), catalogue,
-                job.get(WATERMARK_OUT_OF_ORDERNESS).toMillis()).deltas(events);
+        List<GraphDelta> deltas = GraphReplay.source(InterestGraphOptions.graphParameters(job), catalogue)
+                .deltas(events);
         if (evaluationCut) { // as the evaluation scores them: each user at their own cut
             return GraphSnapshot.of(Evaluation.graphsAtCut(deltas, events), texts);
         }

@@ -147,9 +147,7 @@ public final class EvaluationMain {
                             + String.format("%,d", events.size()) + " events");
                     List<dev.interestgraph.proto.v2.GraphDelta> deltas = GraphReplay.source(
                             InterestGraphOptions.graphParameters(jobOptions),
-                            catalogue(items, computed),
-                            jobOptions.get(InterestGraphOptions.WATERMARK_OUT_OF_ORDERNESS)
-                                    .toMillis()).deltas(events);
+                            catalogue(items, computed)).deltas(events);
                     step.done(String.format("%,d deltas", deltas.size()));
                     return deltas;
                 };

@@ -25,6 +25,12 @@ import java.util.TreeMap;
  * parameter sweep uses it; the reported results come from the real job.
  */
 public final class GraphReplay {
+    /**
+     * The final watermark of a bounded input for {@link #replay}: no maintenance after a user's
+     * last event (UserGraphFunction with {@code boundedInput}).
+     */
+    public static final long BOUNDED_INPUT = Long.MIN_VALUE;
+
     private final GraphUpdater updater;
 
     public GraphReplay(GraphParameters params) {
@@ -32,14 +38,17 @@ public final class GraphReplay {
     }
 
     /**
-     * A graph source for {@link Evaluation}: replays the events against the catalogue, with the
-     * final watermark the job would reach (the last event time less the out-of-orderness bound).
+     * A graph source for {@link Evaluation}: replays the events against the catalogue as the
+     * job's bounded replay ({@code kafka.bounded}, {@link JobReplay}) does — maintenance only
+     * between a user's own events, none after the user's last event — so that it yields that
+     * replay's deltas ({@code JobReplayReproducibilityIT} checks it). The watermark bound plays
+     * no part: no event is late in an in-order replay, and maintenance does not wait for the
+     * watermark.
      */
     public static Evaluation.GraphSource source(GraphParameters params,
-            Map<String, ItemVersion> catalogue, long outOfOrdernessMs) {
+            Map<String, ItemVersion> catalogue) {
         GraphReplay replay = new GraphReplay(params);
-        return events -> events.isEmpty() ? List.of() : replay.replay(enrich(events, catalogue),
-                events.get(events.size() - 1).eventTimeMs - outOfOrdernessMs - 1);
+        return events -> replay.replay(enrich(events, catalogue), BOUNDED_INPUT);
     }
 
     /** Joins actions with their items' current version (a catalogue of one version per item). */
@@ -55,8 +64,9 @@ public final class GraphReplay {
     /**
      * Every user's deltas, in order per user, for actions given in event-time order. {@code
      * finalWatermarkMs} is the last watermark before the input ended: maintenance timers up to it
-     * fire for every user (in the job, other users' events keep moving event time), later ones do
-     * not (the end of input is not time passing).
+     * fire for every user (in a live job, other users' events keep moving event time), later ones
+     * do not (the end of input is not time passing); {@link #BOUNDED_INPUT} for the job's
+     * bounded replays, which run none after a user's last event.
      */
     public List<GraphDelta> replay(List<EnrichedAction> actions, long finalWatermarkMs) {
         Map<String, List<EnrichedAction>> byUser = new LinkedHashMap<>();

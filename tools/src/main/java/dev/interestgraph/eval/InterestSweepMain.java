@@ -108,8 +108,7 @@ public final class InterestSweepMain {
                 config.setString("graph.interest-min-weight", setting[3]);
             }
             GraphParameters params = InterestGraphOptions.graphParameters(config);
-            Evaluation.GraphSource graphs = GraphReplay.source(params, catalogue,
-                    config.get(InterestGraphOptions.WATERMARK_OUT_OF_ORDERNESS).toMillis());
+            Evaluation.GraphSource graphs = GraphReplay.source(params, catalogue);
             Evaluation evaluation = new Evaluation(items, scored, embeddings, weights, 1000, 0);
             if (!allRows) {
                 evaluation.interestRowsOnly();

@@ -7,7 +7,6 @@ import static dev.interestgraph.config.InterestGraphOptions.INTEREST_JOIN_THRESH
 import static dev.interestgraph.config.InterestGraphOptions.INTEREST_MERGE_THRESHOLD;
 import static dev.interestgraph.config.InterestGraphOptions.MAX_INTERESTS;
 import static dev.interestgraph.config.InterestGraphOptions.PRUNE_THRESHOLD;
-import static dev.interestgraph.config.InterestGraphOptions.WATERMARK_OUT_OF_ORDERNESS;
 
 import dev.interestgraph.graph.GraphParameters;
 import dev.interestgraph.model.ItemVersion;
@@ -106,12 +105,10 @@ final class Sweep {
             Map<String, Map<String, Float>> cosine,
             Map<String, List<GraphDelta>> replays) throws Exception {
         GraphParameters parameters = InterestGraphOptions.graphParameters(config);
-        long outOfOrderness = config.get(WATERMARK_OUT_OF_ORDERNESS).toMillis();
-        Evaluation.GraphSource replayed =
-                GraphReplay.source(parameters, catalogue, outOfOrderness);
-        // one replay per distinct parameter set (and out-of-orderness): the evaluation asks for
-        // the deltas of the same events each time
-        String settings = key(parameters, outOfOrderness);
+        Evaluation.GraphSource replayed = GraphReplay.source(parameters, catalogue);
+        // one replay per distinct parameter set: the evaluation asks for the deltas of the same
+        // events each time
+        String settings = key(parameters);
         Evaluation.GraphSource graphs = events -> {
             // the evaluation's cuts of the same replay differ in size (the sweep asks for one)
             String key = settings + "/" + events.size();
@@ -127,12 +124,10 @@ final class Sweep {
     }
 
     /** GraphParameters has no equals: its serialised form (all fields) is the key. */
-    static String key(GraphParameters parameters, long outOfOrderness)
-            throws java.io.IOException {
+    static String key(GraphParameters parameters) throws java.io.IOException {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
             out.writeObject(parameters);
-            out.writeLong(outOfOrderness);
         }
         return java.util.Base64.getEncoder().encodeToString(bytes.toByteArray());
     }

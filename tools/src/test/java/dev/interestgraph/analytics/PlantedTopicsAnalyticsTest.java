@@ -44,7 +44,7 @@ class PlantedTopicsAnalyticsTest {
             texts.put(item.itemId, item.text());
         }
         DeltaMaterializer graphs = new DeltaMaterializer();
-        GraphReplay.source(GraphParameters.defaults(), catalogue, 5000).deltas(data.events())
+        GraphReplay.source(GraphParameters.defaults(), catalogue).deltas(data.events())
                 .forEach(graphs::apply);
 
         AnalyticsOutput output = GraphAnalyticsJob.runLocally(GraphSnapshot.of(graphs, texts),

@@ -33,7 +33,7 @@ class EvaluationTest {
             embeddings.put(item.itemId, item.embedding);
         }
         Evaluation.GraphSource source =
-                GraphReplay.source(GraphParameters.defaults(), items, 5000);
+                GraphReplay.source(GraphParameters.defaults(), items);
 
         // cuts at 40% and 60% of each user's events: the drift (at 50%) lies between them
         // content-led weights: in this data the signal is the items' text, not co-occurrence
@@ -72,7 +72,7 @@ class EvaluationTest {
             embeddings.put(item.itemId, item.embedding);
         }
         Evaluation.GraphSource source =
-                GraphReplay.source(GraphParameters.defaults(), items, 5000);
+                GraphReplay.source(GraphParameters.defaults(), items);
         Evaluation.Result result = new Evaluation(data.items(), data.events(), embeddings,
                 new Recommender.Weights(), 200, 100)
                 .withEase(EaseBaseline.LAMBDAS)
@@ -154,7 +154,7 @@ class EvaluationTest {
         Evaluation.Result result = new Evaluation(data.items(), data.events(), embeddings,
                 new Recommender.Weights(), 50, 100)
                 .withGraphAnalytics(gelly)
-                .evaluate(GraphReplay.source(GraphParameters.defaults(), items, 5000), false);
+                .evaluate(GraphReplay.source(GraphParameters.defaults(), items), false);
 
         assertThat(runs[0]).as("one Gelly run per ranking and phase").isEqualTo(4);
         // In this data the items' text carries the signal (content alone scores best here); the
