@@ -145,6 +145,14 @@ public final class UserGraph {
         private double norm = Double.NaN;
         /** {@link #mean} as a unit vector, computed on first use per change. */
         private float[] direction;
+        /**
+         * {@link #mean} decoded, each component exactly {@code HalfFloats.toFloat} of its half,
+         * while a {@link GraphUpdater} works on the mean in a flush (it lends the array and takes
+         * it back at the end: a graph held in heap state keeps no 1.5 KB more per vector), so
+         * that the cosines, the folds and the delta's encoding of one flush decode each mean
+         * once; null otherwise. Every change of {@link #mean} here keeps it equal.
+         */
+        float[] values;
 
         public DecayedMean(short[] mean, double weight, long lastMs, String modelVersion) {
             this.mean = mean;
@@ -165,7 +173,7 @@ public final class UserGraph {
         /** Unit-length direction of the mean; shared, do not modify. */
         public float[] direction() {
             if (direction == null) {
-                direction = VectorMath.normalized(meanVector());
+                direction = VectorMath.normalized(values != null ? values : meanVector());
             }
             return direction;
         }
@@ -174,13 +182,29 @@ public final class UserGraph {
         public double norm() {
             if (Double.isNaN(norm)) {
                 double squares = 0;
-                for (short half : mean) {
-                    float x = HalfFloats.toFloat(half);
-                    squares += (double) x * x;
+                if (values != null) {
+                    for (float x : values) {
+                        squares += (double) x * x;
+                    }
+                } else {
+                    for (short half : mean) {
+                        float x = HalfFloats.toFloat(half);
+                        squares += (double) x * x;
+                    }
                 }
                 norm = Math.sqrt(squares);
             }
             return norm;
+        }
+
+        /** Whether {@link #norm()} is known without a pass over the mean. */
+        boolean normKnown() {
+            return !Double.isNaN(norm);
+        }
+
+        /** Sets the norm found by a pass equal to {@link #norm()}'s (several means at once). */
+        void knownNorm(double value) {
+            norm = value;
         }
 
         /** Cosine similarity of the mean and {@code x} (of norm {@code xNorm}); no allocation. */
@@ -190,8 +214,14 @@ public final class UserGraph {
                 return 0;
             }
             double dot = 0;
-            for (int i = 0; i < mean.length; i++) {
-                dot += HalfFloats.toFloat(mean[i]) * x[i];
+            if (values != null) {
+                for (int i = 0; i < mean.length; i++) {
+                    dot += values[i] * x[i];
+                }
+            } else {
+                for (int i = 0; i < mean.length; i++) {
+                    dot += HalfFloats.toFloat(mean[i]) * x[i];
+                }
             }
             return dot / denominator;
         }
@@ -203,8 +233,14 @@ public final class UserGraph {
                 return 0;
             }
             double dot = 0;
-            for (int i = 0; i < mean.length; i++) {
-                dot += HalfFloats.toFloat(mean[i]) * HalfFloats.toFloat(other.mean[i]);
+            if (values != null && other.values != null) {
+                for (int i = 0; i < mean.length; i++) {
+                    dot += values[i] * other.values[i];
+                }
+            } else {
+                for (int i = 0; i < mean.length; i++) {
+                    dot += HalfFloats.toFloat(mean[i]) * HalfFloats.toFloat(other.mean[i]);
+                }
             }
             return dot / denominator;
         }
@@ -240,12 +276,16 @@ public final class UserGraph {
             double dot = 0;
             double oldSquares = 0;
             double newSquares = 0;
+            float[] decoded = values;
             for (int i = 0; i < mean.length; i++) {
-                float old = HalfFloats.toFloat(mean[i]);
+                float old = decoded != null ? decoded[i] : HalfFloats.toFloat(mean[i]);
                 float xi = x != null ? x[i] : HalfFloats.toFloat(xHalves[i]);
                 short rounded = HalfFloats.toHalf((float) (old * ka + xi * kb));
                 float now = HalfFloats.toFloat(rounded);
                 mean[i] = rounded;
+                if (decoded != null) {
+                    decoded[i] = now;
+                }
                 dot += (double) old * now;
                 oldSquares += (double) old * old;
                 newSquares += (double) now * now;
@@ -299,7 +339,7 @@ public final class UserGraph {
             long at = Math.max(atMs, Math.max(lastMs, other.lastMs));
             double mine = weightAt(at, halfLifeMs);
             double theirs = other.weightAt(at, halfLifeMs);
-            fold(mine, null, other.mean, theirs);
+            fold(mine, other.values, other.mean, theirs);
             weight = mine + theirs;
             lastMs = at;
         }
