@@ -68,7 +68,11 @@ public final class GraphUpdater {
     GraphUpdater(GraphParameters params, boolean walkTopMembers) {
         this.params = params;
         this.walkTopMembers = walkTopMembers;
+        log2PruneThreshold = Math.log(params.pruneThreshold) / Math.log(2);
     }
+
+    /** log₂ graph.prune-threshold (the sweep's test without a power per edge). */
+    private final double log2PruneThreshold;
 
     /** Sort order of a flush: event time, then event id, so that replays apply identically. */
     public static final Comparator<EnrichedAction> EVENT_ORDER =
@@ -465,6 +469,7 @@ public final class GraphUpdater {
                     params.edgeHalfLifeMs);
         }
         addTerms(best, event.terms, amount);
+        changes.labelInputsChanged = true; // its terms (or a new interest)
         if (edge.interestId != best.id) {
             if (edge.interestId >= 0) {
                 changes.interestChanged(edge.interestId);
@@ -800,7 +805,8 @@ public final class GraphUpdater {
         List<String> decayed = new ArrayList<>();
         if (sweep) {
             for (Edge edge : graph.edges.values()) { // (not a look-up per key)
-                if (Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs)) < params.pruneThreshold) {
+                if (!surelyAbovePruneThreshold(edge, atMs) && Math.abs(edge.weightAt(atMs,
+                        params.edgeHalfLifeMs)) < params.pruneThreshold) {
                     decayed.add(edge.itemId);
                 }
             }
@@ -872,16 +878,39 @@ public final class GraphUpdater {
                     }
                 }
             }
-            // labels depend on every interest's terms: a change to one may relabel another
-            Map<Integer, String> labels = InterestLabels.labels(graph.interests.values());
-            for (Interest interest : graph.interests.values()) {
-                String label = labels.get(interest.id);
-                if (!label.equals(interest.label)) {
-                    interest.label = label;
-                    changes.labelChanged(interest.id);
+            // labels depend on every interest's terms: a change to one may relabel another.
+            // Unless a term or the set of interests changed since they were last computed (in
+            // this flush, or in the flush that last changed them: every such change reaches
+            // here), they are the stored ones: a sweep, a dislike or the sweep half of a flush
+            // computes nothing.
+            if (changes.labelInputsChanged) {
+                changes.labelInputsChanged = false;
+                Map<Integer, String> labels = InterestLabels.labels(graph.interests.values());
+                for (Interest interest : graph.interests.values()) {
+                    String label = labels.get(interest.id);
+                    if (!label.equals(interest.label)) {
+                        interest.label = label;
+                        changes.labelChanged(interest.id);
+                    }
                 }
             }
         }
+    }
+
+    /**
+     * Whether the edge's weight decayed to {@code atMs} is certainly not below
+     * graph.prune-threshold, decided without the {@code Math.pow} of the decay: |w| ≥ 2^e (e its
+     * binary exponent) and the decay is 2^−Δt/h, so 2^(e − Δt/h) ≥ threshold · 2^0.001 leaves a
+     * margin far above the rounding of the exact test. False says "test it exactly", never
+     * "prune": the sweep prunes exactly the edges it pruned before, with one power per edge near
+     * the threshold instead of one per edge (a sweep walks all of the user's edges).
+     */
+    private boolean surelyAbovePruneThreshold(Edge edge, long atMs) {
+        double halfLives = atMs <= edge.lastMs ? 0
+                : (double) (atMs - edge.lastMs) / params.edgeHalfLifeMs;
+        // (a subnormal weight's exponent does not bound it from below: tested exactly)
+        return Math.abs(edge.weight) >= Double.MIN_NORMAL
+                && Math.getExponent(edge.weight) - halfLives >= log2PruneThreshold + 0.001;
     }
 
     private static void removeEdge(UserGraph graph, String itemId, EdgeRemove.Reason reason,
@@ -1155,6 +1184,11 @@ public final class GraphUpdater {
         /** Provisional interests that became real in this flush: emitted from now on. */
         final Set<Integer> published = new TreeSet<>();
         boolean profileChanged;
+        /**
+         * Whether an interest's terms or the set of interests changed since the labels were
+         * last computed: the labels' only inputs (InterestLabels).
+         */
+        boolean labelInputsChanged;
 
         void touchEdge(String itemId, boolean exists) {
             existed.putIfAbsent(itemId, exists);
@@ -1185,6 +1219,7 @@ public final class GraphUpdater {
 
         /** An interest goes; consumers hear of it only if it was ever emitted to them. */
         void interestRemoved(Interest interest) {
+            labelInputsChanged = true;
             published.remove(interest.id);
             if (InterestMerging.isPublished(interest)) {
                 removedInterests.add(interest.id);

@@ -7,6 +7,7 @@ import dev.interestgraph.usergraph.UserGraphFunction;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -23,8 +24,9 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  * check behind "same deltas" in docs/benchmarks.md's throughput steps.
  *
  * <p>From {@code tools/} with the bench classpath: {@code java -cp ... DeltaDigest
- * heap|rocksdb [users eventsPerUser [tight]]}; {@code tight}: 3 interests and 40 edges per user,
- * so that evictions, merges and the cap run often.
+ * heap|rocksdb [users eventsPerUser [tight|decay]]}; {@code tight}: 3 interests and 40 edges per
+ * user, so that evictions, merges and the cap run often; {@code decay}: a 12-hour edge half-life
+ * and a sweep every 6 hours, so that sweeps prune.
  */
 public final class DeltaDigest {
     private DeltaDigest() {}
@@ -33,10 +35,13 @@ public final class DeltaDigest {
         String backend = args[0];
         int users = args.length > 1 ? Integer.parseInt(args[1]) : 300;
         int eventsPerUser = args.length > 2 ? Integer.parseInt(args[2]) : 100;
-        boolean tight = args.length > 3 && args[3].equals("tight");
-        GraphParameters params = tight
-                ? GraphParameters.builder().maxInterests(3).maxEdgesPerUser(40).build()
-                : GraphParameters.defaults();
+        String mode = args.length > 3 ? args[3] : "";
+        GraphParameters params = switch (mode) {
+            case "tight" -> GraphParameters.builder().maxInterests(3).maxEdgesPerUser(40).build();
+            case "decay" -> GraphParameters.builder().edgeHalfLife(Duration.ofHours(12))
+                    .sweepInterval(Duration.ofHours(6)).pruneThreshold(0.1).build();
+            default -> GraphParameters.defaults();
+        };
         List<EnrichedAction> events = BenchData.events(users, eventsPerUser, 200, 42);
         var harness = new KeyedOneInputStreamOperatorTestHarness<>(
                 new KeyedProcessOperator<>(new UserGraphFunction(params)),
@@ -81,7 +86,7 @@ public final class DeltaDigest {
             UserGraphBenchmark.deleteRecursively(rocksDir);
         }
         System.out.printf(Locale.ROOT, "%s users %d events/user %d%s: %d deltas, %d bytes, sha256 %s%n",
-                backend, users, eventsPerUser, tight ? " tight" : "", deltas, bytes,
+                backend, users, eventsPerUser, mode.isEmpty() ? "" : " " + mode, deltas, bytes,
                 HexFormat.of().formatHex(digest.digest()));
     }
 }
