@@ -172,6 +172,7 @@ public final class GraphUpdater {
             if (graph == null) {
                 graph = new UserGraph();
                 graph.derivedKnown = true; // nothing to derive yet
+                graph.noPruneUntilMs = Long.MAX_VALUE; // no edge yet
                 graph.epoch = event.eventTimeMs;
             }
             flushTime = Math.max(flushTime, event.eventTimeMs);
@@ -299,6 +300,7 @@ public final class GraphUpdater {
             edge = new Edge(event.itemId, event.eventTimeMs);
         }
         edge.add(amount, event.eventTimeMs, params.edgeHalfLifeMs);
+        graph.noPruneUntilMs = Math.min(graph.noPruneUntilMs, noPruneUntil(edge));
         edge.actionCounts[event.action.ordinal()]++;
         Interest member = graph.interests.get(edge.interestId);
         if (member != null) {
@@ -803,13 +805,20 @@ public final class GraphUpdater {
     private void finish(UserGraph graph, long atMs, Changes changes, Result result,
             boolean sweep) {
         List<String> decayed = new ArrayList<>();
-        if (sweep) {
+        if (sweep && atMs <= graph.noPruneUntilMs) {
+            // no edge can have decayed below the threshold yet: no walk (on the heap, where
+            // the graph object and this bound live on between flushes)
+        } else if (sweep) {
+            long noPruneUntil = Long.MAX_VALUE;
             for (Edge edge : graph.edges.values()) { // (not a look-up per key)
                 if (!surelyAbovePruneThreshold(edge, atMs) && Math.abs(edge.weightAt(atMs,
                         params.edgeHalfLifeMs)) < params.pruneThreshold) {
                     decayed.add(edge.itemId);
+                } else {
+                    noPruneUntil = Math.min(noPruneUntil, noPruneUntil(edge));
                 }
             }
+            graph.noPruneUntilMs = noPruneUntil;
         } else {
             for (String itemId : changes.upsertedEdges) {
                 Edge edge = graph.edges.get(itemId);
@@ -911,6 +920,23 @@ public final class GraphUpdater {
         // (a subnormal weight's exponent does not bound it from below: tested exactly)
         return Math.abs(edge.weight) >= Double.MIN_NORMAL
                 && Math.getExponent(edge.weight) - halfLives >= log2PruneThreshold + 0.001;
+    }
+
+    /**
+     * An event time up to which the edge, untouched, is certainly not below
+     * graph.prune-threshold (the bound {@link #surelyAbovePruneThreshold} tests, solved for the
+     * time, less a millisecond): {@link Long#MIN_VALUE} when it may already be.
+     */
+    private long noPruneUntil(Edge edge) {
+        if (!(Math.abs(edge.weight) >= Double.MIN_NORMAL)) {
+            return Long.MIN_VALUE;
+        }
+        double halfLives = Math.getExponent(edge.weight) - log2PruneThreshold - 0.001;
+        if (!(halfLives >= 0)) {
+            return Long.MIN_VALUE;
+        }
+        double until = edge.lastMs + Math.floor(halfLives * params.edgeHalfLifeMs) - 1;
+        return until >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) until;
     }
 
     private static void removeEdge(UserGraph graph, String itemId, EdgeRemove.Reason reason,

@@ -44,6 +44,13 @@ public final class UserGraph {
      * one per state entry needs no walk per flush.
      */
     boolean derivedKnown;
+    /**
+     * Not stored: no edge decays below graph.prune-threshold at or before this event time (a
+     * lower bound kept by {@link GraphUpdater} as edges change, exact after each sweep's walk), so
+     * a sweep up to it skips the walk over the edges; {@link Long#MIN_VALUE} when unknown (a
+     * graph read back from state: its first sweep walks).
+     */
+    long noPruneUntilMs = Long.MIN_VALUE;
 
     /**
      * Whether this object knows its derived fields (the interests' sizes and ranking caches).

@@ -62,4 +62,56 @@ class GraphUpdaterSweepTest {
                     .hasSizeLessThan(before.size());
         }
     }
+
+    /**
+     * A graph kept in memory between sweeps (as on the heap backend, where the sweep skips its
+     * walk until the earliest time an edge could fall below the threshold) loses each edge at
+     * the first sweep at which its decayed weight is below the threshold — no sooner, no later.
+     */
+    @Test
+    void sweepsOfAGraphKeptInMemoryPruneEachEdgeAtTheFirstSweepItIsBelowTheThreshold() {
+        GraphParameters params = GraphParameters.builder().edgeHalfLife(Duration.ofHours(6))
+                .pruneThreshold(0.05).maxEdgesPerUser(5_000).build();
+        GraphUpdater updater = new GraphUpdater(params);
+        Random random = new Random(13);
+        dev.interestgraph.model.Action[] actions = {dev.interestgraph.model.Action.VIEW,
+            dev.interestgraph.model.Action.CLICK, dev.interestgraph.model.Action.PURCHASE,
+            dev.interestgraph.model.Action.DISLIKE};
+        UserGraph graph = null;
+        long at = T0;
+        int sweepsThatPruned = 0;
+        int sweepsThatKeptAll = 0;
+        for (int step = 0; step < 400; step++) {
+            at += random.nextInt(4 * 3_600_000);
+            if (random.nextInt(3) > 0 || graph == null) {
+                dev.interestgraph.model.EnrichedAction e = new dev.interestgraph.model.EnrichedAction();
+                e.eventId = "e" + step;
+                e.userId = "u";
+                e.itemId = "item" + random.nextInt(60);
+                e.action = actions[random.nextInt(actions.length)];
+                e.eventTimeMs = at;
+                graph = updater.flush(graph, "u", java.util.List.of(e)).graph;
+                continue;
+            }
+            Set<String> expected = new TreeSet<>();
+            for (Edge edge : graph.edges.values()) {
+                if (Math.abs(edge.weightAt(at, params.edgeHalfLifeMs)) < params.pruneThreshold) {
+                    expected.add(edge.itemId);
+                }
+            }
+            Set<String> before = new TreeSet<>(graph.edges.keySet());
+            UserGraph swept = updater.sweep(graph, "u", at).graph;
+            Set<String> pruned = new TreeSet<>(before);
+            pruned.removeAll(swept.edges.keySet());
+            assertThat(pruned).as("sweep at step %d", step).isEqualTo(expected);
+            if (pruned.isEmpty()) {
+                sweepsThatKeptAll++;
+            } else {
+                sweepsThatPruned++;
+            }
+            graph = swept;
+        }
+        assertThat(sweepsThatPruned).isGreaterThan(5);
+        assertThat(sweepsThatKeptAll).isGreaterThan(5);
+    }
 }
