@@ -908,18 +908,33 @@ public final class GraphUpdater {
 
     /**
      * Whether the edge's weight decayed to {@code atMs} is certainly not below
-     * graph.prune-threshold, decided without the {@code Math.pow} of the decay: |w| ≥ 2^e (e its
-     * binary exponent) and the decay is 2^−Δt/h, so 2^(e − Δt/h) ≥ threshold · 2^0.001 leaves a
-     * margin far above the rounding of the exact test. False says "test it exactly", never
-     * "prune": the sweep prunes exactly the edges it pruned before, with one power per edge near
-     * the threshold instead of one per edge (a sweep walks all of the user's edges).
+     * graph.prune-threshold, decided without the {@code Math.pow} of the decay: |w| = m·2^e
+     * (e its binary exponent, m in [1, 2)) ≥ 2^(e + m − 1) because log₂ m ≥ m − 1 there, and the
+     * decay is 2^−Δt/h, so e + m − 1 − Δt/h ≥ log₂ threshold + 0.001 leaves a margin far above
+     * the rounding of the exact test. False says "test it exactly", never "prune": the sweep
+     * prunes exactly the edges it pruned before, with one power per edge near the threshold
+     * instead of one per edge (a sweep walks all of the user's edges).
      */
     private boolean surelyAbovePruneThreshold(Edge edge, long atMs) {
         double halfLives = atMs <= edge.lastMs ? 0
                 : (double) (atMs - edge.lastMs) / params.edgeHalfLifeMs;
-        // (a subnormal weight's exponent does not bound it from below: tested exactly)
-        return Math.abs(edge.weight) >= Double.MIN_NORMAL
-                && Math.getExponent(edge.weight) - halfLives >= log2PruneThreshold + 0.001;
+        return log2Below(edge.weight) - halfLives >= log2PruneThreshold + 0.001;
+    }
+
+    /**
+     * A lower bound of log₂ |w| without a logarithm (e + m − 1, see above); −∞ for a zero or
+     * subnormal weight (whose exponent does not bound it), NaN for NaN.
+     */
+    private static double log2Below(double weight) {
+        double magnitude = Math.abs(weight);
+        if (!(magnitude >= Double.MIN_NORMAL)) {
+            return magnitude != magnitude ? Double.NaN : Double.NEGATIVE_INFINITY;
+        }
+        int exponent = Math.getExponent(magnitude);
+        if (exponent > Double.MAX_EXPONENT) {
+            return Double.POSITIVE_INFINITY; // infinite: never below the threshold
+        }
+        return exponent + (Math.scalb(magnitude, -exponent) - 1);
     }
 
     /**
@@ -928,12 +943,9 @@ public final class GraphUpdater {
      * time, less a millisecond): {@link Long#MIN_VALUE} when it may already be.
      */
     private long noPruneUntil(Edge edge) {
-        if (!(Math.abs(edge.weight) >= Double.MIN_NORMAL)) {
-            return Long.MIN_VALUE;
-        }
-        double halfLives = Math.getExponent(edge.weight) - log2PruneThreshold - 0.001;
+        double halfLives = log2Below(edge.weight) - log2PruneThreshold - 0.001;
         if (!(halfLives >= 0)) {
-            return Long.MIN_VALUE;
+            return Long.MIN_VALUE; // (NaN included: tested exactly at every sweep)
         }
         double until = edge.lastMs + Math.floor(halfLives * params.edgeHalfLifeMs) - 1;
         return until >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) until;
