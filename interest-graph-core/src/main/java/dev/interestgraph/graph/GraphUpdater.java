@@ -53,9 +53,10 @@ public final class GraphUpdater {
      */
     private float[] scratch;
     /**
-     * Means whose halves this flush decoded ({@link DecayedMean#values}), and decoded arrays
-     * free for the next: each mean is decoded once per flush and the arrays are reused, so that
-     * the cosines, folds and encodings of a flush neither decode a mean again nor allocate.
+     * Means whose halves this flush decoded ({@link DecayedMean#values}: a merge's query
+     * centroid, the vectors a delta sends), and decoded arrays free for the next: each mean is
+     * decoded at most once per flush and the arrays are reused, so that the folds, cosines and
+     * encodings after it neither decode it again nor allocate.
      */
     private final List<DecayedMean> decodedMeans = new ArrayList<>();
     private final ArrayDeque<float[]> spareValues = new ArrayDeque<>();
@@ -484,16 +485,16 @@ public final class GraphUpdater {
     /**
      * {@code means[i].cosine(x, xNorm)} for every mean, bit for bit (see
      * {@link DecayedMean#cosine(float[], double)}), with the dot products taken four means at a
-     * time ({@link VectorMath#dotsInto}: each summed in index order as the single loop sums it,
-     * but four independent sums keep the adder busy where one waits for each add: the cosines
-     * were 13 % of the operator's JMH samples).
+     * time from their halves ({@link VectorMath#halfDotsInto}: each summed in index order as the
+     * single loop sums it, but four independent sums keep the adder busy where one waits for
+     * each add: the cosines were 13 % of the operator's JMH samples).
      */
     private double[] cosines(List<DecayedMean> means, float[] x, double xNorm) {
         double[] dots = dots(means, x);
         double[] cosines = new double[dots.length];
         for (int i = 0; i < dots.length; i++) {
             DecayedMean mean = means.get(i);
-            if (mean.values.length != x.length) {
+            if (mean.mean.length != x.length) {
                 cosines[i] = mean.cosine(x, xNorm); // (as before: the plain loop decides)
                 continue;
             }
@@ -513,7 +514,7 @@ public final class GraphUpdater {
         double[] cosines = new double[dots.length];
         for (int i = 0; i < dots.length; i++) {
             DecayedMean mean = means.get(i);
-            if (mean.values.length != x.length) {
+            if (mean.mean.length != x.length) {
                 cosines[i] = of.cosine(mean);
                 continue;
             }
@@ -523,14 +524,17 @@ public final class GraphUpdater {
         return cosines;
     }
 
-    /** The dot products of each mean (decoded for this flush) with {@code x}. */
-    private double[] dots(List<DecayedMean> means, float[] x) {
-        float[][] vectors = new float[means.size()][];
+    /**
+     * The dot products of each mean with {@code x}, from the halves (decoded in the loop, four
+     * means at a time: {@link VectorMath#halfDotsInto}).
+     */
+    private static double[] dots(List<DecayedMean> means, float[] x) {
+        short[][] vectors = new short[means.size()][];
         for (int i = 0; i < vectors.length; i++) {
-            vectors[i] = decoded(means.get(i));
+            vectors[i] = means.get(i).mean;
         }
         double[] dots = new double[vectors.length];
-        VectorMath.dotsInto(vectors, x, dots);
+        VectorMath.halfDotsInto(vectors, x, dots);
         return dots;
     }
 
