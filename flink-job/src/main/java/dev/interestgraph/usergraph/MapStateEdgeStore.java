@@ -18,7 +18,8 @@ import org.apache.flink.api.common.state.MapState;
  * put or removed. The count comes from the graph's summary, so {@link #size} needs no
  * iteration. What still walks the edges ({@link #values}: the sweep's prune check, the cap's
  * scan at the cap, re-clustering, an eviction's or merge's member moves, a re-base, expiry)
- * iterates the map — on RocksDB an iteration over the user's key prefix.
+ * iterates the map — on RocksDB an iteration over the user's key prefix — once per flush; a
+ * second walk reads what the first cached.
  *
  * <p>One store per flush of one key: it must not outlive the keyed context it was made in.
  */
@@ -32,6 +33,13 @@ final class MapStateEdgeStore implements EdgeStore {
     private final Set<String> added = new LinkedHashSet<>();
     /** Whether the whole map is to be cleared first (then nothing stored is read). */
     private boolean cleared;
+    /**
+     * The stored keys in the state's order, once {@link #values} has walked them (all of them
+     * are in the cache then): a later walk in the same flush — the sweep's prune check, then the
+     * cap, a re-clustering or a merge's member moves — reads the cache instead of iterating the
+     * state again, and a look-up of a key not among them is known absent.
+     */
+    private List<String> walked;
     private int size;
 
     /** The store over {@code state}, which holds {@code size} edges (the summary's count). */
@@ -57,6 +65,11 @@ final class MapStateEdgeStore implements EdgeStore {
         Edge edge = cache.get(itemId);
         if (edge != null || cleared || cache.containsKey(itemId)) {
             return edge;
+        }
+        if (walked != null) {
+            added.add(itemId); // every stored key is cached after a walk: not in the state
+            cache.put(itemId, null);
+            return null;
         }
         try {
             edge = keyed(itemId, state.get(itemId));
@@ -107,10 +120,19 @@ final class MapStateEdgeStore implements EdgeStore {
     @Override
     public Collection<Edge> values() {
         List<Edge> all = new ArrayList<>(size);
-        if (!cleared) {
+        if (!cleared && walked != null) {
+            for (String itemId : walked) {
+                Edge edge = cache.get(itemId);
+                if (edge != null) {
+                    all.add(edge);
+                }
+            }
+        } else if (!cleared) {
+            List<String> keys = new ArrayList<>(size);
             try {
                 for (Map.Entry<String, Edge> entry : state.entries()) {
                     String itemId = entry.getKey();
+                    keys.add(itemId);
                     Edge edge = cache.get(itemId);
                     if (edge == null && !cache.containsKey(itemId)) {
                         edge = keyed(itemId, entry.getValue());
@@ -123,6 +145,7 @@ final class MapStateEdgeStore implements EdgeStore {
             } catch (Exception e) {
                 throw new IllegalStateException("cannot read the edges from state", e);
             }
+            walked = keys;
         }
         for (String itemId : added) {
             Edge edge = cache.get(itemId);
@@ -136,6 +159,7 @@ final class MapStateEdgeStore implements EdgeStore {
     @Override
     public void clear() {
         cleared = true;
+        walked = null;
         cache.clear();
         dirty.clear();
         added.clear();

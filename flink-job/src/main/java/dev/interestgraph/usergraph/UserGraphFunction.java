@@ -23,8 +23,11 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.streaming.api.TimeDomain;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -56,7 +59,8 @@ import org.apache.flink.util.OutputTag;
  *       do not depend on how far the watermark got before the input ended.
  * </ul>
  */
-public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedAction, DeltaRecord> {
+public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedAction, DeltaRecord>
+        implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
 
     /** Fine-tuning: training examples, the texts of users' positive items (docs/fine-tuning.md). */
@@ -74,6 +78,12 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     private transient FineTuningSupport fineTuningSupport;
 
     private transient GraphUpdater updater;
+    /**
+     * Whether this subtask started from a checkpoint or savepoint: only then can a user's graph
+     * still be in the layout before issue 16's ({@link UserGraphState}), so a subtask that
+     * started empty never reads the old value for a new user.
+     */
+    private transient boolean restored;
     /** The graph: a summary value plus one map entry per edge (issue 16; UserGraphState). */
     private transient UserGraphState graphs;
     /** Actions waiting for their flush tick: appended per event (a merge on RocksDB). */
@@ -152,10 +162,20 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         return UserGraphState.readWhole(backend);
     }
 
+    /** Called before {@link #open}: notes whether the subtask restored state. */
+    @Override
+    public void initializeState(FunctionInitializationContext context) {
+        restored = context.isRestored();
+    }
+
+    /** Nothing: the operator's state is all keyed state, snapshotted by the backend. */
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) {}
+
     @Override
     public void open(Configuration parameters) throws Exception {
         updater = new GraphUpdater(params);
-        graphs = new UserGraphState(getRuntimeContext());
+        graphs = new UserGraphState(getRuntimeContext(), restored);
         pending = getRuntimeContext().getListState(new ListStateDescriptor<>("pending-events",
                 Types.POJO(EnrichedAction.class)));
         nextFlush = getRuntimeContext().getState(

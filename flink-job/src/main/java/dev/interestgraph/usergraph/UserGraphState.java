@@ -29,8 +29,15 @@ final class UserGraphState {
     private final ValueState<UserGraph> legacy;
     private final ValueState<UserGraph> summary;
     private final MapState<String, Edge> edges;
+    /**
+     * Whether the old layout can hold a graph: only in a subtask restored from a snapshot (one
+     * started empty writes only the new layout), so a new user costs no read of the old value.
+     */
+    private final boolean legacyPossible;
 
-    UserGraphState(RuntimeContext context) {
+    /** {@code restored}: whether the subtask started from a checkpoint or savepoint. */
+    UserGraphState(RuntimeContext context, boolean restored) {
+        legacyPossible = restored;
         legacy = context.getState(legacyDescriptor());
         summary = context.getState(summaryDescriptor());
         edges = context.getMapState(edgesDescriptor());
@@ -58,7 +65,7 @@ final class UserGraphState {
     UserGraph load() throws Exception {
         UserGraph graph = summary.value();
         if (graph == null) {
-            UserGraph old = legacy.value();
+            UserGraph old = legacyPossible ? legacy.value() : null;
             if (old == null) {
                 return null;
             }
@@ -85,7 +92,9 @@ final class UserGraphState {
         if (graph == null) {
             summary.clear();
             edges.clear();
-            legacy.clear();
+            if (legacyPossible) {
+                legacy.clear();
+            }
             return;
         }
         MapStateEdgeStore store;

@@ -149,6 +149,39 @@ class MapStateEdgeStoreTest {
                 store.get(e.itemId))); // later look-ups return the walked objects
     }
 
+    /**
+     * A flush that walks the edges more than once (the sweep's prune check, then the cap, a
+     * re-clustering or a merge's member moves) iterates the state once: later walks, and
+     * look-ups of keys the walk did not find, are answered from what it cached — with the changes
+     * made in between, and written back as usual.
+     */
+    @Test
+    void aSecondWalkInTheFlushReadsTheCacheNotTheState() throws Exception {
+        CountingMapState state = stateWith("a", "b", "c");
+        MapStateEdgeStore store = new MapStateEdgeStore(state, 3);
+        store.put(edge("w", 2)); // added before the walk
+        assertThat(store.values()).extracting(e -> e.itemId)
+                .containsExactlyInAnyOrder("a", "b", "c", "w");
+        int gets = state.gets;
+
+        Edge a = store.get("a");
+        a.weight = 9;
+        store.put(a);
+        store.remove("b");
+        assertThat(store.get("z")).isNull(); // not stored: known without a read
+        store.put(edge("z", 5));
+        Map<String, Double> walked = new HashMap<>();
+        store.values().forEach(e -> walked.put(e.itemId, e.weight));
+        assertThat(walked).isEqualTo(Map.of("a", 9.0, "c", 1.0, "w", 2.0, "z", 5.0));
+        assertThat(store.size()).isEqualTo(4);
+        assertThat(state.iterations).isEqualTo(1);
+        assertThat(state.gets).isEqualTo(gets);
+
+        store.writeBack();
+        assertThat(state.map.keySet()).containsExactlyInAnyOrder("a", "c", "w", "z");
+        assertThat(state.map.get("a").weight).isEqualTo(9.0);
+    }
+
     @Test
     void aReplacingStoreClearsTheMapAndWritesItsEdges() throws Exception {
         CountingMapState state = stateWith("old1", "old2");

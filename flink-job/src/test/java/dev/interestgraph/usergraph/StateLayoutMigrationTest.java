@@ -165,6 +165,35 @@ class StateLayoutMigrationTest {
         restored.close();
     }
 
+    /**
+     * A subtask that started without a snapshot cannot hold the old layout, so it never reads
+     * the old value for a new user (a point read per new user on RocksDB): a value planted
+     * there by hand is ignored — the user's graph starts afresh — and left as it was.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"heap", "rocksdb"})
+    void aSubtaskStartedWithoutASnapshotReadsNoOldLayout(String backend) throws Exception {
+        var fresh = open(backend, null);
+        EnrichedAction first = action("u0", "item1", Action.PURCHASE, T0, unit(0, 4, 0.1f), "t1");
+        send(fresh, first);
+        KeyedStateBackend<String> state = fresh.getOperator().getKeyedStateBackend();
+        state.setCurrentKey("u0");
+        UserGraph planted = new UserGraph();
+        planted.epoch = T0 - DAY;
+        planted.seq = 41;
+        state(state).legacy().update(planted);
+
+        fresh.processWatermark(T0 + 1000);
+        List<dev.interestgraph.proto.v2.GraphDelta> deltas = drainWire(fresh);
+        assertThat(deltas).hasSize(1);
+        assertThat(deltas.get(0).getSeq()).isEqualTo(1); // not 42: the planted graph was not read
+        assertThat(deltas.get(0).getEpoch()).isEqualTo(T0);
+        state.setCurrentKey("u0");
+        assertThat(state(state).legacy().value().seq).isEqualTo(41);
+        assertThat(state(state).summary().value().seq).isEqualTo(1);
+        fresh.close();
+    }
+
     private static void sendUnchecked(
             KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> h,
             EnrichedAction a) {

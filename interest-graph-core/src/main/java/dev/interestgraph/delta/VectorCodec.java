@@ -29,25 +29,38 @@ public final class VectorCodec {
 
     /**
      * A SET vector holding the direction of {@code halves} (a mean kept in half precision, any
-     * length), in {@code encoding}. One pass to find the norm and the largest component, one to
-     * write the bytes: the only allocation is the encoded bytes themselves.
+     * length), in {@code encoding}: the halves decoded, their norm, then
+     * {@link #encodeDecoded}.
      */
     public static Vector encode(short[] halves, VectorEncoding encoding, int versionIndex) {
+        float[] values = HalfFloats.toFloats(halves);
         double squares = 0;
-        float maxAbs = 0;
-        for (short half : halves) {
-            float x = HalfFloats.toFloat(half);
+        for (float x : values) {
             squares += (double) x * x;
+        }
+        return encodeDecoded(values, Math.sqrt(squares), encoding, versionIndex);
+    }
+
+    /**
+     * {@link #encode(short[], VectorEncoding, int)} of a mean whose halves are already decoded
+     * ({@code values}, each exactly {@code HalfFloats.toFloat} of its half) and whose norm is
+     * known ({@code norm}: the square root of the squares summed in double in index order, as
+     * the mean computes it): the same bytes, without decoding again or another pass for the
+     * norm (the operator's flush has both at hand).
+     */
+    public static Vector encodeDecoded(float[] values, double norm, VectorEncoding encoding,
+            int versionIndex) {
+        float maxAbs = 0;
+        for (float x : values) {
             maxAbs = Math.max(maxAbs, Math.abs(x));
         }
-        double norm = Math.sqrt(squares);
         float inverse = norm == 0 ? 0f : (float) (1.0 / norm);
         Vector.Builder vector = Vector.newBuilder().setChange(VectorChange.SET)
                 .setEncoding(encoding).setVersion(versionIndex);
         if (encoding == VectorEncoding.FLOAT16) {
-            byte[] bytes = new byte[halves.length * 2];
-            for (int i = 0; i < halves.length; i++) {
-                short half = HalfFloats.toHalf(HalfFloats.toFloat(halves[i]) * inverse);
+            byte[] bytes = new byte[values.length * 2];
+            for (int i = 0; i < values.length; i++) {
+                short half = HalfFloats.toHalf(values[i] * inverse);
                 bytes[2 * i] = (byte) half;
                 bytes[2 * i + 1] = (byte) (half >>> 8);
             }
@@ -63,20 +76,19 @@ public final class VectorCodec {
         float toInt = scale == 0 ? 0f : 1f / (scale * (float) norm);
         vector.setScale(scale);
         if (bits == 8) {
-            byte[] bytes = new byte[halves.length];
-            for (int i = 0; i < halves.length; i++) {
-                bytes[i] = (byte) Math.round(HalfFloats.toFloat(halves[i]) * toInt);
+            byte[] bytes = new byte[values.length];
+            for (int i = 0; i < values.length; i++) {
+                bytes[i] = (byte) Math.round(values[i] * toInt);
             }
             return vector.setValues(UnsafeByteOperations.unsafeWrap(bytes)).build();
         }
-        byte[] bytes = new byte[(halves.length * bits + 7) / 8];
+        byte[] bytes = new byte[(values.length * bits + 7) / 8];
         int mask = (1 << bits) - 1;
         long buffer = 0; // bits not yet written, least significant first
         int buffered = 0;
         int at = 0;
-        for (short half : halves) {
-            int value = Math.max(-levels, Math.min(levels,
-                    Math.round(HalfFloats.toFloat(half) * toInt)));
+        for (float x : values) {
+            int value = Math.max(-levels, Math.min(levels, Math.round(x * toInt)));
             buffer |= (long) (value & mask) << buffered;
             buffered += bits;
             while (buffered >= 8) {
@@ -88,7 +100,7 @@ public final class VectorCodec {
         if (buffered > 0) {
             bytes[at] = (byte) buffer;
         }
-        return vector.setDimensions(halves.length)
+        return vector.setDimensions(values.length)
                 .setValues(UnsafeByteOperations.unsafeWrap(bytes)).build();
     }
 

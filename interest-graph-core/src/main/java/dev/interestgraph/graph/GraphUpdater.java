@@ -14,6 +14,7 @@ import dev.interestgraph.proto.v2.GraphDelta;
 import dev.interestgraph.proto.v2.InterestUpsert;
 import dev.interestgraph.proto.v2.ProfileChange;
 import dev.interestgraph.proto.v2.Vector;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -51,6 +52,14 @@ public final class GraphUpdater {
      * a GraphUpdater serves one thread, as the operator's subtask does.
      */
     private float[] scratch;
+    /**
+     * Means whose halves this flush decoded ({@link DecayedMean#values}: a merge's query
+     * centroid, the vectors a delta sends), and decoded arrays free for the next: each mean is
+     * decoded at most once per flush and the arrays are reused, so that the folds, cosines and
+     * encodings after it neither decode it again nor allocate.
+     */
+    private final List<DecayedMean> decodedMeans = new ArrayList<>();
+    private final ArrayDeque<float[]> spareValues = new ArrayDeque<>();
 
     public GraphUpdater(GraphParameters params) {
         this(params, false);
@@ -60,7 +69,11 @@ public final class GraphUpdater {
     GraphUpdater(GraphParameters params, boolean walkTopMembers) {
         this.params = params;
         this.walkTopMembers = walkTopMembers;
+        log2PruneThreshold = Math.log(params.pruneThreshold) / Math.log(2);
     }
+
+    /** log₂ graph.prune-threshold (the sweep's test without a power per edge). */
+    private final double log2PruneThreshold;
 
     /** Sort order of a flush: event time, then event id, so that replays apply identically. */
     public static final Comparator<EnrichedAction> EVENT_ORDER =
@@ -129,6 +142,15 @@ public final class GraphUpdater {
      */
     public Result flush(UserGraph graph, String userId, List<EnrichedAction> events,
             ItemVectors itemVectors, long sweepAtMs) {
+        try {
+            return flushDecoding(graph, userId, events, itemVectors, sweepAtMs);
+        } finally {
+            releaseDecoded();
+        }
+    }
+
+    private Result flushDecoding(UserGraph graph, String userId, List<EnrichedAction> events,
+            ItemVectors itemVectors, long sweepAtMs) {
         List<EnrichedAction> sorted = new ArrayList<>(events);
         sorted.sort(EVENT_ORDER);
         derive(graph);
@@ -151,6 +173,7 @@ public final class GraphUpdater {
             if (graph == null) {
                 graph = new UserGraph();
                 graph.derivedKnown = true; // nothing to derive yet
+                graph.noPruneUntilMs = Long.MAX_VALUE; // no edge yet
                 graph.epoch = event.eventTimeMs;
             }
             flushTime = Math.max(flushTime, event.eventTimeMs);
@@ -178,15 +201,39 @@ public final class GraphUpdater {
 
     /** The decay sweep at event time {@code atMs}: removes what decayed below the threshold. */
     public Result sweep(UserGraph graph, String userId, long atMs) {
-        derive(graph);
-        Result result = new Result();
-        Changes changes = new Changes();
-        finish(graph, atMs, changes, result, true);
-        if (!changes.isEmpty()) {
-            result.deltas.add(emit(graph, userId, atMs, changes));
+        try {
+            derive(graph);
+            Result result = new Result();
+            Changes changes = new Changes();
+            finish(graph, atMs, changes, result, true);
+            if (!changes.isEmpty()) {
+                result.deltas.add(emit(graph, userId, atMs, changes));
+            }
+            result.graph = graph;
+            return result;
+        } finally {
+            releaseDecoded();
         }
-        result.graph = graph;
-        return result;
+    }
+
+    /** The mean's halves decoded for this flush (see {@link #decodedMeans}). */
+    private float[] decoded(DecayedMean mean) {
+        if (mean.values == null) {
+            mean.values = HalfFloats.toFloats(mean.mean, spareValues.poll());
+            decodedMeans.add(mean);
+        }
+        return mean.values;
+    }
+
+    /** Takes the decoded arrays back from the means at the end of a flush, for the next. */
+    private void releaseDecoded() {
+        for (DecayedMean mean : decodedMeans) {
+            if (mean.values != null) {
+                spareValues.push(mean.values);
+                mean.values = null;
+            }
+        }
+        decodedMeans.clear();
     }
 
     // ------------------------------------------------------------------ event-time schedule
@@ -254,6 +301,7 @@ public final class GraphUpdater {
             edge = new Edge(event.itemId, event.eventTimeMs);
         }
         edge.add(amount, event.eventTimeMs, params.edgeHalfLifeMs);
+        graph.noPruneUntilMs = Math.min(graph.noPruneUntilMs, noPruneUntil(edge));
         edge.actionCounts[event.action.ordinal()]++;
         Interest member = graph.interests.get(edge.interestId);
         if (member != null) {
@@ -386,14 +434,20 @@ public final class GraphUpdater {
         Interest best = null;
         double bestSimilarity = Double.NEGATIVE_INFINITY;
         double norm = VectorMath.norm(vector);
+        List<DecayedMean> centroids = new ArrayList<>(graph.interests.size());
+        List<Interest> candidates = new ArrayList<>(graph.interests.size());
         for (Interest interest : graph.interests.values()) {
             if (!interest.centroid.modelVersion.equals(event.modelVersion)) {
                 continue; // never compare or mix vectors of different model versions
             }
-            double similarity = interest.centroid.cosine(vector, norm);
-            if (similarity > bestSimilarity) {
-                best = interest;
-                bestSimilarity = similarity;
+            candidates.add(interest);
+            centroids.add(interest.centroid);
+        }
+        double[] similarities = cosines(centroids, vector, norm);
+        for (int i = 0; i < candidates.size(); i++) {
+            if (similarities[i] > bestSimilarity) {
+                best = candidates.get(i);
+                bestSimilarity = similarities[i];
             }
         }
         if (best == null || bestSimilarity < params.interestJoinThreshold) {
@@ -418,6 +472,7 @@ public final class GraphUpdater {
                     params.edgeHalfLifeMs);
         }
         addTerms(best, event.terms, amount);
+        changes.labelInputsChanged = true; // its terms (or a new interest)
         if (edge.interestId != best.id) {
             if (edge.interestId >= 0) {
                 changes.interestChanged(edge.interestId);
@@ -425,6 +480,62 @@ public final class GraphUpdater {
             assign(graph, edge, best.id);
         }
         changes.interestChanged(best.id);
+    }
+
+    /**
+     * {@code means[i].cosine(x, xNorm)} for every mean, bit for bit (see
+     * {@link DecayedMean#cosine(float[], double)}), with the dot products taken four means at a
+     * time from their halves ({@link VectorMath#halfDotsInto}: each summed in index order as the
+     * single loop sums it, but four independent sums keep the adder busy where one waits for
+     * each add: the cosines were 13 % of the operator's JMH samples).
+     */
+    private double[] cosines(List<DecayedMean> means, float[] x, double xNorm) {
+        double[] dots = dots(means, x);
+        double[] cosines = new double[dots.length];
+        for (int i = 0; i < dots.length; i++) {
+            DecayedMean mean = means.get(i);
+            if (mean.mean.length != x.length) {
+                cosines[i] = mean.cosine(x, xNorm); // (as before: the plain loop decides)
+                continue;
+            }
+            double denominator = mean.norm() * xNorm;
+            cosines[i] = denominator == 0 ? 0 : dots[i] / denominator;
+        }
+        return cosines;
+    }
+
+    /**
+     * {@code of.cosine(means[i])} for every mean, bit for bit (float products commute; the
+     * denominators multiply in the same order).
+     */
+    private double[] cosines(List<DecayedMean> means, DecayedMean of) {
+        float[] x = decoded(of);
+        double[] dots = dots(means, x);
+        double[] cosines = new double[dots.length];
+        for (int i = 0; i < dots.length; i++) {
+            DecayedMean mean = means.get(i);
+            if (mean.mean.length != x.length) {
+                cosines[i] = of.cosine(mean);
+                continue;
+            }
+            double denominator = of.norm() * mean.norm();
+            cosines[i] = denominator == 0 ? 0 : dots[i] / denominator;
+        }
+        return cosines;
+    }
+
+    /**
+     * The dot products of each mean with {@code x}, from the halves (decoded in the loop, four
+     * means at a time: {@link VectorMath#halfDotsInto}).
+     */
+    private static double[] dots(List<DecayedMean> means, float[] x) {
+        short[][] vectors = new short[means.size()][];
+        for (int i = 0; i < vectors.length; i++) {
+            vectors[i] = means.get(i).mean;
+        }
+        double[] dots = new double[vectors.length];
+        VectorMath.halfDotsInto(vectors, x, dots);
+        return dots;
     }
 
     /**
@@ -513,15 +624,21 @@ public final class GraphUpdater {
                 }
                 Interest closest = null;
                 double best = Double.NEGATIVE_INFINITY;
+                List<Interest> others = new ArrayList<>(graph.interests.size());
+                List<DecayedMean> centroids = new ArrayList<>(graph.interests.size());
                 for (Interest other : graph.interests.values()) {
                     if (other.id == touched.id || !other.centroid.modelVersion
                             .equals(touched.centroid.modelVersion)) {
                         continue;
                     }
-                    double similarity = touched.centroid.cosine(other.centroid);
-                    if (similarity > best) {
-                        best = similarity;
-                        closest = other;
+                    others.add(other);
+                    centroids.add(other.centroid);
+                }
+                double[] similarities = cosines(centroids, touched.centroid);
+                for (int i = 0; i < others.size(); i++) {
+                    if (similarities[i] > best) {
+                        best = similarities[i];
+                        closest = others.get(i);
                     }
                 }
                 if (closest != null && best >= params.interestMergeThreshold) {
@@ -551,12 +668,9 @@ public final class GraphUpdater {
             byVersion.computeIfAbsent(interest.centroid.modelVersion, v -> new ArrayList<>())
                     .add(interest);
         }
-        Map<Integer, Set<String>> members = new TreeMap<>();
-        for (Edge edge : graph.edges.values()) {
-            if (edge.interestId >= 0) {
-                members.computeIfAbsent(edge.interestId, i -> new TreeSet<>()).add(edge.itemId);
-            }
-        }
+        // the interests' members: a walk over the edges, only once some clusters merge (most
+        // sweeps merge nothing, and the walk was most of their cost)
+        Map<Integer, Set<String>> members = null;
         for (List<Interest> interests : byVersion.values()) {
             List<float[]> vectors = new ArrayList<>(interests.size());
             double[] weights = new double[interests.size()];
@@ -568,6 +682,15 @@ public final class GraphUpdater {
                     params.interestMergeThreshold);
             if (clusters.size() == interests.size()) {
                 continue;
+            }
+            if (members == null) {
+                members = new TreeMap<>();
+                for (Edge edge : graph.edges.values()) {
+                    if (edge.interestId >= 0) {
+                        members.computeIfAbsent(edge.interestId, i -> new TreeSet<>())
+                                .add(edge.itemId);
+                    }
+                }
             }
             List<Set<String>> oldMembers = new ArrayList<>();
             int[] oldIds = new int[interests.size()];
@@ -686,12 +809,20 @@ public final class GraphUpdater {
     private void finish(UserGraph graph, long atMs, Changes changes, Result result,
             boolean sweep) {
         List<String> decayed = new ArrayList<>();
-        if (sweep) {
+        if (sweep && atMs <= graph.noPruneUntilMs) {
+            // no edge can have decayed below the threshold yet: no walk (on the heap, where
+            // the graph object and this bound live on between flushes)
+        } else if (sweep) {
+            long noPruneUntil = Long.MAX_VALUE;
             for (Edge edge : graph.edges.values()) { // (not a look-up per key)
-                if (Math.abs(edge.weightAt(atMs, params.edgeHalfLifeMs)) < params.pruneThreshold) {
+                if (!surelyAbovePruneThreshold(edge, atMs) && Math.abs(edge.weightAt(atMs,
+                        params.edgeHalfLifeMs)) < params.pruneThreshold) {
                     decayed.add(edge.itemId);
+                } else {
+                    noPruneUntil = Math.min(noPruneUntil, noPruneUntil(edge));
                 }
             }
+            graph.noPruneUntilMs = noPruneUntil;
         } else {
             for (String itemId : changes.upsertedEdges) {
                 Edge edge = graph.edges.get(itemId);
@@ -760,16 +891,68 @@ public final class GraphUpdater {
                     }
                 }
             }
-            // labels depend on every interest's terms: a change to one may relabel another
-            Map<Integer, String> labels = InterestLabels.labels(graph.interests.values());
-            for (Interest interest : graph.interests.values()) {
-                String label = labels.get(interest.id);
-                if (!label.equals(interest.label)) {
-                    interest.label = label;
-                    changes.labelChanged(interest.id);
+            // labels depend on every interest's terms: a change to one may relabel another.
+            // Unless a term or the set of interests changed since they were last computed (in
+            // this flush, or in the flush that last changed them: every such change reaches
+            // here), they are the stored ones: a sweep, a dislike or the sweep half of a flush
+            // computes nothing.
+            if (changes.labelInputsChanged) {
+                changes.labelInputsChanged = false;
+                Map<Integer, String> labels = InterestLabels.labels(graph.interests.values());
+                for (Interest interest : graph.interests.values()) {
+                    String label = labels.get(interest.id);
+                    if (!label.equals(interest.label)) {
+                        interest.label = label;
+                        changes.labelChanged(interest.id);
+                    }
                 }
             }
         }
+    }
+
+    /**
+     * Whether the edge's weight decayed to {@code atMs} is certainly not below
+     * graph.prune-threshold, decided without the {@code Math.pow} of the decay: |w| = m·2^e
+     * (e its binary exponent, m in [1, 2)) ≥ 2^(e + m − 1) because log₂ m ≥ m − 1 there, and the
+     * decay is 2^−Δt/h, so e + m − 1 − Δt/h ≥ log₂ threshold + 0.001 leaves a margin far above
+     * the rounding of the exact test. False says "test it exactly", never "prune": the sweep
+     * prunes exactly the edges it pruned before, with one power per edge near the threshold
+     * instead of one per edge (a sweep walks all of the user's edges).
+     */
+    private boolean surelyAbovePruneThreshold(Edge edge, long atMs) {
+        double halfLives = atMs <= edge.lastMs ? 0
+                : (double) (atMs - edge.lastMs) / params.edgeHalfLifeMs;
+        return log2Below(edge.weight) - halfLives >= log2PruneThreshold + 0.001;
+    }
+
+    /**
+     * A lower bound of log₂ |w| without a logarithm (e + m − 1, see above); −∞ for a zero or
+     * subnormal weight (whose exponent does not bound it), NaN for NaN.
+     */
+    private static double log2Below(double weight) {
+        double magnitude = Math.abs(weight);
+        if (!(magnitude >= Double.MIN_NORMAL)) {
+            return magnitude != magnitude ? Double.NaN : Double.NEGATIVE_INFINITY;
+        }
+        int exponent = Math.getExponent(magnitude);
+        if (exponent > Double.MAX_EXPONENT) {
+            return Double.POSITIVE_INFINITY; // infinite: never below the threshold
+        }
+        return exponent + (Math.scalb(magnitude, -exponent) - 1);
+    }
+
+    /**
+     * An event time up to which the edge, untouched, is certainly not below
+     * graph.prune-threshold (the bound {@link #surelyAbovePruneThreshold} tests, solved for the
+     * time, less a millisecond): {@link Long#MIN_VALUE} when it may already be.
+     */
+    private long noPruneUntil(Edge edge) {
+        double halfLives = log2Below(edge.weight) - log2PruneThreshold - 0.001;
+        if (!(halfLives >= 0)) {
+            return Long.MIN_VALUE; // (NaN included: tested exactly at every sweep)
+        }
+        double until = edge.lastMs + Math.floor(halfLives * params.edgeHalfLifeMs) - 1;
+        return until >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) until;
     }
 
     private static void removeEdge(UserGraph graph, String itemId, EdgeRemove.Reason reason,
@@ -949,7 +1132,7 @@ public final class GraphUpdater {
             return VectorCodec.UNCHANGED;
         }
         mean.sent(atMs);
-        return VectorCodec.encode(mean.mean, params.vectorEncoding,
+        return VectorCodec.encodeDecoded(decoded(mean), mean.norm(), params.vectorEncoding,
                 versionIndex(versions, mean.modelVersion));
     }
 
@@ -1043,6 +1226,11 @@ public final class GraphUpdater {
         /** Provisional interests that became real in this flush: emitted from now on. */
         final Set<Integer> published = new TreeSet<>();
         boolean profileChanged;
+        /**
+         * Whether an interest's terms or the set of interests changed since the labels were
+         * last computed: the labels' only inputs (InterestLabels).
+         */
+        boolean labelInputsChanged;
 
         void touchEdge(String itemId, boolean exists) {
             existed.putIfAbsent(itemId, exists);
@@ -1073,6 +1261,7 @@ public final class GraphUpdater {
 
         /** An interest goes; consumers hear of it only if it was ever emitted to them. */
         void interestRemoved(Interest interest) {
+            labelInputsChanged = true;
             published.remove(interest.id);
             if (InterestMerging.isPublished(interest)) {
                 removedInterests.add(interest.id);

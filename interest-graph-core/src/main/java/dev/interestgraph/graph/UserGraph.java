@@ -44,6 +44,13 @@ public final class UserGraph {
      * one per state entry needs no walk per flush.
      */
     boolean derivedKnown;
+    /**
+     * Not stored: no edge decays below graph.prune-threshold at or before this event time (a
+     * lower bound kept by {@link GraphUpdater} as edges change, exact after each sweep's walk), so
+     * a sweep up to it skips the walk over the edges; {@link Long#MIN_VALUE} when unknown (a
+     * graph read back from state: its first sweep walks).
+     */
+    long noPruneUntilMs = Long.MIN_VALUE;
 
     /**
      * Whether this object knows its derived fields (the interests' sizes and ranking caches).
@@ -145,6 +152,14 @@ public final class UserGraph {
         private double norm = Double.NaN;
         /** {@link #mean} as a unit vector, computed on first use per change. */
         private float[] direction;
+        /**
+         * {@link #mean} decoded, each component exactly {@code HalfFloats.toFloat} of its half,
+         * while a {@link GraphUpdater} works on the mean in a flush (it lends the array and takes
+         * it back at the end: a graph held in heap state keeps no 1.5 KB more per vector), so
+         * that the cosines, the folds and the delta's encoding of one flush decode each mean
+         * once; null otherwise. Every change of {@link #mean} here keeps it equal.
+         */
+        float[] values;
 
         public DecayedMean(short[] mean, double weight, long lastMs, String modelVersion) {
             this.mean = mean;
@@ -165,7 +180,7 @@ public final class UserGraph {
         /** Unit-length direction of the mean; shared, do not modify. */
         public float[] direction() {
             if (direction == null) {
-                direction = VectorMath.normalized(meanVector());
+                direction = VectorMath.normalized(values != null ? values : meanVector());
             }
             return direction;
         }
@@ -174,13 +189,29 @@ public final class UserGraph {
         public double norm() {
             if (Double.isNaN(norm)) {
                 double squares = 0;
-                for (short half : mean) {
-                    float x = HalfFloats.toFloat(half);
-                    squares += (double) x * x;
+                if (values != null) {
+                    for (float x : values) {
+                        squares += (double) x * x;
+                    }
+                } else {
+                    for (short half : mean) {
+                        float x = HalfFloats.toFloat(half);
+                        squares += (double) x * x;
+                    }
                 }
                 norm = Math.sqrt(squares);
             }
             return norm;
+        }
+
+        /** Whether {@link #norm()} is known without a pass over the mean. */
+        boolean normKnown() {
+            return !Double.isNaN(norm);
+        }
+
+        /** Sets the norm found by a pass equal to {@link #norm()}'s (several means at once). */
+        void knownNorm(double value) {
+            norm = value;
         }
 
         /** Cosine similarity of the mean and {@code x} (of norm {@code xNorm}); no allocation. */
@@ -190,8 +221,14 @@ public final class UserGraph {
                 return 0;
             }
             double dot = 0;
-            for (int i = 0; i < mean.length; i++) {
-                dot += HalfFloats.toFloat(mean[i]) * x[i];
+            if (values != null) {
+                for (int i = 0; i < mean.length; i++) {
+                    dot += values[i] * x[i];
+                }
+            } else {
+                for (int i = 0; i < mean.length; i++) {
+                    dot += HalfFloats.toFloat(mean[i]) * x[i];
+                }
             }
             return dot / denominator;
         }
@@ -203,8 +240,14 @@ public final class UserGraph {
                 return 0;
             }
             double dot = 0;
-            for (int i = 0; i < mean.length; i++) {
-                dot += HalfFloats.toFloat(mean[i]) * HalfFloats.toFloat(other.mean[i]);
+            if (values != null && other.values != null) {
+                for (int i = 0; i < mean.length; i++) {
+                    dot += values[i] * other.values[i];
+                }
+            } else {
+                for (int i = 0; i < mean.length; i++) {
+                    dot += HalfFloats.toFloat(mean[i]) * HalfFloats.toFloat(other.mean[i]);
+                }
             }
             return dot / denominator;
         }
@@ -240,12 +283,16 @@ public final class UserGraph {
             double dot = 0;
             double oldSquares = 0;
             double newSquares = 0;
+            float[] decoded = values;
             for (int i = 0; i < mean.length; i++) {
-                float old = HalfFloats.toFloat(mean[i]);
+                float old = decoded != null ? decoded[i] : HalfFloats.toFloat(mean[i]);
                 float xi = x != null ? x[i] : HalfFloats.toFloat(xHalves[i]);
                 short rounded = HalfFloats.toHalf((float) (old * ka + xi * kb));
                 float now = HalfFloats.toFloat(rounded);
                 mean[i] = rounded;
+                if (decoded != null) {
+                    decoded[i] = now;
+                }
                 dot += (double) old * now;
                 oldSquares += (double) old * old;
                 newSquares += (double) now * now;
@@ -299,7 +346,7 @@ public final class UserGraph {
             long at = Math.max(atMs, Math.max(lastMs, other.lastMs));
             double mine = weightAt(at, halfLifeMs);
             double theirs = other.weightAt(at, halfLifeMs);
-            fold(mine, null, other.mean, theirs);
+            fold(mine, other.values, other.mean, theirs);
             weight = mine + theirs;
             lastMs = at;
         }

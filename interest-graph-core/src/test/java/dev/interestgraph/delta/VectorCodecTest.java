@@ -75,4 +75,29 @@ class VectorCodecTest {
         assertThatThrownBy(() -> VectorCodec.decode(noDimensions))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    /**
+     * The operator's path — the mean's halves decoded once per flush and its norm as the mean
+     * keeps it — encodes the same bytes as encoding the halves, in every encoding.
+     */
+    @Test
+    void encodingDecodedHalvesWithTheirNormGivesTheSameVector() {
+        Random random = new Random(3);
+        for (int round = 0; round < 200; round++) {
+            float[] x = new float[384];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (random.nextGaussian() * (round % 3 == 0 ? 1e-3 : 1));
+            }
+            short[] halves = dev.interestgraph.vector.HalfFloats.fromFloats(x);
+            float[] decoded = dev.interestgraph.vector.HalfFloats.toFloats(halves);
+            // the norm as the operator has it: the mean's own
+            double norm = new dev.interestgraph.graph.UserGraph.DecayedMean(halves, 1, 0, "v1")
+                    .norm();
+            for (VectorEncoding encoding : List.of(VectorEncoding.INT8, VectorEncoding.INT6,
+                    VectorEncoding.INT5, VectorEncoding.INT4, VectorEncoding.FLOAT16)) {
+                assertThat(VectorCodec.encodeDecoded(decoded, norm, encoding, 1))
+                        .isEqualTo(VectorCodec.encode(halves, encoding, 1));
+            }
+        }
+    }
 }

@@ -36,6 +36,42 @@ class VectorMathTest {
         }
     }
 
+    /**
+     * The half-float form decodes in the loop and still sums each product in index order: bit
+     * for bit the plain loop over the decoded vector, for every count of vectors (blocks of
+     * four, a pair, a single) and with a vector of another length anywhere.
+     */
+    @Test
+    void halfDotsIntoIsBitForBitThePlainLoopOverTheDecodedHalves() {
+        Random random = new Random(8);
+        float[] query = randomVector(random, 384);
+        for (int count = 0; count <= 11; count++) {
+            for (int odd = -1; odd < count; odd++) {
+                short[][] halves = new short[count][];
+                for (int i = 0; i < count; i++) {
+                    halves[i] = HalfFloats.fromFloats(randomVector(random, i == odd ? 128 : 384));
+                }
+                double[] out = new double[count];
+                java.util.Arrays.fill(out, -42);
+                VectorMath.halfDotsInto(halves, query, out);
+                for (int i = 0; i < count; i++) {
+                    if (i == odd) {
+                        assertThat(out[i]).isEqualTo(-42);
+                        continue;
+                    }
+                    float[] decoded = HalfFloats.toFloats(halves[i]);
+                    double plain = 0;
+                    for (int d = 0; d < query.length; d++) {
+                        plain += decoded[d] * query[d];
+                    }
+                    assertThat(Double.doubleToLongBits(out[i]))
+                            .as("%d vectors, vector %d", count, i)
+                            .isEqualTo(Double.doubleToLongBits(plain));
+                }
+            }
+        }
+    }
+
     @Test
     void dotsIntoOfOrthonormalVectorsAreTheirCoordinates() {
         float[] query = {0.5f, -0.25f, 2f};
