@@ -58,7 +58,8 @@ import org.apache.flink.configuration.Configuration;
  * (fine-tune.batch-size, default 32), {@code --eval.learning-rate X} (the tuner's AdamW learning
  * rate, default 5e-5, its own default), {@code --eval.uniformity-weight X} (the weight of the
  * tuner's uniformity term, default {@link Recipe#UNIFORMITY_WEIGHT}), {@code --eval.temperature X}
- * (InfoNCE's τ, default 0.05), {@code --eval.prequential-sample N} (default 3000); job
+ * (InfoNCE's τ, default 0.05), {@code --eval.warmup-steps N} (the tuner's learning-rate warm-up,
+ * default {@link Recipe#WARMUP_STEPS}), {@code --eval.prequential-sample N} (default 3000); job
  * options apply to every run (e.g. {@code --fine-tune.example-sample 0.5}).
  *
  * <p>Pass 1 runs at the tuner's pace: on a CPU a step of 32 examples takes seconds, and a
@@ -113,14 +114,19 @@ public final class FineTuneEvaluationMain {
          */
         static final double UNIFORMITY_WEIGHT = 0.5;
 
+        /** The evaluation's warm-up steps unless {@code --eval.warmup-steps} says otherwise. */
+        static final int WARMUP_STEPS = 0;
+
         final double learningRate;
         final double uniformityWeight;
         final double temperature;
+        final int warmupSteps;
 
-        Recipe(double learningRate, double uniformityWeight, double temperature) {
+        Recipe(double learningRate, double uniformityWeight, double temperature, int warmupSteps) {
             this.learningRate = learningRate;
             this.uniformityWeight = uniformityWeight;
             this.temperature = temperature;
+            this.warmupSteps = warmupSteps;
         }
     }
 
@@ -153,7 +159,8 @@ public final class FineTuneEvaluationMain {
         int batchSize = options.getInteger("eval.batch-size", 32);
         Recipe recipe = new Recipe(options.getDouble("eval.learning-rate", 5e-5),
                 options.getDouble("eval.uniformity-weight", Recipe.UNIFORMITY_WEIGHT),
-                options.getDouble("eval.temperature", 0.05));
+                options.getDouble("eval.temperature", 0.05),
+                options.getInteger("eval.warmup-steps", Recipe.WARMUP_STEPS));
         int sample = options.getInteger("eval.prequential-sample", 3000);
         List<Double> decays = new ArrayList<>();
         for (String d : options.getString("eval.weight-decays", "0").split(",")) {
@@ -226,7 +233,8 @@ public final class FineTuneEvaluationMain {
                         .publishEverySteps(publishEvery).appliesFromLeadMs(0)
                         .weightDecay(decay).learningRate(recipe.learningRate)
                         .uniformityWeight(recipe.uniformityWeight)
-                        .temperature(recipe.temperature).keepVersions(100_000)
+                        .temperature(recipe.temperature).warmupSteps(recipe.warmupSteps)
+                        .keepVersions(100_000)
                         .announceTopic(versionsTopic)
                         .kafkaBootstrapServers(job.bootstrapServers())
                         .log(work.resolve("tuner-" + run + ".log")).start()) {
@@ -411,7 +419,8 @@ public final class FineTuneEvaluationMain {
         md.append(String.format("- **On**: pass 1 replays the same events with `fine-tune.enabled` "
                 + "and training on against the real tuner (`TunerProcess`: serve_pytriton.py, "
                 + "PyTriton, the whole encoder fine-tuned in PyTorch with AdamW, fp32 on the CPU, batch "
-                + "%d, lr %s, τ %s, uniformity weight %s, a version every %d "
+                + "%d, lr %s with a linear warm-up over %d steps, τ %s, uniformity weight %s, "
+                + "a version every %d "
                 + "steps, applies_from = highest trained event time + 1, lead 0; checkpoint "
                 + "timeout %d min and Kafka transactions %d min: a barrier waits behind the "
                 + "training batches ahead of it); pass 2, the "
@@ -419,7 +428,8 @@ public final class FineTuneEvaluationMain {
                 + "reading pass 1's announcements (every record pinned to the version valid at "
                 + "its event time; users re-based at a switch) and the embedded server serving "
                 + "the tuner's versions. Equal to the live loop when announcements arrive on "
-                + "time.%n", batchSize, format(recipe.learningRate), format(recipe.temperature),
+                + "time.%n", batchSize, format(recipe.learningRate), recipe.warmupSteps,
+                format(recipe.temperature),
                 format(recipe.uniformityWeight), publishEvery,
                 PASS1_CHECKPOINT_TIMEOUT.toMinutes(), PASS1_TRANSACTION_TIMEOUT.toMinutes()));
         md.append("- Scoring: `Evaluation` as in `make eval` (per user a = ⌊0.6·n⌋, b = ⌊0.8·n⌋, "

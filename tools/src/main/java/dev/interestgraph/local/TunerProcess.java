@@ -73,6 +73,7 @@ public final class TunerProcess implements AutoCloseable {
         private Double learningRate;
         private Double uniformityWeight;
         private Double temperature;
+        private Integer warmupSteps;
         private int keepVersions;
         private String announceTopic;
         private Path modelDir;
@@ -147,6 +148,15 @@ public final class TunerProcess implements AutoCloseable {
                 throw new IllegalArgumentException("temperature must be finite and > 0, got " + tau);
             }
             this.temperature = tau;
+            return this;
+        }
+
+        /** A linear learning-rate warm-up over the first N steps; unset: the tuner's default, 0. */
+        public Builder warmupSteps(int steps) {
+            if (steps < 0) {
+                throw new IllegalArgumentException("warmupSteps must be >= 0, got " + steps);
+            }
+            this.warmupSteps = steps;
             return this;
         }
 
@@ -227,6 +237,10 @@ public final class TunerProcess implements AutoCloseable {
             if (temperature != null) {
                 args.add("--temperature");
                 args.add(Double.toString(temperature));
+            }
+            if (warmupSteps != null) {
+                args.add("--warmup-steps");
+                args.add(Integer.toString(warmupSteps));
             }
             if (keepVersions > 0) {
                 args.add("--keep-versions");
