@@ -419,7 +419,7 @@ public final class FineTuneEvaluationMain {
         md.append(String.format("- **On**: pass 1 replays the same events with `fine-tune.enabled` "
                 + "and training on against the real tuner (`TunerProcess`: serve_pytriton.py, "
                 + "PyTriton, the whole encoder fine-tuned in PyTorch with AdamW, fp32 on the CPU, batch "
-                + "%d, lr %s with a linear warm-up over %d steps, τ %s, uniformity weight %s, "
+                + "%d, lr %s%s, τ %s, uniformity weight %s, "
                 + "a version every %d "
                 + "steps, applies_from = highest trained event time + 1, lead 0; checkpoint "
                 + "timeout %d min and Kafka transactions %d min: a barrier waits behind the "
@@ -428,7 +428,9 @@ public final class FineTuneEvaluationMain {
                 + "reading pass 1's announcements (every record pinned to the version valid at "
                 + "its event time; users re-based at a switch) and the embedded server serving "
                 + "the tuner's versions. Equal to the live loop when announcements arrive on "
-                + "time.%n", batchSize, format(recipe.learningRate), recipe.warmupSteps,
+                + "time.%n", batchSize, format(recipe.learningRate),
+                recipe.warmupSteps == 0 ? "" : " with a linear warm-up over " + recipe.warmupSteps
+                        + " steps",
                 format(recipe.temperature),
                 format(recipe.uniformityWeight), publishEvery,
                 PASS1_CHECKPOINT_TIMEOUT.toMinutes(), PASS1_TRANSACTION_TIMEOUT.toMinutes()));
