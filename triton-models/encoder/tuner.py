@@ -6,8 +6,9 @@ PyTriton (serve_pytriton.py --tuner) and the tests share it.
 
 - The encoder is PyTorch (encoder/torch_minilm.py), converted from the ONNX model of version 1
   and checked against ONNX Runtime; every weight is trained (or LoRA adapters, `lora_rank` > 0)
-  with the symmetric in-batch InfoNCE (τ 0.05, a repeated positive is not its own negative) and
-  AdamW; bf16 autocast on a GPU, fp32 on the CPU.
+  with the symmetric in-batch InfoNCE (τ 0.05, a repeated positive is not its own negative) plus
+  the uniformity term, and AdamW (optionally a linear learning-rate warm-up); bf16 autocast on a
+  GPU, fp32 on the CPU.
 - A training batch carries a batch id; a batch id already applied is not trained again (the
   response repeats the loss and step of the first time, with applied = False). The weights, the
   optimiser's state and the applied ids (the last `max_applied_ids`) are one checkpoint, written
