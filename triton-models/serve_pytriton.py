@@ -87,6 +87,14 @@ def parse_args(argv=None):
                    help="pytriton mode, tuner: AdamW's weight decay (default: the tuner's, 0.01)")
     p.add_argument("--learning-rate", type=float, default=None,
                    help="pytriton mode, tuner: AdamW's learning rate (default: the tuner's, 5e-5)")
+    p.add_argument("--uniformity-weight", type=float, default=None,
+                   help="pytriton mode, tuner: weight of the uniformity term added to InfoNCE, 0 = plain "
+                        "InfoNCE (default: the tuner's, see encoder/tuner.py DEFAULTS)")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="pytriton mode, tuner: InfoNCE's temperature (default: the tuner's, 0.05)")
+    p.add_argument("--warmup-steps", type=int, default=None,
+                   help="pytriton mode, tuner: linear learning-rate warm-up over the first N steps "
+                        "(default: the tuner's, 0)")
     p.add_argument("--lora-rank", type=int, default=None,
                    help="pytriton mode, tuner: 0 trains every weight (default), r > 0 LoRA adapters of rank r")
     p.add_argument("--keep-versions", type=int, default=0,
@@ -174,6 +182,9 @@ def tuner_parameters(args) -> dict:
         "weight_decay": "" if args.weight_decay is None else repr(float(args.weight_decay)),
         "learning_rate": "" if args.learning_rate is None else repr(float(args.learning_rate)),
         "lora_rank": "" if args.lora_rank is None else str(int(args.lora_rank)),
+        "uniformity_weight": "" if args.uniformity_weight is None else repr(float(args.uniformity_weight)),
+        "temperature": "" if args.temperature is None else repr(float(args.temperature)),
+        "warmup_steps": "" if args.warmup_steps is None else str(int(args.warmup_steps)),
         "keep_versions": str(args.keep_versions) if args.keep_versions > 0 else "",
     }
 

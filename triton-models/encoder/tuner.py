@@ -6,8 +6,9 @@ PyTriton (serve_pytriton.py --tuner) and the tests share it.
 
 - The encoder is PyTorch (encoder/torch_minilm.py), converted from the ONNX model of version 1
   and checked against ONNX Runtime; every weight is trained (or LoRA adapters, `lora_rank` > 0)
-  with the symmetric in-batch InfoNCE (τ 0.05, a repeated positive is not its own negative) and
-  AdamW; bf16 autocast on a GPU, fp32 on the CPU.
+  with the symmetric in-batch InfoNCE (τ 0.05, a repeated positive is not its own negative) plus
+  the uniformity term, and AdamW (optionally a linear learning-rate warm-up); bf16 autocast on a
+  GPU, fp32 on the CPU.
 - A training batch carries a batch id; a batch id already applied is not trained again (the
   response repeats the loss and step of the first time, with applied = False). The weights, the
   optimiser's state and the applied ids (the last `max_applied_ids`) are one checkpoint, written
@@ -205,7 +206,7 @@ class EncoderTrainer:
     def __init__(self, model_dir: str, device: str = "cpu", learning_rate: float = 5e-5,
                  weight_decay: float = 0.01, temperature: float = 0.05, lora_rank: int = 0,
                  max_tokens: int = 128, threads: int = 0, seed: int = 0,
-                 uniformity_weight: float = 0.5) -> None:
+                 uniformity_weight: float = 0.5, warmup_steps: int = 0) -> None:
         import torch
 
         from encoder import torch_minilm
@@ -231,6 +232,15 @@ class EncoderTrainer:
         self.autocast_dtype = torch.bfloat16 if self.device.type == "cuda" else None
         self.optimizer = torch.optim.AdamW([p for p in self.model.parameters() if p.requires_grad],
                                            lr=learning_rate, weight_decay=weight_decay)
+        if warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps}")
+        self.warmup_steps = int(warmup_steps)
+        # Linear warm-up: Adam's first steps move every weight by about the full learning rate,
+        # whatever the size of its gradient (the moments are not yet estimated); on MovieLens two
+        # such steps of plain InfoNCE raised the cosine of random item pairs from 0.37 to 0.63
+        # (docs/evaluation-fine-tuning.md), a warm-up lets the moments settle first.
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda done: min(1.0, (done + 1) / self.warmup_steps) if self.warmup_steps else 1.0)
         self._torch_minilm = torch_minilm
         self._eval_tokens = torch_minilm.Tokens(model_dir)  # serving truncation (256)
 
@@ -273,6 +283,7 @@ class EncoderTrainer:
         loss, infonce = self._loss(contexts, positives)
         loss.backward()
         self.optimizer.step()
+        self.scheduler.step()
         return float(infonce.detach())
 
     def evaluate(self, contexts: List[str], positives: List[str]) -> float:
@@ -295,11 +306,14 @@ class EncoderTrainer:
         return self._torch_minilm.check_parity(model, onnx_path, self._eval_tokens, minimum=minimum_cosine)
 
     def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        if "scheduler" in state:  # checkpoints written before the warm-up existed have none
+            self.scheduler.load_state_dict(state["scheduler"])
 
 
 def negatives_mask(positives: Sequence) -> Optional[np.ndarray]:
@@ -565,6 +579,7 @@ DEFAULTS = {
     "temperature": "0.05",
     "lora_rank": "0",                # 0: every weight is trained (docs/fine-tuning.md: why)
     "uniformity_weight": "0.5",      # keeps unrelated items apart (docs/fine-tuning.md: measured)
+    "warmup_steps": "0",             # linear learning-rate warm-up over the first N steps
     "max_train_tokens": "128",
     "max_applied_ids": "10000",
     "applies_from_lead_ms": "0",     # announce versions this far ahead of the trained event time
@@ -589,7 +604,7 @@ def build(parameters: dict, repository: str, default_state_dir: str, device: str
         learning_rate=float(p["learning_rate"]), weight_decay=float(p["weight_decay"]),
         temperature=float(p["temperature"]), lora_rank=int(p["lora_rank"]),
         max_tokens=int(p["max_train_tokens"]), threads=int(p["intra_op_threads"]), seed=int(p["seed"]),
-        uniformity_weight=float(p["uniformity_weight"]))
+        uniformity_weight=float(p["uniformity_weight"]), warmup_steps=int(p["warmup_steps"]))
     state_dir = p["state_dir"] or default_state_dir
     servers = p["kafka_bootstrap_servers"] or os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
     announcer = make_announcer(servers, p["announce_topic"],

@@ -102,6 +102,24 @@ def test_idempotence_survives_a_restart_from_the_checkpoint(repository):
     assert restarted.train("batch-3", *BATCH).step == 3  # resent: applied once
 
 
+def test_the_warm_up_ramps_the_learning_rate_and_survives_a_restart(repository):
+    tuner = _tuner(repository, _trainer(1e-4, warmup_steps=4), publish_every_steps=100, checkpoint_every_steps=2)
+    rates = []
+    for i in range(2):
+        rates.append(tuner.trainer.optimizer.param_groups[0]["lr"])
+        tuner.train(f"batch-{i}", *BATCH)
+    assert rates == pytest.approx([2.5e-5, 5e-5])
+    # the checkpoint at step 2 holds the schedule: a restarted tuner goes on with the third step's rate
+    restarted = _tuner(repository, _trainer(1e-4, warmup_steps=4), publish_every_steps=100)
+    assert restarted.step == 2
+    assert restarted.trainer.optimizer.param_groups[0]["lr"] == pytest.approx(7.5e-5)
+    restarted.train("batch-2", *BATCH)
+    restarted.train("batch-3", *BATCH)
+    assert restarted.trainer.optimizer.param_groups[0]["lr"] == pytest.approx(1e-4)  # and stays there
+    with pytest.raises(ValueError, match="warmup_steps"):
+        _trainer(1e-4, warmup_steps=-1)
+
+
 def test_the_set_of_applied_ids_is_bounded(repository):
     tuner = _tuner(repository, publish_every_steps=100, max_applied_ids=2)
     for i in range(3):

@@ -98,3 +98,8 @@ def test_learning_rate_lora_weight_decay_and_kept_versions_reach_the_tuner_param
     assert float(given["weight_decay"]) == 10.0 and given["keep_versions"] == "1000"
     assert float(given["learning_rate"]) == 0.0002 and given["lora_rank"] == "8"
     assert given["announce_topic"] == "v-2"
+    assert defaults["uniformity_weight"] == defaults["temperature"] == defaults["warmup_steps"] == ""
+    recipe = serve_pytriton.tuner_parameters(
+        serve_pytriton.parse_args(["--uniformity-weight", "0", "--temperature", "0.1", "--warmup-steps", "20"]))
+    assert float(recipe["uniformity_weight"]) == 0.0 and float(recipe["temperature"]) == 0.1
+    assert recipe["warmup_steps"] == "20"

@@ -56,7 +56,10 @@ import org.apache.flink.configuration.Configuration;
  * --eval.max-users N} (the N lowest user ids; 0 = all), {@code --eval.publish-every-steps N}
  * (default 50), {@code --eval.weight-decays 0,10} (default 0), {@code --eval.batch-size N}
  * (fine-tune.batch-size, default 32), {@code --eval.learning-rate X} (the tuner's AdamW learning
- * rate, default 5e-5, its own default), {@code --eval.prequential-sample N} (default 3000); job
+ * rate, default 5e-5, its own default), {@code --eval.uniformity-weight X} (the weight of the
+ * tuner's uniformity term, default {@link Recipe#UNIFORMITY_WEIGHT}), {@code --eval.temperature X}
+ * (InfoNCE's τ, default 0.05), {@code --eval.warmup-steps N} (the tuner's learning-rate warm-up,
+ * default {@link Recipe#WARMUP_STEPS}), {@code --eval.prequential-sample N} (default 3000); job
  * options apply to every run (e.g. {@code --fine-tune.example-sample 0.5}).
  *
  * <p>Pass 1 runs at the tuner's pace: on a CPU a step of 32 examples takes seconds, and a
@@ -103,6 +106,30 @@ public final class FineTuneEvaluationMain {
         return pass1;
     }
 
+    /** The tuner's training recipe (docs/evaluation-fine-tuning.md: how it was chosen). */
+    static final class Recipe {
+        /**
+         * The evaluation's uniformity weight unless {@code --eval.uniformity-weight} says
+         * otherwise: chosen on held-out users' content-only NDCG (scripts/recipe-probe.py).
+         */
+        static final double UNIFORMITY_WEIGHT = 0.5;
+
+        /** The evaluation's warm-up steps unless {@code --eval.warmup-steps} says otherwise. */
+        static final int WARMUP_STEPS = 0;
+
+        final double learningRate;
+        final double uniformityWeight;
+        final double temperature;
+        final int warmupSteps;
+
+        Recipe(double learningRate, double uniformityWeight, double temperature, int warmupSteps) {
+            this.learningRate = learningRate;
+            this.uniformityWeight = uniformityWeight;
+            this.temperature = temperature;
+            this.warmupSteps = warmupSteps;
+        }
+    }
+
     /** One condition's figures. */
     static final class Condition {
         String name;
@@ -130,7 +157,10 @@ public final class FineTuneEvaluationMain {
         int maxUsers = options.getInteger("eval.max-users", 0);
         int publishEvery = options.getInteger("eval.publish-every-steps", 50);
         int batchSize = options.getInteger("eval.batch-size", 32);
-        double learningRate = options.getDouble("eval.learning-rate", 5e-5);
+        Recipe recipe = new Recipe(options.getDouble("eval.learning-rate", 5e-5),
+                options.getDouble("eval.uniformity-weight", Recipe.UNIFORMITY_WEIGHT),
+                options.getDouble("eval.temperature", 0.05),
+                options.getInteger("eval.warmup-steps", Recipe.WARMUP_STEPS));
         int sample = options.getInteger("eval.prequential-sample", 3000);
         List<Double> decays = new ArrayList<>();
         for (String d : options.getString("eval.weight-decays", "0").split(",")) {
@@ -201,7 +231,10 @@ public final class FineTuneEvaluationMain {
                 Files.createDirectories(out);
                 try (TunerProcess tuner = TunerProcess.builder().repository(repository)
                         .publishEverySteps(publishEvery).appliesFromLeadMs(0)
-                        .weightDecay(decay).learningRate(learningRate).keepVersions(100_000)
+                        .weightDecay(decay).learningRate(recipe.learningRate)
+                        .uniformityWeight(recipe.uniformityWeight)
+                        .temperature(recipe.temperature).warmupSteps(recipe.warmupSteps)
+                        .keepVersions(100_000)
                         .announceTopic(versionsTopic)
                         .kafkaBootstrapServers(job.bootstrapServers())
                         .log(work.resolve("tuner-" + run + ".log")).start()) {
@@ -261,7 +294,7 @@ public final class FineTuneEvaluationMain {
                 // written after every condition: a long run that stops still leaves its figures
                 Files.writeString(out.resolve("evaluation-fine-tuning.md"), markdown(conditions,
                         dataVersion, replay.size(), users, items.size(), publishEvery, batchSize,
-                        jobOptions, (System.nanoTime() - started) / 1e9, learningRate, reproduce(args)),
+                        jobOptions, (System.nanoTime() - started) / 1e9, recipe, reproduce(args)),
                         StandardCharsets.UTF_8);
             }
         } finally {
@@ -271,7 +304,7 @@ public final class FineTuneEvaluationMain {
         Files.createDirectories(out);
         Path report = out.resolve("evaluation-fine-tuning.md");
         Files.writeString(report, markdown(conditions, dataVersion, replay.size(), users,
-                items.size(), publishEvery, batchSize, jobOptions, seconds, learningRate,
+                items.size(), publishEvery, batchSize, jobOptions, seconds, recipe,
                 reproduce(args)),
                 StandardCharsets.UTF_8);
         System.out.println("Wrote " + report + " (" + Math.round(seconds) + " s)");
@@ -371,7 +404,7 @@ public final class FineTuneEvaluationMain {
 
     private static String markdown(List<Condition> conditions, String dataVersion, int events,
             long users, int items, int publishEvery, int batchSize, Configuration jobOptions,
-            double seconds, double learningRate, String reproduce) {
+            double seconds, Recipe recipe, String reproduce) {
         StringBuilder md = new StringBuilder();
         md.append("# Evaluation: fine-tuning the item encoder on vs off\n\n");
         md.append("Generated by `make eval-fine-tune DATA=...` "
@@ -386,7 +419,8 @@ public final class FineTuneEvaluationMain {
         md.append(String.format("- **On**: pass 1 replays the same events with `fine-tune.enabled` "
                 + "and training on against the real tuner (`TunerProcess`: serve_pytriton.py, "
                 + "PyTriton, the whole encoder fine-tuned in PyTorch with AdamW, fp32 on the CPU, batch "
-                + "%d, lr %s, τ 0.05, uniformity weight 0.5, a version every %d "
+                + "%d, lr %s%s, τ %s, uniformity weight %s, "
+                + "a version every %d "
                 + "steps, applies_from = highest trained event time + 1, lead 0; checkpoint "
                 + "timeout %d min and Kafka transactions %d min: a barrier waits behind the "
                 + "training batches ahead of it); pass 2, the "
@@ -394,7 +428,11 @@ public final class FineTuneEvaluationMain {
                 + "reading pass 1's announcements (every record pinned to the version valid at "
                 + "its event time; users re-based at a switch) and the embedded server serving "
                 + "the tuner's versions. Equal to the live loop when announcements arrive on "
-                + "time.%n", batchSize, format(learningRate), publishEvery,
+                + "time.%n", batchSize, format(recipe.learningRate),
+                recipe.warmupSteps == 0 ? "" : " with a linear warm-up over " + recipe.warmupSteps
+                        + " steps",
+                format(recipe.temperature),
+                format(recipe.uniformityWeight), publishEvery,
                 PASS1_CHECKPOINT_TIMEOUT.toMinutes(), PASS1_TRANSACTION_TIMEOUT.toMinutes()));
         md.append("- Scoring: `Evaluation` as in `make eval` (per user a = ⌊0.6·n⌋, b = ⌊0.8·n⌋, "
                 + "relevant = rating ≥ 3.5; prequential: each sampled relevant target event "

@@ -71,6 +71,9 @@ public final class TunerProcess implements AutoCloseable {
         private String kafkaBootstrapServers;
         private Double weightDecay;
         private Double learningRate;
+        private Double uniformityWeight;
+        private Double temperature;
+        private Integer warmupSteps;
         private int keepVersions;
         private String announceTopic;
         private Path modelDir;
@@ -124,6 +127,36 @@ public final class TunerProcess implements AutoCloseable {
                 throw new IllegalArgumentException("learningRate must be finite and > 0, got " + rate);
             }
             this.learningRate = rate;
+            return this;
+        }
+
+        /**
+         * Weight of the uniformity term the tuner adds to InfoNCE; 0 trains plain in-batch
+         * InfoNCE, issue 19's loss. Unset: the tuner's default (encoder/tuner.py).
+         */
+        public Builder uniformityWeight(double weight) {
+            if (!(weight >= 0) || Double.isInfinite(weight)) {
+                throw new IllegalArgumentException("uniformityWeight must be finite and >= 0, got " + weight);
+            }
+            this.uniformityWeight = weight;
+            return this;
+        }
+
+        /** InfoNCE's temperature τ; unset: the tuner's default, 0.05. */
+        public Builder temperature(double tau) {
+            if (!(tau > 0) || Double.isInfinite(tau)) {
+                throw new IllegalArgumentException("temperature must be finite and > 0, got " + tau);
+            }
+            this.temperature = tau;
+            return this;
+        }
+
+        /** A linear learning-rate warm-up over the first N steps; unset: the tuner's default, 0. */
+        public Builder warmupSteps(int steps) {
+            if (steps < 0) {
+                throw new IllegalArgumentException("warmupSteps must be >= 0, got " + steps);
+            }
+            this.warmupSteps = steps;
             return this;
         }
 
@@ -196,6 +229,18 @@ public final class TunerProcess implements AutoCloseable {
             if (learningRate != null) {
                 args.add("--learning-rate");
                 args.add(Double.toString(learningRate));
+            }
+            if (uniformityWeight != null) {
+                args.add("--uniformity-weight");
+                args.add(Double.toString(uniformityWeight));
+            }
+            if (temperature != null) {
+                args.add("--temperature");
+                args.add(Double.toString(temperature));
+            }
+            if (warmupSteps != null) {
+                args.add("--warmup-steps");
+                args.add(Integer.toString(warmupSteps));
             }
             if (keepVersions > 0) {
                 args.add("--keep-versions");
