@@ -11,10 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
-import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
-import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataInputView;
-import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.core.memory.DataOutputView;
 
 /**
@@ -33,7 +30,7 @@ import org.apache.flink.core.memory.DataOutputView;
  * touched since); versions 1 and 2 are still read, and the updater derives those fields in one
  * walk the first time it changes such a graph.
  */
-public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph> {
+public final class UserGraphSerializer extends GraphSerializerBase {
     private static final long serialVersionUID = 1L;
     /**
      * 3 adds the interests' derived fields; 2 added what the delta topic was last sent of each
@@ -42,38 +39,6 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
     static final int FORMAT_VERSION = 3;
 
     public static final UserGraphSerializer INSTANCE = new UserGraphSerializer();
-
-    @Override
-    public boolean isImmutableType() {
-        return false;
-    }
-
-    @Override
-    public UserGraph createInstance() {
-        return new UserGraph();
-    }
-
-    /** A deep copy through the serialized form: used only by heap snapshots, never per event. */
-    @Override
-    public UserGraph copy(UserGraph from) {
-        try {
-            DataOutputSerializer out = new DataOutputSerializer(4096);
-            serialize(from, out);
-            return deserialize(new DataInputDeserializer(out.getSharedBuffer(), 0, out.length()));
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot copy a UserGraph", e);
-        }
-    }
-
-    @Override
-    public UserGraph copy(UserGraph from, UserGraph reuse) {
-        return copy(from);
-    }
-
-    @Override
-    public int getLength() {
-        return -1;
-    }
 
     @Override
     public void serialize(UserGraph graph, DataOutputView out) throws IOException {
@@ -267,16 +232,6 @@ public final class UserGraphSerializer extends TypeSerializerSingleton<UserGraph
             edge.modelVersion = versions[(int) VarInts.readUnsigned(in)];
             graph.edges.put(edge);
         }
-    }
-
-    @Override
-    public UserGraph deserialize(UserGraph reuse, DataInputView in) throws IOException {
-        return deserialize(in);
-    }
-
-    @Override
-    public void copy(DataInputView source, DataOutputView target) throws IOException {
-        serialize(deserialize(source), target);
     }
 
     static void writeMean(DecayedMean mean, DataOutputView out) throws IOException {
