@@ -77,41 +77,52 @@ public final class CoalescingSweep {
     /** Deltas and payload bytes emitted for slots that end at or after {@code measuredFrom}. */
     private static long[] run(List<EnrichedAction> input, long intervalMs, long measuredFrom,
             DeltaComposition composition) throws Exception {
-        GraphParameters params = GraphParameters.builder()
-                .flushInterval(Duration.ofMillis(intervalMs)).build();
+        long[] counts = new long[2];
+        replay(input, GraphParameters.builder().flushInterval(Duration.ofMillis(intervalMs))
+                .build(), measuredFrom, delta -> {
+                    counts[0]++;
+                    counts[1] += delta.payload.length;
+                    if (composition != null) {
+                        composition.add(delta.delta());
+                    }
+                });
+        return counts;
+    }
+
+    /**
+     * The user-graph operator alone in a test harness on heap state over {@code input}, the
+     * watermark {@value #OUT_OF_ORDERNESS_MS} ms behind every 1,000th event: each delta of a
+     * slot that ends at or after {@code measuredFrom}, in emission order.
+     */
+    static void replay(List<EnrichedAction> input, GraphParameters params, long measuredFrom,
+            java.util.function.Consumer<DeltaRecord> onDelta) throws Exception {
         var harness = new KeyedOneInputStreamOperatorTestHarness<>(
                 new KeyedProcessOperator<>(new UserGraphFunction(params)),
                 (EnrichedAction a) -> a.userId, Types.STRING);
         harness.setStateBackend(new HashMapStateBackend());
         harness.open();
-        long[] counts = new long[2];
         int since = 0;
         for (EnrichedAction event : input) {
             harness.processElement(new StreamRecord<>(event, event.eventTimeMs));
             if (++since == 1000) {
                 since = 0;
                 harness.processWatermark(event.eventTimeMs - OUT_OF_ORDERNESS_MS);
-                count(harness.getOutput(), measuredFrom, counts, composition);
+                drain(harness.getOutput(), measuredFrom, onDelta);
             }
         }
         harness.processWatermark(Long.MAX_VALUE);
-        count(harness.getOutput(), measuredFrom, counts, composition);
+        drain(harness.getOutput(), measuredFrom, onDelta);
         harness.close();
-        return counts;
     }
 
-    private static void count(java.util.Queue<Object> output, long measuredFrom, long[] counts,
-            DeltaComposition composition) {
+    private static void drain(java.util.Queue<Object> output, long measuredFrom,
+            java.util.function.Consumer<DeltaRecord> onDelta) {
         Object record;
         while ((record = output.poll()) != null) {
             if (record instanceof StreamRecord<?> stream
                     && stream.getValue() instanceof DeltaRecord delta
                     && delta.eventTimeMs >= measuredFrom) {
-                counts[0]++;
-                counts[1] += delta.payload.length;
-                if (composition != null) {
-                    composition.add(delta.delta());
-                }
+                onDelta.accept(delta);
             }
         }
     }

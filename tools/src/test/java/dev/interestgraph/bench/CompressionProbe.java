@@ -4,17 +4,11 @@ import dev.interestgraph.delta.DeltaRecord;
 import dev.interestgraph.graph.GraphParameters;
 import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.proto.v1.UserEvent;
-import dev.interestgraph.usergraph.UserGraphFunction;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
@@ -96,37 +90,11 @@ public final class CompressionProbe {
     /** The deltas of slots ending at or after {@code measuredFrom}, as the sink writes them. */
     private static List<Out> deltas(List<EnrichedAction> input, long measuredFrom)
             throws Exception {
-        var harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new UserGraphFunction(GraphParameters.defaults())),
-                (EnrichedAction a) -> a.userId, Types.STRING);
-        harness.setStateBackend(new HashMapStateBackend());
-        harness.open();
         List<Out> out = new ArrayList<>();
-        int since = 0;
-        for (EnrichedAction event : input) {
-            harness.processElement(new StreamRecord<>(event, event.eventTimeMs));
-            if (++since == 1000) {
-                since = 0;
-                harness.processWatermark(event.eventTimeMs - 5_000);
-                collect(harness.getOutput(), measuredFrom, out);
-            }
-        }
-        harness.processWatermark(Long.MAX_VALUE);
-        collect(harness.getOutput(), measuredFrom, out);
-        harness.close();
-        return out;
-    }
-
-    private static void collect(java.util.Queue<Object> output, long measuredFrom, List<Out> out) {
-        Object record;
-        while ((record = output.poll()) != null) {
-            if (record instanceof StreamRecord<?> stream
-                    && stream.getValue() instanceof DeltaRecord delta
-                    && delta.eventTimeMs >= measuredFrom) {
+        CoalescingSweep.replay(input, GraphParameters.defaults(), measuredFrom, delta ->
                 out.add(new Out(delta.userId.getBytes(StandardCharsets.UTF_8), delta.payload,
-                        delta.eventTimeMs, DELTA_HEADERS));
-            }
-        }
+                        delta.eventTimeMs, DELTA_HEADERS)));
+        return out;
     }
 
     /**
