@@ -443,7 +443,8 @@ public final class GraphUpdater {
             candidates.add(interest);
             centroids.add(interest.centroid);
         }
-        double[] similarities = cosines(centroids, vector, norm);
+        double[] similarities = cosines(centroids, vector, norm,
+                mean -> mean.cosine(vector, norm));
         for (int i = 0; i < candidates.size(); i++) {
             if (similarities[i] > bestSimilarity) {
                 best = candidates.get(i);
@@ -483,42 +484,25 @@ public final class GraphUpdater {
     }
 
     /**
-     * {@code means[i].cosine(x, xNorm)} for every mean, bit for bit (see
-     * {@link DecayedMean#cosine(float[], double)}), with the dot products taken four means at a
-     * time from their halves ({@link VectorMath#halfDotsInto}: each summed in index order as the
-     * single loop sums it, but four independent sums keep the adder busy where one waits for
-     * each add: the cosines were 13 % of the operator's JMH samples).
+     * The cosine of {@code x} (norm {@code xNorm}) with every mean, bit for bit what
+     * {@link DecayedMean#cosine(float[], double)} gives (a product of two norms is the same in
+     * either order), with the dot products taken four means at a time from their halves
+     * ({@link VectorMath#halfDotsInto}: each summed in index order as the single loop sums it,
+     * but four independent sums keep the adder busy where one waits for each add: the cosines
+     * were 13 % of the operator's JMH samples). A mean of another dimension takes
+     * {@code otherDimension}, the plain computation.
      */
-    private double[] cosines(List<DecayedMean> means, float[] x, double xNorm) {
+    private double[] cosines(List<DecayedMean> means, float[] x, double xNorm,
+            java.util.function.ToDoubleFunction<DecayedMean> otherDimension) {
         double[] dots = dots(means, x);
         double[] cosines = new double[dots.length];
         for (int i = 0; i < dots.length; i++) {
             DecayedMean mean = means.get(i);
             if (mean.mean.length != x.length) {
-                cosines[i] = mean.cosine(x, xNorm); // (as before: the plain loop decides)
+                cosines[i] = otherDimension.applyAsDouble(mean);
                 continue;
             }
             double denominator = mean.norm() * xNorm;
-            cosines[i] = denominator == 0 ? 0 : dots[i] / denominator;
-        }
-        return cosines;
-    }
-
-    /**
-     * {@code of.cosine(means[i])} for every mean, bit for bit (float products commute; the
-     * denominators multiply in the same order).
-     */
-    private double[] cosines(List<DecayedMean> means, DecayedMean of) {
-        float[] x = decoded(of);
-        double[] dots = dots(means, x);
-        double[] cosines = new double[dots.length];
-        for (int i = 0; i < dots.length; i++) {
-            DecayedMean mean = means.get(i);
-            if (mean.mean.length != x.length) {
-                cosines[i] = of.cosine(mean);
-                continue;
-            }
-            double denominator = of.norm() * mean.norm();
             cosines[i] = denominator == 0 ? 0 : dots[i] / denominator;
         }
         return cosines;
@@ -634,7 +618,9 @@ public final class GraphUpdater {
                     others.add(other);
                     centroids.add(other.centroid);
                 }
-                double[] similarities = cosines(centroids, touched.centroid);
+                double[] similarities = cosines(centroids,
+                        decoded(touched.centroid), touched.centroid.norm(),
+                        touched.centroid::cosine);
                 for (int i = 0; i < others.size(); i++) {
                     if (similarities[i] > best) {
                         best = similarities[i];
