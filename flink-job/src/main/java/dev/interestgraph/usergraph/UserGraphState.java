@@ -69,10 +69,7 @@ final class UserGraphState {
             if (old == null) {
                 return null;
             }
-            MapStateEdgeStore store = MapStateEdgeStore.replacing(edges);
-            for (Edge edge : old.edges.values()) {
-                store.put(edge);
-            }
+            MapStateEdgeStore store = replacingWith(old.edges.values());
             store.writeBack();
             old.edges = EdgeStore.unattached(store.size());
             summary.update(old);
@@ -101,15 +98,21 @@ final class UserGraphState {
         if (graph.edges instanceof MapStateEdgeStore attached) {
             store = attached;
         } else {
-            store = MapStateEdgeStore.replacing(edges);
-            for (Edge edge : graph.edges.values()) {
-                store.put(edge);
-            }
+            store = replacingWith(graph.edges.values());
         }
         store.writeBack();
         // the summary carries the count only: its edges are the map's
         graph.edges = EdgeStore.unattached(store.size());
         summary.update(graph);
+    }
+
+    /** A store that replaces the current user's map with {@code all} (written at writeBack). */
+    private MapStateEdgeStore replacingWith(Iterable<Edge> all) {
+        MapStateEdgeStore store = MapStateEdgeStore.replacing(edges);
+        for (Edge edge : all) {
+            store.put(edge);
+        }
+        return store;
     }
 
     /**
