@@ -100,6 +100,15 @@ public final class TunerProcess implements AutoCloseable {
             return this;
         }
 
+        /** {@code value}, checked finite and >= 0 (or > 0 where {@code zeroAllowed} is false). */
+        private static double finite(String name, double value, boolean zeroAllowed) {
+            if (!(zeroAllowed ? value >= 0 : value > 0) || Double.isInfinite(value)) {
+                throw new IllegalArgumentException(name + " must be finite and "
+                        + (zeroAllowed ? ">= 0" : "> 0") + ", got " + value);
+            }
+            return value;
+        }
+
         /** applies_from_ms = 1 + the highest trained event time + this lead (default 0). */
         public Builder appliesFromLeadMs(long leadMs) {
             if (leadMs < 0) {
@@ -114,19 +123,13 @@ public final class TunerProcess implements AutoCloseable {
          * unset: the tuner's default, 0.01.
          */
         public Builder weightDecay(double decay) {
-            if (!(decay >= 0) || Double.isInfinite(decay)) {
-                throw new IllegalArgumentException("weightDecay must be finite and >= 0, got " + decay);
-            }
-            this.weightDecay = decay;
+            this.weightDecay = finite("weightDecay", decay, true);
             return this;
         }
 
         /** AdamW's learning rate; unset: the tuner's default, 5e-5. */
         public Builder learningRate(double rate) {
-            if (!(rate > 0) || Double.isInfinite(rate)) {
-                throw new IllegalArgumentException("learningRate must be finite and > 0, got " + rate);
-            }
-            this.learningRate = rate;
+            this.learningRate = finite("learningRate", rate, false);
             return this;
         }
 
@@ -135,19 +138,13 @@ public final class TunerProcess implements AutoCloseable {
          * InfoNCE, issue 19's loss. Unset: the tuner's default (encoder/tuner.py).
          */
         public Builder uniformityWeight(double weight) {
-            if (!(weight >= 0) || Double.isInfinite(weight)) {
-                throw new IllegalArgumentException("uniformityWeight must be finite and >= 0, got " + weight);
-            }
-            this.uniformityWeight = weight;
+            this.uniformityWeight = finite("uniformityWeight", weight, true);
             return this;
         }
 
         /** InfoNCE's temperature τ; unset: the tuner's default, 0.05. */
         public Builder temperature(double tau) {
-            if (!(tau > 0) || Double.isInfinite(tau)) {
-                throw new IllegalArgumentException("temperature must be finite and > 0, got " + tau);
-            }
-            this.temperature = tau;
+            this.temperature = finite("temperature", tau, false);
             return this;
         }
 
