@@ -110,6 +110,20 @@ final class GraphTestSupport {
         return deltas;
     }
 
+    /**
+     * Sends each action with the watermark 1 s past it, then the wire deltas (contract v2): what
+     * was sent, not a consumer's decoded view of it.
+     */
+    static List<dev.interestgraph.proto.v2.GraphDelta> replay(
+            KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> h,
+            List<EnrichedAction> actions) throws Exception {
+        for (EnrichedAction a : actions) {
+            send(h, a);
+            h.processWatermark(a.eventTimeMs + 1000);
+        }
+        return drainWire(h);
+    }
+
     /** The wire deltas (contract v2) emitted so far, in order; the harness output is drained. */
     static List<dev.interestgraph.proto.v2.GraphDelta> drainWire(
             KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> h) {

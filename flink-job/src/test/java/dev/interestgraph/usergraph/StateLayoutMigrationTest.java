@@ -85,16 +85,6 @@ class StateLayoutMigrationTest {
                         VoidNamespaceSerializer.INSTANCE, UserGraphState.summaryDescriptor()));
     }
 
-    private static List<dev.interestgraph.proto.v2.GraphDelta> replay(
-            KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> h,
-            List<EnrichedAction> actions) throws Exception {
-        for (EnrichedAction a : actions) {
-            send(h, a);
-            h.processWatermark(a.eventTimeMs + 1000);
-        }
-        return drainWire(h);
-    }
-
     private static Map<String, List<dev.interestgraph.proto.v2.GraphDelta>> byUser(
             List<dev.interestgraph.proto.v2.GraphDelta> deltas) {
         return deltas.stream().collect(Collectors.groupingBy(

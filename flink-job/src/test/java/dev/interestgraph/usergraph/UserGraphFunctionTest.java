@@ -315,17 +315,6 @@ class UserGraphFunctionTest {
         return h;
     }
 
-    /** The wire deltas (contract v2): what was sent, not a consumer's decoded view of it. */
-    private static List<dev.interestgraph.proto.v2.GraphDelta> replay(
-            KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord> h,
-            List<EnrichedAction> actions) throws Exception {
-        for (EnrichedAction a : actions) {
-            send(h, a);
-            h.processWatermark(a.eventTimeMs + 1000);
-        }
-        return drainWire(h);
-    }
-
     /**
      * docs/architecture.md: a consumer's vector is within the send threshold's angle
      * (acos(1 − graph.delta.vector-min-distance), 0.015 by default) plus the quantisation of the
