@@ -69,9 +69,11 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *       topics' end offsets (the sources commit on every checkpoint, so every record has been
  *       read and checkpointed), the job is stopped with a savepoint and {@code --drain}: the
  *       end-of-event-time watermark fires every pending flush. An input marked idle would ignore
- *       that watermark (Flink's watermark valve skips idle channels), so no input may go idle:
- *       the replay re-announces catalogue items as it goes (see {@link Replayer}) and the
- *       job's {@code watermark.idleness} (30 s) stays far above the paced gaps (2 s).
+ *       that watermark (FLINK-40499, open in Flink 1.20), so the catalogue must not go idle:
+ *       the replay re-announces catalogue items as it goes and goes on until the job has
+ *       drained (see {@link Replayer}). The events' partitions may go idle once the replay is
+ *       over (the job can take longer than {@code watermark.idleness} to checkpoint the last
+ *       events on a loaded machine); the temporal join then follows the catalogue alone.
  *   </ul>
  * </ul>
  * Ctrl-C stops either early with the same drain; what was not flushed stays in the savepoint.
@@ -215,9 +217,12 @@ public final class DemoRunner {
             out.printf("Follow the deltas: make deltas ARGS=\"--follow --kafka.bootstrap %s\"%n",
                     bootstrap);
 
+            // set once the job has ended: the catalogue's heartbeats go on until then
+            AtomicBoolean jobOver = new AtomicBoolean();
             Thread replay = daemon("demo-replay", () -> {
                 if (paced) {
                     replayer.replay(data, stopRequested);
+                    replayer.keepCatalogueActive(data, jobOver);
                 }
             });
             AtomicBoolean stopFollower = new AtomicBoolean();
@@ -233,23 +238,14 @@ public final class DemoRunner {
             replay.start();
             consume.start();
 
-            boolean early = watch(job, replayer, progress, follower, dashboard,
-                    data.events().size(), start, paced);
-            if (early || paced) {
-                out.println(early ? "Stopping early: draining what was read ..."
-                        : "Replay processed; draining the job (stop with savepoint, end of "
-                                + "event time) ...");
-                if (config.get(FINE_TUNE_ENABLED)) {
-                    announceNoMoreVersions(producer, config, data.events().stream()
-                            .mapToLong(e -> e.eventTimeMs).max().orElse(0));
-                    // read and checkpointed, so processed before the savepoint's barrier
-                    awaitCondition("the job to read the closing heartbeat", Duration.ofSeconds(60),
-                            () -> allRead(progress, announcementsTopic));
-                }
-                job.stopWithSavepoint(true, savepoints.toUri().toString(),
-                        SavepointFormatType.CANONICAL).get(3, TimeUnit.MINUTES);
+            boolean early;
+            try {
+                early = watch(job, replayer, progress, follower, dashboard,
+                        data.events().size(), start, paced);
+                stopAndWait(job, early, paced, producer, config, data, progress, savepoints);
+            } finally {
+                jobOver.set(true);
             }
-            job.getJobExecutionResult().get(2, TimeUnit.MINUTES);
             double jobSeconds = (System.nanoTime() - jobStart) / 1e9;
             if (replayer.heartbeats() > 0) {
                 out.printf("(the paced replay re-announced %,d catalogue items to keep the "
@@ -294,6 +290,30 @@ public final class DemoRunner {
         }
     }
 
+    /**
+     * Drains a paced or interrupted run (stop with a savepoint and {@code --drain}: the end of
+     * event time flushes every pending slot) and waits for the job to end.
+     */
+    private void stopAndWait(JobClient job, boolean early, boolean paced,
+            KafkaProducer<byte[], byte[]> producer, Configuration config, ReplayDataset data,
+            InputProgress progress, Path savepoints) throws Exception {
+        if (early || paced) {
+            out.println(early ? "Stopping early: draining what was read ..."
+                    : "Replay processed; draining the job (stop with savepoint, end of "
+                            + "event time) ...");
+            if (config.get(FINE_TUNE_ENABLED)) {
+                announceNoMoreVersions(producer, config, data.events().stream()
+                        .mapToLong(e -> e.eventTimeMs).max().orElse(0));
+                // read and checkpointed, so processed before the savepoint's barrier
+                awaitCondition("the job to read the closing heartbeat", Duration.ofSeconds(60),
+                        () -> allRead(progress, announcementsTopic));
+            }
+            job.stopWithSavepoint(true, savepoints.toUri().toString(),
+                    SavepointFormatType.CANONICAL).get(3, TimeUnit.MINUTES);
+        }
+        job.getJobExecutionResult().get(2, TimeUnit.MINUTES);
+    }
+
     /** Shows progress until the replay is processed, a stop is requested or time runs out. */
     private boolean watch(JobClient job, Replayer replayer, InputProgress progress,
             DeltaFollower follower, DashboardProbe dashboard, long total, long start,
@@ -307,6 +327,9 @@ public final class DemoRunner {
         // what the job has read, processed and emitted as it happens (its metrics over REST);
         // the committed counts below move only at checkpoints
         JobProgressProbe live = new JobProgressProbe(dashboard.base());
+        // the input topics' end offsets once the replay is done (the catalogue's heartbeats
+        // after it need not be read before the drain)
+        Map<TopicPartition, Long> replayEnd = null;
         while (true) {
             long now = System.nanoTime();
             long processed = progress.processed();
@@ -337,7 +360,11 @@ public final class DemoRunner {
             if (jobEnded) {
                 ended.get(); // throws the job's failure
             }
-            boolean finished = paced ? replayer.done() && progress.allRead() : jobEnded;
+            if (paced && replayEnd == null && replayer.done()) {
+                replayEnd = progress.replayEnd();
+            }
+            boolean finished = paced ? replayEnd != null && progress.reached(replayEnd)
+                    : jobEnded;
             if (finished) {
                 if (interactive) {
                     out.println();
@@ -558,9 +585,9 @@ public final class DemoRunner {
         // the progress line reads the job's metrics through the REST API: fresh every second
         setIfAbsent(config, "metrics.fetcher.update-interval", "1000");
         setIfAbsent(config, "state.backend.type", "hashmap");
-        // no short watermark.idleness: an idle input ignores the final watermark, and the last
-        // flushes would be lost (see the class comment). Fast: the catalogue source finishes
-        // before the events are read; paced: the replay keeps the catalogue moving.
+        // an idle input ignores the final watermark, and the last flushes would be lost (see the
+        // class comment). Fast: the catalogue source finishes before the events are read; paced:
+        // the replay, and its heartbeats until the job has drained, keep the catalogue moving.
         // a group of its own: the progress counts this run's commits only
         setIfAbsent(config, KAFKA_GROUP_ID.key(), "interest-graph-demo-" + runId);
         if (o.externalKafka()) {
@@ -720,21 +747,29 @@ public final class DemoRunner {
             return sum;
         }
 
-        /** Whether the committed offsets of both input topics reached their ends. */
-        boolean allRead() throws Exception {
-            return allRead(List.of(events, items));
+        /** Both input topics' end offsets now. */
+        Map<TopicPartition, Long> replayEnd() throws Exception {
+            Map<TopicPartition, Long> ends = offsets(events, OffsetSpec.latest());
+            ends.putAll(offsets(items, OffsetSpec.latest()));
+            return ends;
         }
 
         /** Whether the job read and checkpointed the topics to their ends. */
         boolean allRead(List<String> topics) throws Exception {
-            Map<TopicPartition, Long> committed = committed();
+            Map<TopicPartition, Long> ends = new HashMap<>();
             for (String topic : topics) {
-                for (Map.Entry<TopicPartition, Long> end
-                        : offsets(topic, OffsetSpec.latest()).entrySet()) {
-                    if (end.getValue() > 0 && committed.getOrDefault(end.getKey(), 0L)
-                            < end.getValue()) {
-                        return false;
-                    }
+                ends.putAll(offsets(topic, OffsetSpec.latest()));
+            }
+            return reached(ends);
+        }
+
+        /** Whether the job read and checkpointed its partitions up to these offsets. */
+        boolean reached(Map<TopicPartition, Long> ends) throws Exception {
+            Map<TopicPartition, Long> committed = committed();
+            for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
+                if (end.getValue() > 0 && committed.getOrDefault(end.getKey(), 0L)
+                        < end.getValue()) {
+                    return false;
                 }
             }
             return true;

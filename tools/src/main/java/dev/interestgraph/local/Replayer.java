@@ -28,6 +28,14 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * never happen. So every {@link #HEARTBEAT} of wall time the replay re-announces one catalogue
  * item per partition of the catalogue topic, unchanged, valid from the current event time: the
  * catalogue's watermark follows the events and no input needs to go idle.
+ *
+ * <p>The same holds after the replay, until the demo has drained the job: the job may need far
+ * longer than {@code watermark.idleness} to read and checkpoint the last events (a loaded
+ * machine, a slow model), and by then the events' partitions are idle. If the catalogue were
+ * idle too, the end-of-event-time watermark of the drain would reach no operator (FLINK-40499,
+ * open in Flink 1.20) and every user's last flush would stay in the savepoint. So
+ * {@link #keepCatalogueActive} goes on re-announcing: the temporal join then takes its
+ * watermark from the catalogue alone, and the drain's reaches the user graph through it.
  */
 public final class Replayer {
     private final KafkaProducer<byte[], byte[]> producer;
@@ -39,6 +47,8 @@ public final class Replayer {
     private final AtomicLong eventsSent = new AtomicLong();
     private final AtomicBoolean done = new AtomicBoolean();
     private final AtomicLong heartbeats = new AtomicLong();
+    /** Event time of the last event sent, where the heartbeats after the replay stay. */
+    private final AtomicLong lastEventMs = new AtomicLong(Long.MIN_VALUE);
     static final long HEARTBEAT = TimeUnit.SECONDS.toNanos(1);
 
     public Replayer(KafkaProducer<byte[], byte[]> producer, String itemsTopic, String eventsTopic,
@@ -77,10 +87,31 @@ public final class Replayer {
                 producer.send(new ProducerRecord<>(eventsTopic, bytes(event.userId),
                         EventJson.toJson(event)));
                 eventsSent.incrementAndGet();
+                lastEventMs.set(event.eventTimeMs);
             }
             producer.flush();
         } finally {
             done.set(true);
+        }
+    }
+
+    /**
+     * After a paced {@link #replay}: re-announces the catalogue every {@link #HEARTBEAT}, valid
+     * from just before the last event sent (never later: the catalogue's watermark must not carry
+     * event time past the events'), until {@code until} is set; see the class comment. Returns at
+     * once for a replay that was not paced or sent no event.
+     */
+    public void keepCatalogueActive(ReplayDataset data, AtomicBoolean until) {
+        if (speed <= 0 || data.items().isEmpty() || lastEventMs.get() == Long.MIN_VALUE) {
+            return;
+        }
+        int partitions = producer.partitionsFor(itemsTopic).size();
+        long validFromMs = lastEventMs.get() - 1000;
+        while (!until.get()) {
+            heartbeat(data.items(), partitions, validFromMs);
+            producer.flush();
+            long due = System.nanoTime() + HEARTBEAT;
+            waitUntil(due, until); // pacing: one heartbeat a second, not a wait for a condition
         }
     }
 

@@ -55,10 +55,14 @@ class LocalDemoTest {
 
     @Test
     void pacedReplayWhileTheJobRunsEndsWithADrainThatFlushesEverything() throws Exception {
-        // 60 days of event time at 1.5 million times real time: about 3.5 s of replay
+        // 60 days of event time at 1.5 million times real time: about 3.5 s of replay. A short
+        // idleness, so that the events' partitions are idle when the demo drains the job (it
+        // waits for a checkpoint past the last event first), as on a loaded machine with the
+        // default: the catalogue's heartbeats must carry the drain's final watermark.
         DemoOptions options = DemoOptions.fromArgs("--demo.headless", "--demo.users", "20",
                 "--demo.events-per-user", "10", "--demo.speed", "1500000", "--demo.port", "0",
-                "--demo.kafka-port", "0", "--demo.sample-users", "1", "--demo.timeout", "150 s");
+                "--demo.kafka-port", "0", "--demo.sample-users", "1", "--demo.timeout", "150 s",
+                "--watermark.idleness", "3 s");
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         DemoResult result = new DemoRunner(options,
                 new PrintStream(buffer, true, StandardCharsets.UTF_8)).run();
