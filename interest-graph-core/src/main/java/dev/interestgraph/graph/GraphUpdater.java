@@ -1,5 +1,6 @@
 package dev.interestgraph.graph;
 
+import dev.interestgraph.vector.CosineCalibration;
 import dev.interestgraph.vector.HalfFloats;
 import dev.interestgraph.vector.VectorMath;
 import dev.interestgraph.graph.UserGraph.DecayedMean;

@@ -26,7 +26,7 @@ public class UserAction {
      * The cosine statistics announced with {@link #pinnedModelVersion} (issue 19); null when the
      * version was announced without them, and for version 1.
      */
-    public dev.interestgraph.graph.CosineCalibration pinnedCosineCalibration;
+    public dev.interestgraph.vector.CosineCalibration pinnedCosineCalibration;
 
     public UserAction() {}
 

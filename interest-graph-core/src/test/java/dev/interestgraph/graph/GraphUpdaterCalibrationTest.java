@@ -1,5 +1,6 @@
 package dev.interestgraph.graph;
 
+import dev.interestgraph.vector.CosineCalibration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.interestgraph.model.Action;

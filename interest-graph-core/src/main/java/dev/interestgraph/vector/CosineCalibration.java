@@ -1,4 +1,4 @@
-package dev.interestgraph.graph;
+package dev.interestgraph.vector;
 
 import java.io.Serializable;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package dev.interestgraph.graph;
+package dev.interestgraph.vector;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
