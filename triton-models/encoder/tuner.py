@@ -25,6 +25,12 @@ PyTriton (serve_pytriton.py --tuner) and the tests share it.
   {"model", "version", "applies_from_ms", "step"} on the Kafka topic `model-versions` (or
   appended to a JSONL file when no bootstrap servers are configured). A failed load or
   announcement is retried after the next step.
+- Each announcement also carries "cosine_calibration" {"base_mean", "base_std", "mean", "std",
+  "pairs", "texts"} (issue 19): the mean and standard deviation of the cosines of all pairs of a
+  fixed sample of item texts — the first `calibration_texts` distinct positive texts trained on,
+  fixed at the first publish — under version 1 (the frozen encoder) and under the version. The
+  user-graph maps its cosine thresholds by them, so that a fine-tuned version that spreads or
+  narrows the space does not fragment or merge the interests version 1 would have found.
   applies_from_ms = 1 + the highest event time of every training example the version has seen
   + `applies_from_lead_ms`, and strictly above the previous version's.
 """
@@ -243,6 +249,7 @@ class EncoderTrainer:
             self.optimizer, lambda done: min(1.0, (done + 1) / self.warmup_steps) if self.warmup_steps else 1.0)
         self._torch_minilm = torch_minilm
         self._eval_tokens = torch_minilm.Tokens(model_dir)  # serving truncation (256)
+        self.model_dir = model_dir
 
     def _embed(self, texts: List[str], tokens=None):
         ids, mask, types = (tokens or self.tokens)(texts, self.device)
@@ -297,6 +304,12 @@ class EncoderTrainer:
         with self.torch.no_grad():
             return self._embed([_as_text(t) for t in texts], self._eval_tokens).float().cpu().numpy()
 
+    def encode_frozen(self, texts: Sequence) -> np.ndarray:
+        """Sentence vectors of version 1, the frozen encoder (fp32 on the CPU), whatever was trained."""
+        model = self._torch_minilm.load_frozen(self.model_dir).to("cpu", self.torch.float32).eval()
+        with self.torch.no_grad():
+            return self._torch_minilm.embed(model, self._eval_tokens, [_as_text(t) for t in texts])
+
     def export(self, onnx_path: str, minimum_cosine: float = 0.9999) -> float:
         """The current weights as an ONNX model; returns the parity cosine (raises below the minimum)."""
         import copy
@@ -314,6 +327,15 @@ class EncoderTrainer:
         self.optimizer.load_state_dict(state["optimizer"])
         if "scheduler" in state:  # checkpoints written before the warm-up existed have none
             self.scheduler.load_state_dict(state["scheduler"])
+
+
+def pair_cosine_stats(vectors: np.ndarray) -> dict:
+    """Mean and (population) standard deviation of the cosines of all distinct pairs of rows."""
+    v = np.asarray(vectors, dtype=np.float64)
+    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+    upper = np.triu_indices(len(v), k=1)
+    cosines = (v @ v.T)[upper]
+    return {"mean": float(cosines.mean()), "std": float(cosines.std()), "pairs": int(len(cosines))}
 
 
 def negatives_mask(positives: Sequence) -> Optional[np.ndarray]:
@@ -347,6 +369,7 @@ class Tuner:
         keep_versions: int = 2,
         max_applied_ids: int = 10000,
         applies_from_lead_ms: int = 0,
+        calibration_texts: int = 256,
     ) -> None:
         if publish_every_steps < 1 or keep_versions < 1 or checkpoint_every_steps < 1:
             raise ValueError("publish_every_steps, checkpoint_every_steps and keep_versions must be >= 1")
@@ -365,6 +388,9 @@ class Tuner:
         self.keep_versions = keep_versions
         self.max_applied_ids = max_applied_ids
         self.applies_from_lead_ms = int(applies_from_lead_ms)
+        if calibration_texts < 0:
+            raise ValueError("calibration_texts must be >= 0 (0: announce no cosine calibration)")
+        self.calibration_texts = int(calibration_texts)
         self._lock = threading.Lock()
 
         self.step = 0
@@ -373,6 +399,10 @@ class Tuner:
         self.last_applies_from_ms: Optional[int] = None
         self.published: List[dict] = []            # versions, with "ready" and "announced": bool
         self.publish_due = False
+        # the cosine calibration's sample: distinct positive texts in training order, fixed (with
+        # version 1's statistics on it) at the first publish, so every version is measured alike
+        self.calibration_sample: List[str] = []
+        self.calibration_base: Optional[dict] = None
         os.makedirs(self.state_dir, exist_ok=True)
         self._load_state()
         with self._lock:
@@ -405,6 +435,7 @@ class Tuner:
             if seen is not None:
                 return TrainResult(loss=seen[1], step=seen[0], applied=False, model_version=self.latest_version)
             loss = self.trainer.step(contexts, positives)
+            self._sample_for_calibration(positives)
             self.step += 1
             self.applied[batch_id] = [self.step, loss]
             while len(self.applied) > self.max_applied_ids:
@@ -459,6 +490,8 @@ class Tuner:
             if self.announcer is None:
                 continue
             message = {k: record[k] for k in ("model", "version", "applies_from_ms", "step")}
+            if record.get("cosine_calibration"):
+                message["cosine_calibration"] = record["cosine_calibration"]
             try:
                 self.announcer.announce(message)
             except Exception as e:  # noqa: BLE001 - retried after the next step
@@ -488,9 +521,11 @@ class Tuner:
         code = os.path.join(source, MODEL_CODE_FILE)
         if os.path.isfile(code):
             shutil.copy2(code, os.path.join(staging, MODEL_CODE_FILE))
+        calibration = self._cosine_calibration()
         meta = {"model": self.model_name, "version": str(version), "step": self.step,
                 "applies_from_ms": applies_from, "parity_cosine_onnx_vs_pytorch": cosine,
-                "lora_rank": self.trainer.lora_rank, "created_unix_ms": int(time.time() * 1000)}
+                "lora_rank": self.trainer.lora_rank, "created_unix_ms": int(time.time() * 1000),
+                "cosine_calibration": calibration}
         with open(os.path.join(staging, VERSION_META_FILE), "w", encoding="utf-8") as f:
             json.dump(meta, f, indent=1, sort_keys=True)
         os.rename(staging, os.path.join(self.model_dir, str(version)))
@@ -498,19 +533,50 @@ class Tuner:
             shutil.rmtree(os.path.join(self.model_dir, str(old)), ignore_errors=True)
         self.last_applies_from_ms = applies_from
         self.published.append({"model": self.model_name, "version": str(version), "applies_from_ms": applies_from,
-                               "step": self.step, "ready": False, "announced": False})
+                               "step": self.step, "ready": False, "announced": False,
+                               "cosine_calibration": calibration})
         self.published = self.published[-100:]
         self.publish_due = False
         self._save_state()
         LOG.info("published %s version %d at step %d (ONNX export %.1f s, parity cosine %.6f), applies from %d ms",
                  self.model_name, version, self.step, export_s, cosine, applies_from)
 
+    def _sample_for_calibration(self, positives: Sequence[str]) -> None:
+        if self.calibration_base is not None or len(self.calibration_sample) >= self.calibration_texts:
+            return
+        known = set(self.calibration_sample)
+        for text in positives:
+            if len(self.calibration_sample) >= self.calibration_texts:
+                break
+            if text and text not in known:
+                known.add(text)
+                self.calibration_sample.append(text)
+
+    def _cosine_calibration(self) -> Optional[dict]:
+        """Version 1's and the current weights' pair-cosine statistics on the fixed sample, or None
+        when the sample is too small to say anything (fewer than 16 texts)."""
+        if len(self.calibration_sample) < 16:
+            return None
+        started = time.monotonic()
+        if self.calibration_base is None:
+            self.calibration_base = pair_cosine_stats(self.trainer.encode_frozen(self.calibration_sample))
+        current = pair_cosine_stats(self.trainer.encode(self.calibration_sample))
+        calibration = {"base_mean": self.calibration_base["mean"], "base_std": self.calibration_base["std"],
+                       "mean": current["mean"], "std": current["std"], "pairs": current["pairs"],
+                       "texts": len(self.calibration_sample)}
+        LOG.info("cosine calibration at step %d: version 1 %.4f ± %.4f, this version %.4f ± %.4f "
+                 "(%d pairs of %d texts, %.1f s)", self.step, calibration["base_mean"], calibration["base_std"],
+                 calibration["mean"], calibration["std"], calibration["pairs"], calibration["texts"],
+                 time.monotonic() - started)
+        return calibration
+
     # -- state --------------------------------------------------------------------------------
 
     def _meta(self) -> dict:
         return {"step": self.step, "applied": list(self.applied.items()), "max_event_ms": self.max_event_ms,
                 "last_applies_from_ms": self.last_applies_from_ms, "published": self.published,
-                "publish_due": self.publish_due}
+                "publish_due": self.publish_due, "calibration_sample": self.calibration_sample,
+                "calibration_base": self.calibration_base}
 
     def _save_state(self) -> None:
         """The checkpoint: weights, optimiser state and the meta that goes with them, atomically."""
@@ -553,6 +619,9 @@ class Tuner:
         self.last_applies_from_ms = meta["last_applies_from_ms"]
         self.published = meta["published"]
         self.publish_due = bool(meta["publish_due"])
+        # checkpoints written before issue 19's calibration have neither: the sample starts afresh
+        self.calibration_sample = list(meta.get("calibration_sample", []))
+        self.calibration_base = meta.get("calibration_base")
         LOG.info("tuner state restored from %s: step %d, %d applied batch ids", self.state_path, self.step,
                  len(self.applied))
 
@@ -583,6 +652,7 @@ DEFAULTS = {
     "max_train_tokens": "128",
     "max_applied_ids": "10000",
     "applies_from_lead_ms": "0",     # announce versions this far ahead of the trained event time
+    "calibration_texts": "256",      # sample for the announced cosine calibration (0: none)
     "intra_op_threads": "0",
     "seed": "0",
     "state_dir": "",                 # default: <tuner model folder>/state
@@ -618,6 +688,7 @@ def build(parameters: dict, repository: str, default_state_dir: str, device: str
         keep_versions=int(p["keep_versions"]),
         max_applied_ids=int(p["max_applied_ids"]),
         applies_from_lead_ms=int(p["applies_from_lead_ms"]),
+        calibration_texts=int(p["calibration_texts"]),
     )
     tuner.providers = [str(trainer.device)]
     return tuner

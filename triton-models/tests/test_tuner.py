@@ -12,7 +12,7 @@ from conftest import MODEL_DIR, ROOT
 from encoder import torch_minilm
 from encoder.minilm import MODEL_FILE, TOKENIZER_FILE, MiniLmEncoder
 from encoder.tuner import VERSION_META_FILE, EncoderTrainer, FileAnnouncer, KafkaAnnouncer, Tuner, \
-    negatives_mask, version_numbers
+    negatives_mask, pair_cosine_stats, version_numbers
 from pb_stub import Request, load_model
 
 
@@ -353,3 +353,52 @@ def test_a_restarted_tuner_loads_and_announces_at_its_first_step_not_while_it_st
     restarted.train("b2", *BATCH)
     assert loader.calls == [("item_encoder", "2")]
     assert [a["version"] for a in _announcements(repository)] == ["2"]
+
+
+def test_pair_cosine_stats_are_those_of_every_distinct_pair():
+    # three unit vectors: pairs at cosine 0, 1/sqrt(2), 1/sqrt(2); unnormalised rows are normalised
+    stats = pair_cosine_stats(np.array([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+    assert stats["pairs"] == 3
+    assert stats["mean"] == pytest.approx(2 / 3 * 2 ** -0.5)
+    assert stats["std"] == pytest.approx(np.std([0.0, 2 ** -0.5, 2 ** -0.5]))
+
+
+def test_each_announcement_carries_the_versions_cosine_calibration_on_a_fixed_sample(repository, encoder):
+    """Issue 19: version 1's and the version's pair-cosine statistics on the first distinct positive texts
+    trained on, fixed at the first publish, measured on what is served (the ONNX models)."""
+    texts, topics = planted.items(first=1, count=6, seed=1)  # 6 titles x 8 vocabularies = 48 texts
+    batches = list(planted.batches(texts, topics, 4, 12, seed=3))
+    tuner = _tuner(repository, _trainer(1e-3), publish_every_steps=2, calibration_texts=20)
+    for i, (contexts, positives, times) in enumerate(batches):
+        tuner.train(f"b{i}", contexts, positives, times)
+
+    first, second = _announcements(repository)
+    sample = tuner.calibration_sample
+    # the first 20 distinct positives of the first two steps, not extended after the first publish
+    expected = list(dict.fromkeys(batches[0][1] + batches[1][1]))[:20]
+    assert len(expected) == 20 and sample == expected
+    for announcement in (first, second):
+        calibration = announcement["cosine_calibration"]
+        assert calibration["texts"] == 20 and calibration["pairs"] == 190
+        frozen = pair_cosine_stats(encoder.encode(sample))
+        assert calibration["base_mean"] == pytest.approx(frozen["mean"], abs=1e-4)
+        assert calibration["base_std"] == pytest.approx(frozen["std"], abs=1e-4)
+        served = MiniLmEncoder(repository / "item_encoder" / announcement["version"], intra_op_threads=1)
+        tuned = pair_cosine_stats(served.encode(sample))
+        assert calibration["mean"] == pytest.approx(tuned["mean"], abs=1e-4)
+        assert calibration["std"] == pytest.approx(tuned["std"], abs=1e-4)
+    # training at lr 1e-3 moves the space: the versions' statistics are not version 1's
+    assert abs(second["cosine_calibration"]["mean"] - second["cosine_calibration"]["base_mean"]) > 1e-3
+    meta = json.loads((repository / "item_encoder" / "3" / VERSION_META_FILE).read_text())
+    assert meta["cosine_calibration"] == second["cosine_calibration"]
+
+    # a restarted tuner keeps the sample and version 1's statistics
+    restarted = _tuner(repository, _trainer(1e-3), publish_every_steps=2, calibration_texts=20)
+    assert restarted.calibration_sample == sample
+    assert restarted.calibration_base == tuner.calibration_base
+
+
+def test_no_calibration_is_announced_without_enough_texts(repository):
+    tuner = _tuner(repository, _trainer(1e-3), publish_every_steps=1)
+    tuner.train("b1", *BATCH)  # 3 distinct positives: too few pairs to describe a space
+    assert "cosine_calibration" not in _announcements(repository)[0]

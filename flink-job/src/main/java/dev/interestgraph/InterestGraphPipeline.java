@@ -332,7 +332,7 @@ public final class InterestGraphPipeline {
                     byAppliesFrom, "model-versions source")
                     .uid("source-model-versions").setParallelism(1);
         }
-        return announcements.broadcast(ModelVersionPin.VERSIONS);
+        return announcements.broadcast(ModelVersionPin.VERSIONS, ModelVersionPin.CALIBRATIONS);
     }
 
     /**

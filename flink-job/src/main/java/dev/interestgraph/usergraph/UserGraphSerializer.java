@@ -1,5 +1,6 @@
 package dev.interestgraph.usergraph;
 
+import dev.interestgraph.vector.CosineCalibration;
 import dev.interestgraph.graph.EdgeStore;
 import dev.interestgraph.graph.UserGraph;
 import dev.interestgraph.graph.UserGraph.DecayedMean;
@@ -33,10 +34,11 @@ import org.apache.flink.core.memory.DataOutputView;
 public final class UserGraphSerializer extends GraphSerializerBase {
     private static final long serialVersionUID = 1L;
     /**
-     * 3 adds the interests' derived fields; 2 added what the delta topic was last sent of each
-     * vector; 1 and 2 are still read.
+     * 4 adds the graph's cosine calibration (issue 19; one byte when there is none); 3 added the
+     * interests' derived fields; 2 added what the delta topic was last sent of each vector; 1 to
+     * 3 are still read.
      */
-    static final int FORMAT_VERSION = 3;
+    static final int FORMAT_VERSION = 4;
 
     public static final UserGraphSerializer INSTANCE = new UserGraphSerializer();
 
@@ -83,6 +85,14 @@ public final class UserGraphSerializer extends GraphSerializerBase {
         }
         writeOptionalMean(graph.longTerm, out);
         writeOptionalMean(graph.shortTerm, out);
+        out.writeBoolean(graph.calibration != null);
+        if (graph.calibration != null) {
+            out.writeUTF(graph.calibrationVersion);
+            out.writeDouble(graph.calibration.baseMean);
+            out.writeDouble(graph.calibration.baseStd);
+            out.writeDouble(graph.calibration.mean);
+            out.writeDouble(graph.calibration.std);
+        }
     }
 
     private static void writeEdges(UserGraph graph, DataOutputView out) throws IOException {
@@ -210,6 +220,11 @@ public final class UserGraphSerializer extends GraphSerializerBase {
         }
         graph.longTerm = readOptionalMean(in, version);
         graph.shortTerm = readOptionalMean(in, version);
+        if (version >= 4 && in.readBoolean()) {
+            graph.calibrationVersion = in.readUTF();
+            graph.calibration = new CosineCalibration(in.readDouble(), in.readDouble(),
+                    in.readDouble(), in.readDouble());
+        }
         if (derived) {
             graph.derivedRestored();
         }

@@ -19,8 +19,11 @@ import org.apache.flink.core.memory.DataOutputView;
  */
 public final class UserGraphSummarySerializer extends GraphSerializerBase {
     private static final long serialVersionUID = 1L;
-    /** The summary's own format version (it shares the rest with UserGraphSerializer 3). */
-    static final int FORMAT_VERSION = 1;
+    /**
+     * The summary's own format version: 2 shares the rest with UserGraphSerializer 4 (the cosine
+     * calibration, issue 19), 1 (still read) with UserGraphSerializer 3.
+     */
+    static final int FORMAT_VERSION = 2;
 
     public static final UserGraphSummarySerializer INSTANCE = new UserGraphSummarySerializer();
 
@@ -33,10 +36,11 @@ public final class UserGraphSummarySerializer extends GraphSerializerBase {
     @Override
     public UserGraph deserialize(DataInputView in) throws IOException {
         int version = in.readUnsignedByte();
-        if (version != FORMAT_VERSION) {
+        if (version < 1 || version > FORMAT_VERSION) {
             throw new IOException("unknown UserGraph summary format version " + version);
         }
-        return UserGraphSerializer.read(in, UserGraphSerializer.FORMAT_VERSION, false);
+        return UserGraphSerializer.read(in, version == 1 ? 3 : UserGraphSerializer.FORMAT_VERSION,
+                false);
     }
 
     @Override

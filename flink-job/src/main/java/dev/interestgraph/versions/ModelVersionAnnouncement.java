@@ -2,6 +2,8 @@ package dev.interestgraph.versions;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.interestgraph.vector.CosineCalibration;
 import java.io.IOException;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
@@ -13,13 +15,20 @@ import org.slf4j.LoggerFactory;
 /**
  * "Version {@link #version} of {@link #model} applies to records with event time at or after
  * {@link #appliesFromMs}": one record of the {@code model-versions} topic, written by the tuner
- * (triton-models/encoder/tuner.py) as JSON {@code {"model", "version", "applies_from_ms", "step"}}.
+ * (triton-models/encoder/tuner.py) as JSON {@code {"model", "version", "applies_from_ms", "step"}}
+ * and, since issue 19, {@code "cosine_calibration": {"base_mean", "base_std", "mean", "std",
+ * "pairs"}}: the cosine statistics of version 1 and of this version over all pairs of a fixed
+ * sample of item texts ({@link CosineCalibration}). An announcement without them (older tuners),
+ * or with statistics that cannot describe a calibration, has none: the user-graph then keeps its
+ * thresholds as configured for that version.
  */
 public class ModelVersionAnnouncement {
     public String model;
     public String version;
     public long appliesFromMs;
     public long step;
+    /** The version's cosine statistics against version 1's; null when announced without them. */
+    public CosineCalibration cosineCalibration;
 
     public ModelVersionAnnouncement() {}
 
@@ -30,16 +39,29 @@ public class ModelVersionAnnouncement {
         this.step = step;
     }
 
+    public ModelVersionAnnouncement(String model, String version, long appliesFromMs, long step,
+            CosineCalibration cosineCalibration) {
+        this(model, version, appliesFromMs, step);
+        this.cosineCalibration = cosineCalibration;
+    }
+
     /** The announcement as the tuner writes it. */
     public String toJson() {
-        return MAPPER.createObjectNode().put("model", model).put("version", version)
-                .put("applies_from_ms", appliesFromMs).put("step", step).toString();
+        ObjectNode json = MAPPER.createObjectNode().put("model", model).put("version", version)
+                .put("applies_from_ms", appliesFromMs).put("step", step);
+        if (cosineCalibration != null) {
+            json.putObject("cosine_calibration").put("base_mean", cosineCalibration.baseMean)
+                    .put("base_std", cosineCalibration.baseStd)
+                    .put("mean", cosineCalibration.mean).put("std", cosineCalibration.std);
+        }
+        return json.toString();
     }
 
     @Override
     public String toString() {
         return "ModelVersionAnnouncement{" + model + " " + version + " from " + appliesFromMs
-                + ", step " + step + "}";
+                + ", step " + step + (cosineCalibration == null ? "" : ", " + cosineCalibration)
+                + "}";
     }
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -95,10 +117,31 @@ public class ModelVersionAnnouncement {
                     return null;
                 }
                 return new ModelVersionAnnouncement(model.asText(), Long.toString(number),
-                        appliesFrom.asLong(), json.path("step").asLong(0));
+                        appliesFrom.asLong(), json.path("step").asLong(0),
+                        calibration(json.get("cosine_calibration")));
             } catch (IOException | NumberFormatException e) {
                 return null;
             }
+        }
+
+        /**
+         * The announced cosine statistics, or null when absent or unusable (a version is still
+         * worth following without them: its thresholds stay as configured).
+         */
+        static CosineCalibration calibration(JsonNode node) {
+            if (node == null || !node.isObject()) {
+                return null;
+            }
+            JsonNode[] fields = {node.get("base_mean"), node.get("base_std"), node.get("mean"),
+                    node.get("std")};
+            for (JsonNode field : fields) {
+                if (field == null || !field.isNumber()) {
+                    return null;
+                }
+            }
+            CosineCalibration calibration = CosineCalibration.of(fields[0].asDouble(),
+                    fields[1].asDouble(), fields[2].asDouble(), fields[3].asDouble());
+            return calibration == CosineCalibration.IDENTITY ? null : calibration;
         }
 
         @Override

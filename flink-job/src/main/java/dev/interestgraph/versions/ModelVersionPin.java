@@ -1,9 +1,13 @@
 package dev.interestgraph.versions;
 
+import dev.interestgraph.vector.CosineCalibration;
 import dev.interestgraph.internal.TimeBuckets;
 import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.TreeSet;
 import org.apache.flink.api.common.state.BroadcastState;
@@ -48,6 +52,14 @@ public abstract class ModelVersionPin<T> extends KeyedBroadcastProcessFunction<S
     public static final MapStateDescriptor<Long, String> VERSIONS =
             new MapStateDescriptor<>("model-versions", Types.LONG, Types.STRING);
 
+    /**
+     * version → the cosine statistics announced with it (issue 19), for the versions in
+     * {@link #VERSIONS} announced with them; the same in every parallel instance.
+     */
+    public static final MapStateDescriptor<String, CosineCalibration> CALIBRATIONS =
+            new MapStateDescriptor<>("model-version-calibrations", Types.STRING,
+                    Types.POJO(CosineCalibration.class));
+
     private final String baseVersion;
     private final TypeInformation<T> recordType;
     private transient MapState<Long, List<T>> waiting;
@@ -60,7 +72,11 @@ public abstract class ModelVersionPin<T> extends KeyedBroadcastProcessFunction<S
 
     protected abstract long eventTimeOf(T record);
 
-    protected abstract void pin(T record, String modelVersion);
+    /**
+     * Pins the record to {@code modelVersion}; {@code calibration} is that version's announced
+     * cosine statistics, or null (version 1, or announced without them).
+     */
+    protected abstract void pin(T record, String modelVersion, CosineCalibration calibration);
 
     @Override
     public void open(Configuration parameters) {
@@ -78,7 +94,9 @@ public abstract class ModelVersionPin<T> extends KeyedBroadcastProcessFunction<S
             // late: records of its key up to the watermark have been released with the version
             // valid at the watermark at most; pinning it to an older one would take its user's
             // graph back a version (and re-base it twice)
-            pin(record, versionAt(ctx.getBroadcastState(VERSIONS).immutableEntries(), watermark));
+            String version = versionAt(ctx.getBroadcastState(VERSIONS).immutableEntries(),
+                    watermark);
+            pin(record, version, ctx.getBroadcastState(CALIBRATIONS).get(version));
             out.collect(record);
             return;
         }
@@ -89,8 +107,9 @@ public abstract class ModelVersionPin<T> extends KeyedBroadcastProcessFunction<S
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<T> out) throws Exception {
         String version = versionAt(ctx.getBroadcastState(VERSIONS).immutableEntries(), timestamp);
+        CosineCalibration calibration = ctx.getBroadcastState(CALIBRATIONS).get(version);
         for (T record : TimeBuckets.take(waiting, timestamp)) {
-            pin(record, version);
+            pin(record, version, calibration);
             out.collect(record);
         }
     }
@@ -107,6 +126,10 @@ public abstract class ModelVersionPin<T> extends KeyedBroadcastProcessFunction<S
                     ctx.currentWatermark());
         }
         versions.put(announcement.appliesFromMs, announcement.version);
+        BroadcastState<String, CosineCalibration> calibrations = ctx.getBroadcastState(CALIBRATIONS);
+        if (announcement.cosineCalibration != null) {
+            calibrations.put(announcement.version, announcement.cosineCalibration);
+        }
         // deterministic in every instance: drop the oldest switches beyond the kept number,
         // the newest dropped one becoming the floor
         TreeSet<Long> times = new TreeSet<>();
@@ -119,6 +142,20 @@ public abstract class ModelVersionPin<T> extends KeyedBroadcastProcessFunction<S
             long oldest = times.pollFirst();
             versions.put(Long.MIN_VALUE, versions.get(oldest));
             versions.remove(oldest);
+        }
+        // the statistics of versions no longer pinned to anything go with them
+        Set<String> kept = new HashSet<>();
+        for (Map.Entry<Long, String> entry : versions.entries()) {
+            kept.add(entry.getValue());
+        }
+        List<String> dropped = new ArrayList<>();
+        for (Map.Entry<String, CosineCalibration> entry : calibrations.entries()) {
+            if (!kept.contains(entry.getKey())) {
+                dropped.add(entry.getKey());
+            }
+        }
+        for (String version : dropped) {
+            calibrations.remove(version);
         }
     }
 
@@ -146,8 +183,11 @@ public abstract class ModelVersionPin<T> extends KeyedBroadcastProcessFunction<S
             }
 
             @Override
-            protected void pin(UserAction action, String modelVersion) {
+            protected void pin(UserAction action, String modelVersion,
+                    CosineCalibration calibration) {
                 action.pinnedModelVersion = modelVersion;
+                // the user-graph maps its thresholds by it; items need only the version
+                action.pinnedCosineCalibration = calibration;
             }
         };
     }
@@ -163,7 +203,8 @@ public abstract class ModelVersionPin<T> extends KeyedBroadcastProcessFunction<S
             }
 
             @Override
-            protected void pin(ItemVersion item, String modelVersion) {
+            protected void pin(ItemVersion item, String modelVersion,
+                    CosineCalibration calibration) {
                 item.pinnedModelVersion = modelVersion;
             }
         };

@@ -99,20 +99,26 @@ class GraphStateFormatTest {
     /**
      * The format before issue 16's layout (version 2): version 3 without the flag of the derived
      * fields (the graph written without them) — the flag sits after the header and the edges,
-     * which a graph with no interests and no profile ends with, then three zero bytes.
+     * which a graph with no interests and no profile ends with, then four zero bytes (interests,
+     * two profiles, the calibration of format 4) — and without format 4's calibration flag (the
+     * last byte of a graph without a calibration).
      */
     private static byte[] version2(UserGraph graph) throws IOException {
         UserGraph headerAndEdges = UserGraphSerializer.INSTANCE.copy(graph);
         headerAndEdges.interests.clear();
         headerAndEdges.longTerm = null;
         headerAndEdges.shortTerm = null;
-        int flagAt = bytes(UserGraphSerializer.INSTANCE, headerAndEdges).length - 4;
+        headerAndEdges.calibration = null;
+        headerAndEdges.calibrationVersion = null;
+        int flagAt = bytes(UserGraphSerializer.INSTANCE, headerAndEdges).length - 5;
         // written with the derived fields unknown: the flag is false and nothing follows it
-        byte[] v3 = bytes(UserGraphSerializer.INSTANCE, unknown(graph));
-        assertThat(v3[flagAt]).isZero();
-        byte[] v2 = new byte[v3.length - 1];
-        System.arraycopy(v3, 0, v2, 0, flagAt);
-        System.arraycopy(v3, flagAt + 1, v2, flagAt, v3.length - flagAt - 1);
+        byte[] v4 = bytes(UserGraphSerializer.INSTANCE, unknown(graph));
+        assertThat(v4[flagAt]).isZero();
+        assertThat(graph.calibration).isNull();
+        assertThat(v4[v4.length - 1]).isZero();
+        byte[] v2 = new byte[v4.length - 2];
+        System.arraycopy(v4, 0, v2, 0, flagAt);
+        System.arraycopy(v4, flagAt + 1, v2, flagAt, v4.length - flagAt - 2);
         v2[0] = 2;
         return v2;
     }

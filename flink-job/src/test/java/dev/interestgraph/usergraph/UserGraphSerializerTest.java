@@ -124,6 +124,8 @@ class UserGraphSerializerTest {
         }
         assertSameMean(actual.longTerm, expected.longTerm);
         assertSameMean(actual.shortTerm, expected.shortTerm);
+        assertThat(actual.calibrationVersion).isEqualTo(expected.calibrationVersion);
+        assertThat(actual.calibration).isEqualTo(expected.calibration);
     }
 
     @Test
@@ -155,17 +157,58 @@ class UserGraphSerializerTest {
     }
 
     @Test
+    void roundTripKeepsTheCosineCalibrationOfTheGraphsVersion() throws Exception {
+        UserGraph graph = sampleGraph();
+        graph.calibrationVersion = "3";
+        graph.calibration = dev.interestgraph.vector.CosineCalibration.of(0.367, 0.137, 0.078, 0.1);
+
+        UserGraph restored = deserialize(serialize(graph));
+        assertSameGraph(restored, graph);
+        assertThat(restored.calibration).isNotNull();
+        // the summary (format 2) carries it too
+        UserGraph summary = UserGraphSummarySerializer.INSTANCE.copy(graph);
+        assertThat(summary.calibration).isEqualTo(graph.calibration);
+        assertThat(summary.calibrationVersion).isEqualTo("3");
+    }
+
+    @Test
+    void formatThreeWithoutTheCalibrationIsStillRead() throws Exception {
+        UserGraph graph = sampleGraph();
+        byte[] four = serialize(graph);
+        // format 4 is format 3 and a calibration flag (false: none) at the end
+        assertThat(four[four.length - 1]).isZero();
+        byte[] three = java.util.Arrays.copyOf(four, four.length - 1);
+        three[0] = 3;
+        UserGraph restored = deserialize(three);
+        assertSameGraph(restored, graph);
+        assertThat(restored.calibration).isNull();
+
+        org.apache.flink.core.memory.DataOutputSerializer out =
+                new org.apache.flink.core.memory.DataOutputSerializer(256);
+        UserGraphSummarySerializer.INSTANCE.serialize(graph, out);
+        byte[] summaryTwo = out.getCopyOfBuffer();
+        assertThat(summaryTwo[0]).isEqualTo((byte) 2);
+        byte[] summaryOne = java.util.Arrays.copyOf(summaryTwo, summaryTwo.length - 1);
+        summaryOne[0] = 1;
+        UserGraph fromOne = UserGraphSummarySerializer.INSTANCE.deserialize(
+                new org.apache.flink.core.memory.DataInputDeserializer(summaryOne));
+        assertThat(fromOne.interests.keySet()).isEqualTo(graph.interests.keySet());
+        assertThat(fromOne.edges.size()).isEqualTo(graph.edges.size());
+        assertThat(fromOne.calibration).isNull();
+    }
+
+    @Test
     void serializedFormStartsWithTheFormatVersion() throws Exception {
-        assertThat(serialize(new UserGraph())[0]).isEqualTo((byte) 3);
+        assertThat(serialize(new UserGraph())[0]).isEqualTo((byte) 4);
     }
 
     @Test
     void unknownFormatVersionIsRejected() throws Exception {
         byte[] bytes = serialize(sampleGraph());
-        bytes[0] = 4;
+        bytes[0] = 5;
 
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> deserialize(bytes))
-                .isInstanceOf(IOException.class).hasMessageContaining("version 4");
+                .isInstanceOf(IOException.class).hasMessageContaining("version 5");
     }
 
     @Test

@@ -2,11 +2,14 @@ package dev.interestgraph.versions;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.interestgraph.vector.CosineCalibration;
 import dev.interestgraph.model.Action;
 import dev.interestgraph.model.UserAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -20,7 +23,7 @@ class ModelVersionPinTest {
     private static KeyedBroadcastOperatorTestHarness<String, UserAction, ModelVersionAnnouncement,
             UserAction> harness() throws Exception {
         return new KeyedBroadcastOperatorTestHarness<>(new CoBroadcastWithKeyedOperator<>(
-                ModelVersionPin.forActions("1"), List.of(ModelVersionPin.VERSIONS)),
+                ModelVersionPin.forActions("1"), List.of(ModelVersionPin.VERSIONS, ModelVersionPin.CALIBRATIONS)),
                 action -> action.userId, Types.STRING, 1, 1, 0);
     }
 
@@ -155,5 +158,96 @@ class ModelVersionPinTest {
         assertThat(ModelVersionAnnouncement.Deserializer.parse(("{\"model\": \"item_encoder\", "
                 + "\"version\": \"03\", \"applies_from_ms\": 1}").getBytes(StandardCharsets.UTF_8))
                 .version).isEqualTo("3");
+    }
+
+    private static final CosineCalibration SPREAD = CosineCalibration.of(0.367, 0.137, 0.078, 0.1);
+
+    @Test
+    void announcementsWithAndWithoutTheCosineCalibrationAreRead() {
+        // a tuner before issue 19: no statistics, the thresholds stay as configured
+        ModelVersionAnnouncement old = ModelVersionAnnouncement.Deserializer.parse(
+                ("{\"model\": \"item_encoder\", \"version\": \"2\", \"applies_from_ms\": 5,"
+                        + " \"step\": 50}").getBytes(StandardCharsets.UTF_8));
+        assertThat(old.version).isEqualTo("2");
+        assertThat(old.cosineCalibration).isNull();
+
+        ModelVersionAnnouncement current = ModelVersionAnnouncement.Deserializer.parse(
+                ("{\"model\": \"item_encoder\", \"version\": \"3\", \"applies_from_ms\": 9,"
+                        + " \"step\": 100, \"cosine_calibration\": {\"base_mean\": 0.367,"
+                        + " \"base_std\": 0.137, \"mean\": 0.078, \"std\": 0.1, \"pairs\": 32640,"
+                        + " \"texts\": 256}}").getBytes(StandardCharsets.UTF_8));
+        assertThat(current.cosineCalibration).isEqualTo(SPREAD);
+        assertThat(ModelVersionAnnouncement.Deserializer.parse(current.toJson().getBytes(
+                StandardCharsets.UTF_8))).usingRecursiveComparison().isEqualTo(current);
+
+        // statistics that describe no space: the version is still followed, uncalibrated
+        for (String bad : new String[] {"\"oops\"", "{\"base_mean\": 0.3}",
+                "{\"base_mean\": 0.3, \"base_std\": 0, \"mean\": 0.1, \"std\": 0.1}",
+                "{\"base_mean\": \"x\", \"base_std\": 0.1, \"mean\": 0.1, \"std\": 0.1}"}) {
+            ModelVersionAnnouncement read = ModelVersionAnnouncement.Deserializer.parse(
+                    ("{\"model\": \"item_encoder\", \"version\": \"4\", \"applies_from_ms\": 1,"
+                            + " \"cosine_calibration\": " + bad + "}").getBytes(StandardCharsets.UTF_8));
+            assertThat(read.version).as(bad).isEqualTo("4");
+            assertThat(read.cosineCalibration).as(bad).isNull();
+        }
+    }
+
+    /** event id → pinned calibration (null: none), in output order; the output is drained. */
+    private static Map<String, CosineCalibration> calibrations(
+            KeyedBroadcastOperatorTestHarness<String, UserAction, ModelVersionAnnouncement,
+                    UserAction> h) {
+        Map<String, CosineCalibration> out = new HashMap<>();
+        Object record;
+        while ((record = h.getOutput().poll()) != null) {
+            if (record instanceof StreamRecord) {
+                UserAction action = (UserAction) ((StreamRecord<?>) record).getValue();
+                out.put(action.eventId + "@" + action.pinnedModelVersion,
+                        action.pinnedCosineCalibration);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void eachRecordCarriesItsVersionsCalibrationAcrossARestore() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var h = harness()) {
+            h.open();
+            h.processBroadcastElement(new StreamRecord<>(new ModelVersionAnnouncement(
+                    "item_encoder", "2", 150, 50, SPREAD), 150));
+            announce(h, "3", 250); // an older tuner's announcement: no statistics
+            send(h, event("a", "u1", 100));
+            send(h, event("b", "u1", 200));
+            send(h, event("c", "u1", 300));
+            snapshot = h.snapshot(1, 1);
+        }
+        try (var h = harness()) {
+            h.initializeState(snapshot);
+            h.open();
+            h.watermark(400);
+            Map<String, CosineCalibration> pinned = calibrations(h);
+            assertThat(pinned).containsOnlyKeys("a@1", "b@2", "c@3");
+            assertThat(pinned.get("a@1")).isNull(); // version 1: thresholds as configured
+            assertThat(pinned.get("b@2")).isEqualTo(SPREAD);
+            assertThat(pinned.get("c@3")).isNull();
+        }
+    }
+
+    @Test
+    void theCalibrationsOfDroppedSwitchesAreDroppedWithThem() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            int last = 2 + ModelVersionPin.KEPT_VERSIONS + 5;
+            for (int v = 2; v < last; v++) {
+                h.processBroadcastElement(new StreamRecord<>(new ModelVersionAnnouncement(
+                        "item_encoder", String.valueOf(v), v * 100L, v, SPREAD), v * 100L));
+            }
+            // switches 2..5 dropped, 6 is the floor: its statistics stay with it
+            var kept = new ArrayList<String>();
+            h.getOperator().getOperatorStateBackend().getBroadcastState(
+                    ModelVersionPin.CALIBRATIONS).entries().forEach(e -> kept.add(e.getKey()));
+            assertThat(kept).hasSize(ModelVersionPin.KEPT_VERSIONS + 1)
+                    .contains("6").doesNotContain("2", "5");
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.interestgraph.graph;
 
+import dev.interestgraph.vector.CosineCalibration;
 import dev.interestgraph.vector.HalfFloats;
 import dev.interestgraph.vector.VectorMath;
 import dev.interestgraph.graph.UserGraph.DecayedMean;
@@ -177,6 +178,11 @@ public final class GraphUpdater {
                 graph.epoch = event.eventTimeMs;
             }
             flushTime = Math.max(flushTime, event.eventTimeMs);
+            if (event.hasVector() && event.cosineCalibration != null) {
+                // before a re-base: the re-based interests are joined in the new version's space
+                graph.calibrationVersion = event.modelVersion;
+                graph.calibration = event.cosineCalibration;
+            }
             if (itemVectors != null && event.hasVector()) {
                 String current = versionOf(graph);
                 if (current != null && !current.equals(event.modelVersion)) {
@@ -197,6 +203,28 @@ public final class GraphUpdater {
         }
         result.graph = graph == null || graph.isEmpty() && graph.seq == 0 ? null : graph;
         return result;
+    }
+
+    /**
+     * graph.interest-join-threshold for cosines between vectors of {@code version}: mapped by the
+     * version's {@link CosineCalibration} when the graph holds one for it (fine-tuned versions
+     * announced with their cosine statistics), else exactly the configured value (version 1,
+     * the frozen encoder, announcements without statistics).
+     */
+    double joinThreshold(UserGraph graph, String version) {
+        return calibrated(graph, version, params.interestJoinThreshold);
+    }
+
+    /** graph.interest-merge-threshold for cosines between centroids of {@code version}: as above. */
+    double mergeThreshold(UserGraph graph, String version) {
+        return calibrated(graph, version, params.interestMergeThreshold);
+    }
+
+    private static double calibrated(UserGraph graph, String version, double threshold) {
+        if (graph.calibration == null || !graph.calibrationVersion.equals(version)) {
+            return threshold;
+        }
+        return graph.calibration.map(threshold);
     }
 
     /** The decay sweep at event time {@code atMs}: removes what decayed below the threshold. */
@@ -451,7 +479,7 @@ public final class GraphUpdater {
                 bestSimilarity = similarities[i];
             }
         }
-        if (best == null || bestSimilarity < params.interestJoinThreshold) {
+        if (best == null || bestSimilarity < joinThreshold(graph, event.modelVersion)) {
             if (graph.interests.size() >= params.maxInterests
                     && !makeRoom(graph, event.eventTimeMs, amount, changes, result)) {
                 // issue 17: a weak item does not displace an established interest
@@ -552,7 +580,8 @@ public final class GraphUpdater {
                 }
             }
         }
-        if (first != null && bestSimilarity >= params.interestMergeThreshold) {
+        if (first != null
+                && bestSimilarity >= mergeThreshold(graph, first.centroid.modelVersion)) {
             merge(graph, first, second, atMs, changes, result);
             return true;
         }
@@ -627,7 +656,8 @@ public final class GraphUpdater {
                         closest = others.get(i);
                     }
                 }
-                if (closest != null && best >= params.interestMergeThreshold) {
+                if (closest != null
+                        && best >= mergeThreshold(graph, touched.centroid.modelVersion)) {
                     merge(graph, touched, closest, atMs, changes, result);
                     merged = true; // the merged centroid moved: look again
                     break;
@@ -657,7 +687,8 @@ public final class GraphUpdater {
         // the interests' members: a walk over the edges, only once some clusters merge (most
         // sweeps merge nothing, and the walk was most of their cost)
         Map<Integer, Set<String>> members = null;
-        for (List<Interest> interests : byVersion.values()) {
+        for (Map.Entry<String, List<Interest>> version : byVersion.entrySet()) {
+            List<Interest> interests = version.getValue();
             List<float[]> vectors = new ArrayList<>(interests.size());
             double[] weights = new double[interests.size()];
             for (int i = 0; i < interests.size(); i++) {
@@ -665,7 +696,7 @@ public final class GraphUpdater {
                 weights[i] = interests.get(i).centroid.weightAt(atMs, params.edgeHalfLifeMs);
             }
             List<List<Integer>> clusters = InterestClustering.ward(vectors, weights,
-                    params.interestMergeThreshold);
+                    mergeThreshold(graph, version.getKey()));
             if (clusters.size() == interests.size()) {
                 continue;
             }

@@ -1,5 +1,6 @@
 package dev.interestgraph.graph;
 
+import dev.interestgraph.vector.CosineCalibration;
 import dev.interestgraph.vector.HalfFloats;
 import dev.interestgraph.vector.VectorMath;
 import dev.interestgraph.model.Action;
@@ -35,6 +36,15 @@ public final class UserGraph {
     /** Long- and short-term profile embeddings; null until the first positive embedded event. */
     public DecayedMean longTerm;
     public DecayedMean shortTerm;
+    /**
+     * The cosine calibration of encoder version {@link #calibrationVersion} (issue 19), taken from
+     * the newest event that carried one: the user-graph maps its cosine thresholds by it for
+     * vectors of that version ({@link GraphUpdater#joinThreshold}). Null (with a null version)
+     * for the frozen encoder and versions announced without statistics: thresholds as
+     * configured. Stored, so that a sweep after a restore maps as the flushes before it did.
+     */
+    public String calibrationVersion;
+    public CosineCalibration calibration;
     /**
      * Whether the interests' derived fields ({@link Interest#size()}, the top-members cache) are
      * known for this object. Each is derivable from the edges: a graph built by hand, or restored

@@ -64,6 +64,7 @@ public final class ItemJoin {
         String version = item == null ? null : item.modelVersion;
         if (action.pinnedModelVersion != null) {
             enriched.pinnedModelVersion = action.pinnedModelVersion;
+            enriched.cosineCalibration = action.pinnedCosineCalibration;
             enriched.itemText = item == null ? null : item.text();
             if (item != null && !enriched.itemText.isBlank()
                     && !action.pinnedModelVersion.equals(version)) {

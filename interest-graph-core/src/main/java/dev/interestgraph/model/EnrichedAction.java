@@ -24,6 +24,12 @@ public class EnrichedAction {
     public String itemText;
     public String pinnedModelVersion;
     /**
+     * With fine-tuning only: the cosine statistics announced with the pinned version (issue 19),
+     * by which the user-graph maps its thresholds; null for version 1 and versions announced
+     * without them (thresholds as configured).
+     */
+    public dev.interestgraph.vector.CosineCalibration cosineCalibration;
+    /**
      * With fine-tuning only, in flight between the join and the re-embedding step: the event's own
      * text vector (pinned version) when the item's vector must be re-requested in that version.
      */

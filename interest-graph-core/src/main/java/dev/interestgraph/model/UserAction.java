@@ -22,6 +22,11 @@ public class UserAction {
     public String textModelVersion;
     /** The encoder version to embed {@link #text} with (fine-tuning); null: the server's default. */
     public String pinnedModelVersion;
+    /**
+     * The cosine statistics announced with {@link #pinnedModelVersion} (issue 19); null when the
+     * version was announced without them, and for version 1.
+     */
+    public dev.interestgraph.vector.CosineCalibration pinnedCosineCalibration;
 
     public UserAction() {}
 

@@ -515,14 +515,30 @@ public final class FineTuneEvaluationMain {
                 continue;
             }
             md.append("\nVersions announced (").append(c.name).append("): ");
-            md.append(c.announcements.stream().map(a -> String.format("v%s step %d from %s",
+            md.append(c.announcements.stream().map(a -> String.format("v%s step %d from %s%s",
                     a.version, a.step, java.time.Instant.ofEpochMilli(a.appliesFromMs)
-                            .toString().substring(0, 10)))
+                            .toString().substring(0, 10), calibration(a)))
                     .collect(Collectors.joining("; "))).append(".\n");
         }
         md.append("\n## Reproduce\n\n```\nmake eval-fine-tune DATA=../shared/data/ml-latest-small")
                 .append(reproduce.isEmpty() ? "" : " ARGS=\"" + reproduce + "\"").append("\n```\n");
         return md.toString();
+    }
+
+    /**
+     * The announced cosine calibration (issue 19) and the join and merge thresholds the
+     * user-graph maps by it, for the page; empty when the version was announced without one.
+     */
+    static String calibration(ModelVersionAnnouncement a) {
+        if (a.cosineCalibration == null) {
+            return "";
+        }
+        var k = a.cosineCalibration;
+        var defaults = GraphParameters.defaults();
+        return String.format(" (item-pair cosines %.3f ± %.3f, version 1 %.3f ± %.3f: join "
+                + "threshold %.2f → %.3f, merge %.2f → %.3f)", k.mean, k.std, k.baseMean,
+                k.baseStd, defaults.interestJoinThreshold, k.map(defaults.interestJoinThreshold),
+                defaults.interestMergeThreshold, k.map(defaults.interestMergeThreshold));
     }
 
     /** The command line's options for the page's Reproduce line: all but data and output. */
