@@ -28,7 +28,8 @@ import org.apache.flink.types.StringValue;
  *
  * <p>Layout: a bitmask of the non-null fields (two bytes), the event time and value, then each
  * present field: strings as Flink's {@link StringValue} (any length), the action as its
- * ordinal, the vector as a varint length plus its halves, terms as a varint count plus
+ * ordinal (as {@link EdgeSerializer}'s action counts are indexed: the order of {@link Action}'s
+ * constants is part of the state format; append new ones), the vector as a varint length plus its halves, terms as a varint count plus
  * strings, the event-text vector as a varint length plus little-endian floats.
  */
 public final class PendingActionSerializer extends TypeSerializerSingleton<EnrichedAction> {
