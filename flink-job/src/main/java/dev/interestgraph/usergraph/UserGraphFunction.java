@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -88,6 +89,13 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     private transient UserGraphState graphs;
     /** Actions waiting for their flush tick: appended per event (a merge on RocksDB). */
     private transient ListState<EnrichedAction> pending;
+    /**
+     * The serializer of the actions waiting for a flush: {@link PendingActionSerializer}; a test
+     * sets Flink's POJO serializer (the one before it) to write a snapshot of that layout, which
+     * restores through state migration.
+     */
+    static volatile TypeSerializer<EnrichedAction> pendingSerializer =
+            PendingActionSerializer.INSTANCE;
     /** The earliest registered flush tick with pending actions; null when none is pending. */
     private transient ValueState<Long> nextFlush;
     /**
@@ -177,7 +185,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         updater = new GraphUpdater(params);
         graphs = new UserGraphState(getRuntimeContext(), restored);
         pending = getRuntimeContext().getListState(new ListStateDescriptor<>("pending-events",
-                Types.POJO(EnrichedAction.class)));
+                pendingSerializer));
         nextFlush = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("next-flush", Types.LONG));
         // processing time: Flink's state TTL knows no other; expired ids are never read back.
@@ -220,7 +228,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             heldTick = getRuntimeContext().getState(
                     new ValueStateDescriptor<>("held-flush-tick", Types.LONG));
             heldDue = getRuntimeContext().getListState(new ListStateDescriptor<>(
-                    "held-flush-events", Types.POJO(EnrichedAction.class)));
+                    "held-flush-events", pendingSerializer));
             heldSince = getRuntimeContext().getState(
                     new ValueStateDescriptor<>("held-flush-since", Types.LONG));
             heldTimers = getRuntimeContext().getListState(

@@ -7,6 +7,8 @@ import dev.interestgraph.graph.UserGraph.DecayedMean;
 import dev.interestgraph.graph.UserGraph.Edge;
 import dev.interestgraph.graph.UserGraph.Interest;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -252,12 +254,7 @@ public final class UserGraphSerializer extends GraphSerializerBase {
     static void writeMean(DecayedMean mean, DataOutputView out) throws IOException {
         VarInts.writeUnsigned(out, mean.mean.length);
         // the vector as one byte array (little-endian halves), not a call per component
-        byte[] bytes = new byte[mean.mean.length * 2];
-        for (int i = 0; i < mean.mean.length; i++) {
-            bytes[2 * i] = (byte) mean.mean[i];
-            bytes[2 * i + 1] = (byte) (mean.mean[i] >>> 8);
-        }
-        out.write(bytes);
+        out.write(halvesToBytes(mean.mean));
         out.writeDouble(mean.weight);
         out.writeLong(mean.lastMs);
         out.writeUTF(mean.modelVersion);
@@ -265,14 +262,28 @@ public final class UserGraphSerializer extends GraphSerializerBase {
         out.writeLong(mean.sentMs);
     }
 
+    /**
+     * Halves as little-endian bytes: one bulk copy through a little-endian view (a memory copy
+     * on a little-endian machine) instead of two stores per component, which were ~4 % of the
+     * RocksDB pass's samples each way.
+     */
+    static byte[] halvesToBytes(short[] halves) {
+        byte[] bytes = new byte[halves.length * 2];
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().put(halves);
+        return bytes;
+    }
+
+    /** Fills {@code halves} from little-endian {@code bytes} (the inverse of the above). */
+    static void halvesFromBytes(byte[] bytes, short[] halves) {
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(halves);
+    }
+
     static DecayedMean readMean(DataInputView in, int version) throws IOException {
         short[] vector = new short[(int) VarInts.readUnsigned(in)];
         if (version >= 2) {
             byte[] bytes = new byte[vector.length * 2];
             in.readFully(bytes);
-            for (int i = 0; i < vector.length; i++) {
-                vector[i] = (short) ((bytes[2 * i] & 0xff) | (bytes[2 * i + 1] & 0xff) << 8);
-            }
+            halvesFromBytes(bytes, vector);
         } else {
             for (int i = 0; i < vector.length; i++) {
                 vector[i] = in.readShort();

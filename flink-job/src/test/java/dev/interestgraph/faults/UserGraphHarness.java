@@ -98,7 +98,7 @@ final class UserGraphHarness implements AutoCloseable {
         Iterable<EnrichedAction> actions = harness.getOperator().getKeyedStateBackend()
                 .getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
                         new ListStateDescriptor<>("pending-events",
-                                Types.POJO(EnrichedAction.class)))
+                                dev.interestgraph.usergraph.PendingActionSerializer.INSTANCE))
                 .get();
         int n = 0;
         for (EnrichedAction ignored : actions == null ? List.<EnrichedAction>of() : actions) {

@@ -156,6 +156,62 @@ class StateLayoutMigrationTest {
     }
 
     /**
+     * Actions waiting for their flush in a snapshot written with Flink's POJO serializer (the
+     * {@code pending-events} serializer before {@link PendingActionSerializer}) restore through
+     * state migration, and their flushes give exactly the deltas of a run never snapshotted.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"heap", "rocksdb"})
+    void pendingActionsOfThePojoSerializerRestoreThroughMigration(String backend)
+            throws Exception {
+        List<EnrichedAction> first = new ArrayList<>();
+        List<EnrichedAction> waiting = new ArrayList<>();
+        Random random = new Random(31);
+        for (int i = 0; i < 60; i++) {
+            EnrichedAction a = action(USERS[i % USERS.length], "item" + random.nextInt(12),
+                    Action.values()[random.nextInt(5)], T0 + i * 2 * DAY / 10,
+                    i % 7 == 0 ? null : unit(random.nextInt(4), 4 + random.nextInt(4),
+                            random.nextFloat()),
+                    "t" + random.nextInt(3), "u" + random.nextInt(3));
+            (i < 40 ? first : waiting).add(a);
+        }
+        long end = waiting.get(waiting.size() - 1).eventTimeMs + 1000;
+
+        var uninterrupted = open(backend, null);
+        List<dev.interestgraph.proto.v2.GraphDelta> expected = new ArrayList<>(
+                replay(uninterrupted, first));
+        waiting.forEach(a -> sendUnchecked(uninterrupted, a));
+        uninterrupted.processWatermark(end);
+        expected.addAll(drainWire(uninterrupted));
+        uninterrupted.close();
+
+        OperatorSubtaskState pojoSnapshot;
+        List<dev.interestgraph.proto.v2.GraphDelta> actual;
+        UserGraphFunction.pendingSerializer = org.apache.flink.api.common.typeinfo.Types
+                .POJO(EnrichedAction.class)
+                .createSerializer(new org.apache.flink.api.common.serialization
+                        .SerializerConfigImpl());
+        try {
+            var old = open(backend, null);
+            actual = new ArrayList<>(replay(old, first));
+            waiting.forEach(a -> sendUnchecked(old, a)); // no watermark: all still pending
+            assertThat(drainWire(old)).isEmpty();
+            pojoSnapshot = old.snapshot(1L, 1L);
+            old.close();
+        } finally {
+            UserGraphFunction.pendingSerializer = PendingActionSerializer.INSTANCE;
+        }
+
+        var restored = open(backend, pojoSnapshot);
+        restored.processWatermark(end);
+        List<dev.interestgraph.proto.v2.GraphDelta> afterRestore = drainWire(restored);
+        assertThat(afterRestore).hasSizeGreaterThanOrEqualTo(waiting.size() / 2);
+        actual.addAll(afterRestore);
+        assertThat(byUser(actual)).isEqualTo(byUser(expected));
+        restored.close();
+    }
+
+    /**
      * A subtask that started without a snapshot cannot hold the old layout, so it never reads
      * the old value for a new user (a point read per new user on RocksDB): a value planted
      * there by hand is ignored — the user's graph starts afresh — and left as it was.
