@@ -2,6 +2,7 @@ package dev.interestgraph.usergraph;
 
 import dev.interestgraph.model.Action;
 import dev.interestgraph.model.EnrichedAction;
+import dev.interestgraph.vector.CosineCalibration;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -30,7 +31,8 @@ import org.apache.flink.types.StringValue;
  * present field: strings as Flink's {@link StringValue} (any length), the action as its
  * ordinal (as {@link EdgeSerializer}'s action counts are indexed: the order of {@link Action}'s
  * constants is part of the state format; append new ones), the vector as a varint length plus its halves, terms as a varint count plus
- * strings, the event-text vector as a varint length plus little-endian floats.
+ * strings, the event-text vector as a varint length plus little-endian floats, the cosine
+ * calibration (issue 19) as its four doubles.
  */
 public final class PendingActionSerializer extends TypeSerializerSingleton<EnrichedAction> {
     private static final long serialVersionUID = 1L;
@@ -48,6 +50,7 @@ public final class PendingActionSerializer extends TypeSerializerSingleton<Enric
     private static final int ITEM_TEXT = 1 << 7;
     private static final int PINNED_VERSION = 1 << 8;
     private static final int TEXT_VECTOR = 1 << 9;
+    private static final int CALIBRATION = 1 << 10;
 
     private PendingActionSerializer() {}
 
@@ -76,6 +79,9 @@ public final class PendingActionSerializer extends TypeSerializerSingleton<Enric
         copy.itemText = from.itemText;
         copy.pinnedModelVersion = from.pinnedModelVersion;
         copy.eventTextVector = from.eventTextVector == null ? null : from.eventTextVector.clone();
+        CosineCalibration c = from.cosineCalibration; // a POJO with public fields: copied too
+        copy.cosineCalibration = c == null ? null
+                : new CosineCalibration(c.baseMean, c.baseStd, c.mean, c.std);
         return copy;
     }
 
@@ -96,7 +102,8 @@ public final class PendingActionSerializer extends TypeSerializerSingleton<Enric
                 | (a.vector != null ? VECTOR : 0) | (a.modelVersion != null ? MODEL_VERSION : 0)
                 | (a.terms != null ? TERMS : 0) | (a.itemText != null ? ITEM_TEXT : 0)
                 | (a.pinnedModelVersion != null ? PINNED_VERSION : 0)
-                | (a.eventTextVector != null ? TEXT_VECTOR : 0);
+                | (a.eventTextVector != null ? TEXT_VECTOR : 0)
+                | (a.cosineCalibration != null ? CALIBRATION : 0);
         out.writeShort(present);
         out.writeLong(a.eventTimeMs);
         out.writeDouble(a.value);
@@ -127,6 +134,13 @@ public final class PendingActionSerializer extends TypeSerializerSingleton<Enric
             ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
                     .put(a.eventTextVector);
             out.write(bytes);
+        }
+        if (a.cosineCalibration != null) {
+            CosineCalibration c = a.cosineCalibration;
+            out.writeDouble(c.baseMean);
+            out.writeDouble(c.baseStd);
+            out.writeDouble(c.mean);
+            out.writeDouble(c.std);
         }
     }
 
@@ -175,6 +189,10 @@ public final class PendingActionSerializer extends TypeSerializerSingleton<Enric
             in.readFully(bytes);
             ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(vector);
             a.eventTextVector = vector;
+        }
+        if ((present & CALIBRATION) != 0) {
+            a.cosineCalibration = new CosineCalibration(in.readDouble(), in.readDouble(),
+                    in.readDouble(), in.readDouble());
         }
         return a;
     }

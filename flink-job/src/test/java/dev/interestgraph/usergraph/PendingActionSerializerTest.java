@@ -27,6 +27,8 @@ class PendingActionSerializerTest {
         a.itemText = "x".repeat(70_000); // longer than writeUTF allows
         a.pinnedModelVersion = "v7";
         a.eventTextVector = new float[] {0.5f, -0f, Float.NaN, Float.MIN_VALUE};
+        a.cosineCalibration = new dev.interestgraph.vector.CosineCalibration(0.37, 0.12, 0.08,
+                0.21);
         return a;
     }
 
@@ -48,6 +50,13 @@ class PendingActionSerializerTest {
     @Test
     void everyFieldRoundTripsAndNullsStayNull() throws Exception {
         EnrichedAction a = full();
+        // a field added to EnrichedAction must be set here, so that this test sees whether the
+        // serializer writes it (the calibration of issue 19 was once left out)
+        for (java.lang.reflect.Field field : EnrichedAction.class.getFields()) {
+            if (!java.lang.reflect.Modifier.isStatic(field.getModifiers())) {
+                assertThat(field.get(a)).as(field.getName()).isNotNull();
+            }
+        }
         EnrichedAction back = roundTrip(a);
         assertThat(back).usingRecursiveComparison().ignoringFields("eventTextVector")
                 .isEqualTo(a);
@@ -75,6 +84,7 @@ class PendingActionSerializerTest {
         a.itemText = null;
         a.pinnedModelVersion = null;
         a.eventTextVector = null;
+        a.cosineCalibration = null; // with fine-tuning only, like the three above
         a.vector = new short[384];
         TypeSerializer<EnrichedAction> pojo = Types.POJO(EnrichedAction.class)
                 .createSerializer(new SerializerConfigImpl());
