@@ -25,9 +25,30 @@ public final class BlendFit {
     /** One validation user: their candidates' signals and their relevant items. */
     public record Case(Recommender.Signals signals, Set<String> relevant) {}
 
-    /** The values tried per signal. */
+    /**
+     * The values tried per signal. {@code negativeNeighbours}: the scale of negative neighbour
+     * weights (EASE's with {@code analytics.ease.negatives}); it acts only on tables that carry
+     * them, so the five-signal grids leave it at 1 (what the recommender does by default).
+     */
     public record Grid(double[] interests, double[] shortTerm, double[] neighbours,
-            double[] community, double[] popularity) {
+            double[] community, double[] popularity, double[] negativeNeighbours) {
+
+        public Grid(double[] interests, double[] shortTerm, double[] neighbours,
+                double[] community, double[] popularity) {
+            this(interests, shortTerm, neighbours, community, popularity, new double[] {1});
+        }
+
+        /**
+         * The scales of negative neighbour weights the EASE fit tries: from ignoring them to
+         * taking them as published, graded, since a graph ranked long after its cut (stale)
+         * loses by them what a fresh one gains (docs/evaluation-ease.md).
+         */
+        public static final double[] NEGATIVE_SCALES = {0, 0.25, 0.5, 1};
+
+        /** This grid with {@code scales} for the negative neighbour weights. */
+        public Grid withNegativeNeighbours(double[] scales) {
+            return new Grid(interests, shortTerm, neighbours, community, popularity, scales);
+        }
 
         /**
          * Neighbours fixed at 1 (only ratios matter: a common scale changes no ranking), the
@@ -85,7 +106,8 @@ public final class BlendFit {
         public Grid refine(Recommender.Weights chosen) {
             return new Grid(around(interests, chosen.interests),
                     around(shortTerm, chosen.shortTerm), around(neighbours, chosen.neighbours),
-                    around(community, chosen.community), around(popularity, chosen.popularity));
+                    around(community, chosen.community), around(popularity, chosen.popularity),
+                    around(negativeNeighbours, chosen.negativeNeighbours));
         }
 
         private static double[] around(double[] values, double chosen) {
@@ -112,7 +134,7 @@ public final class BlendFit {
 
         int size() {
             return interests.length * shortTerm.length * neighbours.length * community.length
-                    * popularity.length;
+                    * popularity.length * negativeNeighbours.length;
         }
     }
 
@@ -127,7 +149,8 @@ public final class BlendFit {
         public static String describe(Recommender.Weights w) {
             return "interests " + number(w.interests) + ", short-term " + number(w.shortTerm)
                     + ", neighbours " + number(w.neighbours) + ", community "
-                    + number(w.community) + ", popularity " + number(w.popularity);
+                    + number(w.community) + ", popularity " + number(w.popularity)
+                    + ", negative neighbours " + number(w.negativeNeighbours);
         }
     }
 
@@ -144,16 +167,19 @@ public final class BlendFit {
                 for (double neighbours : grid.neighbours()) {
                     for (double community : grid.community()) {
                         for (double popularity : grid.popularity()) {
-                            double[] w = new double[Signal.values().length];
-                            w[Signal.INTERESTS.ordinal()] = interests;
-                            w[Signal.SHORT_TERM.ordinal()] = shortTerm;
-                            w[Signal.NEIGHBOURS.ordinal()] = neighbours;
-                            w[Signal.COMMUNITY.ordinal()] = community;
-                            w[Signal.POPULARITY.ordinal()] = popularity;
-                            double ndcg = ndcg(cases, w, k);
-                            if (ndcg > best) {
-                                best = ndcg;
-                                bestWeights = w;
+                            for (double negative : grid.negativeNeighbours()) {
+                                double[] w = new double[Signal.values().length];
+                                w[Signal.INTERESTS.ordinal()] = interests;
+                                w[Signal.SHORT_TERM.ordinal()] = shortTerm;
+                                w[Signal.NEIGHBOURS.ordinal()] = neighbours;
+                                w[Signal.COMMUNITY.ordinal()] = community;
+                                w[Signal.POPULARITY.ordinal()] = popularity;
+                                w[Signal.NEGATIVE_NEIGHBOURS.ordinal()] = negative;
+                                double ndcg = ndcg(cases, w, k);
+                                if (ndcg > best) {
+                                    best = ndcg;
+                                    bestWeights = w;
+                                }
                             }
                         }
                     }
@@ -166,6 +192,7 @@ public final class BlendFit {
         fitted.neighbours = bestWeights[Signal.NEIGHBOURS.ordinal()];
         fitted.community = bestWeights[Signal.COMMUNITY.ordinal()];
         fitted.popularity = bestWeights[Signal.POPULARITY.ordinal()];
+        fitted.negativeNeighbours = bestWeights[Signal.NEGATIVE_NEIGHBOURS.ordinal()];
         return new Result(fitted, best, baseNdcg, grid.size(), cases.size());
     }
 
@@ -283,9 +310,15 @@ public final class BlendFit {
     /** The grid as text, for the report. */
     static String describe(Grid grid) {
         return String.format(Locale.ROOT, "interests %s × short-term %s × neighbours %s × "
-                + "community %s × popularity %s (%d combinations)", list(grid.interests()),
-                list(grid.shortTerm()), list(grid.neighbours()), list(grid.community()),
-                list(grid.popularity()), grid.size());
+                + "community %s × popularity %s × negative neighbours %s (%d combinations)",
+                list(grid.interests()), list(grid.shortTerm()), list(grid.neighbours()),
+                list(grid.community()), list(grid.popularity()),
+                list(grid.negativeNeighbours()), grid.size());
+    }
+
+    /** Values as text, for the report: "{0, 0.25, 0.5, 1}". */
+    static String describe(double[] values) {
+        return list(values);
     }
 
     private static String list(double[] values) {

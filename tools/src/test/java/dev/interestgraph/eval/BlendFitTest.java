@@ -30,8 +30,8 @@ class BlendFitTest {
             double[] truth = new double[40];
             for (int c = 0; c < 40; c++) {
                 items.add("u" + user + "-i" + c);
-                values[c] = new float[5];
-                for (int s = 0; s < 5; s++) {
+                values[c] = new float[Recommender.Signal.values().length];
+                for (int s = 0; s < 5; s++) { // the five positive signals; no negative ones
                     values[c][s] = random.nextFloat();
                 }
                 truth[c] = values[c][Recommender.Signal.NEIGHBOURS.ordinal()]
@@ -187,7 +187,7 @@ class BlendFitTest {
             double[] truth = new double[40];
             for (int c = 0; c < 40; c++) {
                 items.add("u" + user + "-i" + c);
-                values[c] = new float[5];
+                values[c] = new float[Recommender.Signal.values().length];
                 values[c][interests] = random.nextFloat();
                 values[c][shortTerm] = random.nextFloat();
                 values[c][popularity] = random.nextFloat();
@@ -199,6 +199,60 @@ class BlendFitTest {
             cases.add(new BlendFit.Case(new Recommender.Signals(items, values), liked));
         }
         return cases;
+    }
+
+    /**
+     * Planted structure with negative neighbour evidence: users go on to like their top 3 by
+     * neighbours + 0.5·negative neighbours (a signal ≤ 0) + 0.3·interests, popularity and the
+     * others noise. Of the graded scales {0, 0.25, 0.5, 1} only the planted 0.5 ranks every
+     * user's liked items first; ignoring the negatives (0) or taking them fully (1) both lose.
+     */
+    @Test
+    void choosesThePlantedScaleOfNegativeNeighbours() {
+        Random random = new Random(17);
+        int negative = Recommender.Signal.NEGATIVE_NEIGHBOURS.ordinal();
+        List<BlendFit.Case> cases = new ArrayList<>();
+        for (int user = 0; user < 150; user++) {
+            List<String> items = new ArrayList<>();
+            float[][] values = new float[40][];
+            double[] truth = new double[40];
+            for (int c = 0; c < 40; c++) {
+                items.add("u" + user + "-i" + c);
+                values[c] = new float[Recommender.Signal.values().length];
+                for (int s = 0; s < values[c].length; s++) {
+                    values[c][s] = random.nextFloat();
+                }
+                values[c][negative] = -2 * random.nextFloat();
+                truth[c] = values[c][Recommender.Signal.NEIGHBOURS.ordinal()]
+                        + 0.5 * values[c][negative]
+                        + 0.3 * values[c][Recommender.Signal.INTERESTS.ordinal()];
+            }
+            Set<String> liked = IntStream.range(0, 40).boxed()
+                    .sorted(Comparator.comparingDouble(c -> -truth[c])).limit(3)
+                    .map(items::get).collect(Collectors.toCollection(HashSet::new));
+            cases.add(new BlendFit.Case(new Recommender.Signals(items, values), liked));
+        }
+        BlendFit.Grid grid = new BlendFit.Grid(new double[] {0, 0.3, 1}, new double[] {0},
+                new double[] {1}, new double[] {0}, new double[] {0, 0.3})
+                .withNegativeNeighbours(BlendFit.Grid.NEGATIVE_SCALES);
+        Recommender.Weights base = new Recommender.Weights();
+
+        BlendFit.Result fit = BlendFit.fit(cases, grid, base, 10);
+
+        assertThat(fit.weights().negativeNeighbours).isEqualTo(0.5);
+        assertThat(fit.weights().interests).isEqualTo(0.3);
+        assertThat(fit.weights().popularity).isZero();
+        assertThat(fit.ndcg()).isEqualTo(1.0, org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(fit.combinations()).isEqualTo(3 * 2 * 4);
+        double[] w = BlendFit.vector(fit.weights());
+        for (double other : new double[] {0, 0.25, 1}) {
+            w[negative] = other;
+            assertThat(BlendFit.ndcg(cases, w, 10)).as("scale %s", other).isLessThan(fit.ndcg());
+        }
+        // one refinement step puts the midpoints to the graded neighbours around it
+        assertThat(grid.refine(fit.weights()).negativeNeighbours()).containsExactly(
+                new double[] {Math.sqrt(0.25 * 0.5), 0.5, Math.sqrt(0.5)},
+                org.assertj.core.api.Assertions.within(1e-12));
     }
 
     @Test
