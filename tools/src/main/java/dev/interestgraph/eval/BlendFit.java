@@ -22,8 +22,16 @@ import java.util.stream.Collectors;
 public final class BlendFit {
     private BlendFit() {}
 
-    /** One validation user: their candidates' signals and their relevant items. */
-    public record Case(Recommender.Signals signals, Set<String> relevant) {}
+    /**
+     * One validation user: their candidates' signals and their relevant items; {@code
+     * relevantIndex}, the candidates among the relevant items (their rows in {@code signals}).
+     */
+    public record Case(Recommender.Signals signals, Set<String> relevant, int[] relevantIndex) {
+        public Case(Recommender.Signals signals, Set<String> relevant) {
+            this(signals, relevant, java.util.stream.IntStream.range(0, signals.items().size())
+                    .filter(c -> relevant.contains(signals.items().get(c))).toArray());
+        }
+    }
 
     /**
      * The values tried per signal. {@code negativeNeighbours}: the scale of negative neighbour
@@ -264,9 +272,67 @@ public final class BlendFit {
         }
         double total = 0;
         for (Case c : cases) {
-            total += RankingMetrics.at(k, topK(c.signals(), weights, k), c.relevant()).ndcg;
+            total += ndcg(c, weights, k);
         }
         return total / cases.size();
+    }
+
+    /**
+     * NDCG@k of one case without sorting its candidates: the grid scores every combination on
+     * every user's ~10,000 candidates, and only the relevant items' positions count. A relevant
+     * item's position is the number of candidates that rank before it ({@link Recommender#rank},
+     * a strict order), counted until it reaches k; the scan stops when every relevant item has k
+     * before it, which for most users comes after a few hundred candidates. The same figure as
+     * {@link RankingMetrics#at} on {@link #topK} (BlendFitTest checks it).
+     */
+    static double ndcg(Case c, double[] weights, int k) {
+        Recommender.Signals signals = c.signals();
+        float[][] v = signals.values();
+        int[] relevant = c.relevantIndex();
+        int community = Signal.COMMUNITY.ordinal();
+        int popularity = Signal.POPULARITY.ordinal();
+        double[] relevantScore = new double[relevant.length];
+        for (int j = 0; j < relevant.length; j++) {
+            relevantScore[j] = signals.score(relevant[j], weights);
+        }
+        int[] before = new int[relevant.length];
+        int open = relevant.length; // relevant items with fewer than k before them
+        for (int cand = 0, n = v.length; cand < n && open > 0; cand++) {
+            double score = signals.score(cand, weights);
+            for (int j = 0; j < relevant.length; j++) {
+                if (before[j] >= k || cand == relevant[j]) {
+                    continue;
+                }
+                double other = relevantScore[j];
+                boolean ahead;
+                int tier = score > 0 ? 0 : score == 0 ? 1 : 2;
+                int otherTier = other > 0 ? 0 : other == 0 ? 1 : 2;
+                if (tier != otherTier) {
+                    ahead = tier < otherTier;
+                } else if (tier != 1 && score != other) {
+                    ahead = score > other;
+                } else {
+                    int r = relevant[j];
+                    ahead = Recommender.rank(score, v[cand][community], v[cand][popularity],
+                            signals.items().get(cand), other, v[r][community],
+                            v[r][popularity], signals.items().get(r)) < 0;
+                }
+                if (ahead && ++before[j] >= k) {
+                    open--;
+                }
+            }
+        }
+        double dcg = 0;
+        for (int position : before) {
+            if (position < k) {
+                dcg += 1.0 / (Math.log(position + 2) / Math.log(2));
+            }
+        }
+        double idcg = 0;
+        for (int i = 0; i < Math.min(k, c.relevant().size()); i++) {
+            idcg += 1.0 / (Math.log(i + 2) / Math.log(2));
+        }
+        return dcg / idcg;
     }
 
     static List<String> topK(Recommender.Signals signals, double[] weights, int k) {

@@ -255,6 +255,47 @@ class BlendFitTest {
                 org.assertj.core.api.Assertions.within(1e-12));
     }
 
+    /**
+     * The grid's NDCG (relevant items' positions counted, no sort) equals the metric on the
+     * recommender's own top k, on signals with ties, zero scores (the backfill) and negative
+     * ones, and relevant items that are no candidate.
+     */
+    @Test
+    void ndcgWithoutSortingEqualsTheMetricOnTheTopK() {
+        Random random = new Random(23);
+        for (int user = 0; user < 300; user++) {
+            int n = 5 + random.nextInt(60);
+            List<String> items = new ArrayList<>();
+            float[][] values = new float[n][];
+            for (int c = 0; c < n; c++) {
+                items.add("i" + random.nextInt(1000) + "-" + c);
+                values[c] = new float[Recommender.Signal.values().length];
+                for (int s = 0; s < values[c].length; s++) {
+                    // coarse values: many ties, many zeros
+                    values[c][s] = random.nextInt(4) == 0 ? 0 : random.nextInt(3) / 2f;
+                }
+                values[c][Recommender.Signal.NEGATIVE_NEIGHBOURS.ordinal()] *= -1;
+            }
+            Set<String> relevant = new HashSet<>();
+            for (int r = 0; r < 1 + random.nextInt(8); r++) {
+                relevant.add(random.nextInt(5) == 0 ? "not-a-candidate-" + r
+                        : items.get(random.nextInt(n)));
+            }
+            Recommender.Signals signals = new Recommender.Signals(items, values);
+            BlendFit.Case c = new BlendFit.Case(signals, relevant);
+            double[] weights = new double[Recommender.Signal.values().length];
+            for (int s = 0; s < weights.length; s++) {
+                weights[s] = random.nextInt(3) / 2.0;
+            }
+            for (int k : new int[] {1, 3, 10}) {
+                double expected = dev.interestgraph.recommend.RankingMetrics.at(k,
+                        BlendFit.topK(signals, weights, k), relevant).ndcg;
+                assertThat(BlendFit.ndcg(c, weights, k)).as("user %d, k %d", user, k)
+                        .isEqualTo(expected, org.assertj.core.api.Assertions.within(1e-12));
+            }
+        }
+    }
+
     @Test
     void topKBackfillsAsTheRecommenderDoes() {
         // columns: interests, short-term, neighbours, community, popularity
