@@ -167,6 +167,15 @@ public final class BlendFit {
      * (cold-start edges, half-life) are copied from {@code base}, whose own NDCG is reported too.
      */
     public static Result fit(List<Case> cases, Grid grid, Recommender.Weights base, int k) {
+        // prune() relies on it, and a negative weight would turn a signal's meaning around
+        for (double[] values : List.of(grid.interests(), grid.shortTerm(), grid.neighbours(),
+                grid.community(), grid.popularity(), grid.negativeNeighbours())) {
+            for (double value : values) {
+                if (!(value >= 0)) {
+                    throw new IllegalArgumentException("grid weights are >= 0, got " + value);
+                }
+            }
+        }
         double baseNdcg = ndcg(cases, vector(base), k);
         double best = Double.NEGATIVE_INFINITY;
         double[] bestWeights = null;
@@ -251,6 +260,80 @@ public final class BlendFit {
             }
         }
         return new Result(bestWeights, best, baseScore, grid.size(), cases);
+    }
+
+    /**
+     * The cases without the candidates that no grid point can put into a top {@code k}: the
+     * grid scores every combination on every user's ~10,000 candidates, and most of them are
+     * beaten by many others on every signal. A candidate goes when {@code k} others <i>dominate</i>
+     * it — at least its value in every signal and an earlier item id — because with non-negative
+     * weights (every grid's) a dominating candidate ranks before it under {@link
+     * Recommender#rank} whatever the weights (a higher or equal score, and equal scores end on
+     * community, popularity and id, where it is no worse). Such a candidate never enters a top
+     * k, and never stands before a relevant item that is in one (that item would have k before
+     * it), so every combination's NDCG@k is unchanged; relevant items are always kept. Each
+     * candidate is checked against the strongest candidates first (by the sum of their
+     * signals) and kept when {@code k} dominators are not among the first 1,000: a kept
+     * candidate costs time, never a different figure.
+     */
+    public static List<Case> prune(List<Case> cases, int k) {
+        List<Case> pruned = new ArrayList<>(cases.size());
+        for (Case c : cases) {
+            pruned.add(prune(c, k));
+        }
+        return pruned;
+    }
+
+    static Case prune(Case c, int k) {
+        Recommender.Signals signals = c.signals();
+        float[][] v = signals.values();
+        List<String> ids = signals.items();
+        int n = v.length;
+        Integer[] strongest = new Integer[n];
+        double[] sum = new double[n];
+        for (int i = 0; i < n; i++) {
+            strongest[i] = i;
+            for (float x : v[i]) {
+                sum[i] += x;
+            }
+        }
+        java.util.Arrays.sort(strongest, (a, b) -> Double.compare(sum[b], sum[a]));
+        java.util.Set<Integer> relevant = new java.util.HashSet<>();
+        for (int r : c.relevantIndex()) {
+            relevant.add(r);
+        }
+        int scan = Math.min(n, 1000);
+        List<String> keptIds = new ArrayList<>();
+        List<float[]> keptValues = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int dominators = 0;
+            if (!relevant.contains(i)) {
+                for (int j = 0; j < scan && dominators < k; j++) {
+                    int d = strongest[j];
+                    if (sum[d] < sum[i]) {
+                        break; // a dominator's sum is at least as large
+                    }
+                    if (d != i && dominates(v[d], v[i]) && ids.get(d).compareTo(ids.get(i)) < 0) {
+                        dominators++;
+                    }
+                }
+            }
+            if (dominators < k) {
+                keptIds.add(ids.get(i));
+                keptValues.add(v[i]);
+            }
+        }
+        return new Case(new Recommender.Signals(keptIds, keptValues.toArray(new float[0][])),
+                c.relevant());
+    }
+
+    private static boolean dominates(float[] d, float[] c) {
+        for (int s = 0; s < c.length; s++) {
+            if (d[s] < c[s]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static double[] vector(Recommender.Weights weights) {

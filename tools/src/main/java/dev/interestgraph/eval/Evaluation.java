@@ -881,8 +881,10 @@ public final class Evaluation {
                     (result.baseFresh + result.baseStale) / 2,
                     grid.size() + fine.combinations(), fresh.size());
             System.out.printf("      blend fit, EASE neighbours, evidence %s: %s, validation "
-                    + "NDCG@10 %.4f (fresh and stale; %.0f s)%n", evidence, fit.describe(),
-                    fit.ndcg(), (System.nanoTime() - started) / 1e9);
+                    + "NDCG@10 %.4f (fresh and stale; %.0f candidates a case after pruning; "
+                    + "%.0f s)%n", evidence, fit.describe(), fit.ndcg(),
+                    both.stream().mapToInt(c -> c.signals().items().size()).average().orElse(0),
+                    (System.nanoTime() - started) / 1e9);
             if (best == null || fit.ndcg() > best.ndcg()) {
                 best = fit;
                 bestEvidence = evidence;
@@ -948,8 +950,9 @@ public final class Evaluation {
             Map<String, UserView> at = stale ? staleGraphs : graphs;
             Map<String, Set<String>> excluded = stale ? staleSeen : seen;
             List<BlendFit.Case> cases = new ArrayList<>();
-            targets.forEach((user, relevant) -> cases.add(new BlendFit.Case(ranker.signals(
-                    at.get(user), excluded.getOrDefault(user, Set.of())), relevant)));
+            targets.forEach((user, relevant) -> cases.add(BlendFit.prune(new BlendFit.Case(
+                    ranker.signals(at.get(user), excluded.getOrDefault(user, Set.of())),
+                    relevant), 10))); // the fits score @10: the same figures, a fraction of the rows
             return cases;
         }
     }
@@ -967,9 +970,9 @@ public final class Evaluation {
         Ranker ranker = new Ranker(e -> new Recommender(e, Map.of(), validation.popularity, base));
         Map<String, Set<String>> targets = validation.inner.relevantTargets();
         List<BlendFit.Case> cases = new ArrayList<>();
-        targets.forEach((user, relevant) -> cases.add(new BlendFit.Case(ranker.signals(
-                validation.graphs.get(user), validation.seen.getOrDefault(user, Set.of())),
-                relevant)));
+        targets.forEach((user, relevant) -> cases.add(BlendFit.prune(new BlendFit.Case(
+                ranker.signals(validation.graphs.get(user),
+                        validation.seen.getOrDefault(user, Set.of())), relevant), 10)));
         result.contentFit = BlendFit.fitRefined(cases, BlendFit.Grid.noNeighbours(), base, 10);
         double[] popularOnly = new double[Recommender.Signal.values().length];
         popularOnly[Recommender.Signal.POPULARITY.ordinal()] = 1;
