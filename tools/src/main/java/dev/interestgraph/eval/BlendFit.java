@@ -262,6 +262,15 @@ public final class BlendFit {
         return new Result(bestWeights, best, baseScore, grid.size(), cases);
     }
 
+    /** {@link Recommender.Signals#score} over the weighted signals only: the same sum. */
+    private static double score(float[] row, double[] weights, int[] active) {
+        double score = 0;
+        for (int s : active) {
+            score += weights[s] * row[s];
+        }
+        return score;
+    }
+
     /**
      * The cases without the candidates that no grid point can put into a top {@code k}: the
      * grid scores every combination on every user's ~10,000 candidates, and most of them are
@@ -353,11 +362,22 @@ public final class BlendFit {
         if (cases.isEmpty()) {
             return 0;
         }
+        // the signals a combination weighs (skipping a 0 term leaves every sum exactly as is)
+        int[] active = java.util.stream.IntStream.range(0, weights.length)
+                .filter(s -> weights[s] != 0).toArray();
+        // the users in parallel (the grid's combinations × users × candidates are the fit's
+        // cost), summed in order: the same figure on any number of threads
+        double[] perCase = java.util.stream.IntStream.range(0, cases.size()).parallel()
+                .mapToDouble(c -> ndcg(cases.get(c), weights, active, k)).toArray();
         double total = 0;
-        for (Case c : cases) {
-            total += ndcg(c, weights, k);
+        for (double ndcg : perCase) {
+            total += ndcg;
         }
         return total / cases.size();
+    }
+
+    static double ndcg(Case c, double[] weights, int k) {
+        return ndcg(c, weights, java.util.stream.IntStream.range(0, weights.length).toArray(), k);
     }
 
     /**
@@ -368,7 +388,7 @@ public final class BlendFit {
      * before it, which for most users comes after a few hundred candidates. The same figure as
      * {@link RankingMetrics#at} on {@link #topK} (BlendFitTest checks it).
      */
-    static double ndcg(Case c, double[] weights, int k) {
+    private static double ndcg(Case c, double[] weights, int[] active, int k) {
         Recommender.Signals signals = c.signals();
         float[][] v = signals.values();
         int[] relevant = c.relevantIndex();
@@ -376,12 +396,12 @@ public final class BlendFit {
         int popularity = Signal.POPULARITY.ordinal();
         double[] relevantScore = new double[relevant.length];
         for (int j = 0; j < relevant.length; j++) {
-            relevantScore[j] = signals.score(relevant[j], weights);
+            relevantScore[j] = score(v[relevant[j]], weights, active);
         }
         int[] before = new int[relevant.length];
         int open = relevant.length; // relevant items with fewer than k before them
         for (int cand = 0, n = v.length; cand < n && open > 0; cand++) {
-            double score = signals.score(cand, weights);
+            double score = score(v[cand], weights, active);
             for (int j = 0; j < relevant.length; j++) {
                 if (before[j] >= k || cand == relevant[j]) {
                     continue;
