@@ -227,11 +227,13 @@ public final class EvaluationMain {
                 + "weight, largest remainders first (PinnerSage-style).\n");
         md.append(String.format("- Recommender: interests %.2f, short-term profile %.2f, graph "
                 + "neighbours %.2f (item–item cosine, top 1000 per item), popularity %.2f, "
-                + "community %.2f; "
+                + "community %.2f, negative neighbours %.2f (EASE's negative weights, where "
+                + "the table has them), neighbour evidence %s; "
                 + "candidates without a positive score are backfilled by their community "
                 + "signal, then popularity (Recommender.rank, as in the streaming "
                 + "operator).%n", weights.interests, weights.shortTerm, weights.neighbours,
-                weights.popularity, weights.community));
+                weights.popularity, weights.community, weights.negativeNeighbours,
+                weights.evidence));
         if (result.ease != null) {
             md.append("- EASE rows: **EASE^R** (Steck 2019, B = I − P·diag(1/diag P), "
                     + "P = (XᵀX + λI)⁻¹, EJML's Cholesky inverse; `analytics.EaseModel`) with X = "
