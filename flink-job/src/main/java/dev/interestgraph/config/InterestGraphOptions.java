@@ -438,6 +438,28 @@ public final class InterestGraphOptions {
                     .withDescription("Weight of a candidate's similarity to the user's short-term "
                             + "profile; like recommend.weight.interests it needs item vectors.");
 
+    public static final ConfigOption<Double> RECOMMEND_WEIGHT_NEGATIVE_NEIGHBOURS =
+            key("recommend.weight.negative-neighbours").doubleType()
+                    .defaultValue(DEFAULT_WEIGHTS.negativeNeighbours)
+                    .withDescription("Scale of negative item-neighbour weights (EASE's, published "
+                            + "with analytics.ease.negatives): 0 ignores them, 1 takes them as "
+                            + "published. A signal of its own, so `make eval` fits it with the "
+                            + "other weights on its validation window, fresh and stale graphs "
+                            + "weighed equally (docs/evaluation-ease.md). No effect on tables "
+                            + "without negative weights (Gelly, or EASE with "
+                            + "analytics.ease.negatives off).");
+
+    public static final ConfigOption<Recommender.NeighbourEvidence> RECOMMEND_NEIGHBOUR_EVIDENCE =
+            key("recommend.neighbour-evidence").enumType(Recommender.NeighbourEvidence.class)
+                    .defaultValue(DEFAULT_WEIGHTS.evidence)
+                    .withDescription("How the neighbour signal weighs the user's items: "
+                            + "EDGE_WEIGHTS, each item by its edge weight decayed to now (a "
+                            + "rating maps 0-5 stars to -1..+1); LIKED, every item with an edge "
+                            + "weight of at least 0.4 (a 3.5-star rating) as 1, the others 0, as "
+                            + "EASE^R counts a user's items. Either way divided by the user's "
+                            + "total. The default is what the evaluation's validation window "
+                            + "chose (docs/evaluation-ease.md).");
+
     // ---------------------------------------------------------------- Graph analytics (docs/analytics.md)
 
     public static final ConfigOption<GraphAnalyticsJob.NeighbourModel> ANALYTICS_NEIGHBOURS =
@@ -576,7 +598,9 @@ public final class InterestGraphOptions {
                 EMBED_MAX_IN_FLIGHT, EMBED_TIMEOUT, RECOMMEND_ENABLED, RECOMMEND_TOP_K,
                 RECOMMEND_COLD_START_EDGES, RECOMMEND_WEIGHT_NEIGHBOURS,
                 RECOMMEND_WEIGHT_COMMUNITY, RECOMMEND_WEIGHT_POPULARITY,
-                RECOMMEND_WEIGHT_INTERESTS, RECOMMEND_WEIGHT_SHORT_TERM, ANALYTICS_NEIGHBOURS,
+                RECOMMEND_WEIGHT_INTERESTS, RECOMMEND_WEIGHT_SHORT_TERM,
+                RECOMMEND_WEIGHT_NEGATIVE_NEIGHBOURS, RECOMMEND_NEIGHBOUR_EVIDENCE,
+                ANALYTICS_NEIGHBOURS,
                 ANALYTICS_EASE_LAMBDA, ANALYTICS_EASE_NEGATIVES, ANALYTICS_EASE_MAX_ITEMS, MAX_PARALLELISM, FINE_TUNE_ENABLED,
                 TOPIC_MODEL_VERSIONS, FINE_TUNE_BASE_VERSION, FINE_TUNE_VERSIONS_IDLENESS,
                 FINE_TUNE_TRAINING_ENABLED,
@@ -714,9 +738,11 @@ public final class InterestGraphOptions {
         intBetween(config, RECOMMEND_COLD_START_EDGES, 0, 100_000, problems);
         for (ConfigOption<Double> weight : List.of(RECOMMEND_WEIGHT_NEIGHBOURS,
                 RECOMMEND_WEIGHT_COMMUNITY, RECOMMEND_WEIGHT_POPULARITY,
-                RECOMMEND_WEIGHT_INTERESTS, RECOMMEND_WEIGHT_SHORT_TERM)) {
+                RECOMMEND_WEIGHT_INTERESTS, RECOMMEND_WEIGHT_SHORT_TERM,
+                RECOMMEND_WEIGHT_NEGATIVE_NEIGHBOURS)) {
             doubleBetween(config, weight, 0.0, 1000.0, problems);
         }
+        readOrReport(config, RECOMMEND_NEIGHBOUR_EVIDENCE, problems);
         durationBetween(config, EMBED_RETRY_INITIAL_BACKOFF, Duration.ofMillis(1),
                 Duration.ofMinutes(1), problems);
         durationBetween(config, EMBED_RETRY_MAX_BACKOFF, Duration.ofMillis(1), Duration.ofHours(1),
@@ -895,6 +921,8 @@ public final class InterestGraphOptions {
         weights.popularity = config.get(RECOMMEND_WEIGHT_POPULARITY);
         weights.interests = config.get(RECOMMEND_WEIGHT_INTERESTS);
         weights.shortTerm = config.get(RECOMMEND_WEIGHT_SHORT_TERM);
+        weights.negativeNeighbours = config.get(RECOMMEND_WEIGHT_NEGATIVE_NEIGHBOURS);
+        weights.evidence = config.get(RECOMMEND_NEIGHBOUR_EVIDENCE);
         weights.coldStartEdges = config.get(RECOMMEND_COLD_START_EDGES);
         weights.halfLifeMs = config.get(EDGE_HALF_LIFE).toMillis();
         return weights;

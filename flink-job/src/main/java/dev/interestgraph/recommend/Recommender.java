@@ -69,10 +69,10 @@ public final class Recommender {
 
     /**
      * Weights of the signals and the edge half-life used to weigh edges now. A score is linear in
-     * the five signal weights ({@link #signals}), which is what lets the evaluation fit them on a
+     * the six signal weights ({@link #signals}), which is what lets the evaluation fit them on a
      * validation window ({@code eval.BlendFit}). Defaults: the hand-set weights of the sweep
-     * with cosine neighbours (docs/evaluation.md). The blend fitted with EASE neighbours
-     * (interests 0.03, short-term 0.03, community 0, popularity 0.0025) beats them on the
+     * with cosine neighbours (docs/evaluation.md). The blend fitted with EASE neighbours (on fresh
+     * and stale validation graphs; the latest values in docs/evaluation.md) beats them on the
      * validation window with EASE neighbours but loses to them with cosine neighbours, whose
      * scores are on another scale (docs/evaluation-ease.md), so it is not the default for every
      * neighbour model: a deployment with EASE neighbours passes it as options. Its community 0
@@ -92,6 +92,16 @@ public final class Recommender {
          * its weight, the signal orders the backfill.)
          */
         public double community = 0.5;
+        /**
+         * The scale of negative item-neighbour weights (EASE's, published with {@code
+         * analytics.ease.negatives}): 0 ignores them (as if the table had none), 1 takes them as
+         * published. A blend weight like the others (its own signal, {@link
+         * Signal#NEGATIVE_NEIGHBOURS}), so the evaluation fits it with them on the validation
+         * window; tables without negative weights (cosine, Gelly) are unaffected by it.
+         */
+        public double negativeNeighbours = 1.0;
+        /** How the user's items are weighed in the neighbour signal ({@link NeighbourEvidence}). */
+        public NeighbourEvidence evidence = NeighbourEvidence.EDGE_WEIGHTS;
         public int coldStartEdges = 3;
         public long halfLifeMs = 30L * 24 * 3600 * 1000;
 
@@ -103,6 +113,8 @@ public final class Recommender {
             copy.neighbours = neighbours;
             copy.popularity = popularity;
             copy.community = community;
+            copy.negativeNeighbours = negativeNeighbours;
+            copy.evidence = evidence;
             copy.coldStartEdges = coldStartEdges;
             copy.halfLifeMs = halfLifeMs;
             return copy;
@@ -371,9 +383,29 @@ public final class Recommender {
         return ranked;
     }
 
-    /** The signals a score combines, in the order of {@link Signals#values}' columns. */
+    /**
+     * How the neighbour signal weighs each of the user's items (the evidence that the user likes
+     * it): {@code EDGE_WEIGHTS}, the edge's weight decayed to now (a rating maps 0–5 stars to
+     * −1…+1, so a 3-star film counts 0.2, a 5-star one 1, older edges less); {@code LIKED}, 1 for
+     * every edge whose weight (undecayed) is at least {@link #LIKED_EDGE_WEIGHT} — a 3.5-star
+     * rating, the evaluation's "relevant" — and 0 otherwise, as EASE^R counts a user's items.
+     * Either way the sum is divided by the user's total evidence.
+     */
+    public enum NeighbourEvidence {
+        EDGE_WEIGHTS, LIKED
+    }
+
+    /** The edge weight of a 3.5-star rating ((stars − 2.5) / 2.5): "liked" for {@code LIKED}. */
+    public static final double LIKED_EDGE_WEIGHT = 0.4;
+
+    /**
+     * The signals a score combines, in the order of {@link Signals#values}' columns. The
+     * neighbour signal is split by the sign of the neighbour weights (NEIGHBOURS the positive
+     * ones, NEGATIVE_NEIGHBOURS the negative ones, a sum ≤ 0), so that the scale of negative
+     * evidence is a weight like the others.
+     */
     public enum Signal {
-        INTERESTS, SHORT_TERM, NEIGHBOURS, COMMUNITY, POPULARITY;
+        INTERESTS, SHORT_TERM, NEIGHBOURS, COMMUNITY, POPULARITY, NEGATIVE_NEIGHBOURS;
 
         /** This signal's weight in {@code weights}. */
         public double weightIn(Weights weights) {
@@ -386,6 +418,8 @@ public final class Recommender {
                     return weights.neighbours;
                 case COMMUNITY:
                     return weights.community;
+                case NEGATIVE_NEIGHBOURS:
+                    return weights.negativeNeighbours;
                 default:
                     return weights.popularity;
             }
@@ -437,7 +471,8 @@ public final class Recommender {
             double interests, double shortTerm, double popular, Candidate graph) {
         float[] row = {(float) interests, (float) shortTerm,
             graph == null ? 0 : (float) graph.neighbours, graph == null ? 0 : (float) graph.community,
-            (float) Math.max(popular, graph == null ? 0 : graph.popular)};
+            (float) Math.max(popular, graph == null ? 0 : graph.popular),
+            graph == null ? 0 : (float) graph.negative};
         for (float v : row) {
             if (v != 0) {
                 items.add(item);
@@ -506,7 +541,8 @@ public final class Recommender {
         double interests = weights.interests * interestSimilarity
                 + weights.shortTerm * shortTermSimilarity;
         double popular = weights.popularity * popularity;
-        double neighbours = graph == null ? 0 : weights.neighbours * graph.neighbours;
+        double neighbours = graph == null ? 0 : weights.neighbours * graph.neighbours
+                + weights.negativeNeighbours * graph.negative;
         double community = graph == null ? 0 : weights.community * graph.community;
         double popularFromGraph = graph == null ? 0 : weights.popularity * graph.popular;
         popular = Math.max(popular, popularFromGraph);
@@ -536,7 +572,10 @@ public final class Recommender {
 
     /** What the item graph says for one candidate. */
     private static final class Candidate {
+        /** The positive neighbour weights' evidence (≥ 0). */
         double neighbours;
+        /** The negative neighbour weights' evidence (≤ 0). */
+        double negative;
         double community;
         double popular;
         String because;
@@ -596,17 +635,27 @@ public final class Recommender {
     /** Runs first, on an empty candidate map: the neighbours of the user's items. */
     private void scoreNeighbours(UserView user, long now, Map<String, Candidate> candidates) {
         double total = 0;
+        boolean negatives = weights.negativeNeighbours != 0;
         for (EdgeUpsert edge : user.edges().values()) {
-            double w = decayed(edge, now);
+            double w = evidence(edge, now);
             if (w <= 0) {
                 continue;
             }
             total += w;
             for (Map.Entry<String, Float> similar : itemGraph.neighbours(edge.getItemId())
                     .entrySet()) {
+                if (similar.getValue() < 0 && !negatives) {
+                    // weighted 0: a candidate only negative weights bring is not one at all,
+                    // exactly as with a table without them
+                    continue;
+                }
                 Candidate candidate = candidates.computeIfAbsent(similar.getKey(),
                         item -> new Candidate());
                 double contribution = w * similar.getValue();
+                if (contribution < 0) {
+                    candidate.negative += contribution;
+                    continue;
+                }
                 candidate.neighbours += contribution;
                 if (contribution > candidate.becauseWeight) {
                     candidate.becauseWeight = contribution;
@@ -616,7 +665,16 @@ public final class Recommender {
         }
         for (Candidate candidate : candidates.values()) {
             candidate.neighbours /= total; // total > 0 whenever a candidate was added
+            candidate.negative /= total;
         }
+    }
+
+    /** The weight of one of the user's items in the neighbour signal ({@link #weights}). */
+    private double evidence(EdgeUpsert edge, long now) {
+        if (weights.evidence == NeighbourEvidence.LIKED) {
+            return edge.getWeight() >= LIKED_EDGE_WEIGHT ? 1 : 0;
+        }
+        return decayed(edge, now);
     }
 
     /**

@@ -328,11 +328,92 @@ class RecommenderTest {
                 Map.of("f", 100, "g", 1, "c", 1, "d", 1, "e", 1), weights);
         assertThat(positiveOnly.recommend(likesAAndB(), 5)).extracting(r -> r.itemId)
                 .containsExactly("c", "d", "e", "f", "g");
-        // the blend fit sees the same signed signal
+        // the blend fit sees the same evidence, split by sign: c's positive 0.3 and negative −0.2
         Recommender.Signals signals = recommender.signals(likesAAndB(), java.util.Set.of());
         int f = signals.items().indexOf("f");
-        assertThat(signals.values()[f][Recommender.Signal.NEIGHBOURS.ordinal()])
+        int c = signals.items().indexOf("c");
+        int positive = Recommender.Signal.NEIGHBOURS.ordinal();
+        int negative = Recommender.Signal.NEGATIVE_NEIGHBOURS.ordinal();
+        assertThat(signals.values()[f][positive]).isZero();
+        assertThat(signals.values()[f][negative])
                 .isCloseTo(-0.1f, org.assertj.core.api.Assertions.within(1e-6f));
+        assertThat(signals.values()[c][positive])
+                .isCloseTo(0.3f, org.assertj.core.api.Assertions.within(1e-6f));
+        assertThat(signals.values()[c][negative])
+                .isCloseTo(-0.2f, org.assertj.core.api.Assertions.within(1e-6f));
+    }
+
+    /**
+     * The scale of negative neighbour weights: at 0.5 b's negative weight on c counts half (c
+     * 0.3 − 0.1 = 0.2, between d 0.3 and e 0.15); at 0 the table ranks exactly as one without
+     * negative weights, and f, which only a negative weight brings, is no candidate at all.
+     */
+    @Test
+    void theScaleOfNegativeNeighboursWeighsThemAndZeroIgnoresThem() {
+        Recommender.Weights weights = new Recommender.Weights();
+        weights.interests = 0;
+        weights.shortTerm = 0;
+        weights.community = 0;
+        weights.popularity = 0;
+        Map<String, Map<String, Float>> table = Map.of(
+                "a", Map.of("c", 0.6f, "d", 0.5f, "e", 0.3f),
+                "b", Map.of("d", 0.1f, "c", -0.4f, "f", -0.2f));
+        Map<String, Map<String, Float>> positiveOnly = Map.of(
+                "a", Map.of("c", 0.6f, "d", 0.5f, "e", 0.3f), "b", Map.of("d", 0.1f));
+
+        weights.negativeNeighbours = 0.5;
+        List<Recommender.Recommendation> half =
+                new Recommender(Map.of(), table, Map.of(), weights).recommend(likesAAndB(), 5);
+        assertThat(half).extracting(r -> r.itemId).containsExactly("d", "c", "e", "f");
+        assertThat(half.get(1).score).isCloseTo(0.2, org.assertj.core.api.Assertions.within(1e-6));
+        assertThat(half.get(3).score)
+                .isCloseTo(-0.05, org.assertj.core.api.Assertions.within(1e-6));
+
+        weights.negativeNeighbours = 0;
+        assertThat(new Recommender(Map.of(), table, Map.of(), weights).recommend(likesAAndB(), 5))
+                .usingRecursiveFieldByFieldElementComparator()
+                .containsExactlyElementsOf(new Recommender(Map.of(), positiveOnly, Map.of(),
+                        weights).recommend(likesAAndB(), 5))
+                .extracting(r -> r.itemId).containsExactly("c", "d", "e");
+    }
+
+    /**
+     * Neighbour evidence LIKED counts every item with an edge weight of at least 0.4 (a 3.5-star
+     * rating) as 1 and the others 0, as EASE^R counts a user's items; EDGE_WEIGHTS weighs them
+     * by their (decayed) edge weights. A loved item (1.0, a 5-star rating) and a liked one (0.4)
+     * whose neighbours differ: by edge weights the loved item's neighbour wins, counted as liked
+     * the two tie (and rank by id); a 3-star item (0.2) brings nothing when counted as liked.
+     */
+    @Test
+    void likedEvidenceCountsEveryLikedItemOnceAndIgnoresLukewarmOnes() {
+        DeltaMaterializer materializer = new DeltaMaterializer();
+        GraphDelta.Builder delta = GraphDelta.newBuilder().setUserId("u").setEpoch(1).setSeq(1)
+                .setEventTimeMs(1000);
+        Map<String, Double> edges = Map.of("loved", 1.0, "liked", 0.4, "lukewarm", 0.2);
+        edges.forEach((item, weight) -> delta.addOps(DeltaOp.newBuilder().setEdgeUpsert(
+                EdgeUpsert.newBuilder().setItemId(item).setWeight(weight).setLastMs(1000)
+                        .setInterestId(-1))));
+        materializer.apply(delta.build());
+        DeltaMaterializer.UserView user = materializer.user("u").orElseThrow();
+        Map<String, Map<String, Float>> table = Map.of("loved", Map.of("q", 0.5f),
+                "liked", Map.of("p", 0.5f), "lukewarm", Map.of("r", 0.9f));
+        Recommender.Weights weights = new Recommender.Weights();
+        weights.interests = 0;
+        weights.shortTerm = 0;
+        weights.community = 0;
+        weights.popularity = 0;
+
+        List<Recommender.Recommendation> byWeight =
+                new Recommender(Map.of(), table, Map.of(), weights).recommend(user, 3);
+        // Σ / total 1.6: q 0.5/1.6, r 0.18/1.6, p 0.2/1.6
+        assertThat(byWeight).extracting(r -> r.itemId).containsExactly("q", "p", "r");
+
+        weights.evidence = Recommender.NeighbourEvidence.LIKED;
+        List<Recommender.Recommendation> liked =
+                new Recommender(Map.of(), table, Map.of(), weights).recommend(user, 3);
+        assertThat(liked).extracting(r -> r.itemId).containsExactly("p", "q");
+        assertThat(liked.get(0).score).isCloseTo(0.25, org.assertj.core.api.Assertions.within(1e-6));
+        assertThat(liked.get(1).score).isCloseTo(0.25, org.assertj.core.api.Assertions.within(1e-6));
     }
 
     @Test

@@ -22,12 +22,41 @@ import java.util.stream.Collectors;
 public final class BlendFit {
     private BlendFit() {}
 
-    /** One validation user: their candidates' signals and their relevant items. */
-    public record Case(Recommender.Signals signals, Set<String> relevant) {}
+    /**
+     * One validation user: their candidates' signals and their relevant items; {@code
+     * relevantIndex}, the candidates among the relevant items (their rows in {@code signals}).
+     */
+    public record Case(Recommender.Signals signals, Set<String> relevant, int[] relevantIndex) {
+        public Case(Recommender.Signals signals, Set<String> relevant) {
+            this(signals, relevant, java.util.stream.IntStream.range(0, signals.items().size())
+                    .filter(c -> relevant.contains(signals.items().get(c))).toArray());
+        }
+    }
 
-    /** The values tried per signal. */
+    /**
+     * The values tried per signal. {@code negativeNeighbours}: the scale of negative neighbour
+     * weights (EASE's with {@code analytics.ease.negatives}); it acts only on tables that carry
+     * them, so the five-signal grids leave it at 1 (what the recommender does by default).
+     */
     public record Grid(double[] interests, double[] shortTerm, double[] neighbours,
-            double[] community, double[] popularity) {
+            double[] community, double[] popularity, double[] negativeNeighbours) {
+
+        public Grid(double[] interests, double[] shortTerm, double[] neighbours,
+                double[] community, double[] popularity) {
+            this(interests, shortTerm, neighbours, community, popularity, new double[] {1});
+        }
+
+        /**
+         * The scales of negative neighbour weights the EASE fit tries: from ignoring them to
+         * taking them as published, graded, since a graph ranked long after its cut (stale)
+         * loses by them what a fresh one gains (docs/evaluation-ease.md).
+         */
+        public static final double[] NEGATIVE_SCALES = {0, 0.25, 0.5, 1};
+
+        /** This grid with {@code scales} for the negative neighbour weights. */
+        public Grid withNegativeNeighbours(double[] scales) {
+            return new Grid(interests, shortTerm, neighbours, community, popularity, scales);
+        }
 
         /**
          * Neighbours fixed at 1 (only ratios matter: a common scale changes no ranking), the
@@ -85,7 +114,8 @@ public final class BlendFit {
         public Grid refine(Recommender.Weights chosen) {
             return new Grid(around(interests, chosen.interests),
                     around(shortTerm, chosen.shortTerm), around(neighbours, chosen.neighbours),
-                    around(community, chosen.community), around(popularity, chosen.popularity));
+                    around(community, chosen.community), around(popularity, chosen.popularity),
+                    around(negativeNeighbours, chosen.negativeNeighbours));
         }
 
         private static double[] around(double[] values, double chosen) {
@@ -112,7 +142,7 @@ public final class BlendFit {
 
         int size() {
             return interests.length * shortTerm.length * neighbours.length * community.length
-                    * popularity.length;
+                    * popularity.length * negativeNeighbours.length;
         }
     }
 
@@ -127,7 +157,8 @@ public final class BlendFit {
         public static String describe(Recommender.Weights w) {
             return "interests " + number(w.interests) + ", short-term " + number(w.shortTerm)
                     + ", neighbours " + number(w.neighbours) + ", community "
-                    + number(w.community) + ", popularity " + number(w.popularity);
+                    + number(w.community) + ", popularity " + number(w.popularity)
+                    + ", negative neighbours " + number(w.negativeNeighbours);
         }
     }
 
@@ -136,6 +167,15 @@ public final class BlendFit {
      * (cold-start edges, half-life) are copied from {@code base}, whose own NDCG is reported too.
      */
     public static Result fit(List<Case> cases, Grid grid, Recommender.Weights base, int k) {
+        // prune() relies on it, and a negative weight would turn a signal's meaning around
+        for (double[] values : List.of(grid.interests(), grid.shortTerm(), grid.neighbours(),
+                grid.community(), grid.popularity(), grid.negativeNeighbours())) {
+            for (double value : values) {
+                if (!(value >= 0)) {
+                    throw new IllegalArgumentException("grid weights are >= 0, got " + value);
+                }
+            }
+        }
         double baseNdcg = ndcg(cases, vector(base), k);
         double best = Double.NEGATIVE_INFINITY;
         double[] bestWeights = null;
@@ -144,16 +184,19 @@ public final class BlendFit {
                 for (double neighbours : grid.neighbours()) {
                     for (double community : grid.community()) {
                         for (double popularity : grid.popularity()) {
-                            double[] w = new double[Signal.values().length];
-                            w[Signal.INTERESTS.ordinal()] = interests;
-                            w[Signal.SHORT_TERM.ordinal()] = shortTerm;
-                            w[Signal.NEIGHBOURS.ordinal()] = neighbours;
-                            w[Signal.COMMUNITY.ordinal()] = community;
-                            w[Signal.POPULARITY.ordinal()] = popularity;
-                            double ndcg = ndcg(cases, w, k);
-                            if (ndcg > best) {
-                                best = ndcg;
-                                bestWeights = w;
+                            for (double negative : grid.negativeNeighbours()) {
+                                double[] w = new double[Signal.values().length];
+                                w[Signal.INTERESTS.ordinal()] = interests;
+                                w[Signal.SHORT_TERM.ordinal()] = shortTerm;
+                                w[Signal.NEIGHBOURS.ordinal()] = neighbours;
+                                w[Signal.COMMUNITY.ordinal()] = community;
+                                w[Signal.POPULARITY.ordinal()] = popularity;
+                                w[Signal.NEGATIVE_NEIGHBOURS.ordinal()] = negative;
+                                double ndcg = ndcg(cases, w, k);
+                                if (ndcg > best) {
+                                    best = ndcg;
+                                    bestWeights = w;
+                                }
                             }
                         }
                     }
@@ -166,6 +209,7 @@ public final class BlendFit {
         fitted.neighbours = bestWeights[Signal.NEIGHBOURS.ordinal()];
         fitted.community = bestWeights[Signal.COMMUNITY.ordinal()];
         fitted.popularity = bestWeights[Signal.POPULARITY.ordinal()];
+        fitted.negativeNeighbours = bestWeights[Signal.NEGATIVE_NEIGHBOURS.ordinal()];
         return new Result(fitted, best, baseNdcg, grid.size(), cases.size());
     }
 
@@ -218,6 +262,89 @@ public final class BlendFit {
         return new Result(bestWeights, best, baseScore, grid.size(), cases);
     }
 
+    /** {@link Recommender.Signals#score} over the weighted signals only: the same sum. */
+    private static double score(float[] row, double[] weights, int[] active) {
+        double score = 0;
+        for (int s : active) {
+            score += weights[s] * row[s];
+        }
+        return score;
+    }
+
+    /**
+     * The cases without the candidates that no grid point can put into a top {@code k}: the
+     * grid scores every combination on every user's ~10,000 candidates, and most of them are
+     * beaten by many others on every signal. A candidate goes when {@code k} others <i>dominate</i>
+     * it — at least its value in every signal and an earlier item id — because with non-negative
+     * weights (every grid's) a dominating candidate ranks before it under {@link
+     * Recommender#rank} whatever the weights (a higher or equal score, and equal scores end on
+     * community, popularity and id, where it is no worse). Such a candidate never enters a top
+     * k, and never stands before a relevant item that is in one (that item would have k before
+     * it), so every combination's NDCG@k is unchanged; relevant items are always kept. Each
+     * candidate is checked against the strongest candidates first (by the sum of their
+     * signals) and kept when {@code k} dominators are not among the first 1,000: a kept
+     * candidate costs time, never a different figure.
+     */
+    public static List<Case> prune(List<Case> cases, int k) {
+        List<Case> pruned = new ArrayList<>(cases.size());
+        for (Case c : cases) {
+            pruned.add(prune(c, k));
+        }
+        return pruned;
+    }
+
+    static Case prune(Case c, int k) {
+        Recommender.Signals signals = c.signals();
+        float[][] v = signals.values();
+        List<String> ids = signals.items();
+        int n = v.length;
+        Integer[] strongest = new Integer[n];
+        double[] sum = new double[n];
+        for (int i = 0; i < n; i++) {
+            strongest[i] = i;
+            for (float x : v[i]) {
+                sum[i] += x;
+            }
+        }
+        java.util.Arrays.sort(strongest, (a, b) -> Double.compare(sum[b], sum[a]));
+        java.util.Set<Integer> relevant = new java.util.HashSet<>();
+        for (int r : c.relevantIndex()) {
+            relevant.add(r);
+        }
+        int scan = Math.min(n, 1000);
+        List<String> keptIds = new ArrayList<>();
+        List<float[]> keptValues = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int dominators = 0;
+            if (!relevant.contains(i)) {
+                for (int j = 0; j < scan && dominators < k; j++) {
+                    int d = strongest[j];
+                    if (sum[d] < sum[i]) {
+                        break; // a dominator's sum is at least as large
+                    }
+                    if (d != i && dominates(v[d], v[i]) && ids.get(d).compareTo(ids.get(i)) < 0) {
+                        dominators++;
+                    }
+                }
+            }
+            if (dominators < k) {
+                keptIds.add(ids.get(i));
+                keptValues.add(v[i]);
+            }
+        }
+        return new Case(new Recommender.Signals(keptIds, keptValues.toArray(new float[0][])),
+                c.relevant());
+    }
+
+    private static boolean dominates(float[] d, float[] c) {
+        for (int s = 0; s < c.length; s++) {
+            if (d[s] < c[s]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static double[] vector(Recommender.Weights weights) {
         double[] w = new double[Signal.values().length];
         for (Signal signal : Signal.values()) {
@@ -235,11 +362,80 @@ public final class BlendFit {
         if (cases.isEmpty()) {
             return 0;
         }
+        // the signals a combination weighs (skipping a 0 term leaves every sum exactly as is)
+        int[] active = java.util.stream.IntStream.range(0, weights.length)
+                .filter(s -> weights[s] != 0).toArray();
+        // the users in parallel (the grid's combinations × users × candidates are the fit's
+        // cost), summed in order: the same figure on any number of threads
+        double[] perCase = java.util.stream.IntStream.range(0, cases.size()).parallel()
+                .mapToDouble(c -> ndcg(cases.get(c), weights, active, k)).toArray();
         double total = 0;
-        for (Case c : cases) {
-            total += RankingMetrics.at(k, topK(c.signals(), weights, k), c.relevant()).ndcg;
+        for (double ndcg : perCase) {
+            total += ndcg;
         }
         return total / cases.size();
+    }
+
+    static double ndcg(Case c, double[] weights, int k) {
+        return ndcg(c, weights, java.util.stream.IntStream.range(0, weights.length).toArray(), k);
+    }
+
+    /**
+     * NDCG@k of one case without sorting its candidates: the grid scores every combination on
+     * every user's ~10,000 candidates, and only the relevant items' positions count. A relevant
+     * item's position is the number of candidates that rank before it ({@link Recommender#rank},
+     * a strict order), counted until it reaches k; the scan stops when every relevant item has k
+     * before it, which for most users comes after a few hundred candidates. The same figure as
+     * {@link RankingMetrics#at} on {@link #topK} (BlendFitTest checks it).
+     */
+    private static double ndcg(Case c, double[] weights, int[] active, int k) {
+        Recommender.Signals signals = c.signals();
+        float[][] v = signals.values();
+        int[] relevant = c.relevantIndex();
+        int community = Signal.COMMUNITY.ordinal();
+        int popularity = Signal.POPULARITY.ordinal();
+        double[] relevantScore = new double[relevant.length];
+        for (int j = 0; j < relevant.length; j++) {
+            relevantScore[j] = score(v[relevant[j]], weights, active);
+        }
+        int[] before = new int[relevant.length];
+        int open = relevant.length; // relevant items with fewer than k before them
+        for (int cand = 0, n = v.length; cand < n && open > 0; cand++) {
+            double score = score(v[cand], weights, active);
+            for (int j = 0; j < relevant.length; j++) {
+                if (before[j] >= k || cand == relevant[j]) {
+                    continue;
+                }
+                double other = relevantScore[j];
+                boolean ahead;
+                int tier = score > 0 ? 0 : score == 0 ? 1 : 2;
+                int otherTier = other > 0 ? 0 : other == 0 ? 1 : 2;
+                if (tier != otherTier) {
+                    ahead = tier < otherTier;
+                } else if (tier != 1 && score != other) {
+                    ahead = score > other;
+                } else {
+                    int r = relevant[j];
+                    ahead = Recommender.rank(score, v[cand][community], v[cand][popularity],
+                            signals.items().get(cand), other, v[r][community],
+                            v[r][popularity], signals.items().get(r)) < 0;
+                }
+                if (ahead && ++before[j] >= k) {
+                    open--;
+                }
+            }
+        }
+        double dcg = 0;
+        for (int position : before) {
+            if (position < k) {
+                dcg += 1.0 / (Math.log(position + 2) / Math.log(2));
+            }
+        }
+        double idcg = 0;
+        for (int i = 0; i < Math.min(k, c.relevant().size()); i++) {
+            idcg += 1.0 / (Math.log(i + 2) / Math.log(2));
+        }
+        return dcg / idcg;
     }
 
     static List<String> topK(Recommender.Signals signals, double[] weights, int k) {
@@ -283,9 +479,15 @@ public final class BlendFit {
     /** The grid as text, for the report. */
     static String describe(Grid grid) {
         return String.format(Locale.ROOT, "interests %s × short-term %s × neighbours %s × "
-                + "community %s × popularity %s (%d combinations)", list(grid.interests()),
-                list(grid.shortTerm()), list(grid.neighbours()), list(grid.community()),
-                list(grid.popularity()), grid.size());
+                + "community %s × popularity %s × negative neighbours %s (%d combinations)",
+                list(grid.interests()), list(grid.shortTerm()), list(grid.neighbours()),
+                list(grid.community()), list(grid.popularity()),
+                list(grid.negativeNeighbours()), grid.size());
+    }
+
+    /** Values as text, for the report: "{0, 0.25, 0.5, 1}". */
+    static String describe(double[] values) {
+        return list(values);
     }
 
     private static String list(double[] values) {

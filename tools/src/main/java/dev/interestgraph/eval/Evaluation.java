@@ -116,6 +116,18 @@ public final class Evaluation {
         public BlendFit.Result blendCosine;
         public BlendFit.Grid blendGrid;
         /**
+         * The EASE blend fit per neighbour evidence and scale of the negative neighbour weights
+         * (the best coarse-grid weights at each), with their validation NDCG@10 in the fresh and
+         * the stale condition ({@link BlendChoice}); the chosen one is refined into {@link
+         * #blend}.
+         */
+        public final List<BlendChoice> blendChoices = new ArrayList<>();
+        /** The chosen blend's and the hand-set weights' validation NDCG@10, fresh and stale. */
+        public double blendFresh;
+        public double blendStale;
+        public double baseFresh;
+        public double baseStale;
+        /**
          * The no-neighbour weights (interests, short-term, popularity) fitted on the same
          * validation window for "interests only" ({@link BlendFit#fitRefined}, on {@link
          * BlendFit.Grid#noNeighbours}) and for multi-interest retrieval ({@link BlendFit#search});
@@ -216,6 +228,8 @@ public final class Evaluation {
             .easeNegatives;
     private GraphSource validationSource;
     private BlendFit.Grid blendGrid;
+    /** The neighbour evidences the EASE blend fit tries (the option's only, unless widened). */
+    private List<Recommender.NeighbourEvidence> blendEvidence;
     private Map<String, Map<String, Float>> cosine;
 
     /**
@@ -265,6 +279,15 @@ public final class Evaluation {
     public Evaluation withBlendFit(GraphSource validationSource, BlendFit.Grid grid) {
         this.validationSource = validationSource;
         this.blendGrid = grid;
+        return this;
+    }
+
+    /**
+     * The neighbour evidences the EASE blend fit chooses among (default: only the weights'
+     * own, {@code recommend.neighbour-evidence}).
+     */
+    public Evaluation withBlendEvidence(List<Recommender.NeighbourEvidence> evidence) {
+        this.blendEvidence = List.copyOf(evidence);
         return this;
     }
 
@@ -328,6 +351,19 @@ public final class Evaluation {
         }
     }
 
+    /**
+     * One point of the EASE blend fit: the neighbour evidence and the scale of the negative
+     * neighbour weights, the best weights of the coarse grid with them, and those weights'
+     * validation NDCG@10 ranked right after the validation cut (fresh) and from the graph at the
+     * stale cut (stale); the fit maximises their mean.
+     */
+    public record BlendChoice(Recommender.NeighbourEvidence evidence, double negativeScale,
+            Recommender.Weights weights, double fresh, double stale) {
+        public double mean() {
+            return (fresh + stale) / 2;
+        }
+    }
+
     public Evaluation(List<ItemVersion> items, List<UserAction> replay,
             Map<String, float[]> embeddings, Recommender.Weights weights, int neighboursPerItem,
             int prequentialSample) {
@@ -382,6 +418,23 @@ public final class Evaluation {
     public Evaluation withGraphAnalytics(GraphAnalytics analytics) {
         this.analytics = analytics;
         return this;
+    }
+
+    /**
+     * The validation window only (cheap: no target phase, nothing of events[b:] is read): λ and
+     * the blend fits of {@link #withBlendFit}, with {@link Result#blendChoices}. What a lever is
+     * measured on before a full run.
+     */
+    public Result validate() throws Exception {
+        List<UserAction> afterEvents = new TemporalSplit(replay, cutA, cutB).afterUpdate();
+        Result result = new Result();
+        Validation validation = new Validation(afterEvents);
+        result.ease = EaseBaseline.selectLambda(afterEvents, easeLambdas, 10);
+        BlendFit.Result[] fits = fitBlend(result.ease, validation, result);
+        result.blend = fits[0];
+        result.blendCosine = fits[1];
+        result.blendGrid = blendGrid.withNegativeNeighbours(BlendFit.Grid.NEGATIVE_SCALES);
+        return result;
     }
 
     /** The before/after table (and, with {@code withPrequential}, the prequential curve). */
@@ -442,20 +495,27 @@ public final class Evaluation {
             result.easeFitSeconds = (System.nanoTime() - started) / 1e9;
             result.easeFitCpuSeconds = EaseBaseline.cpuSeconds() - cpuStarted;
             result.easeItems = ease.items().size();
+            boolean negatives = easeNegatives;
+            if (validation != null) {
+                BlendFit.Result[] fits = fitBlend(result.ease, validation, result);
+                result.blend = fits[0];
+                result.blendCosine = fits[1];
+                result.blendGrid = blendGrid.withNegativeNeighbours(BlendFit.Grid.NEGATIVE_SCALES);
+                // the table carries negative weights where the fit weighs them
+                negatives |= result.blend.weights().negativeNeighbours != 0;
+            }
             Map<String, Map<String, Float>> easeNeighbours = ease.neighbours(neighboursPerItem,
-                    easeNegatives);
-            oursEase = new Ranker(e -> new Recommender(e, easeNeighbours, popularity, weights));
-            Recommender.Weights alone = weights.copy();
+                    negatives);
+            // the hand-set rows take the negative weights as analytics.ease.negatives says
+            Recommender.Weights handSet = handSetForEase();
+            oursEase = new Ranker(e -> new Recommender(e, easeNeighbours, popularity, handSet));
+            Recommender.Weights alone = handSet.copy();
             alone.interests = 0;
             alone.shortTerm = 0;
             alone.community = 0;
             alone.popularity = 0;
             oursEaseAlone = new Ranker(e -> new Recommender(e, easeNeighbours, popularity, alone));
-            if (validation != null) {
-                BlendFit.Result[] fits = fitBlend(result.ease, validation);
-                result.blend = fits[0];
-                result.blendCosine = fits[1];
-                result.blendGrid = blendGrid;
+            if (result.blend != null) {
                 Recommender.Weights fitted = result.blend.weights();
                 oursEaseFitted = new Ranker(
                         e -> new Recommender(e, easeNeighbours, popularity, fitted));
@@ -743,32 +803,107 @@ public final class Evaluation {
     }
 
     /**
-     * The blend fit on the validation window: every user's graph at their validation cut
-     * (⌊0.8·b⌋, from {@link #validationSource}), popularity and EASE neighbours from every
-     * user's events up to it (the validation model, at the chosen λ), targets their liked items
-     * of events[⌊0.8·b⌋:b]. Nothing of events[b:] is seen.
+     * The operator's weights with EASE neighbours: the negative neighbour weights count as
+     * {@code analytics.ease.negatives} says (the table the analytics job would publish).
      */
-    private BlendFit.Result[] fitBlend(EaseBaseline.Selection selection, Validation validation)
-            throws Exception {
-        TemporalSplit inner = validation.inner;
-        List<UserAction> fitEvents = validation.fitEvents;
-        Map<String, UserView> graphs = validation.graphs;
-        Map<String, Set<String>> seen = validation.seen;
+    private Recommender.Weights handSetForEase() {
+        Recommender.Weights handSet = weights.copy();
+        if (!easeNegatives) {
+            handSet.negativeNeighbours = 0;
+        }
+        return handSet;
+    }
+
+    /**
+     * The blend fit on the validation window, in two conditions that mirror the evaluation's two
+     * phases: <b>fresh</b>, every user's graph at their validation cut ⌊0.8·b⌋ (as "after the
+     * update"), and <b>stale</b>, their graph at ⌊0.6·b⌋ (as "before the update": the graph lags
+     * the cut, the targets are the same), both from {@link #validationSource}; popularity and
+     * EASE neighbours from every user's events up to the validation cut (the validation model, at
+     * the chosen λ), targets their liked items of events[⌊0.8·b⌋:b]. Nothing of events[b:] is
+     * seen. Each combination is scored by the mean NDCG@10 over both conditions' cases (the same
+     * users in each, so the two conditions weigh equally), since a choice that helps fresh graphs
+     * can cost stale ones far more (docs/evaluation-ease.md). With EASE neighbours the fit also
+     * chooses the neighbour evidence ({@link Recommender.NeighbourEvidence}) and the scale of the
+     * negative neighbour weights ({@link BlendFit.Grid#NEGATIVE_SCALES}): per evidence and scale,
+     * the coarse grid (recorded in {@code result.blendChoices}); the best is refined once.
+     */
+    private BlendFit.Result[] fitBlend(EaseBaseline.Selection selection, Validation validation,
+            Result result) throws Exception {
+        Map<String, Set<String>> targets = validation.inner.relevantTargets();
         Map<String, Integer> popularity = validation.popularity;
         BlendFit.Result[] fits = new BlendFit.Result[2];
-        List<Map<String, Map<String, Float>>> models = List.of(
-                selection.validationModel().neighbours(neighboursPerItem, easeNegatives),
-                ItemItemCosine.neighbours(fitEvents, neighboursPerItem));
-        for (int m = 0; m < models.size(); m++) {
-            Map<String, Map<String, Float>> neighbours = models.get(m);
-            Ranker ranker = new Ranker(e -> new Recommender(e, neighbours, popularity, weights));
-            List<BlendFit.Case> cases = new ArrayList<>();
-            inner.relevantTargets().forEach((user, targets) -> cases.add(new BlendFit.Case(
-                    ranker.signals(graphs.get(user), seen.getOrDefault(user, Set.of())),
-                    targets)));
-            // the grid, then one step finer around its choice (BlendFit.fitRefined)
-            fits[m] = BlendFit.fitRefined(cases, blendGrid, weights, 10);
+        // the EASE table with its negative weights, so that the fit can weigh them
+        Map<String, Map<String, Float>> ease =
+                selection.validationModel().neighbours(neighboursPerItem, true);
+        Recommender.Weights handSet = handSetForEase();
+        BlendFit.Result best = null;
+        Recommender.NeighbourEvidence bestEvidence = null;
+        // the weights' own evidence first: the hand-set weights' validation figures are its
+        java.util.LinkedHashSet<Recommender.NeighbourEvidence> evidences =
+                new java.util.LinkedHashSet<>(List.of(weights.evidence));
+        if (blendEvidence != null) {
+            evidences.addAll(blendEvidence);
         }
+        for (Recommender.NeighbourEvidence evidence : evidences) {
+            long started = System.nanoTime();
+            Recommender.Weights signalWeights = weights.copy();
+            signalWeights.evidence = evidence;
+            signalWeights.negativeNeighbours = 1; // computed, whatever the weight: fitted
+            Ranker ranker = new Ranker(e -> new Recommender(e, ease, popularity, signalWeights));
+            List<BlendFit.Case> fresh = validation.cases(ranker, targets, false);
+            List<BlendFit.Case> stale = validation.cases(ranker, targets, true);
+            List<BlendFit.Case> both = new ArrayList<>(fresh);
+            both.addAll(stale);
+            if (evidence == weights.evidence) {
+                result.baseFresh = BlendFit.ndcg(fresh, BlendFit.vector(handSet), 10);
+                result.baseStale = BlendFit.ndcg(stale, BlendFit.vector(handSet), 10);
+            }
+            BlendFit.Result coarse = null;
+            for (double scale : BlendFit.Grid.NEGATIVE_SCALES) {
+                Recommender.Weights base = handSet.copy();
+                base.evidence = evidence;
+                BlendFit.Result fit = BlendFit.fit(both,
+                        blendGrid.withNegativeNeighbours(new double[] {scale}), base, 10);
+                double[] w = BlendFit.vector(fit.weights());
+                result.blendChoices.add(new BlendChoice(evidence, scale, fit.weights(),
+                        BlendFit.ndcg(fresh, w, 10), BlendFit.ndcg(stale, w, 10)));
+                if (coarse == null || fit.ndcg() > coarse.ndcg()) {
+                    coarse = fit;
+                }
+            }
+            Recommender.Weights base = handSet.copy();
+            base.evidence = evidence;
+            BlendFit.Grid grid = blendGrid.withNegativeNeighbours(BlendFit.Grid.NEGATIVE_SCALES);
+            BlendFit.Result fine = BlendFit.fit(both, grid.refine(coarse.weights()), base, 10);
+            BlendFit.Result refined = fine.ndcg() > coarse.ndcg() ? fine : coarse;
+            BlendFit.Result fit = new BlendFit.Result(refined.weights(), refined.ndcg(),
+                    (result.baseFresh + result.baseStale) / 2,
+                    grid.size() + fine.combinations(), fresh.size());
+            System.out.printf("      blend fit, EASE neighbours, evidence %s: %s, validation "
+                    + "NDCG@10 %.4f (fresh and stale; %.0f candidates a case after pruning; "
+                    + "%.0f s)%n", evidence, fit.describe(), fit.ndcg(),
+                    both.stream().mapToInt(c -> c.signals().items().size()).average().orElse(0),
+                    (System.nanoTime() - started) / 1e9);
+            if (best == null || fit.ndcg() > best.ndcg()) {
+                best = fit;
+                bestEvidence = evidence;
+                double[] w = BlendFit.vector(fit.weights());
+                result.blendFresh = BlendFit.ndcg(fresh, w, 10);
+                result.blendStale = BlendFit.ndcg(stale, w, 10);
+            }
+        }
+        fits[0] = best;
+        Recommender.Weights base = weights.copy();
+        Map<String, Map<String, Float>> cosine =
+                ItemItemCosine.neighbours(validation.fitEvents, neighboursPerItem);
+        Ranker ranker = new Ranker(e -> new Recommender(e, cosine, popularity, base));
+        List<BlendFit.Case> both = new ArrayList<>(validation.cases(ranker, targets, false));
+        both.addAll(validation.cases(ranker, targets, true));
+        // the grid, then one step finer around its choice (BlendFit.fitRefined)
+        BlendFit.Result cosineFit = BlendFit.fitRefined(both, blendGrid, base, 10);
+        fits[1] = new BlendFit.Result(cosineFit.weights(), cosineFit.ndcg(),
+                cosineFit.baseNdcg(), cosineFit.combinations(), both.size() / 2); // users
         return fits;
     }
 
@@ -776,7 +911,9 @@ public final class Evaluation {
      * The validation window of {@link EaseBaseline#selectLambda} (the same cut of the same
      * events): every user's graph at their validation cut ⌊0.8·b⌋ from {@link
      * #validationSource}, what they had seen by then, popularity of every user's events up to
-     * it, and the targets: their liked items of events[⌊0.8·b⌋:b].
+     * it, and the targets: their liked items of events[⌊0.8·b⌋:b]. Also the stale condition of
+     * the blend fit: every user's graph at ⌊0.6·b⌋ ({@link EaseBaseline#STALE_CUT}, lagging the
+     * validation cut as the cut a lags b) and what they had seen by then.
      */
     private final class Validation {
         final TemporalSplit inner;
@@ -784,8 +921,12 @@ public final class Evaluation {
         final Map<String, UserView> graphs;
         final Map<String, Set<String>> seen;
         final Map<String, Integer> popularity;
+        private final List<UserAction> training;
+        private Map<String, UserView> staleGraphs;
+        private Map<String, Set<String>> staleSeen;
 
         Validation(List<UserAction> training) throws Exception {
+            this.training = training;
             inner = new TemporalSplit(training, EaseBaseline.VALIDATION_CUT,
                     EaseBaseline.VALIDATION_CUT);
             fitEvents = inner.afterUpdate();
@@ -793,6 +934,26 @@ public final class Evaluation {
                     lastEventTimes(fitEvents));
             seen = itemsByUser(fitEvents, e -> true);
             popularity = ItemItemCosine.popularity(fitEvents);
+        }
+
+        /** Each target user's candidates' signals (fresh or stale graph) and their targets. */
+        List<BlendFit.Case> cases(Ranker ranker, Map<String, Set<String>> targets, boolean stale)
+                throws Exception {
+            if (stale && staleGraphs == null) {
+                // replayed once, when the first fit asks for it
+                List<UserAction> staleEvents = new TemporalSplit(training,
+                        EaseBaseline.STALE_CUT, EaseBaseline.VALIDATION_CUT).beforeUpdate();
+                staleGraphs = materializeAtCut(validationSource.deltas(staleEvents),
+                        lastEventTimes(staleEvents));
+                staleSeen = itemsByUser(staleEvents, e -> true);
+            }
+            Map<String, UserView> at = stale ? staleGraphs : graphs;
+            Map<String, Set<String>> excluded = stale ? staleSeen : seen;
+            List<BlendFit.Case> cases = new ArrayList<>();
+            targets.forEach((user, relevant) -> cases.add(BlendFit.prune(new BlendFit.Case(
+                    ranker.signals(at.get(user), excluded.getOrDefault(user, Set.of())),
+                    relevant), 10))); // the fits score @10: the same figures, a fraction of the rows
+            return cases;
         }
     }
 
@@ -809,9 +970,9 @@ public final class Evaluation {
         Ranker ranker = new Ranker(e -> new Recommender(e, Map.of(), validation.popularity, base));
         Map<String, Set<String>> targets = validation.inner.relevantTargets();
         List<BlendFit.Case> cases = new ArrayList<>();
-        targets.forEach((user, relevant) -> cases.add(new BlendFit.Case(ranker.signals(
-                validation.graphs.get(user), validation.seen.getOrDefault(user, Set.of())),
-                relevant)));
+        targets.forEach((user, relevant) -> cases.add(BlendFit.prune(new BlendFit.Case(
+                ranker.signals(validation.graphs.get(user),
+                        validation.seen.getOrDefault(user, Set.of())), relevant), 10)));
         result.contentFit = BlendFit.fitRefined(cases, BlendFit.Grid.noNeighbours(), base, 10);
         double[] popularOnly = new double[Recommender.Signal.values().length];
         popularOnly[Recommender.Signal.POPULARITY.ordinal()] = 1;

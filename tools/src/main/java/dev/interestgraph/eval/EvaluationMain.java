@@ -52,6 +52,14 @@ public final class EvaluationMain {
                                 .collect(Collectors.joining(","))).split(","))
                 .mapToDouble(v -> Double.parseDouble(v.trim())).toArray();
         int maxUsers = options.getInteger("eval.max-users", 0);
+        boolean validationOnly =
+                Boolean.parseBoolean(options.getString("eval.validation-only", "false"));
+        List<Recommender.NeighbourEvidence> evidence = java.util.Arrays.stream(options.getString(
+                        "eval.blend-evidence", "").split(","))
+                .map(String::trim).filter(v -> !v.isEmpty())
+                .map(v -> Recommender.NeighbourEvidence.valueOf(v.toUpperCase(java.util.Locale.ROOT)
+                        .replace('-', '_')))
+                .collect(Collectors.toList());
         Configuration jobOptions = jobOptions(options);
 
         List<ItemVersion> items;
@@ -98,7 +106,8 @@ public final class EvaluationMain {
         CachingEmbeddings cachedModel =
                 new CachingEmbeddings(EmbeddingBackends.fromConfig(jobOptions));
         try (JobReplay job = new JobReplay(2, cachedModel)) {
-            Step step = new Step(3 + (sweep ? 1 : 0) + (withBlend ? 1 : 0));
+            // the blend fit replays the validation window twice: fresh and stale graphs
+            Step step = new Step(3 + (sweep ? 1 : 0) + (withBlend ? 2 : 0));
             // the job computes the item embeddings; every scoring reuses them
             Map<String, float[]> computed = new HashMap<>();
             Evaluation.GraphSource viaJob = events -> {
@@ -151,7 +160,16 @@ public final class EvaluationMain {
                     step.done(String.format("%,d deltas", deltas.size()));
                     return deltas;
                 };
-                evaluation.withBlendFit(validation, BlendFit.Grid.standard());
+                evaluation.withBlendFit(validation, BlendFit.Grid.standard())
+                        .withBlendEvidence(evidence);
+            }
+            if (validationOnly) {
+                // the job embeds the whole catalogue in its first replay, whatever the events:
+                // a few events give the validation replays their item vectors
+                viaJob.deltas(replay.subList(0, Math.min(100, replay.size())));
+                Evaluation.Result validated = evaluation.validate();
+                System.out.println(easeSection(validated));
+                return;
             }
             result = evaluation.evaluate(viaJob, true);
             embeddings = computed;
@@ -210,11 +228,13 @@ public final class EvaluationMain {
                 + "weight, largest remainders first (PinnerSage-style).\n");
         md.append(String.format("- Recommender: interests %.2f, short-term profile %.2f, graph "
                 + "neighbours %.2f (item–item cosine, top 1000 per item), popularity %.2f, "
-                + "community %.2f; "
+                + "community %.2f, negative neighbours %.2f (EASE's negative weights, where "
+                + "the table has them), neighbour evidence %s; "
                 + "candidates without a positive score are backfilled by their community "
                 + "signal, then popularity (Recommender.rank, as in the streaming "
                 + "operator).%n", weights.interests, weights.shortTerm, weights.neighbours,
-                weights.popularity, weights.community));
+                weights.popularity, weights.community, weights.negativeNeighbours,
+                weights.evidence));
         if (result.ease != null) {
             md.append("- EASE rows: **EASE^R** (Steck 2019, B = I − P·diag(1/diag P), "
                     + "P = (XᵀX + λI)⁻¹, EJML's Cholesky inverse; `analytics.EaseModel`) with X = "
@@ -298,7 +318,8 @@ public final class EvaluationMain {
         md.append("| λ | validation NDCG@10 |\n|---|---|\n");
         ease.validationNdcg().forEach((lambda, ndcg) -> md.append(String.format(
                 "| %.0f%s | %.4f |%n", lambda, lambda == ease.lambda() ? " (chosen)" : "", ndcg)));
-        md.append(String.format("%nCost on this machine (EJML, one thread): the final model has "
+        if (result.easeItems > 0) {
+            md.append(String.format("%nCost on this machine (EJML, one thread): the final model has "
                 + "%,d items (liked at least once in events[:b]); its dense matrices take "
                 + "%,.0f MB (16·n² bytes: the Gram matrix and its inverse, which becomes B); the "
                 + "fit took %.1f s of CPU (%.1f s wall: the machine is shared); each validation "
@@ -306,16 +327,34 @@ public final class EvaluationMain {
                 dev.interestgraph.analytics.EaseModel.denseBytes(result.easeItems) / 1e6,
                 result.easeFitCpuSeconds, result.easeFitSeconds, ease.validationItems(),
                 ease.cpuSecondsPerFit(), ease.secondsPerFit()));
+        }
         if (result.blend != null) {
             BlendFit.Result blend = result.blend;
             md.append(String.format("%nFitted blend (our recommender with EASE neighbours; "
-                    + "graphs of the in-process replay at each user's validation cut, popularity "
-                    + "and EASE neighbours of every user's events[:⌊0.8·b⌋]; %d validation users): "
-                    + "grid %s, then one step finer around its choice (the chosen value and the "
-                    + "geometric midpoints to its grid neighbours: %d combinations in all); chosen **%s**, validation NDCG@10 %.4f (the default weights above: %.4f).%n",
-                    blend.cases(), BlendFit.describe(result.blendGrid), blend.combinations(),
-                    blend.describe(),
-                    blend.ndcg(), blend.baseNdcg()));
+                    + "popularity and EASE neighbours of every user's events[:⌊0.8·b⌋]; %d "
+                    + "validation users in two conditions, weighed equally: **fresh**, graphs of "
+                    + "the in-process replay at each user's validation cut ⌊0.8·b⌋, as after the "
+                    + "update; **stale**, graphs at ⌊0.6·b⌋, as before it — the same targets): "
+                    + "grid %s (negative neighbours: the scale of EASE's negative weights), "
+                    + "per neighbour evidence (%s), then one step finer around the best (the chosen "
+                    + "value and the geometric midpoints to its grid neighbours: %d combinations "
+                    + "per evidence); chosen **%s, evidence %s**, validation NDCG@10 %.4f (fresh "
+                    + "%.4f, stale %.4f; the default weights above: %.4f, fresh %.4f, stale "
+                    + "%.4f).%n%n",
+                    blend.cases(), BlendFit.describe(result.blendGrid),
+                    result.blendChoices.stream().map(c -> c.evidence().name()).distinct()
+                            .collect(Collectors.joining(", ")), blend.combinations(),
+                    blend.describe(), blend.weights().evidence, blend.ndcg(),
+                    result.blendFresh, result.blendStale, blend.baseNdcg(), result.baseFresh,
+                    result.baseStale));
+            md.append("| neighbour evidence | negative weights × | best weights of the coarse "
+                    + "grid | fresh NDCG@10 | stale NDCG@10 | mean |\n|---|---|---|---|---|---|\n");
+            for (Evaluation.BlendChoice choice : result.blendChoices) {
+                md.append(String.format("| %s | %s | %s | %.4f | %.4f | %.4f |%n",
+                        choice.evidence(), BlendFit.number(choice.negativeScale()),
+                        BlendFit.Result.describe(choice.weights()), choice.fresh(),
+                        choice.stale(), choice.mean()));
+            }
             if (result.blendCosine != null) {
                 BlendFit.Result cosine = result.blendCosine;
                 md.append(String.format("%nThe same fit with cosine neighbours (of every user's "

@@ -1,6 +1,7 @@
 package dev.interestgraph.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.interestgraph.analytics.GraphAnalyticsJob;
 import dev.interestgraph.analytics.GraphSnapshot;
@@ -77,6 +78,7 @@ class EvaluationTest {
                 new Recommender.Weights(), 200, 100)
                 .withEase(EaseBaseline.LAMBDAS)
                 .withBlendFit(source, BlendFit.Grid.standard())
+                .withBlendEvidence(List.of(Recommender.NeighbourEvidence.LIKED))
                 .evaluate(source, false);
 
         assertThat(result.ease.validationNdcg()).containsOnlyKeys(100.0, 300.0, 1000.0);
@@ -85,6 +87,21 @@ class EvaluationTest {
         // the default weights are a point of the standard grid: the fit cannot do worse
         assertThat(result.blend.ndcg()).isGreaterThanOrEqualTo(result.blend.baseNdcg());
         assertThat(result.blend.cases()).isPositive();
+        // fresh and stale validation graphs weigh equally; per evidence (the weights' own
+        // first) every graded scale of EASE's negative weights was fitted, and the chosen blend
+        // is at least the best of them (one refinement step)
+        assertThat(result.blend.ndcg()).isCloseTo(
+                (result.blendFresh + result.blendStale) / 2, within(1e-12));
+        assertThat(result.blend.baseNdcg()).isCloseTo(
+                (result.baseFresh + result.baseStale) / 2, within(1e-12));
+        assertThat(result.blendChoices).extracting(c -> c.evidence() + "@" + c.negativeScale())
+                .containsExactly("EDGE_WEIGHTS@0.0", "EDGE_WEIGHTS@0.25", "EDGE_WEIGHTS@0.5",
+                        "EDGE_WEIGHTS@1.0", "LIKED@0.0", "LIKED@0.25", "LIKED@0.5", "LIKED@1.0");
+        assertThat(result.blendChoices).allSatisfy(c -> {
+            assertThat(c.weights().negativeNeighbours).isEqualTo(c.negativeScale());
+            assertThat(c.weights().evidence).isEqualTo(c.evidence());
+            assertThat(result.blend.ndcg()).isGreaterThanOrEqualTo(c.mean() - 1e-12);
+        });
         // the same fit with cosine neighbours: the same validation users, never below the defaults
         assertThat(result.blendCosine.cases()).isEqualTo(result.blend.cases());
         assertThat(result.blendCosine.ndcg())
