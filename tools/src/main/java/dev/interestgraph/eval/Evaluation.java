@@ -122,6 +122,8 @@ public final class Evaluation {
          * #blend}.
          */
         public final List<BlendChoice> blendChoices = new ArrayList<>();
+        /** Whether the blend fits maximised the mean of fresh and stale (else fresh alone). */
+        public boolean blendOnStaleToo;
         /** The chosen blend's and the hand-set weights' validation NDCG@10, fresh and stale. */
         public double blendFresh;
         public double blendStale;
@@ -230,6 +232,8 @@ public final class Evaluation {
     private BlendFit.Grid blendGrid;
     /** The neighbour evidences the EASE blend fit tries (the option's only, unless widened). */
     private List<Recommender.NeighbourEvidence> blendEvidence;
+    /** Whether the blend fit weighs the stale condition equally with the fresh one. */
+    private boolean fitOnStaleToo;
     private Map<String, Map<String, Float>> cosine;
 
     /**
@@ -288,6 +292,17 @@ public final class Evaluation {
      */
     public Evaluation withBlendEvidence(List<Recommender.NeighbourEvidence> evidence) {
         this.blendEvidence = List.copyOf(evidence);
+        return this;
+    }
+
+    /**
+     * Whether the blend fits maximise the mean of the fresh and the stale condition's validation
+     * NDCG@10 ({@code true}) or the fresh condition's alone ({@code false}, the default: the
+     * streaming operator ranks from graphs that every delta keeps fresh). Both conditions are
+     * reported either way.
+     */
+    public Evaluation withBlendOnStaleGraphsToo(boolean stale) {
+        this.fitOnStaleToo = stale;
         return this;
     }
 
@@ -355,7 +370,8 @@ public final class Evaluation {
      * One point of the EASE blend fit: the neighbour evidence and the scale of the negative
      * neighbour weights, the best weights of the coarse grid with them, and those weights'
      * validation NDCG@10 ranked right after the validation cut (fresh) and from the graph at the
-     * stale cut (stale); the fit maximises their mean.
+     * stale cut (stale); the fit maximises the fresh figure, or their mean ({@link
+     * #withBlendOnStaleGraphsToo}).
      */
     public record BlendChoice(Recommender.NeighbourEvidence evidence, double negativeScale,
             Recommender.Weights weights, double fresh, double stale) {
@@ -821,9 +837,11 @@ public final class Evaluation {
      * the cut, the targets are the same), both from {@link #validationSource}; popularity and
      * EASE neighbours from every user's events up to the validation cut (the validation model, at
      * the chosen λ), targets their liked items of events[⌊0.8·b⌋:b]. Nothing of events[b:] is
-     * seen. Each combination is scored by the mean NDCG@10 over both conditions' cases (the same
-     * users in each, so the two conditions weigh equally), since a choice that helps fresh graphs
-     * can cost stale ones far more (docs/evaluation-ease.md). With EASE neighbours the fit also
+     * seen. Each combination is scored by the mean NDCG@10 over the fresh condition's cases — the
+     * graphs the streaming operator ranks from — or, with {@link #withBlendOnStaleGraphsToo}, over
+     * both conditions' cases (the same users in each, so the two weigh equally), since a choice
+     * that helps fresh graphs can cost stale ones far more (docs/evaluation-ease.md); both
+     * conditions' figures are reported either way. With EASE neighbours the fit also
      * chooses the neighbour evidence ({@link Recommender.NeighbourEvidence}) and the scale of the
      * negative neighbour weights ({@link BlendFit.Grid#NEGATIVE_SCALES}): per evidence and scale,
      * the coarse grid (recorded in {@code result.blendChoices}); the best is refined once.
@@ -833,6 +851,7 @@ public final class Evaluation {
         Map<String, Set<String>> targets = validation.inner.relevantTargets();
         Map<String, Integer> popularity = validation.popularity;
         BlendFit.Result[] fits = new BlendFit.Result[2];
+        result.blendOnStaleToo = fitOnStaleToo;
         // the EASE table with its negative weights, so that the fit can weigh them
         Map<String, Map<String, Float>> ease =
                 selection.validationModel().neighbours(neighboursPerItem, true);
@@ -854,7 +873,9 @@ public final class Evaluation {
             List<BlendFit.Case> fresh = validation.cases(ranker, targets, false);
             List<BlendFit.Case> stale = validation.cases(ranker, targets, true);
             List<BlendFit.Case> both = new ArrayList<>(fresh);
-            both.addAll(stale);
+            if (fitOnStaleToo) {
+                both.addAll(stale);
+            }
             if (evidence == weights.evidence) {
                 result.baseFresh = BlendFit.ndcg(fresh, BlendFit.vector(handSet), 10);
                 result.baseStale = BlendFit.ndcg(stale, BlendFit.vector(handSet), 10);
@@ -878,11 +899,13 @@ public final class Evaluation {
             BlendFit.Result fine = BlendFit.fit(both, grid.refine(coarse.weights()), base, 10);
             BlendFit.Result refined = fine.ndcg() > coarse.ndcg() ? fine : coarse;
             BlendFit.Result fit = new BlendFit.Result(refined.weights(), refined.ndcg(),
-                    (result.baseFresh + result.baseStale) / 2,
+                    fitOnStaleToo ? (result.baseFresh + result.baseStale) / 2
+                            : result.baseFresh,
                     grid.size() + fine.combinations(), fresh.size());
             System.out.printf("      blend fit, EASE neighbours, evidence %s: %s, validation "
-                    + "NDCG@10 %.4f (fresh and stale; %.0f candidates a case after pruning; "
+                    + "NDCG@10 %.4f (%s; %.0f candidates a case after pruning; "
                     + "%.0f s)%n", evidence, fit.describe(), fit.ndcg(),
+                    fitOnStaleToo ? "mean of fresh and stale" : "fresh",
                     both.stream().mapToInt(c -> c.signals().items().size()).average().orElse(0),
                     (System.nanoTime() - started) / 1e9);
             if (best == null || fit.ndcg() > best.ndcg()) {
@@ -899,11 +922,14 @@ public final class Evaluation {
                 ItemItemCosine.neighbours(validation.fitEvents, neighboursPerItem);
         Ranker ranker = new Ranker(e -> new Recommender(e, cosine, popularity, base));
         List<BlendFit.Case> both = new ArrayList<>(validation.cases(ranker, targets, false));
-        both.addAll(validation.cases(ranker, targets, true));
+        int users = both.size();
+        if (fitOnStaleToo) {
+            both.addAll(validation.cases(ranker, targets, true));
+        }
         // the grid, then one step finer around its choice (BlendFit.fitRefined)
         BlendFit.Result cosineFit = BlendFit.fitRefined(both, blendGrid, base, 10);
         fits[1] = new BlendFit.Result(cosineFit.weights(), cosineFit.ndcg(),
-                cosineFit.baseNdcg(), cosineFit.combinations(), both.size() / 2); // users
+                cosineFit.baseNdcg(), cosineFit.combinations(), users);
         return fits;
     }
 

@@ -60,6 +60,9 @@ public final class EvaluationMain {
                 .map(v -> Recommender.NeighbourEvidence.valueOf(v.toUpperCase(java.util.Locale.ROOT)
                         .replace('-', '_')))
                 .collect(Collectors.toList());
+        // the blend fit's objective: fresh validation graphs (what the operator ranks from), or
+        // the mean of fresh and stale ones
+        boolean blendStale = Boolean.parseBoolean(options.getString("eval.blend-stale", "false"));
         Configuration jobOptions = jobOptions(options);
 
         List<ItemVersion> items;
@@ -161,7 +164,7 @@ public final class EvaluationMain {
                     return deltas;
                 };
                 evaluation.withBlendFit(validation, BlendFit.Grid.standard())
-                        .withBlendEvidence(evidence);
+                        .withBlendEvidence(evidence).withBlendOnStaleGraphsToo(blendStale);
             }
             if (validationOnly) {
                 // the job embeds the whole catalogue in its first replay, whatever the events:
@@ -332,16 +335,21 @@ public final class EvaluationMain {
             BlendFit.Result blend = result.blend;
             md.append(String.format("%nFitted blend (our recommender with EASE neighbours; "
                     + "popularity and EASE neighbours of every user's events[:⌊0.8·b⌋]; %d "
-                    + "validation users in two conditions, weighed equally: **fresh**, graphs of "
+                    + "validation users in two conditions: **fresh**, graphs of "
                     + "the in-process replay at each user's validation cut ⌊0.8·b⌋, as after the "
-                    + "update; **stale**, graphs at ⌊0.6·b⌋, as before it — the same targets): "
+                    + "update; **stale**, graphs at ⌊0.6·b⌋, as before it — the same targets; "
+                    + "the fit maximises %s): "
                     + "grid %s (negative neighbours: the scale of EASE's negative weights), "
                     + "per neighbour evidence (%s), then one step finer around the best (the chosen "
                     + "value and the geometric midpoints to its grid neighbours: %d combinations "
                     + "per evidence); chosen **%s, evidence %s**, validation NDCG@10 %.4f (fresh "
                     + "%.4f, stale %.4f; the default weights above: %.4f, fresh %.4f, stale "
                     + "%.4f).%n%n",
-                    blend.cases(), BlendFit.describe(result.blendGrid),
+                    blend.cases(), result.blendOnStaleToo
+                            ? "the mean of both (`--eval.blend-stale true`)"
+                            : "the fresh one's (the graphs the operator ranks from; "
+                                    + "`--eval.blend-stale true` weighs both equally)",
+                    BlendFit.describe(result.blendGrid),
                     result.blendChoices.stream().map(c -> c.evidence().name()).distinct()
                             .collect(Collectors.joining(", ")), blend.combinations(),
                     blend.describe(), blend.weights().evidence, blend.ndcg(),
