@@ -300,13 +300,19 @@ class RecommenderTest {
         return materializer.user("u").orElseThrow();
     }
 
-    @Test
-    void negativeNeighbourEvidenceLowersACandidateAndRanksBelowUnscoredOnes() {
+    /** The neighbour signals alone (the other weights 0). */
+    private static Recommender.Weights neighboursOnly() {
         Recommender.Weights weights = new Recommender.Weights();
         weights.interests = 0;
         weights.shortTerm = 0;
         weights.community = 0;
         weights.popularity = 0;
+        return weights;
+    }
+
+    @Test
+    void negativeNeighbourEvidenceLowersACandidateAndRanksBelowUnscoredOnes() {
+        Recommender.Weights weights = neighboursOnly();
         // EASE-like table: b "explains away" c (a negative weight) and f
         Map<String, Map<String, Float>> table = Map.of(
                 "a", Map.of("c", 0.6f, "d", 0.5f, "e", 0.3f),
@@ -350,11 +356,7 @@ class RecommenderTest {
      */
     @Test
     void theScaleOfNegativeNeighboursWeighsThemAndZeroIgnoresThem() {
-        Recommender.Weights weights = new Recommender.Weights();
-        weights.interests = 0;
-        weights.shortTerm = 0;
-        weights.community = 0;
-        weights.popularity = 0;
+        Recommender.Weights weights = neighboursOnly();
         Map<String, Map<String, Float>> table = Map.of(
                 "a", Map.of("c", 0.6f, "d", 0.5f, "e", 0.3f),
                 "b", Map.of("d", 0.1f, "c", -0.4f, "f", -0.2f));
@@ -397,11 +399,7 @@ class RecommenderTest {
         DeltaMaterializer.UserView user = materializer.user("u").orElseThrow();
         Map<String, Map<String, Float>> table = Map.of("loved", Map.of("q", 0.5f),
                 "liked", Map.of("p", 0.5f), "lukewarm", Map.of("r", 0.9f));
-        Recommender.Weights weights = new Recommender.Weights();
-        weights.interests = 0;
-        weights.shortTerm = 0;
-        weights.community = 0;
-        weights.popularity = 0;
+        Recommender.Weights weights = neighboursOnly();
 
         List<Recommender.Recommendation> byWeight =
                 new Recommender(Map.of(), table, Map.of(), weights).recommend(user, 3);
