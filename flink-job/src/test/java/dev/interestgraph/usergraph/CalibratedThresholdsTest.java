@@ -10,10 +10,8 @@ import dev.interestgraph.delta.DeltaRecord;
 import dev.interestgraph.embed.EmbeddingBatch;
 import dev.interestgraph.embed.MicroBatcher;
 import dev.interestgraph.graph.UserGraph;
-import dev.interestgraph.model.Action;
 import dev.interestgraph.model.EnrichedAction;
 import dev.interestgraph.vector.CosineCalibration;
-import dev.interestgraph.vector.HalfFloats;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -85,21 +83,10 @@ class CalibratedThresholdsTest {
         return harness;
     }
 
-    private static int events;
-
     private static EnrichedAction purchase(int topic, int item, long timeMs, String version,
             CosineCalibration calibration) {
-        EnrichedAction action = new EnrichedAction();
-        action.eventId = "c" + (events++);
-        action.userId = "u";
-        action.itemId = topic + "-" + item;
-        action.action = Action.PURCHASE;
-        action.eventTimeMs = timeMs;
-        action.itemText = "topic " + topic + " item " + item;
-        action.pinnedModelVersion = version;
-        action.vector = HalfFloats.fromFloats(vector(action.itemText, version));
-        action.modelVersion = version;
-        action.terms = new String[] {"topic" + topic};
+        EnrichedAction action = FineTuningTest.purchase("u", topic, item, timeMs, version,
+                CalibratedThresholdsTest::vector);
         action.cosineCalibration = calibration;
         return action;
     }

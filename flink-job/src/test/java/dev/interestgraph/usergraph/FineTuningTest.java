@@ -153,6 +153,12 @@ class FineTuningTest {
     /** A purchase of item "K-N" whose text is "topic K item N", embedded in {@code version}. */
     private static EnrichedAction purchase(String user, int topic, int item, long timeMs,
             String version) {
+        return purchase(user, topic, item, timeMs, version, FineTuningTest::vector);
+    }
+
+    /** As above, the item's vector from {@code vectors} (text, version). */
+    static EnrichedAction purchase(String user, int topic, int item, long timeMs,
+            String version, java.util.function.BiFunction<String, String, float[]> vectors) {
         EnrichedAction action = new EnrichedAction();
         action.eventId = "f" + (events++);
         action.userId = user;
@@ -161,7 +167,7 @@ class FineTuningTest {
         action.eventTimeMs = timeMs;
         action.itemText = "topic " + topic + " item " + item;
         action.pinnedModelVersion = version;
-        action.vector = HalfFloats.fromFloats(vector(action.itemText, version));
+        action.vector = HalfFloats.fromFloats(vectors.apply(action.itemText, version));
         action.modelVersion = version;
         action.terms = new String[] {"topic" + topic};
         return action;
