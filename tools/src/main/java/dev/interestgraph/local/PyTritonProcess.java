@@ -113,7 +113,10 @@ public final class PyTritonProcess implements AutoCloseable {
                 out.write(line);
                 out.write('\n');
                 out.flush();
-                if (line.startsWith(READY_LINE)) {
+                // anywhere in the line: the script and its tritonserver child share this pipe,
+                // and the server's log can be cut mid-line by the script's ready line (seen in CI:
+                // "…successfully l" / "oaded 'itTRITON_READY grpc=… em_encoder_tuner'")
+                if (line.contains(READY_LINE + " grpc=")) {
                     ready.complete(null);
                 }
             }
