@@ -41,7 +41,7 @@ public final class EaseBaseline {
      */
     public static void main(String[] args) {
         if (args.length < 1) {
-            System.err.println("usage: EaseBaseline <ml-latest-small dir> [λ,λ,...]");
+            System.err.println("usage: EaseBaseline <MovieLens dir> [λ,λ,...]");
             System.exit(2);
         }
         double[] lambdas = args.length > 1 ? java.util.Arrays.stream(args[1].split(","))

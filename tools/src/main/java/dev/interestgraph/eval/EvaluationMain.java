@@ -26,7 +26,7 @@ import org.apache.flink.configuration.Configuration;
  * {@code make eval DATA=...}: replays a dataset through the real job and writes
  * docs/evaluation.md and docs/evaluation-prequential.png.
  *
- * <p>Options: {@code --eval.data DIR} (ml-latest-small layout; without it the generated dataset
+ * <p>Options: {@code --eval.data DIR} (any MovieLens layout: MovieLensDataset; without it the generated dataset
  * with planted drift), {@code --eval.out DIR} (default docs), {@code --eval.sweep true|false},
  * {@code --eval.prequential-sample N}, {@code --eval.ease true|false} (EASE^R, EASE neighbours
  * and the fitted blend; default true), {@code --eval.ease-lambdas 100,300,1000}, {@code
@@ -82,8 +82,7 @@ public final class EvaluationMain {
             replay = movieLens.events().stream().filter(e -> e.action == Action.RATE)
                     .collect(Collectors.toList());
             // the directory name only: the report stays free of this machine's paths
-            dataVersion = "MovieLens ml-latest-small (generated 2018-09-26), directory "
-                    + Path.of(data).getFileName();
+            dataVersion = movieLens.version();
         }
         if (maxUsers > 0) {
             java.util.Set<String> kept = replay.stream().map(e -> e.userId).distinct()

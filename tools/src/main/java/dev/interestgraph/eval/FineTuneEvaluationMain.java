@@ -151,7 +151,7 @@ public final class FineTuneEvaluationMain {
         Configuration options = InterestGraphOptions.fromArgs(args);
         String data = options.getString("eval.data", "");
         if (data.isEmpty()) {
-            throw new IllegalArgumentException("--eval.data DIR (ml-latest-small layout) is required");
+            throw new IllegalArgumentException("--eval.data DIR (a MovieLens data set) is required");
         }
         Path out = Path.of(options.getString("eval.out", "docs"));
         int maxUsers = options.getInteger("eval.max-users", 0);
@@ -179,8 +179,7 @@ public final class FineTuneEvaluationMain {
                 .filter(e -> e.action == Action.RATE).collect(Collectors.toList());
         List<UserAction> replay = firstUsers(ratings, maxUsers);
         long users = replay.stream().map(e -> e.userId).distinct().count();
-        String dataVersion = "MovieLens ml-latest-small (generated 2018-09-26), directory "
-                + Path.of(data).getFileName()
+        String dataVersion = movieLens.version()
                 + (maxUsers > 0 ? String.format("; **subset: the %d lowest user ids**", maxUsers)
                         : "");
         System.out.printf("Fine-tuning evaluation: %,d items, %,d events, %,d users%n",

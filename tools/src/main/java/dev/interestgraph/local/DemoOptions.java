@@ -17,7 +17,7 @@ import org.apache.flink.configuration.IllegalConfigurationException;
  * demo to external services.
  */
 public final class DemoOptions {
-    /** {@code generated} or a directory in the ml-latest-small layout. */
+    /** {@code generated} or a MovieLens directory (any layout MovieLensDataset reads). */
     public String data = "generated";
     public int users = 200;
     public int eventsPerUser = 60;
