@@ -52,6 +52,11 @@ public final class EaseBaseline {
                 .collect(java.util.stream.Collectors.toList());
         TemporalSplit split = TemporalSplit.standard(replay);
         List<UserAction> training = split.afterUpdate();
+        String tooLarge = tooLargeReason(training, EaseModel.PRACTICAL_MAX_ITEMS);
+        if (tooLarge != null) {
+            System.err.println("EASE^R not computed: " + tooLarge);
+            System.exit(1);
+        }
         Selection selection = selectLambda(training, lambdas, 10);
         System.out.printf("validation NDCG@10 by λ: %s → λ = %.0f (%,d items, %.1f s CPU per fit)%n",
                 selection.validationNdcg(), selection.lambda(), selection.validationItems(),
@@ -257,6 +262,25 @@ public final class EaseBaseline {
         }
         return new Selection(best.lambda(), ndcg, best, best.items().size(),
                 seconds / lambdas.length, cpu / lambdas.length, inner);
+    }
+
+    /**
+     * Why EASE^R cannot be fitted on {@code events} (every user's training events), or null when
+     * it can: the dense model takes 16·n² bytes and O(n³) time in the n items liked at least
+     * once, and beyond {@code maxItems} ({@link EaseModel#PRACTICAL_MAX_ITEMS} in the
+     * evaluation, as in the analytics job) it would exhaust the heap or run for hours. The
+     * validation window's model is fitted on a prefix of the same events, so it is never larger.
+     */
+    public static String tooLargeReason(Collection<UserAction> events, int maxItems) {
+        int items = EaseModel.itemCount(likedByUser(events));
+        if (items <= maxItems) {
+            return null;
+        }
+        return String.format("%,d items are liked at least once in every user's events[:b], "
+                + "more than the dense model's limit of %,d (EaseModel.PRACTICAL_MAX_ITEMS): it "
+                + "would need %,.1f GB of heap (16·n² bytes) and O(n³) time; "
+                + "`--eval.max-users` bounds the catalogue", items, maxItems,
+                EaseModel.denseBytes(items) / 1e9);
     }
 
     /** User → distinct liked items (rating ≥ 3.5, or a positive action): the rows of X. */

@@ -103,6 +103,11 @@ public final class Evaluation {
         public final Map<String, Integer> coldCandidates = new TreeMap<>();
         /** EASE^R: the λ validation (null when EASE was not asked for). */
         public EaseBaseline.Selection ease;
+        /**
+         * Rows asked for but not computed, method → why (e.g. EASE^R on a catalogue beyond the
+         * dense model's limit); the report names them with the reason instead of scores.
+         */
+        public final Map<String, String> notComputed = new LinkedHashMap<>();
         /** Items of the final EASE model, and the seconds of its fit. */
         public int easeItems;
         public double easeFitSeconds;
@@ -225,6 +230,8 @@ public final class Evaluation {
     private VersionedEmbeddings versioned;
     private boolean prequentialInterestsOnly;
     private double[] easeLambdas;
+    /** Most liked items EASE^R is fitted for; beyond, its rows are reported as not computed. */
+    private int easeMaxItems = EaseModel.PRACTICAL_MAX_ITEMS;
     /** EASE neighbour tables keep negative weights too (the analytics job's default unless set). */
     private boolean easeNegatives = new dev.interestgraph.analytics.GraphAnalyticsJob.Settings()
             .easeNegatives;
@@ -261,6 +268,17 @@ public final class Evaluation {
      */
     public Evaluation withEase(double... lambdas) {
         this.easeLambdas = lambdas.clone();
+        return this;
+    }
+
+    /**
+     * The most items (liked at least once in every user's events[:b]) EASE^R is fitted for
+     * (default {@link EaseModel#PRACTICAL_MAX_ITEMS}); beyond, the EASE rows, the EASE blend fit
+     * and its cosine twin are reported as not computed, with the item count and the limit, and
+     * the other rows go on.
+     */
+    public Evaluation withEaseMaxItems(int maxItems) {
+        this.easeMaxItems = maxItems;
         return this;
     }
 
@@ -444,6 +462,9 @@ public final class Evaluation {
     public Result validate() throws Exception {
         List<UserAction> afterEvents = new TemporalSplit(replay, cutA, cutB).afterUpdate();
         Result result = new Result();
+        if (easeTooLarge(afterEvents, result)) {
+            return result;
+        }
         Validation validation = new Validation(afterEvents);
         result.ease = EaseBaseline.selectLambda(afterEvents, easeLambdas, 10);
         BlendFit.Result[] fits = fitBlend(result.ease, validation, result);
@@ -503,7 +524,7 @@ public final class Evaluation {
         Ranker oursEase = null;
         Ranker oursEaseAlone = null;
         Ranker oursEaseFitted = null;
-        if (easeLambdas != null) {
+        if (easeLambdas != null && !easeTooLarge(afterEvents, result)) {
             result.ease = EaseBaseline.selectLambda(afterEvents, easeLambdas, 10);
             long started = System.nanoTime();
             double cpuStarted = EaseBaseline.cpuSeconds();
@@ -816,6 +837,25 @@ public final class Evaluation {
                 .sorted(Map.Entry.<String, Double>comparingByValue().reversed()
                         .thenComparing(Map.Entry.comparingByKey()))
                 .limit(MAX_K).map(Map.Entry::getKey).collect(Collectors.toList());
+    }
+
+    /**
+     * Whether the EASE model of {@code afterEvents} is beyond {@link #easeMaxItems}; if so, every
+     * row that needs it (EASE^R, EASE neighbours, alone and with the fitted blend) goes into
+     * {@link Result#notComputed} with the reason, so that the run goes on without them.
+     */
+    private boolean easeTooLarge(List<UserAction> afterEvents, Result result) {
+        String reason = EaseBaseline.tooLargeReason(afterEvents, easeMaxItems);
+        if (reason == null) {
+            return false;
+        }
+        List<String> methods = new ArrayList<>(List.of(EASE, OURS_EASE, OURS_EASE_ALONE));
+        if (validationSource != null) {
+            methods.add(OURS_EASE_FITTED);
+        }
+        methods.forEach(method -> result.notComputed.put(method, reason));
+        System.out.println("EASE^R not computed: " + reason);
+        return true;
     }
 
     /**

@@ -170,7 +170,8 @@ public final class EvaluationMain {
                 // a few events give the validation replays their item vectors
                 viaJob.deltas(replay.subList(0, Math.min(100, replay.size())));
                 Evaluation.Result validated = evaluation.validate();
-                System.out.println(easeSection(validated));
+                System.out.println(validated.ease != null ? easeSection(validated)
+                        : EvaluationReport.notComputed(validated));
                 return;
             }
             result = evaluation.evaluate(viaJob, true);
@@ -259,6 +260,11 @@ public final class EvaluationMain {
         if (result.ease != null) {
             md.append("\n## EASE^R and the fitted blend\n\n");
             md.append(easeSection(result));
+        } else if (!result.notComputed.isEmpty()) {
+            md.append("\n## EASE^R and the fitted blend\n\n");
+            md.append(EvaluationReport.notComputed(result)).append("The slice and cold-item "
+                    + "tables below have no rows for them. What a run on a larger catalogue "
+                    + "needs: [evaluation-ease.md](evaluation-ease.md).\n");
         }
         if (result.contentFit != null) {
             md.append("\n## Weights without neighbours (interests only, multi-interest)\n\n");

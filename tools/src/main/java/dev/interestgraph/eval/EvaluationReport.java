@@ -15,9 +15,15 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 public final class EvaluationReport {
     private EvaluationReport() {}
 
-    /** The before/after table at every K: one line per method and phase. */
+    /**
+     * The before/after table at every K: one line per method and phase; a row asked for but not
+     * computed ({@link Evaluation.Result#notComputed}) has dashes, and the reason stands above.
+     */
     public static String beforeAfterTable(Evaluation.Result result) {
         StringBuilder md = new StringBuilder();
+        if (!result.notComputed.isEmpty()) {
+            md.append("\n").append(notComputed(result));
+        }
         for (int k : Evaluation.KS) {
             md.append("\n**K = ").append(k).append("**\n\n");
             md.append("| method | graph | P@").append(k).append(" | R@").append(k).append(" | F1@")
@@ -30,7 +36,24 @@ public final class EvaluationReport {
                                 : "after update (at b)",
                         m.precision(), m.recall(), m.f1(), m.ndcg(), m.hitRate()));
             }
+            for (String method : result.notComputed.keySet()) {
+                for (String graph : List.of("before update (frozen at a)", "after update (at b)")) {
+                    md.append(String.format("| %s | %s | not computed | – | – | – | – |%n",
+                            method, graph));
+                }
+            }
         }
+        return md.toString();
+    }
+
+    /** One line per reason: the rows it left out, and why. */
+    public static String notComputed(Evaluation.Result result) {
+        Map<String, List<String>> byReason = new java.util.LinkedHashMap<>();
+        result.notComputed.forEach((method, reason) ->
+                byReason.computeIfAbsent(reason, r -> new ArrayList<>()).add(method));
+        StringBuilder md = new StringBuilder();
+        byReason.forEach((reason, methods) -> md.append("**Not computed**: ")
+                .append(String.join(", ", methods)).append(" — ").append(reason).append(".\n"));
         return md.toString();
     }
 

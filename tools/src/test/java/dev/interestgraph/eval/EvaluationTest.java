@@ -151,6 +151,66 @@ class EvaluationTest {
                         Evaluation.OURS_EASE_FITTED);
     }
 
+    /**
+     * A catalogue beyond the dense EASE model's limit (a small limit here, 10,000 items in a
+     * real run) leaves the EASE rows out, named with the item count and the limit, and the run
+     * goes on: every other row and the content fits are scored.
+     */
+    @Test
+    void easeBeyondItsItemLimitIsReportedAsNotComputedAndTheOtherRowsGoOn() throws Exception {
+        SyntheticDataset data = SyntheticDataset.builder().users(40).itemsPerTopic(20)
+                .eventsPerUser(40).spanMs(100 * DAY).noise(0.05).build();
+        Map<String, ItemVersion> items = new HashMap<>();
+        Map<String, float[]> embeddings = new HashMap<>();
+        for (ItemVersion item : data.items()) {
+            item.embedding = HashingTestEmbedder.embed(item.text());
+            item.modelVersion = HashingTestEmbedder.MODEL_VERSION;
+            items.put(item.itemId, item);
+            embeddings.put(item.itemId, item.embedding);
+        }
+        int liked = dev.interestgraph.analytics.EaseModel.itemCount(EaseBaseline.likedByUser(
+                TemporalSplit.standard(data.events()).afterUpdate()));
+        int limit = liked / 2;
+        assertThat(limit).as("a limit the data set exceeds").isPositive();
+        Evaluation.GraphSource source = GraphReplay.source(GraphParameters.defaults(), items);
+        Evaluation evaluation = new Evaluation(data.items(), data.events(), embeddings,
+                new Recommender.Weights(), 200, 100)
+                .withEase(EaseBaseline.LAMBDAS).withEaseMaxItems(limit)
+                .withBlendFit(source, BlendFit.Grid.standard())
+                .withBlendEvidence(List.of(Recommender.NeighbourEvidence.LIKED));
+        Evaluation.Result result = evaluation.evaluate(source, false);
+
+        assertThat(result.ease).isNull();
+        assertThat(result.blend).isNull();
+        assertThat(result.notComputed).containsOnlyKeys(Evaluation.EASE, Evaluation.OURS_EASE,
+                Evaluation.OURS_EASE_ALONE, Evaluation.OURS_EASE_FITTED);
+        assertThat(result.notComputed.get(Evaluation.EASE))
+                .contains(String.format("%,d items", liked), String.format("limit of %,d", limit));
+        assertThat(result.rows).extracting(r -> r.method)
+                .doesNotContainAnyElementsOf(result.notComputed.keySet());
+        for (String method : List.of(Evaluation.OURS, Evaluation.ITEM_ITEM,
+                Evaluation.POPULARITY, Evaluation.INTERESTS_ONLY_FITTED)) {
+            for (String phase : List.of("before", "after")) {
+                assertThat(result.row(method, phase).at(10).users())
+                        .isEqualTo(result.scoredUsers).isPositive();
+            }
+        }
+        assertThat(result.contentFit.cases()).isPositive();
+        assertThat(EvaluationReport.beforeAfterTable(result))
+                .contains("| " + Evaluation.EASE + " | after update (at b) | not computed |")
+                .contains("**Not computed**: " + Evaluation.EASE + ", " + Evaluation.OURS_EASE)
+                .contains(String.format("%,d items", liked));
+        // the validation-only run stops as early, with the same reason
+        assertThat(evaluation.validate().notComputed).isEqualTo(result.notComputed);
+
+        // at the limit itself the model is fitted
+        Evaluation.Result atLimit = new Evaluation(data.items(), data.events(), embeddings,
+                new Recommender.Weights(), 200, 100).withEase(300).withEaseMaxItems(liked)
+                .oursAfterOnly().evaluate(source, false);
+        assertThat(atLimit.notComputed).isEmpty();
+        assertThat(atLimit.easeItems).isEqualTo(liked);
+    }
+
     @Test
     void gellyNeighboursFromTheMaterialisedGraphServeAsWellAsTheCosineTable(@TempDir Path work)
             throws Exception {
