@@ -276,11 +276,13 @@ public final class EaseBaseline {
         if (items <= maxItems) {
             return null;
         }
+        long bytes = EaseModel.denseBytes(items);
         return String.format("%,d items are liked at least once in every user's events[:b], "
-                + "more than the dense model's limit of %,d (EaseModel.PRACTICAL_MAX_ITEMS): it "
-                + "would need %,.1f GB of heap (16·n² bytes) and O(n³) time; "
-                + "`--eval.max-users` bounds the catalogue", items, maxItems,
-                EaseModel.denseBytes(items) / 1e9);
+                + "more than the dense model's limit of %,d (`--eval.ease-max-items`, default "
+                + "EaseModel.PRACTICAL_MAX_ITEMS = %,d): it would need %s of heap (16·n² bytes) "
+                + "and O(n³) time; `--eval.max-users` bounds the catalogue", items, maxItems,
+                EaseModel.PRACTICAL_MAX_ITEMS, bytes >= 1e9 ? String.format("%,.1f GB", bytes / 1e9)
+                        : String.format("%,.0f MB", bytes / 1e6));
     }
 
     /** User → distinct liked items (rating ≥ 3.5, or a positive action): the rows of X. */

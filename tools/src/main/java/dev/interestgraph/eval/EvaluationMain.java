@@ -26,10 +26,12 @@ import org.apache.flink.configuration.Configuration;
  * {@code make eval DATA=...}: replays a dataset through the real job and writes
  * docs/evaluation.md and docs/evaluation-prequential.png.
  *
- * <p>Options: {@code --eval.data DIR} (any MovieLens layout: MovieLensDataset; without it the generated dataset
- * with planted drift), {@code --eval.out DIR} (default docs), {@code --eval.sweep true|false},
- * {@code --eval.prequential-sample N}, {@code --eval.ease true|false} (EASE^R, EASE neighbours
- * and the fitted blend; default true), {@code --eval.ease-lambdas 100,300,1000}, {@code
+ * <p>Options: {@code --eval.data DIR} (a MovieLens release in any of its layouts, see
+ * MovieLensDataset; without it the generated dataset with planted drift), {@code --eval.out DIR}
+ * (default docs), {@code --eval.sweep true|false}, {@code --eval.prequential-sample N}, {@code
+ * --eval.ease true|false} (EASE^R, EASE neighbours and the fitted blend; default true), {@code
+ * --eval.ease-lambdas 100,300,1000}, {@code --eval.ease-max-items N} (beyond N liked items the
+ * EASE rows are reported as not computed; default EaseModel.PRACTICAL_MAX_ITEMS), {@code
  * --eval.blend true|false}, {@code --eval.gelly true|false} (the Gelly rows; default true), and
  * for reduced runs {@code --eval.max-users N} (the first N users by id, all their events); job
  * options ({@code --graph.prune-threshold 0.1}) apply to every replay.
@@ -52,6 +54,9 @@ public final class EvaluationMain {
                                 .collect(Collectors.joining(","))).split(","))
                 .mapToDouble(v -> Double.parseDouble(v.trim())).toArray();
         int maxUsers = options.getInteger("eval.max-users", 0);
+        // the dense EASE model's limit; a machine with more heap may raise it (16·n² bytes)
+        int easeMaxItems = options.getInteger("eval.ease-max-items",
+                dev.interestgraph.analytics.EaseModel.PRACTICAL_MAX_ITEMS);
         boolean validationOnly =
                 Boolean.parseBoolean(options.getString("eval.validation-only", "false"));
         List<Recommender.NeighbourEvidence> evidence = java.util.Arrays.stream(options.getString(
@@ -146,7 +151,7 @@ public final class EvaluationMain {
                 evaluation.withGraphAnalytics(gelly);
             }
             if (withEase) {
-                evaluation.withEase(lambdas).withEaseNegatives(
+                evaluation.withEase(lambdas).withEaseMaxItems(easeMaxItems).withEaseNegatives(
                         jobOptions.get(InterestGraphOptions.ANALYTICS_EASE_NEGATIVES));
             }
             if (withBlend) {

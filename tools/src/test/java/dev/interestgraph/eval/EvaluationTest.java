@@ -185,7 +185,9 @@ class EvaluationTest {
         assertThat(result.notComputed).containsOnlyKeys(Evaluation.EASE, Evaluation.OURS_EASE,
                 Evaluation.OURS_EASE_ALONE, Evaluation.OURS_EASE_FITTED);
         assertThat(result.notComputed.get(Evaluation.EASE))
-                .contains(String.format("%,d items", liked), String.format("limit of %,d", limit));
+                .contains(String.format("%,d items", liked), String.format("limit of %,d", limit))
+                .contains(String.format("%,.0f MB",
+                        dev.interestgraph.analytics.EaseModel.denseBytes(liked) / 1e6));
         assertThat(result.rows).extracting(r -> r.method)
                 .doesNotContainAnyElementsOf(result.notComputed.keySet());
         for (String method : List.of(Evaluation.OURS, Evaluation.ITEM_ITEM,
