@@ -30,7 +30,9 @@ import org.apache.flink.configuration.Configuration;
  * with planted drift), {@code --eval.out DIR} (default docs), {@code --eval.sweep true|false},
  * {@code --eval.prequential-sample N}, {@code --eval.ease true|false} (EASE^R, EASE neighbours
  * and the fitted blend; default true), {@code --eval.ease-lambdas 100,300,1000}, {@code
- * --eval.blend true|false}, {@code --eval.gelly true|false} (the Gelly rows; default true), and
+ * --eval.blend true|false}, {@code --eval.blend-objective guarded|fresh|mean} (what the blend fit
+ * maximises, {@link BlendFit.Objective}; default guarded), {@code --eval.gelly true|false} (the
+ * Gelly rows; default true), and
  * for reduced runs {@code --eval.max-users N} (the first N users by id, all their events); job
  * options ({@code --graph.prune-threshold 0.1}) apply to every replay.
  */
@@ -60,9 +62,15 @@ public final class EvaluationMain {
                 .map(v -> Recommender.NeighbourEvidence.valueOf(v.toUpperCase(java.util.Locale.ROOT)
                         .replace('-', '_')))
                 .collect(Collectors.toList());
-        // the blend fit's objective: fresh validation graphs (what the operator ranks from), or
-        // the mean of fresh and stale ones
-        boolean blendStale = Boolean.parseBoolean(options.getString("eval.blend-stale", "false"));
+        // the blend fit's objective (BlendFit.Objective): fresh validation graphs (what the
+        // operator ranks from), the mean of fresh and stale ones, or fresh among the weights no
+        // worse than the hand-set ones on stale graphs
+        if (options.containsKey("eval.blend-stale")) {
+            throw new IllegalArgumentException("--eval.blend-stale was replaced by "
+                    + "--eval.blend-objective fresh|mean|guarded (true was mean)");
+        }
+        BlendFit.Objective blendObjective = BlendFit.Objective.parse(
+                options.getString("eval.blend-objective", BlendFit.Objective.GUARDED.option()));
         Configuration jobOptions = jobOptions(options);
 
         List<ItemVersion> items;
@@ -164,7 +172,7 @@ public final class EvaluationMain {
                     return deltas;
                 };
                 evaluation.withBlendFit(validation, BlendFit.Grid.standard())
-                        .withBlendEvidence(evidence).withBlendOnStaleGraphsToo(blendStale);
+                        .withBlendEvidence(evidence).withBlendObjective(blendObjective);
             }
             if (validationOnly) {
                 // the job embeds the whole catalogue in its first replay, whatever the events:
@@ -338,17 +346,14 @@ public final class EvaluationMain {
                     + "validation users in two conditions: **fresh**, graphs of "
                     + "the in-process replay at each user's validation cut ⌊0.8·b⌋, as after the "
                     + "update; **stale**, graphs at ⌊0.6·b⌋, as before it — the same targets; "
-                    + "the fit maximises %s): "
+                    + "objective: %s): "
                     + "grid %s (negative neighbours: the scale of EASE's negative weights), "
                     + "per neighbour evidence (%s), then one step finer around the best (the chosen "
                     + "value and the geometric midpoints to its grid neighbours: %d combinations "
                     + "per evidence); chosen **%s, evidence %s**, validation NDCG@10 %.4f (fresh "
                     + "%.4f, stale %.4f; the default weights above: %.4f, fresh %.4f, stale "
                     + "%.4f).%n%n",
-                    blend.cases(), result.blendOnStaleToo
-                            ? "the mean of both (`--eval.blend-stale true`)"
-                            : "the fresh one's (the graphs the operator ranks from; "
-                                    + "`--eval.blend-stale true` weighs both equally)",
+                    blend.cases(), objective(result),
                     BlendFit.describe(result.blendGrid),
                     result.blendChoices.stream().map(c -> c.evidence().name()).distinct()
                             .collect(Collectors.joining(", ")), blend.combinations(),
@@ -360,8 +365,13 @@ public final class EvaluationMain {
             for (Evaluation.BlendChoice choice : result.blendChoices) {
                 md.append(String.format("| %s | %s | %s | %.4f | %.4f | %.4f |%n",
                         choice.evidence(), BlendFit.number(choice.negativeScale()),
-                        BlendFit.Result.describe(choice.weights()), choice.fresh(),
-                        choice.stale(), choice.mean()));
+                        choice.guardMet() ? BlendFit.Result.describe(choice.weights())
+                                : "none reaches the stale floor (the hand-set weights)",
+                        choice.fresh(), choice.stale(), choice.mean()));
+            }
+            if (!blend.guardMet()) {
+                md.append("\nNo weights of the grid reach the hand-set weights' stale figure: "
+                        + "the fitted blend is the hand-set weights.\n");
             }
             if (result.blendCosine != null) {
                 BlendFit.Result cosine = result.blendCosine;
@@ -375,6 +385,21 @@ public final class EvaluationMain {
             }
         }
         return md.toString();
+    }
+
+    /** The blend fit's objective, in words, with the option that selects it. */
+    static String objective(Evaluation.Result result) {
+        switch (result.blendObjective) {
+            case FRESH:
+                return "the fresh condition's NDCG@10 alone (`--eval.blend-objective fresh`)";
+            case MEAN:
+                return "the mean of both conditions' NDCG@10 (`--eval.blend-objective mean`)";
+            default:
+                return String.format("the fresh condition's NDCG@10 among the weights whose "
+                        + "stale NDCG@10 is at least the default weights' (%.4f; "
+                        + "`--eval.blend-objective guarded`, the default; `fresh` and `mean` "
+                        + "are the others)", result.baseStale);
+        }
     }
 
     /**
