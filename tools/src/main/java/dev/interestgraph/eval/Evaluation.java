@@ -124,6 +124,8 @@ public final class Evaluation {
         public final List<BlendChoice> blendChoices = new ArrayList<>();
         /** What the blend fits maximised on the validation window ({@link BlendFit.Objective}). */
         public BlendFit.Objective blendObjective;
+        /** EASE neighbours per item of the fitted blend's table (chosen with its weights). */
+        public int blendEaseNeighbours;
         /** The chosen blend's and the hand-set weights' validation NDCG@10, fresh and stale. */
         public double blendFresh;
         public double blendStale;
@@ -234,6 +236,8 @@ public final class Evaluation {
     private List<Recommender.NeighbourEvidence> blendEvidence;
     /** What the blend fits maximise over the validation window's fresh and stale conditions. */
     private BlendFit.Objective blendObjective = BlendFit.Objective.GUARDED;
+    /** The EASE neighbours per item the blend fit chooses among (null: neighboursPerItem). */
+    private int[] blendEaseNeighbours;
     private Map<String, Map<String, Float>> cosine;
 
     /**
@@ -306,6 +310,17 @@ public final class Evaluation {
         return this;
     }
 
+    /**
+     * The numbers of EASE neighbours per item (the top N positive B_ij, and as many negative)
+     * the blend fit chooses among with the weights, by the same objective on the same validation
+     * window (default: only the evaluation's neighbours per item). The fitted blend's row ranks
+     * with the chosen number; the hand-set rows keep the evaluation's.
+     */
+    public Evaluation withBlendEaseNeighbours(int... counts) {
+        this.blendEaseNeighbours = counts.clone();
+        return this;
+    }
+
     /** Also ranks each prequential event with the interests-only recommender (no neighbours). */
     public Evaluation withPrequentialInterestsOnly() {
         this.prequentialInterestsOnly = true;
@@ -374,8 +389,9 @@ public final class Evaluation {
      * false: no weights of this scale's grid reach a guarded objective's stale floor; {@code
      * weights} are then the hand-set ones.
      */
-    public record BlendChoice(Recommender.NeighbourEvidence evidence, double negativeScale,
-            Recommender.Weights weights, double fresh, double stale, boolean guardMet) {
+    public record BlendChoice(Recommender.NeighbourEvidence evidence, int neighbours,
+            double negativeScale, Recommender.Weights weights, double fresh, double stale,
+            boolean guardMet) {
         public double mean() {
             return (fresh + stale) / 2;
         }
@@ -534,8 +550,11 @@ public final class Evaluation {
             oursEaseAlone = new Ranker(e -> new Recommender(e, easeNeighbours, popularity, alone));
             if (result.blend != null) {
                 Recommender.Weights fitted = result.blend.weights();
+                Map<String, Map<String, Float>> fittedNeighbours =
+                        result.blendEaseNeighbours == neighboursPerItem ? easeNeighbours
+                                : ease.neighbours(result.blendEaseNeighbours, negatives);
                 oursEaseFitted = new Ranker(
-                        e -> new Recommender(e, easeNeighbours, popularity, fitted));
+                        e -> new Recommender(e, fittedNeighbours, popularity, fitted));
             }
             // the validation model (n² doubles) has served: the report keeps its figures only
             EaseBaseline.Selection s = result.ease;
@@ -853,10 +872,10 @@ public final class Evaluation {
         Map<String, Integer> popularity = validation.popularity;
         BlendFit.Result[] fits = new BlendFit.Result[2];
         result.blendObjective = blendObjective;
-        // the EASE table with its negative weights, so that the fit can weigh them
-        Map<String, Map<String, Float>> ease =
-                selection.validationModel().neighbours(neighboursPerItem, true);
         Recommender.Weights handSet = handSetForEase();
+        int[] counts = blendEaseNeighbours != null ? blendEaseNeighbours
+                : new int[] {neighboursPerItem};
+        result.blendEaseNeighbours = neighboursPerItem;
         BlendFit.Result best = null;
         Recommender.NeighbourEvidence bestEvidence = null;
         // the weights' own evidence first: the hand-set weights' validation figures are its
@@ -865,61 +884,81 @@ public final class Evaluation {
         if (blendEvidence != null) {
             evidences.addAll(blendEvidence);
         }
-        for (Recommender.NeighbourEvidence evidence : evidences) {
-            long started = System.nanoTime();
-            Recommender.Weights signalWeights = weights.copy();
-            signalWeights.evidence = evidence;
-            signalWeights.negativeNeighbours = 1; // computed, whatever the weight: fitted
-            Ranker ranker = new Ranker(e -> new Recommender(e, ease, popularity, signalWeights));
-            List<BlendFit.Case> fresh = validation.cases(ranker, targets, false);
-            List<BlendFit.Case> stale = validation.cases(ranker, targets, true);
-            if (evidence == weights.evidence) {
-                // the hand-set weights' figures, and so a guarded fit's stale floor (the weights'
-                // own evidence comes first): every evidence is held to the defaults' stale figure
-                result.baseFresh = BlendFit.ndcg(fresh, BlendFit.vector(handSet), 10);
-                result.baseStale = BlendFit.ndcg(stale, BlendFit.vector(handSet), 10);
-            }
-            BlendFit.Window window = new BlendFit.Window(fresh, stale, blendObjective,
-                    result.baseStale);
-            BlendFit.Result coarse = null;
-            for (double scale : BlendFit.Grid.NEGATIVE_SCALES) {
+        // the evaluation's own count first: the hand-set weights' validation figures are its
+        int[] ordered = java.util.stream.IntStream.concat(
+                java.util.stream.IntStream.of(neighboursPerItem),
+                java.util.Arrays.stream(counts).filter(n -> n != neighboursPerItem)).toArray();
+        for (int count : ordered) {
+            // the EASE table with its negative weights, so that the fit can weigh them
+            Map<String, Map<String, Float>> ease =
+                    selection.validationModel().neighbours(count, true);
+            for (Recommender.NeighbourEvidence evidence : evidences) {
+                long started = System.nanoTime();
+                Recommender.Weights signalWeights = weights.copy();
+                signalWeights.evidence = evidence;
+                signalWeights.negativeNeighbours = 1; // computed, whatever the weight: fitted
+                Ranker ranker = new Ranker(
+                        e -> new Recommender(e, ease, popularity, signalWeights));
+                List<BlendFit.Case> fresh = validation.cases(ranker, targets, false);
+                List<BlendFit.Case> stale = validation.cases(ranker, targets, true);
+                if (evidence == weights.evidence && count == neighboursPerItem) {
+                    // the hand-set weights' figures, and so a guarded fit's stale floor (the
+                    // weights' own evidence and the evaluation's count come first): every
+                    // evidence and count is held to the defaults' stale figure
+                    result.baseFresh = BlendFit.ndcg(fresh, BlendFit.vector(handSet), 10);
+                    result.baseStale = BlendFit.ndcg(stale, BlendFit.vector(handSet), 10);
+                }
+                BlendFit.Window window = new BlendFit.Window(fresh, stale, blendObjective,
+                        result.baseStale);
+                BlendFit.Result coarse = null;
+                for (double scale : BlendFit.Grid.NEGATIVE_SCALES) {
+                    Recommender.Weights base = handSet.copy();
+                    base.evidence = evidence;
+                    BlendFit.Result fit = BlendFit.fit(window,
+                            blendGrid.withNegativeNeighbours(new double[] {scale}), base, 10);
+                    double[] w = BlendFit.vector(fit.weights());
+                    result.blendChoices.add(new BlendChoice(evidence, count, scale, fit.weights(),
+                            BlendFit.ndcg(fresh, w, 10), BlendFit.ndcg(stale, w, 10),
+                            fit.guardMet()));
+                    if (fit.guardMet() && (coarse == null || fit.ndcg() > coarse.ndcg())) {
+                        coarse = fit;
+                    }
+                }
+                if (coarse == null) {
+                    // a guarded fit where no weights of this evidence reach the stale floor
+                    System.out.printf("      blend fit, %d EASE neighbours, evidence %s: no "
+                            + "weights reach the hand-set weights' stale NDCG@10 %.4f (%.0f s)%n",
+                            count, evidence, result.baseStale, (System.nanoTime() - started) / 1e9);
+                    continue;
+                }
                 Recommender.Weights base = handSet.copy();
                 base.evidence = evidence;
-                BlendFit.Result fit = BlendFit.fit(window,
-                        blendGrid.withNegativeNeighbours(new double[] {scale}), base, 10);
-                double[] w = BlendFit.vector(fit.weights());
-                result.blendChoices.add(new BlendChoice(evidence, scale, fit.weights(),
-                        BlendFit.ndcg(fresh, w, 10), BlendFit.ndcg(stale, w, 10),
-                        fit.guardMet()));
-                if (fit.guardMet() && (coarse == null || fit.ndcg() > coarse.ndcg())) {
-                    coarse = fit;
+                BlendFit.Grid grid =
+                        blendGrid.withNegativeNeighbours(BlendFit.Grid.NEGATIVE_SCALES);
+                BlendFit.Result fine =
+                        BlendFit.fit(window, grid.refine(coarse.weights()), base, 10);
+                BlendFit.Result refined = fine.ndcg() > coarse.ndcg() ? fine : coarse;
+                BlendFit.Result fit = new BlendFit.Result(refined.weights(), refined.ndcg(),
+                        objectiveOfHandSet(result), grid.size() + fine.combinations(),
+                        fresh.size());
+                System.out.printf("      blend fit, %d EASE neighbours, evidence %s: %s, "
+                        + "validation NDCG@10 %.4f (fresh %.4f, stale %.4f; objective %s; %.0f "
+                        + "candidates a case after pruning; %.0f s)%n", count, evidence,
+                        fit.describe(), fit.ndcg(),
+                        BlendFit.ndcg(fresh, BlendFit.vector(fit.weights()), 10),
+                        BlendFit.ndcg(stale, BlendFit.vector(fit.weights()), 10),
+                        blendObjective.option(),
+                        fresh.stream().mapToInt(c -> c.signals().items().size()).average()
+                                .orElse(0),
+                        (System.nanoTime() - started) / 1e9);
+                if (best == null || fit.ndcg() > best.ndcg()) {
+                    best = fit;
+                    bestEvidence = evidence;
+                    result.blendEaseNeighbours = count;
+                    double[] w = BlendFit.vector(fit.weights());
+                    result.blendFresh = BlendFit.ndcg(fresh, w, 10);
+                    result.blendStale = BlendFit.ndcg(stale, w, 10);
                 }
-            }
-            if (coarse == null) {
-                // a guarded fit where no weights of this evidence reach the stale floor
-                System.out.printf("      blend fit, EASE neighbours, evidence %s: no weights "
-                        + "reach the hand-set weights' stale NDCG@10 %.4f (%.0f s)%n", evidence,
-                        result.baseStale, (System.nanoTime() - started) / 1e9);
-                continue;
-            }
-            Recommender.Weights base = handSet.copy();
-            base.evidence = evidence;
-            BlendFit.Grid grid = blendGrid.withNegativeNeighbours(BlendFit.Grid.NEGATIVE_SCALES);
-            BlendFit.Result fine = BlendFit.fit(window, grid.refine(coarse.weights()), base, 10);
-            BlendFit.Result refined = fine.ndcg() > coarse.ndcg() ? fine : coarse;
-            BlendFit.Result fit = new BlendFit.Result(refined.weights(), refined.ndcg(),
-                    objectiveOfHandSet(result), grid.size() + fine.combinations(), fresh.size());
-            System.out.printf("      blend fit, EASE neighbours, evidence %s: %s, validation "
-                    + "NDCG@10 %.4f (objective %s; %.0f candidates a case after pruning; "
-                    + "%.0f s)%n", evidence, fit.describe(), fit.ndcg(), blendObjective.option(),
-                    fresh.stream().mapToInt(c -> c.signals().items().size()).average().orElse(0),
-                    (System.nanoTime() - started) / 1e9);
-            if (best == null || fit.ndcg() > best.ndcg()) {
-                best = fit;
-                bestEvidence = evidence;
-                double[] w = BlendFit.vector(fit.weights());
-                result.blendFresh = BlendFit.ndcg(fresh, w, 10);
-                result.blendStale = BlendFit.ndcg(stale, w, 10);
             }
         }
         if (best == null) {

@@ -71,6 +71,11 @@ public final class EvaluationMain {
         }
         BlendFit.Objective blendObjective = BlendFit.Objective.parse(
                 options.getString("eval.blend-objective", BlendFit.Objective.GUARDED.option()));
+        // the EASE neighbours per item the blend fit chooses among (default: the evaluation's)
+        int[] blendEaseNeighbours = java.util.Arrays.stream(options.getString(
+                        "eval.blend-ease-neighbours", "" + NEIGHBOURS_PER_ITEM).split(","))
+                .map(String::trim).filter(v -> !v.isEmpty()).mapToInt(Integer::parseInt)
+                .toArray();
         Configuration jobOptions = jobOptions(options);
 
         List<ItemVersion> items;
@@ -172,7 +177,8 @@ public final class EvaluationMain {
                     return deltas;
                 };
                 evaluation.withBlendFit(validation, BlendFit.Grid.standard())
-                        .withBlendEvidence(evidence).withBlendObjective(blendObjective);
+                        .withBlendEvidence(evidence).withBlendObjective(blendObjective)
+                        .withBlendEaseNeighbours(blendEaseNeighbours);
             }
             if (validationOnly) {
                 // the job embeds the whole catalogue in its first replay, whatever the events:
@@ -348,23 +354,30 @@ public final class EvaluationMain {
                     + "update; **stale**, graphs at ⌊0.6·b⌋, as before it — the same targets; "
                     + "objective: %s): "
                     + "grid %s (negative neighbours: the scale of EASE's negative weights), "
-                    + "per neighbour evidence (%s), then one step finer around the best (the chosen "
+                    + "per neighbour evidence (%s) and EASE neighbours per item (%s), then one "
+                    + "step finer around the best (the chosen "
                     + "value and the geometric midpoints to its grid neighbours: %d combinations "
-                    + "per evidence); chosen **%s, evidence %s**, validation NDCG@10 %.4f (fresh "
+                    + "per evidence); chosen **%s, evidence %s, %d EASE neighbours per item**, "
+                    + "validation NDCG@10 %.4f (fresh "
                     + "%.4f, stale %.4f; the default weights above: %.4f, fresh %.4f, stale "
                     + "%.4f).%n%n",
                     blend.cases(), objective(result),
                     BlendFit.describe(result.blendGrid),
                     result.blendChoices.stream().map(c -> c.evidence().name()).distinct()
+                            .collect(Collectors.joining(", ")),
+                    result.blendChoices.stream().map(c -> "" + c.neighbours()).distinct()
                             .collect(Collectors.joining(", ")), blend.combinations(),
-                    blend.describe(), blend.weights().evidence, blend.ndcg(),
+                    blend.describe(), blend.weights().evidence, result.blendEaseNeighbours,
+                    blend.ndcg(),
                     result.blendFresh, result.blendStale, blend.baseNdcg(), result.baseFresh,
                     result.baseStale));
-            md.append("| neighbour evidence | negative weights × | best weights of the coarse "
-                    + "grid | fresh NDCG@10 | stale NDCG@10 | mean |\n|---|---|---|---|---|---|\n");
+            md.append("| neighbour evidence | EASE neighbours per item | negative weights × | "
+                    + "best weights of the coarse grid | fresh NDCG@10 | stale NDCG@10 | mean |\n"
+                    + "|---|---|---|---|---|---|---|\n");
             for (Evaluation.BlendChoice choice : result.blendChoices) {
-                md.append(String.format("| %s | %s | %s | %.4f | %.4f | %.4f |%n",
-                        choice.evidence(), BlendFit.number(choice.negativeScale()),
+                md.append(String.format("| %s | %,d | %s | %s | %.4f | %.4f | %.4f |%n",
+                        choice.evidence(), choice.neighbours(),
+                        BlendFit.number(choice.negativeScale()),
                         choice.guardMet() ? BlendFit.Result.describe(choice.weights())
                                 : "none reaches the stale floor (the hand-set weights)",
                         choice.fresh(), choice.stale(), choice.mean()));

@@ -82,6 +82,7 @@ class EvaluationTest {
                 .withBlendFit(source, BlendFit.Grid.standard())
                 .withBlendEvidence(List.of(Recommender.NeighbourEvidence.LIKED))
                 .withBlendObjective(objective)
+                .withBlendEaseNeighbours(50, 200) // the evaluation's 200 and a smaller table
                 .evaluate(source, false);
 
         assertThat(result.ease.validationNdcg()).containsOnlyKeys(100.0, 300.0, 1000.0);
@@ -105,9 +106,16 @@ class EvaluationTest {
         if (objective == BlendFit.Objective.GUARDED) {
             assertThat(result.blendStale).isGreaterThanOrEqualTo(result.baseStale);
         }
-        assertThat(result.blendChoices).extracting(c -> c.evidence() + "@" + c.negativeScale())
-                .containsExactly("EDGE_WEIGHTS@0.0", "EDGE_WEIGHTS@0.25", "EDGE_WEIGHTS@0.5",
-                        "EDGE_WEIGHTS@1.0", "LIKED@0.0", "LIKED@0.25", "LIKED@0.5", "LIKED@1.0");
+        // per count of EASE neighbours (the evaluation's first), evidence and scale
+        assertThat(result.blendChoices).extracting(
+                c -> c.neighbours() + "/" + c.evidence() + "@" + c.negativeScale())
+                .containsExactly("200/EDGE_WEIGHTS@0.0", "200/EDGE_WEIGHTS@0.25",
+                        "200/EDGE_WEIGHTS@0.5", "200/EDGE_WEIGHTS@1.0", "200/LIKED@0.0",
+                        "200/LIKED@0.25", "200/LIKED@0.5", "200/LIKED@1.0",
+                        "50/EDGE_WEIGHTS@0.0", "50/EDGE_WEIGHTS@0.25", "50/EDGE_WEIGHTS@0.5",
+                        "50/EDGE_WEIGHTS@1.0", "50/LIKED@0.0", "50/LIKED@0.25", "50/LIKED@0.5",
+                        "50/LIKED@1.0");
+        assertThat(result.blendEaseNeighbours).isIn(50, 200);
         assertThat(result.blendChoices).filteredOn(Evaluation.BlendChoice::guardMet)
                 .isNotEmpty().allSatisfy(c -> {
                     assertThat(c.weights().negativeNeighbours).isEqualTo(c.negativeScale());
