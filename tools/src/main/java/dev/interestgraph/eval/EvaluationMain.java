@@ -31,7 +31,9 @@ import org.apache.flink.configuration.Configuration;
  * {@code --eval.prequential-sample N}, {@code --eval.ease true|false} (EASE^R, EASE neighbours
  * and the fitted blend; default true), {@code --eval.ease-lambdas 100,300,1000}, {@code
  * --eval.blend true|false}, {@code --eval.blend-objective guarded|fresh|mean} (what the blend fit
- * maximises, {@link BlendFit.Objective}; default guarded), {@code --eval.gelly true|false} (the
+ * maximises, {@link BlendFit.Objective}; default guarded), {@code --eval.blend-ease-neighbours
+ * 20,100,300,1000} (the EASE neighbours per item the blend fit chooses among), {@code
+ * --eval.gelly true|false} (the
  * Gelly rows; default true), and
  * for reduced runs {@code --eval.max-users N} (the first N users by id, all their events); job
  * options ({@code --graph.prune-threshold 0.1}) apply to every replay.
@@ -71,9 +73,11 @@ public final class EvaluationMain {
         }
         BlendFit.Objective blendObjective = BlendFit.Objective.parse(
                 options.getString("eval.blend-objective", BlendFit.Objective.GUARDED.option()));
-        // the EASE neighbours per item the blend fit chooses among (default: the evaluation's)
+        // the EASE neighbours per item the blend fit chooses among with its weights: on the
+        // validation window 100 beat the evaluation's 1,000 and the analytics job's 20
+        // (docs/evaluation-ease.md), so the fit chooses among them, on every run's own window
         int[] blendEaseNeighbours = java.util.Arrays.stream(options.getString(
-                        "eval.blend-ease-neighbours", "" + NEIGHBOURS_PER_ITEM).split(","))
+                        "eval.blend-ease-neighbours", BLEND_EASE_NEIGHBOURS).split(","))
                 .map(String::trim).filter(v -> !v.isEmpty()).mapToInt(Integer::parseInt)
                 .toArray();
         Configuration jobOptions = jobOptions(options);
@@ -263,8 +267,8 @@ public final class EvaluationMain {
                             ? "and its 1000 most negative ones (analytics.ease.negatives) " : "")
                     + "in place of the cosine table; **EASE neighbours alone**: the same with every "
                     + "other weight 0 (what that neighbour signal keeps of EASE^R's ranking); "
-                    + "**fitted blend**: the same with the weights fitted on the validation window "
-                    + "(below).\n");
+                    + "**fitted blend**: the same with the weights and the number of EASE "
+                    + "neighbours per item fitted on the validation window (below).\n");
         }
         md.append("- Job options: ").append(jobOptions.toMap().isEmpty() ? "defaults"
                 : jobOptions.toMap().toString()).append(" (see configuration.md).\n");
@@ -477,6 +481,12 @@ public final class EvaluationMain {
 
     /** Neighbours per item of both the cosine table and the Gelly job in the evaluation. */
     static final int NEIGHBOURS_PER_ITEM = 1000;
+
+    /**
+     * The EASE neighbours per item the blend fit chooses among by default: the analytics job's
+     * default (20), the evaluation's (1,000) and two between.
+     */
+    static final String BLEND_EASE_NEIGHBOURS = "20,100,300," + NEIGHBOURS_PER_ITEM;
 
     /** Step counter with elapsed time, for the long replays. */
     static final class Step {
