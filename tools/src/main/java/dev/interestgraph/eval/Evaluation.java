@@ -313,8 +313,9 @@ public final class Evaluation {
     /**
      * The numbers of EASE neighbours per item (the top N positive B_ij, and as many negative)
      * the blend fit chooses among with the weights, by the same objective on the same validation
-     * window (default: only the evaluation's neighbours per item). The fitted blend's row ranks
-     * with the chosen number; the hand-set rows keep the evaluation's.
+     * window (default: only the evaluation's neighbours per item, which is always fitted: the
+     * hand-set weights' validation figures, and so the guard's floor, are its). The fitted
+     * blend's row ranks with the chosen number; the hand-set rows keep the evaluation's.
      */
     public Evaluation withBlendEaseNeighbours(int... counts) {
         this.blendEaseNeighbours = counts.clone();
@@ -382,8 +383,8 @@ public final class Evaluation {
     }
 
     /**
-     * One point of the EASE blend fit: the neighbour evidence and the scale of the negative
-     * neighbour weights, the best weights of the coarse grid with them, and those weights'
+     * One point of the EASE blend fit: the neighbour evidence, the EASE neighbours per item of
+     * the table, and the scale of the negative neighbour weights, the best weights of the coarse grid with them, and those weights'
      * validation NDCG@10 ranked right after the validation cut (fresh) and from the graph at the
      * stale cut (stale), by the fit's objective ({@link #withBlendObjective}). {@code guardMet}
      * false: no weights of this scale's grid reach a guarded objective's stale floor; {@code
