@@ -72,7 +72,8 @@ public final class Recommender {
      * the six signal weights ({@link #signals}), which is what lets the evaluation fit them on a
      * validation window ({@code eval.BlendFit}). Defaults: the hand-set weights of the sweep
      * with cosine neighbours (docs/evaluation.md). The blend fitted with EASE neighbours (on the
-     * validation window's fresh graphs; the latest values in docs/evaluation.md) beats them on the
+     * validation window's fresh graphs, among the weights no worse than these on its stale ones;
+     * the latest values in docs/evaluation.md) beats them on the
      * validation window with EASE neighbours but loses to them with cosine neighbours, whose
      * scores are on another scale (docs/evaluation-ease.md), so it is not the default for every
      * neighbour model: a deployment with EASE neighbours passes it as options. Its community 0

@@ -34,6 +34,77 @@ public final class BlendFit {
     }
 
     /**
+     * What a fit maximises over the validation window's two conditions (docs/evaluation-ease.md):
+     * <b>fresh</b> cases rank each user's graph right after its cut (as the streaming operator
+     * does, every delta refreshing it), <b>stale</b> ones the same users' graphs at an earlier
+     * cut, with the same targets (as a graph that has not seen the user's latest events).
+     */
+    public enum Objective {
+        /** The fresh cases' mean NDCG@k alone. */
+        FRESH,
+        /** The mean of the fresh and the stale cases' mean NDCG@k (the same users in each). */
+        MEAN,
+        /**
+         * The fresh cases' mean NDCG@k among the weights whose stale NDCG@k is at least a floor —
+         * the hand-set weights' ("no worse than the defaults on a stale graph"): a choice that
+         * helps fresh graphs by costing stale ones (EASE's negative weights did) is ruled out
+         * instead of traded off. When no grid point meets the floor, the hand-set weights.
+         */
+        GUARDED;
+
+        /** "guarded" → {@link #GUARDED} (case-insensitive). */
+        public static Objective parse(String name) {
+            return valueOf(name.trim().toUpperCase(Locale.ROOT));
+        }
+
+        /** "guarded", as the option spells it. */
+        public String option() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * The validation cases a fit scores and its objective: {@code stale} holds the same users as
+     * {@code fresh} (it may be empty for {@link Objective#FRESH}); {@code staleFloor}, the stale
+     * NDCG@k a {@link Objective#GUARDED} fit's weights must reach.
+     */
+    public record Window(List<Case> fresh, List<Case> stale, Objective objective,
+            double staleFloor) {
+
+        /** The fresh cases alone: the plain fit. */
+        public static Window fresh(List<Case> cases) {
+            return new Window(cases, List.of(), Objective.FRESH, Double.NaN);
+        }
+
+        /**
+         * Both conditions under {@code objective}; a guarded fit's floor is {@code handSet}'s
+         * stale NDCG@k on these cases.
+         */
+        public static Window of(List<Case> fresh, List<Case> stale, Objective objective,
+                Recommender.Weights handSet, int k) {
+            return new Window(fresh, stale, objective, objective == Objective.GUARDED
+                    ? ndcg(stale, vector(handSet), k) : Double.NaN);
+        }
+
+        /**
+         * The objective's value of {@code weights}: {@link Double#NEGATIVE_INFINITY} for a
+         * guarded fit's weights below the floor, so that no such point is ever chosen.
+         */
+        double value(double[] weights, int k) {
+            switch (objective) {
+                case MEAN:
+                    return (ndcg(fresh, weights, k) + ndcg(stale, weights, k)) / 2;
+                case GUARDED:
+                    // the stale figure first: a point below the floor costs no fresh scoring
+                    return ndcg(stale, weights, k) >= staleFloor ? ndcg(fresh, weights, k)
+                            : Double.NEGATIVE_INFINITY;
+                default:
+                    return ndcg(fresh, weights, k);
+            }
+        }
+    }
+
+    /**
      * The values tried per signal. {@code negativeNeighbours}: the scale of negative neighbour
      * weights (EASE's with {@code analytics.ease.negatives}); it acts only on tables that carry
      * them, so the five-signal grids leave it at 1 (what the recommender does by default).
@@ -146,9 +217,19 @@ public final class BlendFit {
         }
     }
 
-    /** The chosen weights, their validation NDCG@k, and what the grid held. */
+    /**
+     * The chosen weights, their objective's value on the validation window (mean NDCG@k), the
+     * hand-set weights' ({@code baseNdcg}), what the grid held, and whether a grid point met a
+     * guarded objective's floor ({@code guardMet}; always true for the other objectives): when
+     * none did, the weights are the hand-set ones.
+     */
     public record Result(Recommender.Weights weights, double ndcg, double baseNdcg,
-            int combinations, int cases) {
+            int combinations, int cases, boolean guardMet) {
+        public Result(Recommender.Weights weights, double ndcg, double baseNdcg,
+                int combinations, int cases) {
+            this(weights, ndcg, baseNdcg, combinations, cases, true);
+        }
+
         /** "interests 0.10, short-term 0.03, ...". */
         public String describe() {
             return describe(weights);
@@ -167,6 +248,15 @@ public final class BlendFit {
      * (cold-start edges, half-life) are copied from {@code base}, whose own NDCG is reported too.
      */
     public static Result fit(List<Case> cases, Grid grid, Recommender.Weights base, int k) {
+        return fit(Window.fresh(cases), grid, base, k);
+    }
+
+    /**
+     * The grid's best weights by {@code window}'s objective; ties to the first in grid order.
+     * When no point meets a guarded objective's floor, {@code base} (the hand-set weights) with
+     * {@code guardMet} false.
+     */
+    public static Result fit(Window window, Grid grid, Recommender.Weights base, int k) {
         // prune() relies on it, and a negative weight would turn a signal's meaning around
         for (double[] values : List.of(grid.interests(), grid.shortTerm(), grid.neighbours(),
                 grid.community(), grid.popularity(), grid.negativeNeighbours())) {
@@ -176,7 +266,7 @@ public final class BlendFit {
                 }
             }
         }
-        double baseNdcg = ndcg(cases, vector(base), k);
+        double baseNdcg = window.value(vector(base), k);
         double best = Double.NEGATIVE_INFINITY;
         double[] bestWeights = null;
         for (double interests : grid.interests()) {
@@ -192,7 +282,7 @@ public final class BlendFit {
                                 w[Signal.COMMUNITY.ordinal()] = community;
                                 w[Signal.POPULARITY.ordinal()] = popularity;
                                 w[Signal.NEGATIVE_NEIGHBOURS.ordinal()] = negative;
-                                double ndcg = ndcg(cases, w, k);
+                                double ndcg = window.value(w, k);
                                 if (ndcg > best) {
                                     best = ndcg;
                                     bestWeights = w;
@@ -203,6 +293,11 @@ public final class BlendFit {
                 }
             }
         }
+        if (bestWeights == null) {
+            // a guarded fit where no grid point reaches the floor: the hand-set weights
+            return new Result(base.copy(), baseNdcg, baseNdcg, grid.size(),
+                    window.fresh().size(), false);
+        }
         Recommender.Weights fitted = base.copy();
         fitted.interests = bestWeights[Signal.INTERESTS.ordinal()];
         fitted.shortTerm = bestWeights[Signal.SHORT_TERM.ordinal()];
@@ -210,7 +305,7 @@ public final class BlendFit {
         fitted.community = bestWeights[Signal.COMMUNITY.ordinal()];
         fitted.popularity = bestWeights[Signal.POPULARITY.ordinal()];
         fitted.negativeNeighbours = bestWeights[Signal.NEGATIVE_NEIGHBOURS.ordinal()];
-        return new Result(fitted, best, baseNdcg, grid.size(), cases.size());
+        return new Result(fitted, best, baseNdcg, grid.size(), window.fresh().size(), true);
     }
 
     /**
@@ -220,11 +315,23 @@ public final class BlendFit {
      */
     public static Result fitRefined(List<Case> cases, Grid grid, Recommender.Weights base,
             int k) {
-        Result coarse = fit(cases, grid, base, k);
-        Result fine = fit(cases, grid.refine(coarse.weights()), base, k);
+        return fitRefined(Window.fresh(cases), grid, base, k);
+    }
+
+    /**
+     * {@link #fitRefined(List, Grid, Recommender.Weights, int)} by {@code window}'s objective.
+     * The coarse choice is a point of the refined grid (and meets a guard it met), so the refined
+     * fit never scores below it; a coarse fit that fell back to {@code base} is not refined.
+     */
+    public static Result fitRefined(Window window, Grid grid, Recommender.Weights base, int k) {
+        Result coarse = fit(window, grid, base, k);
+        if (!coarse.guardMet()) {
+            return coarse;
+        }
+        Result fine = fit(window, grid.refine(coarse.weights()), base, k);
         Result best = fine.ndcg() > coarse.ndcg() ? fine : coarse;
         return new Result(best.weights(), best.ndcg(), coarse.baseNdcg(),
-                coarse.combinations() + fine.combinations(), cases.size());
+                coarse.combinations() + fine.combinations(), window.fresh().size(), true);
     }
 
     /**

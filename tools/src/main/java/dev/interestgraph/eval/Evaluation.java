@@ -127,8 +127,10 @@ public final class Evaluation {
          * #blend}.
          */
         public final List<BlendChoice> blendChoices = new ArrayList<>();
-        /** Whether the blend fits maximised the mean of fresh and stale (else fresh alone). */
-        public boolean blendOnStaleToo;
+        /** What the blend fits maximised on the validation window ({@link BlendFit.Objective}). */
+        public BlendFit.Objective blendObjective;
+        /** EASE neighbours per item of the fitted blend's table (chosen with its weights). */
+        public int blendEaseNeighbours;
         /** The chosen blend's and the hand-set weights' validation NDCG@10, fresh and stale. */
         public double blendFresh;
         public double blendStale;
@@ -239,8 +241,10 @@ public final class Evaluation {
     private BlendFit.Grid blendGrid;
     /** The neighbour evidences the EASE blend fit tries (the option's only, unless widened). */
     private List<Recommender.NeighbourEvidence> blendEvidence;
-    /** Whether the blend fit weighs the stale condition equally with the fresh one. */
-    private boolean fitOnStaleToo;
+    /** What the blend fits maximise over the validation window's fresh and stale conditions. */
+    private BlendFit.Objective blendObjective = BlendFit.Objective.GUARDED;
+    /** The EASE neighbours per item the blend fit chooses among (null: neighboursPerItem). */
+    private int[] blendEaseNeighbours;
     private Map<String, Map<String, Float>> cosine;
 
     /**
@@ -314,13 +318,25 @@ public final class Evaluation {
     }
 
     /**
-     * Whether the blend fits maximise the mean of the fresh and the stale condition's validation
-     * NDCG@10 ({@code true}) or the fresh condition's alone ({@code false}, the default: the
-     * streaming operator ranks from graphs that every delta keeps fresh). Both conditions are
+     * What the blend fits maximise ({@link BlendFit.Objective}): the fresh condition's validation
+     * NDCG@10 alone, the mean of fresh and stale, or — the default — the fresh one among the
+     * weights no worse than the hand-set ones on the stale condition. Both conditions are
      * reported either way.
      */
-    public Evaluation withBlendOnStaleGraphsToo(boolean stale) {
-        this.fitOnStaleToo = stale;
+    public Evaluation withBlendObjective(BlendFit.Objective objective) {
+        this.blendObjective = objective;
+        return this;
+    }
+
+    /**
+     * The numbers of EASE neighbours per item (the top N positive B_ij, and as many negative)
+     * the blend fit chooses among with the weights, by the same objective on the same validation
+     * window (default: only the evaluation's neighbours per item, which is always fitted: the
+     * hand-set weights' validation figures, and so the guard's floor, are its). The fitted
+     * blend's row ranks with the chosen number; the hand-set rows keep the evaluation's.
+     */
+    public Evaluation withBlendEaseNeighbours(int... counts) {
+        this.blendEaseNeighbours = counts.clone();
         return this;
     }
 
@@ -385,14 +401,16 @@ public final class Evaluation {
     }
 
     /**
-     * One point of the EASE blend fit: the neighbour evidence and the scale of the negative
-     * neighbour weights, the best weights of the coarse grid with them, and those weights'
+     * One point of the EASE blend fit: the neighbour evidence, the EASE neighbours per item of
+     * the table, and the scale of the negative neighbour weights, the best weights of the coarse grid with them, and those weights'
      * validation NDCG@10 ranked right after the validation cut (fresh) and from the graph at the
-     * stale cut (stale); the fit maximises the fresh figure, or their mean ({@link
-     * #withBlendOnStaleGraphsToo}).
+     * stale cut (stale), by the fit's objective ({@link #withBlendObjective}). {@code guardMet}
+     * false: no weights of this scale's grid reach a guarded objective's stale floor; {@code
+     * weights} are then the hand-set ones.
      */
-    public record BlendChoice(Recommender.NeighbourEvidence evidence, double negativeScale,
-            Recommender.Weights weights, double fresh, double stale) {
+    public record BlendChoice(Recommender.NeighbourEvidence evidence, int neighbours,
+            double negativeScale, Recommender.Weights weights, double fresh, double stale,
+            boolean guardMet) {
         public double mean() {
             return (fresh + stale) / 2;
         }
@@ -554,8 +572,11 @@ public final class Evaluation {
             oursEaseAlone = new Ranker(e -> new Recommender(e, easeNeighbours, popularity, alone));
             if (result.blend != null) {
                 Recommender.Weights fitted = result.blend.weights();
+                Map<String, Map<String, Float>> fittedNeighbours =
+                        result.blendEaseNeighbours == neighboursPerItem ? easeNeighbours
+                                : ease.neighbours(result.blendEaseNeighbours, negatives);
                 oursEaseFitted = new Ranker(
-                        e -> new Recommender(e, easeNeighbours, popularity, fitted));
+                        e -> new Recommender(e, fittedNeighbours, popularity, fitted));
             }
             // the validation model (n² doubles) has served: the report keeps its figures only
             EaseBaseline.Selection s = result.ease;
@@ -877,11 +898,11 @@ public final class Evaluation {
      * the cut, the targets are the same), both from {@link #validationSource}; popularity and
      * EASE neighbours from every user's events up to the validation cut (the validation model, at
      * the chosen λ), targets their liked items of events[⌊0.8·b⌋:b]. Nothing of events[b:] is
-     * seen. Each combination is scored by the mean NDCG@10 over the fresh condition's cases — the
-     * graphs the streaming operator ranks from — or, with {@link #withBlendOnStaleGraphsToo}, over
-     * both conditions' cases (the same users in each, so the two weigh equally), since a choice
-     * that helps fresh graphs can cost stale ones far more (docs/evaluation-ease.md); both
-     * conditions' figures are reported either way. With EASE neighbours the fit also
+     * seen. Each combination is scored by its objective ({@link #withBlendObjective}): by default
+     * the mean NDCG@10 over the fresh condition's cases — the graphs the streaming operator ranks
+     * from — among the combinations whose stale NDCG@10 is at least the hand-set weights', since
+     * a choice that helps fresh graphs can cost stale ones far more (docs/evaluation-ease.md);
+     * both conditions' figures are reported either way. With EASE neighbours the fit also
      * chooses the neighbour evidence ({@link Recommender.NeighbourEvidence}) and the scale of the
      * negative neighbour weights ({@link BlendFit.Grid#NEGATIVE_SCALES}): per evidence and scale,
      * the coarse grid (recorded in {@code result.blendChoices}); the best is refined once.
@@ -891,11 +912,11 @@ public final class Evaluation {
         Map<String, Set<String>> targets = validation.inner.relevantTargets();
         Map<String, Integer> popularity = validation.popularity;
         BlendFit.Result[] fits = new BlendFit.Result[2];
-        result.blendOnStaleToo = fitOnStaleToo;
-        // the EASE table with its negative weights, so that the fit can weigh them
-        Map<String, Map<String, Float>> ease =
-                selection.validationModel().neighbours(neighboursPerItem, true);
+        result.blendObjective = blendObjective;
         Recommender.Weights handSet = handSetForEase();
+        int[] counts = blendEaseNeighbours != null ? blendEaseNeighbours
+                : new int[] {neighboursPerItem};
+        result.blendEaseNeighbours = neighboursPerItem;
         BlendFit.Result best = null;
         Recommender.NeighbourEvidence bestEvidence = null;
         // the weights' own evidence first: the hand-set weights' validation figures are its
@@ -904,73 +925,111 @@ public final class Evaluation {
         if (blendEvidence != null) {
             evidences.addAll(blendEvidence);
         }
-        for (Recommender.NeighbourEvidence evidence : evidences) {
-            long started = System.nanoTime();
-            Recommender.Weights signalWeights = weights.copy();
-            signalWeights.evidence = evidence;
-            signalWeights.negativeNeighbours = 1; // computed, whatever the weight: fitted
-            Ranker ranker = new Ranker(e -> new Recommender(e, ease, popularity, signalWeights));
-            List<BlendFit.Case> fresh = validation.cases(ranker, targets, false);
-            List<BlendFit.Case> stale = validation.cases(ranker, targets, true);
-            List<BlendFit.Case> both = new ArrayList<>(fresh);
-            if (fitOnStaleToo) {
-                both.addAll(stale);
-            }
-            if (evidence == weights.evidence) {
-                result.baseFresh = BlendFit.ndcg(fresh, BlendFit.vector(handSet), 10);
-                result.baseStale = BlendFit.ndcg(stale, BlendFit.vector(handSet), 10);
-            }
-            BlendFit.Result coarse = null;
-            for (double scale : BlendFit.Grid.NEGATIVE_SCALES) {
+        // the evaluation's own count first: the hand-set weights' validation figures are its
+        int[] ordered = java.util.stream.IntStream.concat(
+                java.util.stream.IntStream.of(neighboursPerItem),
+                java.util.Arrays.stream(counts).filter(n -> n != neighboursPerItem)).toArray();
+        for (int count : ordered) {
+            // the EASE table with its negative weights, so that the fit can weigh them
+            Map<String, Map<String, Float>> ease =
+                    selection.validationModel().neighbours(count, true);
+            for (Recommender.NeighbourEvidence evidence : evidences) {
+                long started = System.nanoTime();
+                Recommender.Weights signalWeights = weights.copy();
+                signalWeights.evidence = evidence;
+                signalWeights.negativeNeighbours = 1; // computed, whatever the weight: fitted
+                Ranker ranker = new Ranker(
+                        e -> new Recommender(e, ease, popularity, signalWeights));
+                List<BlendFit.Case> fresh = validation.cases(ranker, targets, false);
+                List<BlendFit.Case> stale = validation.cases(ranker, targets, true);
+                if (evidence == weights.evidence && count == neighboursPerItem) {
+                    // the hand-set weights' figures, and so a guarded fit's stale floor (the
+                    // weights' own evidence and the evaluation's count come first): every
+                    // evidence and count is held to the defaults' stale figure
+                    result.baseFresh = BlendFit.ndcg(fresh, BlendFit.vector(handSet), 10);
+                    result.baseStale = BlendFit.ndcg(stale, BlendFit.vector(handSet), 10);
+                }
+                BlendFit.Window window = new BlendFit.Window(fresh, stale, blendObjective,
+                        result.baseStale);
+                BlendFit.Result coarse = null;
+                for (double scale : BlendFit.Grid.NEGATIVE_SCALES) {
+                    Recommender.Weights base = handSet.copy();
+                    base.evidence = evidence;
+                    BlendFit.Result fit = BlendFit.fit(window,
+                            blendGrid.withNegativeNeighbours(new double[] {scale}), base, 10);
+                    double[] w = BlendFit.vector(fit.weights());
+                    result.blendChoices.add(new BlendChoice(evidence, count, scale, fit.weights(),
+                            BlendFit.ndcg(fresh, w, 10), BlendFit.ndcg(stale, w, 10),
+                            fit.guardMet()));
+                    if (fit.guardMet() && (coarse == null || fit.ndcg() > coarse.ndcg())) {
+                        coarse = fit;
+                    }
+                }
+                if (coarse == null) {
+                    // a guarded fit where no weights of this evidence reach the stale floor
+                    System.out.printf("      blend fit, %d EASE neighbours, evidence %s: no "
+                            + "weights reach the hand-set weights' stale NDCG@10 %.4f (%.0f s)%n",
+                            count, evidence, result.baseStale, (System.nanoTime() - started) / 1e9);
+                    continue;
+                }
                 Recommender.Weights base = handSet.copy();
                 base.evidence = evidence;
-                BlendFit.Result fit = BlendFit.fit(both,
-                        blendGrid.withNegativeNeighbours(new double[] {scale}), base, 10);
-                double[] w = BlendFit.vector(fit.weights());
-                result.blendChoices.add(new BlendChoice(evidence, scale, fit.weights(),
-                        BlendFit.ndcg(fresh, w, 10), BlendFit.ndcg(stale, w, 10)));
-                if (coarse == null || fit.ndcg() > coarse.ndcg()) {
-                    coarse = fit;
+                BlendFit.Grid grid =
+                        blendGrid.withNegativeNeighbours(BlendFit.Grid.NEGATIVE_SCALES);
+                BlendFit.Result fine =
+                        BlendFit.fit(window, grid.refine(coarse.weights()), base, 10);
+                BlendFit.Result refined = fine.ndcg() > coarse.ndcg() ? fine : coarse;
+                BlendFit.Result fit = new BlendFit.Result(refined.weights(), refined.ndcg(),
+                        objectiveOfHandSet(result), grid.size() + fine.combinations(),
+                        fresh.size());
+                System.out.printf("      blend fit, %d EASE neighbours, evidence %s: %s, "
+                        + "validation NDCG@10 %.4f (fresh %.4f, stale %.4f; objective %s; %.0f "
+                        + "candidates a case after pruning; %.0f s)%n", count, evidence,
+                        fit.describe(), fit.ndcg(),
+                        BlendFit.ndcg(fresh, BlendFit.vector(fit.weights()), 10),
+                        BlendFit.ndcg(stale, BlendFit.vector(fit.weights()), 10),
+                        blendObjective.option(),
+                        fresh.stream().mapToInt(c -> c.signals().items().size()).average()
+                                .orElse(0),
+                        (System.nanoTime() - started) / 1e9);
+                if (best == null || fit.ndcg() > best.ndcg()) {
+                    best = fit;
+                    bestEvidence = evidence;
+                    result.blendEaseNeighbours = count;
+                    double[] w = BlendFit.vector(fit.weights());
+                    result.blendFresh = BlendFit.ndcg(fresh, w, 10);
+                    result.blendStale = BlendFit.ndcg(stale, w, 10);
                 }
             }
-            Recommender.Weights base = handSet.copy();
-            base.evidence = evidence;
-            BlendFit.Grid grid = blendGrid.withNegativeNeighbours(BlendFit.Grid.NEGATIVE_SCALES);
-            BlendFit.Result fine = BlendFit.fit(both, grid.refine(coarse.weights()), base, 10);
-            BlendFit.Result refined = fine.ndcg() > coarse.ndcg() ? fine : coarse;
-            BlendFit.Result fit = new BlendFit.Result(refined.weights(), refined.ndcg(),
-                    fitOnStaleToo ? (result.baseFresh + result.baseStale) / 2
-                            : result.baseFresh,
-                    grid.size() + fine.combinations(), fresh.size());
-            System.out.printf("      blend fit, EASE neighbours, evidence %s: %s, validation "
-                    + "NDCG@10 %.4f (%s; %.0f candidates a case after pruning; "
-                    + "%.0f s)%n", evidence, fit.describe(), fit.ndcg(),
-                    fitOnStaleToo ? "mean of fresh and stale" : "fresh",
-                    both.stream().mapToInt(c -> c.signals().items().size()).average().orElse(0),
-                    (System.nanoTime() - started) / 1e9);
-            if (best == null || fit.ndcg() > best.ndcg()) {
-                best = fit;
-                bestEvidence = evidence;
-                double[] w = BlendFit.vector(fit.weights());
-                result.blendFresh = BlendFit.ndcg(fresh, w, 10);
-                result.blendStale = BlendFit.ndcg(stale, w, 10);
-            }
+        }
+        if (best == null) {
+            // no evidence's grid reaches the floor: the hand-set weights, as the objective says
+            double value = objectiveOfHandSet(result);
+            best = new BlendFit.Result(handSet.copy(), value, value,
+                    blendGrid.withNegativeNeighbours(BlendFit.Grid.NEGATIVE_SCALES).size(),
+                    targets.size(), false);
+            result.blendFresh = result.baseFresh;
+            result.blendStale = result.baseStale;
         }
         fits[0] = best;
         Recommender.Weights base = weights.copy();
         Map<String, Map<String, Float>> cosine =
                 ItemItemCosine.neighbours(validation.fitEvents, neighboursPerItem);
         Ranker ranker = new Ranker(e -> new Recommender(e, cosine, popularity, base));
-        List<BlendFit.Case> both = new ArrayList<>(validation.cases(ranker, targets, false));
-        int users = both.size();
-        if (fitOnStaleToo) {
-            both.addAll(validation.cases(ranker, targets, true));
-        }
-        // the grid, then one step finer around its choice (BlendFit.fitRefined)
-        BlendFit.Result cosineFit = BlendFit.fitRefined(both, blendGrid, base, 10);
-        fits[1] = new BlendFit.Result(cosineFit.weights(), cosineFit.ndcg(),
-                cosineFit.baseNdcg(), cosineFit.combinations(), users);
+        List<BlendFit.Case> fresh = validation.cases(ranker, targets, false);
+        List<BlendFit.Case> stale = blendObjective == BlendFit.Objective.FRESH ? List.of()
+                : validation.cases(ranker, targets, true);
+        // the grid, then one step finer around its choice (BlendFit.fitRefined); a guarded fit
+        // holds these weights to the hand-set weights' stale figure with cosine neighbours
+        fits[1] = BlendFit.fitRefined(BlendFit.Window.of(fresh, stale, blendObjective, base, 10),
+                blendGrid, base, 10);
         return fits;
+    }
+
+    /** The hand-set weights' value under the blend objective (their validation figures). */
+    private double objectiveOfHandSet(Result result) {
+        return blendObjective == BlendFit.Objective.MEAN
+                ? (result.baseFresh + result.baseStale) / 2 : result.baseFresh;
     }
 
     /**

@@ -32,7 +32,10 @@ import org.apache.flink.configuration.Configuration;
  * --eval.ease true|false} (EASE^R, EASE neighbours and the fitted blend; default true), {@code
  * --eval.ease-lambdas 100,300,1000}, {@code --eval.ease-max-items N} (beyond N liked items the
  * EASE rows are reported as not computed; default EaseModel.PRACTICAL_MAX_ITEMS), {@code
- * --eval.blend true|false}, {@code --eval.gelly true|false} (the Gelly rows; default true), and
+ * --eval.blend true|false}, {@code --eval.blend-objective guarded|fresh|mean} (what the blend fit
+ * maximises, {@link BlendFit.Objective}; default guarded), {@code --eval.blend-ease-neighbours
+ * 20,100,300,1000} (the EASE neighbours per item the blend fit chooses among), {@code
+ * --eval.gelly true|false} (the Gelly rows; default true), and
  * for reduced runs {@code --eval.max-users N} (the first N users by id, all their events); job
  * options ({@code --graph.prune-threshold 0.1}) apply to every replay.
  */
@@ -65,9 +68,22 @@ public final class EvaluationMain {
                 .map(v -> Recommender.NeighbourEvidence.valueOf(v.toUpperCase(java.util.Locale.ROOT)
                         .replace('-', '_')))
                 .collect(Collectors.toList());
-        // the blend fit's objective: fresh validation graphs (what the operator ranks from), or
-        // the mean of fresh and stale ones
-        boolean blendStale = Boolean.parseBoolean(options.getString("eval.blend-stale", "false"));
+        // the blend fit's objective (BlendFit.Objective): fresh validation graphs (what the
+        // operator ranks from), the mean of fresh and stale ones, or fresh among the weights no
+        // worse than the hand-set ones on stale graphs
+        if (options.containsKey("eval.blend-stale")) {
+            throw new IllegalArgumentException("--eval.blend-stale was replaced by "
+                    + "--eval.blend-objective fresh|mean|guarded (true was mean)");
+        }
+        BlendFit.Objective blendObjective = BlendFit.Objective.parse(
+                options.getString("eval.blend-objective", BlendFit.Objective.GUARDED.option()));
+        // the EASE neighbours per item the blend fit chooses among with its weights: on the
+        // validation window 100 beat the evaluation's 1,000 and the analytics job's 20
+        // (docs/evaluation-ease.md), so the fit chooses among them, on every run's own window
+        int[] blendEaseNeighbours = java.util.Arrays.stream(options.getString(
+                        "eval.blend-ease-neighbours", BLEND_EASE_NEIGHBOURS).split(","))
+                .map(String::trim).filter(v -> !v.isEmpty()).mapToInt(Integer::parseInt)
+                .toArray();
         Configuration jobOptions = jobOptions(options);
 
         List<ItemVersion> items;
@@ -168,7 +184,8 @@ public final class EvaluationMain {
                     return deltas;
                 };
                 evaluation.withBlendFit(validation, BlendFit.Grid.standard())
-                        .withBlendEvidence(evidence).withBlendOnStaleGraphsToo(blendStale);
+                        .withBlendEvidence(evidence).withBlendObjective(blendObjective)
+                        .withBlendEaseNeighbours(blendEaseNeighbours);
             }
             if (validationOnly) {
                 // the job embeds the whole catalogue in its first replay, whatever the events:
@@ -254,8 +271,8 @@ public final class EvaluationMain {
                             ? "and its 1000 most negative ones (analytics.ease.negatives) " : "")
                     + "in place of the cosine table; **EASE neighbours alone**: the same with every "
                     + "other weight 0 (what that neighbour signal keeps of EASE^R's ranking); "
-                    + "**fitted blend**: the same with the weights fitted on the validation window "
-                    + "(below).\n");
+                    + "**fitted blend**: the same with the weights and the number of EASE "
+                    + "neighbours per item fitted on the validation window (below).\n");
         }
         md.append("- Job options: ").append(jobOptions.toMap().isEmpty() ? "defaults"
                 : jobOptions.toMap().toString()).append(" (see configuration.md).\n");
@@ -348,30 +365,39 @@ public final class EvaluationMain {
                     + "validation users in two conditions: **fresh**, graphs of "
                     + "the in-process replay at each user's validation cut ⌊0.8·b⌋, as after the "
                     + "update; **stale**, graphs at ⌊0.6·b⌋, as before it — the same targets; "
-                    + "the fit maximises %s): "
+                    + "objective: %s): "
                     + "grid %s (negative neighbours: the scale of EASE's negative weights), "
-                    + "per neighbour evidence (%s), then one step finer around the best (the chosen "
+                    + "per neighbour evidence (%s) and EASE neighbours per item (%s), then one "
+                    + "step finer around the best (the chosen "
                     + "value and the geometric midpoints to its grid neighbours: %d combinations "
-                    + "per evidence); chosen **%s, evidence %s**, validation NDCG@10 %.4f (fresh "
+                    + "per evidence); chosen **%s, evidence %s, %d EASE neighbours per item**, "
+                    + "validation NDCG@10 %.4f (fresh "
                     + "%.4f, stale %.4f; the default weights above: %.4f, fresh %.4f, stale "
                     + "%.4f).%n%n",
-                    blend.cases(), result.blendOnStaleToo
-                            ? "the mean of both (`--eval.blend-stale true`)"
-                            : "the fresh one's (the graphs the operator ranks from; "
-                                    + "`--eval.blend-stale true` weighs both equally)",
+                    blend.cases(), objective(result),
                     BlendFit.describe(result.blendGrid),
                     result.blendChoices.stream().map(c -> c.evidence().name()).distinct()
+                            .collect(Collectors.joining(", ")),
+                    result.blendChoices.stream().map(c -> "" + c.neighbours()).distinct()
                             .collect(Collectors.joining(", ")), blend.combinations(),
-                    blend.describe(), blend.weights().evidence, blend.ndcg(),
+                    blend.describe(), blend.weights().evidence, result.blendEaseNeighbours,
+                    blend.ndcg(),
                     result.blendFresh, result.blendStale, blend.baseNdcg(), result.baseFresh,
                     result.baseStale));
-            md.append("| neighbour evidence | negative weights × | best weights of the coarse "
-                    + "grid | fresh NDCG@10 | stale NDCG@10 | mean |\n|---|---|---|---|---|---|\n");
+            md.append("| neighbour evidence | EASE neighbours per item | negative weights × | "
+                    + "best weights of the coarse grid | fresh NDCG@10 | stale NDCG@10 | mean |\n"
+                    + "|---|---|---|---|---|---|---|\n");
             for (Evaluation.BlendChoice choice : result.blendChoices) {
-                md.append(String.format("| %s | %s | %s | %.4f | %.4f | %.4f |%n",
-                        choice.evidence(), BlendFit.number(choice.negativeScale()),
-                        BlendFit.Result.describe(choice.weights()), choice.fresh(),
-                        choice.stale(), choice.mean()));
+                md.append(String.format("| %s | %,d | %s | %s | %.4f | %.4f | %.4f |%n",
+                        choice.evidence(), choice.neighbours(),
+                        BlendFit.number(choice.negativeScale()),
+                        choice.guardMet() ? BlendFit.Result.describe(choice.weights())
+                                : "none reaches the stale floor (the hand-set weights)",
+                        choice.fresh(), choice.stale(), choice.mean()));
+            }
+            if (!blend.guardMet()) {
+                md.append("\nNo weights of the grid reach the hand-set weights' stale figure: "
+                        + "the fitted blend is the hand-set weights.\n");
             }
             if (result.blendCosine != null) {
                 BlendFit.Result cosine = result.blendCosine;
@@ -385,6 +411,21 @@ public final class EvaluationMain {
             }
         }
         return md.toString();
+    }
+
+    /** The blend fit's objective, in words, with the option that selects it. */
+    static String objective(Evaluation.Result result) {
+        switch (result.blendObjective) {
+            case FRESH:
+                return "the fresh condition's NDCG@10 alone (`--eval.blend-objective fresh`)";
+            case MEAN:
+                return "the mean of both conditions' NDCG@10 (`--eval.blend-objective mean`)";
+            default:
+                return String.format("the fresh condition's NDCG@10 among the weights whose "
+                        + "stale NDCG@10 is at least the default weights' (%.4f; "
+                        + "`--eval.blend-objective guarded`, the default; `fresh` and `mean` "
+                        + "are the others)", result.baseStale);
+        }
     }
 
     /**
@@ -449,6 +490,12 @@ public final class EvaluationMain {
 
     /** Neighbours per item of both the cosine table and the Gelly job in the evaluation. */
     static final int NEIGHBOURS_PER_ITEM = 1000;
+
+    /**
+     * The EASE neighbours per item the blend fit chooses among by default: the analytics job's
+     * default (20), the evaluation's (1,000) and two between.
+     */
+    static final String BLEND_EASE_NEIGHBOURS = "20,100,300," + NEIGHBOURS_PER_ITEM;
 
     /** Step counter with elapsed time, for the long replays. */
     static final class Step {

@@ -1,6 +1,7 @@
 package dev.interestgraph.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.interestgraph.recommend.Recommender;
 import java.util.ArrayList;
@@ -253,6 +254,154 @@ class BlendFitTest {
         assertThat(grid.refine(fit.weights()).negativeNeighbours()).containsExactly(
                 new double[] {Math.sqrt(0.25 * 0.5), 0.5, Math.sqrt(0.5)},
                 org.assertj.core.api.Assertions.within(1e-12));
+    }
+
+    /**
+     * Fresh and stale validation cases of the same 150 users with planted structure, as on
+     * MovieLens: on the fresh graphs users go on to like their top 3 by neighbours + negative
+     * neighbours (scale 1) + 0.3·interests; on the stale graphs by neighbours + 0.3·interests,
+     * their negative evidence being noise (the items it came from are old). The fresh optimum
+     * takes the negatives fully and breaks the stale condition (below the hand-set weights',
+     * neighbours alone); the guarded fit must pick the best fresh point that respects it —
+     * interests kept, the negatives at half scale — and each objective the argmax of its own
+     * figure over the grid.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "objective {0}")
+    @org.junit.jupiter.params.provider.EnumSource(BlendFit.Objective.class)
+    void eachObjectiveChoosesItsBestGridPointAndTheGuardHoldsTheStaleFloor(
+            BlendFit.Objective objective) {
+        List<BlendFit.Case> fresh = freshOrStaleCases(false);
+        List<BlendFit.Case> stale = freshOrStaleCases(true);
+        BlendFit.Grid grid = new BlendFit.Grid(new double[] {0, 0.1, 0.3}, new double[] {0},
+                new double[] {1}, new double[] {0}, new double[] {0})
+                .withNegativeNeighbours(new double[] {0, 0.5, 1});
+        Recommender.Weights handSet = new Recommender.Weights();
+        handSet.interests = 0;
+        handSet.shortTerm = 0;
+        handSet.community = 0;
+        handSet.popularity = 0;
+        handSet.negativeNeighbours = 0; // neighbours alone
+        BlendFit.Window window = BlendFit.Window.of(fresh, stale, objective, handSet, 10);
+        double floor = BlendFit.ndcg(stale, BlendFit.vector(handSet), 10);
+
+        BlendFit.Result fit = BlendFit.fit(window, grid, handSet, 10);
+
+        // the planted facts the test relies on: the fresh optimum costs the stale graphs
+        double[] freshOptimum = weights(0.3, 1);
+        assertThat(BlendFit.ndcg(fresh, freshOptimum, 10)).isEqualTo(1.0, within(1e-12));
+        assertThat(BlendFit.ndcg(stale, freshOptimum, 10)).isLessThan(floor);
+        double[] w = BlendFit.vector(fit.weights());
+        double chosenFresh = BlendFit.ndcg(fresh, w, 10);
+        double chosenStale = BlendFit.ndcg(stale, w, 10);
+        assertThat(fit.guardMet()).isTrue();
+        switch (objective) {
+            case FRESH:
+                assertThat(fit.weights().interests).isEqualTo(0.3);
+                assertThat(fit.weights().negativeNeighbours).isEqualTo(1.0);
+                assertThat(fit.ndcg()).isEqualTo(chosenFresh);
+                break;
+            case MEAN:
+                assertThat(fit.ndcg()).isEqualTo((chosenFresh + chosenStale) / 2, within(1e-12));
+                break;
+            default:
+                // interests kept, the negatives halved: the stale graphs no worse than with the
+                // hand-set weights, the fresh ones far above them, a little below the optimum
+                assertThat(fit.weights().interests).isEqualTo(0.3);
+                assertThat(fit.weights().negativeNeighbours).isEqualTo(0.5);
+                assertThat(chosenStale).isGreaterThanOrEqualTo(window.staleFloor());
+                assertThat(window.staleFloor()).isEqualTo(floor);
+                assertThat(fit.ndcg()).isEqualTo(chosenFresh).isLessThan(1.0)
+                        .isGreaterThan(fit.baseNdcg());
+                assertThat(fit.baseNdcg())
+                        .isEqualTo(BlendFit.ndcg(fresh, BlendFit.vector(handSet), 10));
+        }
+        // every objective: no grid point scores above the chosen one by its own figure (the
+        // guarded one among the points that reach the floor)
+        for (double interests : grid.interests()) {
+            for (double negative : grid.negativeNeighbours()) {
+                double[] other = weights(interests, negative);
+                double f = BlendFit.ndcg(fresh, other, 10);
+                double s = BlendFit.ndcg(stale, other, 10);
+                double value = objective == BlendFit.Objective.FRESH ? f
+                        : objective == BlendFit.Objective.MEAN ? (f + s) / 2
+                        : s >= floor ? f : Double.NEGATIVE_INFINITY;
+                assertThat(value).as("interests %s, negatives × %s", interests, negative)
+                        .isLessThanOrEqualTo(fit.ndcg() + 1e-12);
+            }
+        }
+    }
+
+    /** When no grid point reaches the stale floor, the guarded fit keeps the hand-set weights. */
+    @Test
+    void aGuardedFitWithoutAPointAtTheStaleFloorKeepsTheHandSetWeights() {
+        List<BlendFit.Case> fresh = freshOrStaleCases(false);
+        List<BlendFit.Case> stale = freshOrStaleCases(true);
+        // the hand-set weights rank the stale graphs as planted (NDCG 1); no grid point does
+        Recommender.Weights handSet = new Recommender.Weights();
+        handSet.interests = 0.3;
+        handSet.shortTerm = 0;
+        handSet.community = 0;
+        handSet.popularity = 0;
+        handSet.negativeNeighbours = 0;
+        BlendFit.Grid grid = new BlendFit.Grid(new double[] {0, 1}, new double[] {0},
+                new double[] {1}, new double[] {0}, new double[] {0})
+                .withNegativeNeighbours(new double[] {0.5, 1});
+        BlendFit.Window window =
+                BlendFit.Window.of(fresh, stale, BlendFit.Objective.GUARDED, handSet, 10);
+
+        BlendFit.Result fit = BlendFit.fitRefined(window, grid, handSet, 10);
+
+        assertThat(window.staleFloor()).isEqualTo(1.0, within(1e-12));
+        assertThat(fit.guardMet()).isFalse();
+        assertThat(fit.weights().interests).isEqualTo(0.3);
+        assertThat(fit.weights().negativeNeighbours).isZero();
+        assertThat(fit.ndcg()).isEqualTo(fit.baseNdcg())
+                .isEqualTo(BlendFit.ndcg(fresh, BlendFit.vector(handSet), 10));
+        // while the unguarded fit on the same grid moves away from them
+        BlendFit.Result unguarded = BlendFit.fit(fresh, grid, handSet, 10);
+        assertThat(unguarded.weights().negativeNeighbours).isPositive();
+        assertThat(unguarded.ndcg()).isGreaterThan(fit.ndcg());
+    }
+
+    private static double[] weights(double interests, double negative) {
+        double[] w = new double[Recommender.Signal.values().length];
+        w[Recommender.Signal.NEIGHBOURS.ordinal()] = 1;
+        w[Recommender.Signal.INTERESTS.ordinal()] = interests;
+        w[Recommender.Signal.NEGATIVE_NEIGHBOURS.ordinal()] = negative;
+        return w;
+    }
+
+    /**
+     * 150 users' cases, 40 candidates each: neighbours and interests uniform in [0, 1], negative
+     * neighbours in [-1, 0] (fresh) or [-0.8, 0] (stale); liked, the top 3 by neighbours +
+     * 0.3·interests, plus the negative signal on the fresh graphs (on the stale ones it is
+     * noise). Each condition its own seed.
+     */
+    private static List<BlendFit.Case> freshOrStaleCases(boolean stale) {
+        Random random = new Random(stale ? 31 : 29);
+        int negative = Recommender.Signal.NEGATIVE_NEIGHBOURS.ordinal();
+        int neighbours = Recommender.Signal.NEIGHBOURS.ordinal();
+        int interests = Recommender.Signal.INTERESTS.ordinal();
+        List<BlendFit.Case> cases = new ArrayList<>();
+        for (int user = 0; user < 150; user++) {
+            List<String> items = new ArrayList<>();
+            float[][] values = new float[40][];
+            double[] truth = new double[40];
+            for (int c = 0; c < 40; c++) {
+                items.add("u" + user + "-i" + c);
+                values[c] = new float[Recommender.Signal.values().length];
+                values[c][neighbours] = random.nextFloat();
+                values[c][interests] = random.nextFloat();
+                values[c][negative] = (stale ? -0.8f : -1f) * random.nextFloat();
+                truth[c] = values[c][neighbours] + 0.3 * values[c][interests]
+                        + (stale ? 0 : values[c][negative]);
+            }
+            Set<String> liked = IntStream.range(0, 40).boxed()
+                    .sorted(Comparator.comparingDouble(c -> -truth[c])).limit(3)
+                    .map(items::get).collect(Collectors.toCollection(HashSet::new));
+            cases.add(new BlendFit.Case(new Recommender.Signals(items, values), liked));
+        }
+        return cases;
     }
 
     /**

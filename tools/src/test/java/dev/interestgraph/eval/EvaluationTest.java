@@ -60,10 +60,10 @@ class EvaluationTest {
                         m -> assertThat(result.row(m, "after").at(10).users()).isEqualTo(60));
     }
 
-    @org.junit.jupiter.params.ParameterizedTest(name = "blend fitted on stale graphs too: {0}")
-    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
-    void easeBaselineEaseNeighboursAndTheFittedBlendAreScoredWithSlices(boolean staleToo)
-            throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "blend objective {0}")
+    @org.junit.jupiter.params.provider.EnumSource(BlendFit.Objective.class)
+    void easeBaselineEaseNeighboursAndTheFittedBlendAreScoredWithSlices(
+            BlendFit.Objective objective) throws Exception {
         SyntheticDataset data = SyntheticDataset.builder().users(60).itemsPerTopic(25)
                 .eventsPerUser(50).spanMs(100 * DAY).noise(0.05).build();
         Map<String, ItemVersion> items = new HashMap<>();
@@ -81,33 +81,54 @@ class EvaluationTest {
                 .withEase(EaseBaseline.LAMBDAS)
                 .withBlendFit(source, BlendFit.Grid.standard())
                 .withBlendEvidence(List.of(Recommender.NeighbourEvidence.LIKED))
-                .withBlendOnStaleGraphsToo(staleToo)
+                .withBlendObjective(objective)
+                .withBlendEaseNeighbours(50, 200) // the evaluation's 200 and a smaller table
                 .evaluate(source, false);
 
         assertThat(result.ease.validationNdcg()).containsOnlyKeys(100.0, 300.0, 1000.0);
         assertThat(result.ease.lambda()).isIn(100.0, 300.0, 1000.0);
         assertThat(result.easeItems).isPositive().isLessThanOrEqualTo(data.items().size());
-        // the default weights are a point of the standard grid: the fit cannot do worse
+        // the default weights are a point of the standard grid: the fit cannot do worse (and
+        // they reach the guarded objective's stale floor, their own figure)
         assertThat(result.blend.ndcg()).isGreaterThanOrEqualTo(result.blend.baseNdcg());
         assertThat(result.blend.cases()).isPositive();
-        // the objective: the fresh validation graphs' NDCG (the default), or fresh and stale
-        // weighed equally; per evidence (the weights' own first) every graded scale of EASE's
-        // negative weights was fitted, and the chosen blend is at least the best of them (one
-        // refinement step)
-        assertThat(result.blendOnStaleToo).isEqualTo(staleToo);
-        assertThat(result.blend.ndcg()).isCloseTo(staleToo
+        assertThat(result.blend.guardMet()).isTrue();
+        // the objective: the fresh validation graphs' NDCG, fresh and stale weighed equally, or
+        // (the default) fresh among the weights no worse than the defaults on stale graphs; per
+        // evidence (the weights' own first) every graded scale of EASE's negative weights was
+        // fitted, and the chosen blend is at least the best of them (one refinement step)
+        boolean mean = objective == BlendFit.Objective.MEAN;
+        assertThat(result.blendObjective).isEqualTo(objective);
+        assertThat(result.blend.ndcg()).isCloseTo(mean
                 ? (result.blendFresh + result.blendStale) / 2 : result.blendFresh, within(1e-12));
-        assertThat(result.blend.baseNdcg()).isCloseTo(staleToo
+        assertThat(result.blend.baseNdcg()).isCloseTo(mean
                 ? (result.baseFresh + result.baseStale) / 2 : result.baseFresh, within(1e-12));
-        assertThat(result.blendChoices).extracting(c -> c.evidence() + "@" + c.negativeScale())
-                .containsExactly("EDGE_WEIGHTS@0.0", "EDGE_WEIGHTS@0.25", "EDGE_WEIGHTS@0.5",
-                        "EDGE_WEIGHTS@1.0", "LIKED@0.0", "LIKED@0.25", "LIKED@0.5", "LIKED@1.0");
-        assertThat(result.blendChoices).allSatisfy(c -> {
-            assertThat(c.weights().negativeNeighbours).isEqualTo(c.negativeScale());
-            assertThat(c.weights().evidence).isEqualTo(c.evidence());
-            assertThat(result.blend.ndcg())
-                    .isGreaterThanOrEqualTo((staleToo ? c.mean() : c.fresh()) - 1e-12);
-        });
+        if (objective == BlendFit.Objective.GUARDED) {
+            assertThat(result.blendStale).isGreaterThanOrEqualTo(result.baseStale);
+        }
+        // per count of EASE neighbours (the evaluation's first), evidence and scale
+        assertThat(result.blendChoices).extracting(
+                c -> c.neighbours() + "/" + c.evidence() + "@" + c.negativeScale())
+                .containsExactly("200/EDGE_WEIGHTS@0.0", "200/EDGE_WEIGHTS@0.25",
+                        "200/EDGE_WEIGHTS@0.5", "200/EDGE_WEIGHTS@1.0", "200/LIKED@0.0",
+                        "200/LIKED@0.25", "200/LIKED@0.5", "200/LIKED@1.0",
+                        "50/EDGE_WEIGHTS@0.0", "50/EDGE_WEIGHTS@0.25", "50/EDGE_WEIGHTS@0.5",
+                        "50/EDGE_WEIGHTS@1.0", "50/LIKED@0.0", "50/LIKED@0.25", "50/LIKED@0.5",
+                        "50/LIKED@1.0");
+        assertThat(result.blendEaseNeighbours).isIn(50, 200);
+        assertThat(result.blendChoices).filteredOn(Evaluation.BlendChoice::guardMet)
+                .isNotEmpty().allSatisfy(c -> {
+                    assertThat(c.weights().negativeNeighbours).isEqualTo(c.negativeScale());
+                    assertThat(c.weights().evidence).isEqualTo(c.evidence());
+                    assertThat(result.blend.ndcg())
+                            .isGreaterThanOrEqualTo((mean ? c.mean() : c.fresh()) - 1e-12);
+                    if (objective == BlendFit.Objective.GUARDED) {
+                        assertThat(c.stale()).isGreaterThanOrEqualTo(result.baseStale);
+                    }
+                });
+        if (objective != BlendFit.Objective.GUARDED) {
+            assertThat(result.blendChoices).allMatch(Evaluation.BlendChoice::guardMet);
+        }
         // the same fit with cosine neighbours: the same validation users, never below the defaults
         assertThat(result.blendCosine.cases()).isEqualTo(result.blend.cases());
         assertThat(result.blendCosine.ndcg())
