@@ -1,6 +1,8 @@
 package dev.interestgraph.usergraph;
 
 import dev.interestgraph.vector.CosineCalibration;
+import dev.interestgraph.vector.HalfFloats;
+import dev.interestgraph.vector.ScaledInt8;
 import dev.interestgraph.graph.EdgeStore;
 import dev.interestgraph.graph.UserGraph;
 import dev.interestgraph.graph.UserGraph.DecayedMean;
@@ -36,26 +38,41 @@ import org.apache.flink.core.memory.DataOutputView;
 public final class UserGraphSerializer extends GraphSerializerBase {
     private static final long serialVersionUID = 1L;
     /**
-     * 4 adds the graph's cosine calibration (issue 19; one byte when there is none); 3 added the
-     * interests' derived fields; 2 added what the delta topic was last sent of each vector; 1 to
-     * 3 are still read.
+     * 5 stores a centroid on its int8 grid as codes and a scale ({@link ScaledInt8}; issue 16's
+     * state size step 2) and each vector's times as varints (the last update relative to the
+     * epoch, the last send relative to the last update); 4 added the graph's cosine calibration
+     * (issue 19; one byte when there is none); 3 added the interests' derived fields; 2 added
+     * what the delta topic was last sent of each vector; 1 to 4 are still read.
      */
-    static final int FORMAT_VERSION = 4;
+    static final int FORMAT_VERSION = 5;
 
     public static final UserGraphSerializer INSTANCE = new UserGraphSerializer();
 
     @Override
     public void serialize(UserGraph graph, DataOutputView out) throws IOException {
-        out.writeByte(FORMAT_VERSION);
-        write(graph, out, true);
+        serialize(graph, out, FORMAT_VERSION);
     }
 
     /**
-     * The graph after the version byte: header, edges (or, without {@code withEdges}, only their
-     * count), interests with their derived fields, profiles.
+     * Writes {@code graph} in format {@code version}, 4 or 5: the current one, or the one before
+     * it, for the tests that restore today's savepoints (a centroid on its int8 grid is written
+     * as its halves in 4, which are the same values).
      */
-    static void write(UserGraph graph, DataOutputView out, boolean withEdges)
+    static void serialize(UserGraph graph, DataOutputView out, int version) throws IOException {
+        out.writeByte(version);
+        write(graph, out, true, version);
+    }
+
+    /**
+     * The graph after the version byte, in format {@code version} (4 or 5): header, edges (or,
+     * without {@code withEdges}, only their count), interests with their derived fields,
+     * profiles.
+     */
+    static void write(UserGraph graph, DataOutputView out, boolean withEdges, int version)
             throws IOException {
+        if (version != FORMAT_VERSION && version != 4) {
+            throw new IllegalArgumentException("cannot write UserGraph format " + version);
+        }
         out.writeLong(graph.epoch);
         VarInts.writeUnsigned(out, graph.seq);
         out.writeLong(graph.lastEventMs);
@@ -73,7 +90,7 @@ public final class UserGraphSerializer extends GraphSerializerBase {
         VarInts.writeUnsigned(out, graph.interests.size());
         for (Interest interest : graph.interests.values()) {
             VarInts.writeUnsigned(out, interest.id);
-            writeMean(interest.centroid, out);
+            writeMean(interest.centroid, graph.epoch, out, version);
             out.writeInt(interest.sentTopItemsHash);
             out.writeUTF(interest.label);
             VarInts.writeUnsigned(out, interest.terms.size());
@@ -85,8 +102,8 @@ public final class UserGraphSerializer extends GraphSerializerBase {
                 writeDerived(interest, out);
             }
         }
-        writeOptionalMean(graph.longTerm, out);
-        writeOptionalMean(graph.shortTerm, out);
+        writeOptionalMean(graph.longTerm, graph.epoch, out, version);
+        writeOptionalMean(graph.shortTerm, graph.epoch, out, version);
         out.writeBoolean(graph.calibration != null);
         if (graph.calibration != null) {
             out.writeUTF(graph.calibrationVersion);
@@ -206,7 +223,8 @@ public final class UserGraphSerializer extends GraphSerializerBase {
         boolean derived = version >= 3 && in.readBoolean();
         int interests = (int) VarInts.readUnsigned(in);
         for (int i = 0; i < interests; i++) {
-            Interest interest = new Interest((int) VarInts.readUnsigned(in), readMean(in, version));
+            Interest interest = new Interest((int) VarInts.readUnsigned(in),
+                    readMean(in, graph.epoch, version));
             if (version >= 2) {
                 interest.sentTopItemsHash = in.readInt();
             }
@@ -220,8 +238,8 @@ public final class UserGraphSerializer extends GraphSerializerBase {
             }
             graph.interests.put(interest.id, interest);
         }
-        graph.longTerm = readOptionalMean(in, version);
-        graph.shortTerm = readOptionalMean(in, version);
+        graph.longTerm = readOptionalMean(in, graph.epoch, version);
+        graph.shortTerm = readOptionalMean(in, graph.epoch, version);
         if (version >= 4 && in.readBoolean()) {
             graph.calibrationVersion = in.readUTF();
             graph.calibration = new CosineCalibration(in.readDouble(), in.readDouble(),
@@ -251,15 +269,48 @@ public final class UserGraphSerializer extends GraphSerializerBase {
         }
     }
 
-    static void writeMean(DecayedMean mean, DataOutputView out) throws IOException {
-        VarInts.writeUnsigned(out, mean.mean.length);
-        // the vector as one byte array (little-endian halves), not a call per component
-        out.write(halvesToBytes(mean.mean));
+    /**
+     * A mean in format 5: its length and whether it is on its int8 grid in one varint, then
+     * either the grid's scale (a half) and a byte per component, or the halves; weight; the last
+     * update relative to the graph's epoch; model version; the angle moved since last sent; the
+     * last send relative to the last update (0 when never sent). Format 4: the length, the
+     * halves, weight, times as longs.
+     */
+    static void writeMean(DecayedMean mean, long epoch, DataOutputView out, int version)
+            throws IOException {
+        if (version < 5) {
+            VarInts.writeUnsigned(out, mean.mean.length);
+            out.write(halvesToBytes(mean.mean));
+            out.writeDouble(mean.weight);
+            out.writeLong(mean.lastMs);
+            out.writeUTF(mean.modelVersion);
+            out.writeFloat(mean.sentAngle);
+            out.writeLong(mean.sentMs);
+            return;
+        }
+        boolean gridded = !Float.isNaN(mean.scale);
+        VarInts.writeUnsigned(out, (long) mean.mean.length << 1 | (gridded ? 1 : 0));
+        if (gridded) {
+            out.writeShort(HalfFloats.toHalf(mean.scale));
+            out.write(ScaledInt8.codes(mean.mean, mean.scale));
+        } else {
+            // the vector as one byte array (little-endian halves), not a call per component
+            out.write(halvesToBytes(mean.mean));
+        }
         out.writeDouble(mean.weight);
-        out.writeLong(mean.lastMs);
+        VarInts.writeSigned(out, mean.lastMs - epoch);
         out.writeUTF(mean.modelVersion);
         out.writeFloat(mean.sentAngle);
-        out.writeLong(mean.sentMs);
+        VarInts.writeUnsigned(out, mean.sentMs == Long.MIN_VALUE
+                ? 0 : 1 + zigZag(mean.lastMs - mean.sentMs));
+    }
+
+    private static long zigZag(long value) {
+        return (value << 1) ^ (value >> 63);
+    }
+
+    private static long unZigZag(long raw) {
+        return (raw >>> 1) ^ -(raw & 1);
     }
 
     /**
@@ -278,7 +329,30 @@ public final class UserGraphSerializer extends GraphSerializerBase {
         ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(halves);
     }
 
-    static DecayedMean readMean(DataInputView in, int version) throws IOException {
+    static DecayedMean readMean(DataInputView in, long epoch, int version) throws IOException {
+        if (version >= 5) {
+            long header = VarInts.readUnsigned(in);
+            short[] vector = new short[(int) (header >>> 1)];
+            float scale = Float.NaN;
+            if ((header & 1) != 0) {
+                scale = HalfFloats.toFloat(in.readShort());
+                byte[] codes = new byte[vector.length];
+                in.readFully(codes);
+                ScaledInt8.decode(codes, scale, vector);
+            } else {
+                byte[] bytes = new byte[vector.length * 2];
+                in.readFully(bytes);
+                halvesFromBytes(bytes, vector);
+            }
+            double weight = in.readDouble();
+            long lastMs = epoch + VarInts.readSigned(in);
+            DecayedMean mean = new DecayedMean(vector, weight, lastMs, in.readUTF());
+            mean.scale = scale;
+            mean.sentAngle = in.readFloat();
+            long sent = VarInts.readUnsigned(in);
+            mean.sentMs = sent == 0 ? Long.MIN_VALUE : lastMs - unZigZag(sent - 1);
+            return mean;
+        }
         short[] vector = new short[(int) VarInts.readUnsigned(in)];
         if (version >= 2) {
             byte[] bytes = new byte[vector.length * 2];
@@ -297,15 +371,17 @@ public final class UserGraphSerializer extends GraphSerializerBase {
         return mean;
     }
 
-    private static void writeOptionalMean(DecayedMean mean, DataOutputView out) throws IOException {
+    private static void writeOptionalMean(DecayedMean mean, long epoch, DataOutputView out,
+            int version) throws IOException {
         out.writeBoolean(mean != null);
         if (mean != null) {
-            writeMean(mean, out);
+            writeMean(mean, epoch, out, version);
         }
     }
 
-    private static DecayedMean readOptionalMean(DataInputView in, int version) throws IOException {
-        return in.readBoolean() ? readMean(in, version) : null;
+    private static DecayedMean readOptionalMean(DataInputView in, long epoch, int version)
+            throws IOException {
+        return in.readBoolean() ? readMean(in, epoch, version) : null;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.interestgraph.graph;
 
 import dev.interestgraph.vector.CosineCalibration;
 import dev.interestgraph.vector.HalfFloats;
+import dev.interestgraph.vector.ScaledInt8;
 import dev.interestgraph.vector.VectorMath;
 import dev.interestgraph.model.Action;
 import java.util.Collection;
@@ -151,6 +152,18 @@ public final class UserGraph {
         public static final float NEVER_SENT = Float.POSITIVE_INFINITY;
 
         public short[] mean;
+        /**
+         * The step of the int8 grid {@link #mean} is on ({@link ScaledInt8}: every half is a
+         * code in ±127 times it, so that state stores a code per component), or NaN when the
+         * halves are not on one (profiles; a centroid restored from a format before the grid,
+         * until its next change; a vector no grid keeps exactly).
+         */
+        public float scale = Float.NaN;
+        /**
+         * Whether every change rounds the mean to its int8 grid (the interest centroids; the
+         * profiles, folded with small rates, stay halves: docs/benchmarks.md, state size step 2).
+         */
+        boolean onGrid;
         public double weight;
         public long lastMs;
         public String modelVersion;
@@ -294,10 +307,35 @@ public final class UserGraph {
             double oldSquares = 0;
             double newSquares = 0;
             float[] decoded = values;
+            float grid = Float.NaN;
+            if (onGrid) {
+                // the grid's scale needs the new mean's largest component first: a pass that
+                // computes each component as the pass below does (the same expression, so the
+                // same float), instead of a scratch array per fold
+                float max = 0;
+                for (int i = 0; i < mean.length; i++) {
+                    float old = decoded != null ? decoded[i] : HalfFloats.toFloat(mean[i]);
+                    float xi = x != null ? x[i] : HalfFloats.toFloat(xHalves[i]);
+                    max = Math.max(max, Math.abs((float) (old * ka + xi * kb)));
+                }
+                grid = ScaledInt8.scaleFor(max);
+            }
+            boolean gridded = !Float.isNaN(grid);
+            // Dithered, not nearest, rounding to the grid: a fold of weight kb moves a component
+            // by kb·(x − mean), below half a grid step once kb is under ~1/60, and rounding to
+            // the nearest code would then undo it — a centroid with a few hundred items' weight
+            // stopped following its items (CentroidGridTest). Rounded up or down with the
+            // probabilities that make the code's expectation exact, it keeps moving on average.
+            // The draw is a hash of what state holds and the event brings (the new weight, the
+            // last update's time): the same fold after a restore rounds the same way.
+            long seed = Double.doubleToRawLongBits(total) * 31 + lastMs;
             for (int i = 0; i < mean.length; i++) {
                 float old = decoded != null ? decoded[i] : HalfFloats.toFloat(mean[i]);
                 float xi = x != null ? x[i] : HalfFloats.toFloat(xHalves[i]);
-                short rounded = HalfFloats.toHalf((float) (old * ka + xi * kb));
+                float exact = (float) (old * ka + xi * kb);
+                short rounded = gridded
+                        ? ScaledInt8.half(ScaledInt8.ditheredCode(exact, grid, seed, i), grid)
+                        : HalfFloats.toHalf(exact);
                 float now = HalfFloats.toFloat(rounded);
                 mean[i] = rounded;
                 if (decoded != null) {
@@ -311,6 +349,21 @@ public final class UserGraph {
             double cos = denominator == 0 ? 1 : Math.max(-1, Math.min(1, dot / denominator));
             sentAngle += (float) turnBound(cos);
             norm = Math.sqrt(newSquares);
+            direction = null;
+            scale = grid;
+        }
+
+        /**
+         * Keeps this mean on its int8 grid from now on (an interest's centroid) and rounds it
+         * there now: its first vector enters state as codes, as every later change will.
+         */
+        void keepOnGrid() {
+            onGrid = true;
+            scale = ScaledInt8.roundInPlace(mean);
+            if (values != null) {
+                HalfFloats.toFloats(mean, values);
+            }
+            norm = Double.NaN;
             direction = null;
         }
 
@@ -408,9 +461,15 @@ public final class UserGraph {
          */
         private Set<String> touched;
 
+        /**
+         * An interest of {@code centroid}, which is kept on its int8 grid at every change from
+         * now on (a centroid restored off the grid, from an older state format, stays as it was
+         * until its next change, so that the restore itself changes nothing).
+         */
         public Interest(int id, DecayedMean centroid) {
             this.id = id;
             this.centroid = centroid;
+            centroid.onGrid = true;
         }
 
         /** How many edges name this interest (derived; see {@link UserGraph#derivedKnown}). */
