@@ -39,8 +39,9 @@ public final class UserGraphSerializer extends GraphSerializerBase {
     private static final long serialVersionUID = 1L;
     /**
      * 5 stores a centroid on its int8 grid as codes and a scale ({@link ScaledInt8}; issue 16's
-     * state size step 2) and each vector's times as varints (the last update relative to the
-     * epoch, the last send relative to the last update); 4 added the graph's cosine calibration
+     * state size step 2), each vector's times as varints (the last update relative to the
+     * epoch, the last send relative to the last update) and a label made of the interest's
+     * terms as their positions; 4 added the graph's cosine calibration
      * (issue 19; one byte when there is none); 3 added the interests' derived fields; 2 added
      * what the delta topic was last sent of each vector; 1 to 4 are still read.
      */
@@ -92,11 +93,16 @@ public final class UserGraphSerializer extends GraphSerializerBase {
             VarInts.writeUnsigned(out, interest.id);
             writeMean(interest.centroid, graph.epoch, out, version);
             out.writeInt(interest.sentTopItemsHash);
-            out.writeUTF(interest.label);
+            if (version < 5) {
+                out.writeUTF(interest.label);
+            }
             VarInts.writeUnsigned(out, interest.terms.size());
             for (Map.Entry<String, Float> term : interest.terms.entrySet()) {
                 out.writeUTF(term.getKey());
                 out.writeFloat(term.getValue());
+            }
+            if (version >= 5) {
+                writeLabel(interest, out);
             }
             if (derived) {
                 writeDerived(interest, out);
@@ -112,6 +118,55 @@ public final class UserGraphSerializer extends GraphSerializerBase {
             out.writeDouble(graph.calibration.mean);
             out.writeDouble(graph.calibration.std);
         }
+    }
+
+    /**
+     * The label (format 5), after the terms: a label is nearly always up to
+     * {@link dev.interestgraph.graph.InterestLabels#LABEL_TERMS} of the interest's own terms
+     * joined by ", ", so it is written as their count and their positions among the terms (a
+     * byte each instead of ~25 bytes of text); 0 and the text for any other label ("#id"
+     * suffixes, the empty label, a term that itself contains ", ").
+     */
+    private static void writeLabel(Interest interest, DataOutputView out) throws IOException {
+        String[] parts = interest.label.isEmpty() ? null : LABEL_SEPARATOR.split(interest.label, -1);
+        int[] positions = parts == null || parts.length > 127 ? null : new int[parts.length];
+        for (int i = 0; positions != null && i < parts.length; i++) {
+            positions[i] = interest.terms.containsKey(parts[i])
+                    ? interest.terms.headMap(parts[i]).size() : -1;
+            if (positions[i] < 0) {
+                positions = null;
+            }
+        }
+        if (positions == null) {
+            VarInts.writeUnsigned(out, 0);
+            out.writeUTF(interest.label);
+            return;
+        }
+        // the parts joined by the separator are the label again, whatever the terms contain
+        VarInts.writeUnsigned(out, positions.length);
+        for (int position : positions) {
+            VarInts.writeUnsigned(out, position);
+        }
+    }
+
+    private static final java.util.regex.Pattern LABEL_SEPARATOR =
+            java.util.regex.Pattern.compile(", ", java.util.regex.Pattern.LITERAL);
+
+    private static String readLabel(Interest interest, DataInputView in) throws IOException {
+        int count = (int) VarInts.readUnsigned(in);
+        if (count == 0) {
+            return in.readUTF();
+        }
+        String[] terms = interest.terms.keySet().toArray(new String[0]);
+        StringBuilder label = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            int position = (int) VarInts.readUnsigned(in);
+            if (position >= terms.length) {
+                throw new IOException("label term " + position + " of " + terms.length);
+            }
+            label.append(i == 0 ? "" : ", ").append(terms[position]);
+        }
+        return label.toString();
     }
 
     private static void writeEdges(UserGraph graph, DataOutputView out) throws IOException {
@@ -228,10 +283,15 @@ public final class UserGraphSerializer extends GraphSerializerBase {
             if (version >= 2) {
                 interest.sentTopItemsHash = in.readInt();
             }
-            interest.label = in.readUTF();
+            if (version < 5) {
+                interest.label = in.readUTF();
+            }
             int terms = (int) VarInts.readUnsigned(in);
             for (int t = 0; t < terms; t++) {
                 interest.terms.put(in.readUTF(), in.readFloat());
+            }
+            if (version >= 5) {
+                interest.label = readLabel(interest, in);
             }
             if (derived) {
                 readDerived(interest, in);

@@ -249,6 +249,33 @@ class UserGraphSerializerTest {
         assertSameGraphOffTheGrid(restored, graph);
     }
 
+    /**
+     * Labels made of the interest's own terms are stored as the terms' positions (a few bytes);
+     * any other label as its text; every one comes back exactly.
+     */
+    @Test
+    void labelsRoundTripWhetherMadeOfTermsOrNot() throws Exception {
+        String[] labels = {"jazz, bebop", "bebop", "rock, pop, jazz", "jazz, bebop #2", "",
+            "jazz,bebop", "jazz, swing", "rock, pop", "jazz, bebop, jazz, bebop"};
+        int shortest = Integer.MAX_VALUE;
+        int longest = 0;
+        for (String label : labels) {
+            UserGraph graph = sampleGraph();
+            Interest jazz = graph.interests.get(2);
+            jazz.terms.put("rock, pop", 1f); // a term that contains the separator
+            jazz.label = label;
+            byte[] bytes = serialize(graph);
+            assertThat(deserialize(bytes).interests.get(2).label).as(label).isEqualTo(label);
+            if (label.equals("jazz, bebop")) {
+                shortest = bytes.length;
+            } else if (label.equals("jazz, swing")) {
+                longest = bytes.length;
+            }
+        }
+        // a count and two positions against a zero, a length (2 bytes) and 11 characters
+        assertThat(shortest).isEqualTo(longest - 11);
+    }
+
     @Test
     void serializedFormStartsWithTheFormatVersion() throws Exception {
         assertThat(serialize(new UserGraph())[0]).isEqualTo((byte) 5);
