@@ -21,9 +21,11 @@ import org.apache.flink.core.memory.DataOutputView;
 
 /**
  * Explicit, compact serializer of a whole {@link UserGraph}, edges included (instead of Kryo):
- * varints for counts and times (edge times relative to the graph's epoch), model versions once
- * per graph, half-precision vectors, action counts as a bitmask plus the non-zero counts. A user
- * with 50 edges and 5 interests of 384 dimensions takes about 7 KB (see docs/benchmarks.md).
+ * varints for counts and times (edge and vector times relative to the graph's epoch), model
+ * versions once per graph, half-precision profiles, centroids as int8 codes and a scale
+ * ({@link ScaledInt8}), labels made of their interest's terms as the terms' positions, action
+ * counts as a bitmask plus the non-zero counts. A user with 50 edges and 5 interests of 384
+ * dimensions takes about 6.5 KB as one value (see docs/benchmarks.md).
  *
  * <p>The operator's state before issue 16's layout (one {@code ValueState<UserGraph>} per user,
  * still read to migrate old savepoints) and a deep copy for tools. The operator now keeps the
@@ -352,7 +354,7 @@ public final class UserGraphSerializer extends GraphSerializerBase {
         VarInts.writeUnsigned(out, (long) mean.mean.length << 1 | (gridded ? 1 : 0));
         if (gridded) {
             out.writeShort(HalfFloats.toHalf(mean.scale));
-            out.write(ScaledInt8.codes(mean.mean, mean.scale));
+            out.write(mean.codes != null ? mean.codes : ScaledInt8.codes(mean.mean, mean.scale));
         } else {
             // the vector as one byte array (little-endian halves), not a call per component
             out.write(halvesToBytes(mean.mean));
@@ -394,9 +396,10 @@ public final class UserGraphSerializer extends GraphSerializerBase {
             long header = VarInts.readUnsigned(in);
             short[] vector = new short[(int) (header >>> 1)];
             float scale = Float.NaN;
+            byte[] codes = null;
             if ((header & 1) != 0) {
                 scale = HalfFloats.toFloat(in.readShort());
-                byte[] codes = new byte[vector.length];
+                codes = new byte[vector.length];
                 in.readFully(codes);
                 ScaledInt8.decode(codes, scale, vector);
             } else {
@@ -408,6 +411,7 @@ public final class UserGraphSerializer extends GraphSerializerBase {
             long lastMs = epoch + VarInts.readSigned(in);
             DecayedMean mean = new DecayedMean(vector, weight, lastMs, in.readUTF());
             mean.scale = scale;
+            mean.codes = codes; // written back as they are while the mean stays unchanged
             mean.sentAngle = in.readFloat();
             long sent = VarInts.readUnsigned(in);
             mean.sentMs = sent == 0 ? Long.MIN_VALUE : lastMs - unZigZag(sent - 1);

@@ -138,7 +138,9 @@ public final class UserGraph {
     /**
      * An exponentially decayed weighted mean of embeddings of one model version: the interest
      * centroids and the profiles. The mean is kept in half precision (see {@link HalfFloats}) and
-     * updated in place: folding in a vector allocates nothing.
+     * updated in place: folding in a vector allocates nothing. A centroid's halves are moreover
+     * on an int8 grid ({@link ScaledInt8}, {@link #scale}), so that state stores a byte per
+     * component; every change rounds it back there.
      *
      * <p>It also remembers what the delta topic knows of it (delta contract v2): the event time
      * it was last sent at and an upper bound of the angle it moved since (the sum of bounds of the
@@ -159,6 +161,13 @@ public final class UserGraph {
          * until its next change; a vector no grid keeps exactly).
          */
         public float scale = Float.NaN;
+        /**
+         * The codes state holds for this mean (on its grid), kept from a read until the mean
+         * changes, so that writing back a centroid the flush did not change is a copy instead of
+         * a conversion per component (on RocksDB every flush writes all centroids and changes
+         * one or two); null otherwise.
+         */
+        public byte[] codes;
         /**
          * Whether every change rounds the mean to its int8 grid (the interest centroids; the
          * profiles, folded with small rates, stay halves: docs/benchmarks.md, state size step 2).
@@ -295,9 +304,10 @@ public final class UserGraph {
         }
 
         /**
-         * mean ← (mean·wa + x·wb) / (wa + wb), in place, one pass; adds the angle the direction
-         * turned by to {@link #sentAngle}. {@code x} is either a float array or, when null,
-         * {@code xHalves}.
+         * mean ← (mean·wa + x·wb) / (wa + wb), in place, one pass (two for a mean kept on its
+         * int8 grid: the grid's scale needs the largest new component first), rounded to halves
+         * or to the grid; adds the angle the direction turned by to {@link #sentAngle}. {@code x}
+         * is either a float array or, when null, {@code xHalves}.
          */
         private void fold(double wa, float[] x, short[] xHalves, double wb) {
             double total = wa + wb;
@@ -326,16 +336,23 @@ public final class UserGraph {
             // the nearest code would then undo it — a centroid with a few hundred items' weight
             // stopped following its items (CentroidGridTest). Rounded up or down with the
             // probabilities that make the code's expectation exact, it keeps moving on average.
-            // The draw is a hash of what state holds and the event brings (the new weight, the
+            // The draws start from a hash of what state holds and the event brings (the new weight, the
             // last update's time): the same fold after a restore rounds the same way.
-            long seed = Double.doubleToRawLongBits(total) * 31 + lastMs;
+            long draw = gridded
+                    ? ScaledInt8.firstDraw(Double.doubleToRawLongBits(total) * 31 + lastMs) : 0;
+            float inverse = gridded ? ScaledInt8.inverse(grid) : 0;
             for (int i = 0; i < mean.length; i++) {
                 float old = decoded != null ? decoded[i] : HalfFloats.toFloat(mean[i]);
                 float xi = x != null ? x[i] : HalfFloats.toFloat(xHalves[i]);
                 float exact = (float) (old * ka + xi * kb);
-                short rounded = gridded
-                        ? ScaledInt8.half(ScaledInt8.ditheredCode(exact, grid, seed, i), grid)
-                        : HalfFloats.toHalf(exact);
+                short rounded;
+                if (gridded) {
+                    draw = ScaledInt8.nextDraw(draw);
+                    rounded = ScaledInt8.half(ScaledInt8.ditheredCode(exact, inverse,
+                            ScaledInt8.uniform(draw)), grid);
+                } else {
+                    rounded = HalfFloats.toHalf(exact);
+                }
                 float now = HalfFloats.toFloat(rounded);
                 mean[i] = rounded;
                 if (decoded != null) {
@@ -351,6 +368,7 @@ public final class UserGraph {
             norm = Math.sqrt(newSquares);
             direction = null;
             scale = grid;
+            codes = null;
         }
 
         /**
@@ -360,6 +378,7 @@ public final class UserGraph {
         void keepOnGrid() {
             onGrid = true;
             scale = ScaledInt8.roundInPlace(mean);
+            codes = null;
             if (values != null) {
                 HalfFloats.toFloats(mean, values);
             }

@@ -61,17 +61,23 @@ class ScaledInt8Test {
 
     @Test
     void ditheredCodesAreUnbiasedAndDeterministic() {
-        float scale = 0.01f;
+        float inverse = ScaledInt8.inverse(0.01f);
         float value = 0.0123f; // 1.23 steps
         double sum = 0;
+        long draw = ScaledInt8.firstDraw(42);
+        long again = ScaledInt8.firstDraw(42);
         for (int i = 0; i < 100_000; i++) {
-            int code = ScaledInt8.ditheredCode(value, scale, 42, i);
+            draw = ScaledInt8.nextDraw(draw);
+            again = ScaledInt8.nextDraw(again);
+            int code = ScaledInt8.ditheredCode(value, inverse, ScaledInt8.uniform(draw));
             assertThat(code).isBetween(1, 2);
-            assertThat(ScaledInt8.ditheredCode(value, scale, 42, i)).isEqualTo(code);
+            assertThat(ScaledInt8.ditheredCode(value, inverse, ScaledInt8.uniform(again)))
+                    .isEqualTo(code);
             sum += code;
         }
         assertThat(sum / 100_000).isCloseTo(1.23, org.assertj.core.data.Offset.offset(0.01));
-        assertThat(ScaledInt8.ditheredCode(5f, scale, 1, 1)).isEqualTo(127);
-        assertThat(ScaledInt8.ditheredCode(-5f, scale, 1, 1)).isEqualTo(-127);
+        assertThat(ScaledInt8.ditheredCode(5f, inverse, 0.5f)).isEqualTo(127);
+        assertThat(ScaledInt8.ditheredCode(-5f, inverse, 0.5f)).isEqualTo(-127);
+        assertThat(ScaledInt8.ditheredCode(0.3f, ScaledInt8.inverse(0f), 0.99f)).isZero();
     }
 }
