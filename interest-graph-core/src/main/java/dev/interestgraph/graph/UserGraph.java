@@ -304,55 +304,27 @@ public final class UserGraph {
         }
 
         /**
-         * mean ← (mean·wa + x·wb) / (wa + wb), in place, one pass (two for a mean kept on its
-         * int8 grid: the grid's scale needs the largest new component first), rounded to halves
-         * or to the grid; adds the angle the direction turned by to {@link #sentAngle}. {@code x}
-         * is either a float array or, when null, {@code xHalves}.
+         * mean ← (mean·wa + x·wb) / (wa + wb), in place, rounded to halves or, for a mean kept on
+         * its int8 grid, to the grid ({@link #foldOnGrid}); adds the angle the direction turned
+         * by to {@link #sentAngle}. {@code x} is either a float array or, when null,
+         * {@code xHalves}.
          */
         private void fold(double wa, float[] x, short[] xHalves, double wb) {
             double total = wa + wb;
             double ka = wa / total;
             double kb = wb / total;
+            if (onGrid && foldOnGrid(ka, x, xHalves, kb,
+                    Double.doubleToRawLongBits(total) * 31 + lastMs)) {
+                return;
+            }
             double dot = 0;
             double oldSquares = 0;
             double newSquares = 0;
             float[] decoded = values;
-            float grid = Float.NaN;
-            if (onGrid) {
-                // the grid's scale needs the new mean's largest component first: a pass that
-                // computes each component as the pass below does (the same expression, so the
-                // same float), instead of a scratch array per fold
-                float max = 0;
-                for (int i = 0; i < mean.length; i++) {
-                    float old = decoded != null ? decoded[i] : HalfFloats.toFloat(mean[i]);
-                    float xi = x != null ? x[i] : HalfFloats.toFloat(xHalves[i]);
-                    max = Math.max(max, Math.abs((float) (old * ka + xi * kb)));
-                }
-                grid = ScaledInt8.scaleFor(max);
-            }
-            boolean gridded = !Float.isNaN(grid);
-            // Dithered, not nearest, rounding to the grid: a fold of weight kb moves a component
-            // by kb·(x − mean), below half a grid step once kb is under ~1/60, and rounding to
-            // the nearest code would then undo it — a centroid with a few hundred items' weight
-            // stopped following its items (CentroidGridTest). Rounded up or down with the
-            // probabilities that make the code's expectation exact, it keeps moving on average.
-            // The draws start from a hash of what state holds and the event brings (the new weight, the
-            // last update's time): the same fold after a restore rounds the same way.
-            long draw = gridded
-                    ? ScaledInt8.firstDraw(Double.doubleToRawLongBits(total) * 31 + lastMs) : 0;
-            float inverse = gridded ? ScaledInt8.inverse(grid) : 0;
             for (int i = 0; i < mean.length; i++) {
                 float old = decoded != null ? decoded[i] : HalfFloats.toFloat(mean[i]);
                 float xi = x != null ? x[i] : HalfFloats.toFloat(xHalves[i]);
-                float exact = (float) (old * ka + xi * kb);
-                short rounded;
-                if (gridded) {
-                    draw = ScaledInt8.nextDraw(draw);
-                    rounded = ScaledInt8.half(ScaledInt8.ditheredCode(exact, inverse,
-                            ScaledInt8.uniform(draw)), grid);
-                } else {
-                    rounded = HalfFloats.toHalf(exact);
-                }
+                short rounded = HalfFloats.toHalf((float) (old * ka + xi * kb));
                 float now = HalfFloats.toFloat(rounded);
                 mean[i] = rounded;
                 if (decoded != null) {
@@ -362,6 +334,69 @@ public final class UserGraph {
                 oldSquares += (double) old * old;
                 newSquares += (double) now * now;
             }
+            folded(dot, oldSquares, newSquares, Float.NaN);
+        }
+
+        /** Each thread's array for a grid fold's unrounded components (no allocation per fold). */
+        private static final ThreadLocal<float[]> EXACT = ThreadLocal.withInitial(() -> new float[0]);
+
+        /**
+         * The fold of {@link #fold} rounded to the int8 grid of the new mean: a first pass
+         * computes the components (into a per-thread array) and their largest magnitude, which
+         * sets the grid's scale; the second rounds each to the grid. False, with nothing
+         * changed, when no grid keeps the new mean exactly ({@link ScaledInt8#scaleFor}).
+         *
+         * <p>Dithered, not nearest, rounding: a fold of weight kb moves a component by
+         * kb·(x − mean), below half a grid step once kb is under ~1/60, and rounding to the
+         * nearest code would then undo it — a centroid with a few hundred items' weight stopped
+         * following its items (CentroidGridTest). Rounded up or down with the probabilities that
+         * make the code's expectation exact, it keeps moving on average. The draws come from
+         * {@code seed} (a hash of the new weight and the last update's time: what state holds
+         * and the event brings), so the same fold after a restore rounds the same way.
+         */
+        private boolean foldOnGrid(double ka, float[] x, short[] xHalves, double kb, long seed) {
+            float[] exact = EXACT.get();
+            if (exact.length < mean.length) {
+                exact = new float[mean.length];
+                EXACT.set(exact);
+            }
+            float[] decoded = values;
+            float max = 0;
+            for (int i = 0; i < mean.length; i++) {
+                float old = decoded != null ? decoded[i] : HalfFloats.toFloat(mean[i]);
+                float xi = x != null ? x[i] : HalfFloats.toFloat(xHalves[i]);
+                float e = (float) (old * ka + xi * kb);
+                exact[i] = e;
+                max = Math.max(max, Math.abs(e));
+            }
+            float grid = ScaledInt8.scaleFor(max);
+            if (Float.isNaN(grid)) {
+                return false;
+            }
+            float inverse = ScaledInt8.inverse(grid);
+            int dither = ScaledInt8.ditherStart(seed);
+            double dot = 0;
+            double oldSquares = 0;
+            double newSquares = 0;
+            for (int i = 0; i < mean.length; i++) {
+                float old = decoded != null ? decoded[i] : HalfFloats.toFloat(mean[i]);
+                // code·grid is exactly a half: no conversion back
+                float now = ScaledInt8.ditheredCode(exact[i], inverse,
+                        ScaledInt8.dither(dither + i)) * grid;
+                mean[i] = HalfFloats.toHalf(now);
+                if (decoded != null) {
+                    decoded[i] = now;
+                }
+                dot += (double) old * now;
+                oldSquares += (double) old * old;
+                newSquares += (double) now * now;
+            }
+            folded(dot, oldSquares, newSquares, grid);
+            return true;
+        }
+
+        /** After a fold: the turn it added to sentAngle, the new norm, the grid. */
+        private void folded(double dot, double oldSquares, double newSquares, float grid) {
             double denominator = Math.sqrt(oldSquares * newSquares);
             double cos = denominator == 0 ? 1 : Math.max(-1, Math.min(1, dot / denominator));
             sentAngle += (float) turnBound(cos);

@@ -53,31 +53,43 @@ public final class ScaledInt8 {
         return Math.max(-MAX_CODE, Math.min(MAX_CODE, code));
     }
 
+    /** Length of the dither table (a power of two). */
+    private static final int DITHER_LENGTH = 4096;
     /**
-     * The start of a stream of uniform draws for one vector's dithered rounding
-     * ({@link #ditheredCode}): {@code seed} through SplitMix64's finaliser, never 0. Then
-     * {@link #nextDraw} per component (xorshift64: six cheap operations, where a hash per
-     * component made the fold twice as slow) and {@link #uniform} of each.
+     * The draws of dithered rounding: 0.5/4096, 1.5/4096, … 4095.5/4096 — uniform on [0, 1)
+     * in equal steps — in an order shuffled once by a fixed seed. A fold reads them from a
+     * position its seed picks ({@link #ditherStart}), one per component: a load where a
+     * random-number generator per component made the fold of a centroid twice as slow.
      */
-    public static long firstDraw(long seed) {
+    private static final float[] DITHER = new float[DITHER_LENGTH];
+
+    static {
+        for (int i = 0; i < DITHER_LENGTH; i++) {
+            DITHER[i] = (i + 0.5f) / DITHER_LENGTH;
+        }
+        java.util.SplittableRandom shuffle = new java.util.SplittableRandom(0x5CA1ED18L);
+        for (int i = DITHER_LENGTH - 1; i > 0; i--) {
+            int j = shuffle.nextInt(i + 1);
+            float swap = DITHER[i];
+            DITHER[i] = DITHER[j];
+            DITHER[j] = swap;
+        }
+    }
+
+    /**
+     * Where a fold of seed {@code seed} starts reading draws: the seed through SplitMix64's
+     * finaliser, so that nearby seeds start far apart.
+     */
+    public static int ditherStart(long seed) {
         long z = seed + 0x9E3779B97F4A7C15L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        z = z ^ (z >>> 31);
-        return z == 0 ? 0x9E3779B97F4A7C15L : z;
+        return (int) (z ^ (z >>> 31)) & (DITHER_LENGTH - 1);
     }
 
-    /** The draw after {@code draw} (xorshift64; a non-zero draw never gives 0). */
-    public static long nextDraw(long draw) {
-        draw ^= draw << 13;
-        draw ^= draw >>> 7;
-        draw ^= draw << 17;
-        return draw;
-    }
-
-    /** {@code draw} as a uniform float in [0, 1). */
-    public static float uniform(long draw) {
-        return (draw >>> 40) * 0x1p-24f;
+    /** The draw at {@code position} (taken modulo the table's length), in [0, 1). */
+    public static float dither(int position) {
+        return DITHER[position & (DITHER_LENGTH - 1)];
     }
 
     /**

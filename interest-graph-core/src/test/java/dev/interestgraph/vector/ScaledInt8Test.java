@@ -64,18 +64,22 @@ class ScaledInt8Test {
         float inverse = ScaledInt8.inverse(0.01f);
         float value = 0.0123f; // 1.23 steps
         double sum = 0;
-        long draw = ScaledInt8.firstDraw(42);
-        long again = ScaledInt8.firstDraw(42);
-        for (int i = 0; i < 100_000; i++) {
-            draw = ScaledInt8.nextDraw(draw);
-            again = ScaledInt8.nextDraw(again);
-            int code = ScaledInt8.ditheredCode(value, inverse, ScaledInt8.uniform(draw));
+        int folds = 20_000;
+        for (int fold = 0; fold < folds; fold++) {
+            // one component (the 7th) of successive folds, each from its own seed
+            int start = ScaledInt8.ditherStart(fold * 31L + 1_700_000_000_000L);
+            assertThat(ScaledInt8.ditherStart(fold * 31L + 1_700_000_000_000L)).isEqualTo(start);
+            int code = ScaledInt8.ditheredCode(value, inverse, ScaledInt8.dither(start + 7));
             assertThat(code).isBetween(1, 2);
-            assertThat(ScaledInt8.ditheredCode(value, inverse, ScaledInt8.uniform(again)))
-                    .isEqualTo(code);
             sum += code;
         }
-        assertThat(sum / 100_000).isCloseTo(1.23, org.assertj.core.data.Offset.offset(0.01));
+        assertThat(sum / folds).isCloseTo(1.23, org.assertj.core.data.Offset.offset(0.01));
+        double draws = 0;
+        for (int i = 0; i < 4096; i++) {
+            assertThat(ScaledInt8.dither(i)).isBetween(0f, 1f).isNotEqualTo(1f);
+            draws += ScaledInt8.dither(i);
+        }
+        assertThat(draws / 4096).isCloseTo(0.5, org.assertj.core.data.Offset.offset(1e-6));
         assertThat(ScaledInt8.ditheredCode(5f, inverse, 0.5f)).isEqualTo(127);
         assertThat(ScaledInt8.ditheredCode(-5f, inverse, 0.5f)).isEqualTo(-127);
         assertThat(ScaledInt8.ditheredCode(0.3f, ScaledInt8.inverse(0f), 0.99f)).isZero();
