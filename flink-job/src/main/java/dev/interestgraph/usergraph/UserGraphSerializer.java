@@ -1,6 +1,8 @@
 package dev.interestgraph.usergraph;
 
 import dev.interestgraph.vector.CosineCalibration;
+import dev.interestgraph.vector.HalfFloats;
+import dev.interestgraph.vector.ScaledInt8;
 import dev.interestgraph.graph.EdgeStore;
 import dev.interestgraph.graph.UserGraph;
 import dev.interestgraph.graph.UserGraph.DecayedMean;
@@ -19,9 +21,11 @@ import org.apache.flink.core.memory.DataOutputView;
 
 /**
  * Explicit, compact serializer of a whole {@link UserGraph}, edges included (instead of Kryo):
- * varints for counts and times (edge times relative to the graph's epoch), model versions once
- * per graph, half-precision vectors, action counts as a bitmask plus the non-zero counts. A user
- * with 50 edges and 5 interests of 384 dimensions takes about 7 KB (see docs/benchmarks.md).
+ * varints for counts and times (edge and vector times relative to the graph's epoch), model
+ * versions once per graph, half-precision profiles, centroids as int8 codes and a scale
+ * ({@link ScaledInt8}), labels made of their interest's terms as the terms' positions, action
+ * counts as a bitmask plus the non-zero counts. A user with 50 edges and 5 interests of 384
+ * dimensions takes about 6.5 KB as one value (see docs/benchmarks.md).
  *
  * <p>The operator's state before issue 16's layout (one {@code ValueState<UserGraph>} per user,
  * still read to migrate old savepoints) and a deep copy for tools. The operator now keeps the
@@ -36,26 +40,42 @@ import org.apache.flink.core.memory.DataOutputView;
 public final class UserGraphSerializer extends GraphSerializerBase {
     private static final long serialVersionUID = 1L;
     /**
-     * 4 adds the graph's cosine calibration (issue 19; one byte when there is none); 3 added the
-     * interests' derived fields; 2 added what the delta topic was last sent of each vector; 1 to
-     * 3 are still read.
+     * 5 stores a centroid on its int8 grid as codes and a scale ({@link ScaledInt8}; issue 16's
+     * state size step 2), each vector's times as varints (the last update relative to the
+     * epoch, the last send relative to the last update) and a label made of the interest's
+     * terms as their positions; 4 added the graph's cosine calibration
+     * (issue 19; one byte when there is none); 3 added the interests' derived fields; 2 added
+     * what the delta topic was last sent of each vector; 1 to 4 are still read.
      */
-    static final int FORMAT_VERSION = 4;
+    static final int FORMAT_VERSION = 5;
 
     public static final UserGraphSerializer INSTANCE = new UserGraphSerializer();
 
     @Override
     public void serialize(UserGraph graph, DataOutputView out) throws IOException {
-        out.writeByte(FORMAT_VERSION);
-        write(graph, out, true);
+        serialize(graph, out, FORMAT_VERSION);
     }
 
     /**
-     * The graph after the version byte: header, edges (or, without {@code withEdges}, only their
-     * count), interests with their derived fields, profiles.
+     * Writes {@code graph} in format {@code version}, 4 or 5: the current one, or the one before
+     * it, for the tests that restore today's savepoints (a centroid on its int8 grid is written
+     * as its halves in 4, which are the same values).
      */
-    static void write(UserGraph graph, DataOutputView out, boolean withEdges)
+    static void serialize(UserGraph graph, DataOutputView out, int version) throws IOException {
+        out.writeByte(version);
+        write(graph, out, true, version);
+    }
+
+    /**
+     * The graph after the version byte, in format {@code version} (4 or 5): header, edges (or,
+     * without {@code withEdges}, only their count), interests with their derived fields,
+     * profiles.
+     */
+    static void write(UserGraph graph, DataOutputView out, boolean withEdges, int version)
             throws IOException {
+        if (version != FORMAT_VERSION && version != 4) {
+            throw new IllegalArgumentException("cannot write UserGraph format " + version);
+        }
         out.writeLong(graph.epoch);
         VarInts.writeUnsigned(out, graph.seq);
         out.writeLong(graph.lastEventMs);
@@ -73,20 +93,25 @@ public final class UserGraphSerializer extends GraphSerializerBase {
         VarInts.writeUnsigned(out, graph.interests.size());
         for (Interest interest : graph.interests.values()) {
             VarInts.writeUnsigned(out, interest.id);
-            writeMean(interest.centroid, out);
+            writeMean(interest.centroid, graph.epoch, out, version);
             out.writeInt(interest.sentTopItemsHash);
-            out.writeUTF(interest.label);
+            if (version < 5) {
+                out.writeUTF(interest.label);
+            }
             VarInts.writeUnsigned(out, interest.terms.size());
             for (Map.Entry<String, Float> term : interest.terms.entrySet()) {
                 out.writeUTF(term.getKey());
                 out.writeFloat(term.getValue());
             }
+            if (version >= 5) {
+                writeLabel(interest, out);
+            }
             if (derived) {
                 writeDerived(interest, out);
             }
         }
-        writeOptionalMean(graph.longTerm, out);
-        writeOptionalMean(graph.shortTerm, out);
+        writeOptionalMean(graph.longTerm, graph.epoch, out, version);
+        writeOptionalMean(graph.shortTerm, graph.epoch, out, version);
         out.writeBoolean(graph.calibration != null);
         if (graph.calibration != null) {
             out.writeUTF(graph.calibrationVersion);
@@ -95,6 +120,55 @@ public final class UserGraphSerializer extends GraphSerializerBase {
             out.writeDouble(graph.calibration.mean);
             out.writeDouble(graph.calibration.std);
         }
+    }
+
+    /**
+     * The label (format 5), after the terms: a label is nearly always up to
+     * {@link dev.interestgraph.graph.InterestLabels#LABEL_TERMS} of the interest's own terms
+     * joined by ", ", so it is written as their count and their positions among the terms (a
+     * byte each instead of ~25 bytes of text); 0 and the text for any other label ("#id"
+     * suffixes, the empty label, a term that itself contains ", ").
+     */
+    private static void writeLabel(Interest interest, DataOutputView out) throws IOException {
+        String[] parts = interest.label.isEmpty() ? null : LABEL_SEPARATOR.split(interest.label, -1);
+        int[] positions = parts == null || parts.length > 127 ? null : new int[parts.length];
+        for (int i = 0; positions != null && i < parts.length; i++) {
+            positions[i] = interest.terms.containsKey(parts[i])
+                    ? interest.terms.headMap(parts[i]).size() : -1;
+            if (positions[i] < 0) {
+                positions = null;
+            }
+        }
+        if (positions == null) {
+            VarInts.writeUnsigned(out, 0);
+            out.writeUTF(interest.label);
+            return;
+        }
+        // the parts joined by the separator are the label again, whatever the terms contain
+        VarInts.writeUnsigned(out, positions.length);
+        for (int position : positions) {
+            VarInts.writeUnsigned(out, position);
+        }
+    }
+
+    private static final java.util.regex.Pattern LABEL_SEPARATOR =
+            java.util.regex.Pattern.compile(", ", java.util.regex.Pattern.LITERAL);
+
+    private static String readLabel(Interest interest, DataInputView in) throws IOException {
+        int count = (int) VarInts.readUnsigned(in);
+        if (count == 0) {
+            return in.readUTF();
+        }
+        String[] terms = interest.terms.keySet().toArray(new String[0]);
+        StringBuilder label = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            int position = (int) VarInts.readUnsigned(in);
+            if (position >= terms.length) {
+                throw new IOException("label term " + position + " of " + terms.length);
+            }
+            label.append(i == 0 ? "" : ", ").append(terms[position]);
+        }
+        return label.toString();
     }
 
     private static void writeEdges(UserGraph graph, DataOutputView out) throws IOException {
@@ -206,22 +280,28 @@ public final class UserGraphSerializer extends GraphSerializerBase {
         boolean derived = version >= 3 && in.readBoolean();
         int interests = (int) VarInts.readUnsigned(in);
         for (int i = 0; i < interests; i++) {
-            Interest interest = new Interest((int) VarInts.readUnsigned(in), readMean(in, version));
+            Interest interest = new Interest((int) VarInts.readUnsigned(in),
+                    readMean(in, graph.epoch, version));
             if (version >= 2) {
                 interest.sentTopItemsHash = in.readInt();
             }
-            interest.label = in.readUTF();
+            if (version < 5) {
+                interest.label = in.readUTF();
+            }
             int terms = (int) VarInts.readUnsigned(in);
             for (int t = 0; t < terms; t++) {
                 interest.terms.put(in.readUTF(), in.readFloat());
+            }
+            if (version >= 5) {
+                interest.label = readLabel(interest, in);
             }
             if (derived) {
                 readDerived(interest, in);
             }
             graph.interests.put(interest.id, interest);
         }
-        graph.longTerm = readOptionalMean(in, version);
-        graph.shortTerm = readOptionalMean(in, version);
+        graph.longTerm = readOptionalMean(in, graph.epoch, version);
+        graph.shortTerm = readOptionalMean(in, graph.epoch, version);
         if (version >= 4 && in.readBoolean()) {
             graph.calibrationVersion = in.readUTF();
             graph.calibration = new CosineCalibration(in.readDouble(), in.readDouble(),
@@ -251,15 +331,48 @@ public final class UserGraphSerializer extends GraphSerializerBase {
         }
     }
 
-    static void writeMean(DecayedMean mean, DataOutputView out) throws IOException {
-        VarInts.writeUnsigned(out, mean.mean.length);
-        // the vector as one byte array (little-endian halves), not a call per component
-        out.write(halvesToBytes(mean.mean));
+    /**
+     * A mean in format 5: its length and whether it is on its int8 grid in one varint, then
+     * either the grid's scale (a half) and a byte per component, or the halves; weight; the last
+     * update relative to the graph's epoch; model version; the angle moved since last sent; the
+     * last send relative to the last update (0 when never sent). Format 4: the length, the
+     * halves, weight, times as longs.
+     */
+    static void writeMean(DecayedMean mean, long epoch, DataOutputView out, int version)
+            throws IOException {
+        if (version < 5) {
+            VarInts.writeUnsigned(out, mean.mean.length);
+            out.write(halvesToBytes(mean.mean));
+            out.writeDouble(mean.weight);
+            out.writeLong(mean.lastMs);
+            out.writeUTF(mean.modelVersion);
+            out.writeFloat(mean.sentAngle);
+            out.writeLong(mean.sentMs);
+            return;
+        }
+        boolean gridded = !Float.isNaN(mean.scale);
+        VarInts.writeUnsigned(out, (long) mean.mean.length << 1 | (gridded ? 1 : 0));
+        if (gridded) {
+            out.writeShort(HalfFloats.toHalf(mean.scale));
+            out.write(mean.codes != null ? mean.codes : ScaledInt8.codes(mean.mean, mean.scale));
+        } else {
+            // the vector as one byte array (little-endian halves), not a call per component
+            out.write(halvesToBytes(mean.mean));
+        }
         out.writeDouble(mean.weight);
-        out.writeLong(mean.lastMs);
+        VarInts.writeSigned(out, mean.lastMs - epoch);
         out.writeUTF(mean.modelVersion);
         out.writeFloat(mean.sentAngle);
-        out.writeLong(mean.sentMs);
+        VarInts.writeUnsigned(out, mean.sentMs == Long.MIN_VALUE
+                ? 0 : 1 + zigZag(mean.lastMs - mean.sentMs));
+    }
+
+    private static long zigZag(long value) {
+        return (value << 1) ^ (value >> 63);
+    }
+
+    private static long unZigZag(long raw) {
+        return (raw >>> 1) ^ -(raw & 1);
     }
 
     /**
@@ -278,7 +391,32 @@ public final class UserGraphSerializer extends GraphSerializerBase {
         ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(halves);
     }
 
-    static DecayedMean readMean(DataInputView in, int version) throws IOException {
+    static DecayedMean readMean(DataInputView in, long epoch, int version) throws IOException {
+        if (version >= 5) {
+            long header = VarInts.readUnsigned(in);
+            short[] vector = new short[(int) (header >>> 1)];
+            float scale = Float.NaN;
+            byte[] codes = null;
+            if ((header & 1) != 0) {
+                scale = HalfFloats.toFloat(in.readShort());
+                codes = new byte[vector.length];
+                in.readFully(codes);
+                ScaledInt8.decode(codes, scale, vector);
+            } else {
+                byte[] bytes = new byte[vector.length * 2];
+                in.readFully(bytes);
+                halvesFromBytes(bytes, vector);
+            }
+            double weight = in.readDouble();
+            long lastMs = epoch + VarInts.readSigned(in);
+            DecayedMean mean = new DecayedMean(vector, weight, lastMs, in.readUTF());
+            mean.scale = scale;
+            mean.codes = codes; // written back as they are while the mean stays unchanged
+            mean.sentAngle = in.readFloat();
+            long sent = VarInts.readUnsigned(in);
+            mean.sentMs = sent == 0 ? Long.MIN_VALUE : lastMs - unZigZag(sent - 1);
+            return mean;
+        }
         short[] vector = new short[(int) VarInts.readUnsigned(in)];
         if (version >= 2) {
             byte[] bytes = new byte[vector.length * 2];
@@ -297,15 +435,17 @@ public final class UserGraphSerializer extends GraphSerializerBase {
         return mean;
     }
 
-    private static void writeOptionalMean(DecayedMean mean, DataOutputView out) throws IOException {
+    private static void writeOptionalMean(DecayedMean mean, long epoch, DataOutputView out,
+            int version) throws IOException {
         out.writeBoolean(mean != null);
         if (mean != null) {
-            writeMean(mean, out);
+            writeMean(mean, epoch, out, version);
         }
     }
 
-    private static DecayedMean readOptionalMean(DataInputView in, int version) throws IOException {
-        return in.readBoolean() ? readMean(in, version) : null;
+    private static DecayedMean readOptionalMean(DataInputView in, long epoch, int version)
+            throws IOException {
+        return in.readBoolean() ? readMean(in, epoch, version) : null;
     }
 
     @Override

@@ -20,17 +20,23 @@ import org.apache.flink.core.memory.DataOutputView;
 public final class UserGraphSummarySerializer extends GraphSerializerBase {
     private static final long serialVersionUID = 1L;
     /**
-     * The summary's own format version: 2 shares the rest with UserGraphSerializer 4 (the cosine
-     * calibration, issue 19), 1 (still read) with UserGraphSerializer 3.
+     * The summary's own format version: 3 shares the rest with UserGraphSerializer 5 (centroids
+     * as int8 codes, the vectors' times as varints), 2 (still read) with UserGraphSerializer 4
+     * (the cosine calibration, issue 19), 1 (still read) with UserGraphSerializer 3.
      */
-    static final int FORMAT_VERSION = 2;
+    static final int FORMAT_VERSION = 3;
 
     public static final UserGraphSummarySerializer INSTANCE = new UserGraphSummarySerializer();
 
     @Override
     public void serialize(UserGraph graph, DataOutputView out) throws IOException {
-        out.writeByte(FORMAT_VERSION);
-        UserGraphSerializer.write(graph, out, false);
+        serialize(graph, out, FORMAT_VERSION);
+    }
+
+    /** Writes format {@code version}, 2 or 3 (2 for the tests that restore today's state). */
+    static void serialize(UserGraph graph, DataOutputView out, int version) throws IOException {
+        out.writeByte(version);
+        UserGraphSerializer.write(graph, out, false, version == 2 ? 4 : 5);
     }
 
     @Override
@@ -39,8 +45,7 @@ public final class UserGraphSummarySerializer extends GraphSerializerBase {
         if (version < 1 || version > FORMAT_VERSION) {
             throw new IOException("unknown UserGraph summary format version " + version);
         }
-        return UserGraphSerializer.read(in, version == 1 ? 3 : UserGraphSerializer.FORMAT_VERSION,
-                false);
+        return UserGraphSerializer.read(in, version == 1 ? 3 : version == 2 ? 4 : 5, false);
     }
 
     @Override

@@ -110,9 +110,9 @@ class GraphStateFormatTest {
         headerAndEdges.shortTerm = null;
         headerAndEdges.calibration = null;
         headerAndEdges.calibrationVersion = null;
-        int flagAt = bytes(UserGraphSerializer.INSTANCE, headerAndEdges).length - 5;
+        int flagAt = version4(headerAndEdges).length - 5;
         // written with the derived fields unknown: the flag is false and nothing follows it
-        byte[] v4 = bytes(UserGraphSerializer.INSTANCE, unknown(graph));
+        byte[] v4 = version4(unknown(graph));
         assertThat(v4[flagAt]).isZero();
         assertThat(graph.calibration).isNull();
         assertThat(v4[v4.length - 1]).isZero();
@@ -121,6 +121,13 @@ class GraphStateFormatTest {
         System.arraycopy(v4, flagAt + 1, v2, flagAt, v4.length - flagAt - 2);
         v2[0] = 2;
         return v2;
+    }
+
+    /** {@code graph} in format 4 (before the int8 centroids and varint vector times). */
+    static byte[] version4(UserGraph graph) throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(1024);
+        UserGraphSerializer.serialize(graph, out, 4);
+        return out.getCopyOfBuffer();
     }
 
     /** The same graph in a new object whose derived fields are unknown (shares interests). */
@@ -188,7 +195,7 @@ class GraphStateFormatTest {
         byte[] old = version2(graph);
         UserGraph restored = read(UserGraphSerializer.INSTANCE, old);
         assertThat(restored.derivedKnown()).isFalse();
-        UserGraphSerializerTest.assertSameGraph(restored, graph);
+        UserGraphSerializerTest.assertSameGraphOffTheGrid(restored, graph);
 
         List<EnrichedAction> next = workload.next();
         GraphUpdater.Result fromOld = updater.flush(restored, "u", next);
@@ -197,6 +204,52 @@ class GraphStateFormatTest {
         assertThat(fromOld.graph.derivedKnown()).isTrue();
         for (Interest interest : fromOld.graph.interests.values()) {
             assertThat(interest.size()).isEqualTo(fromKept.graph.interests.get(interest.id).size());
+        }
+    }
+
+    /**
+     * Today's savepoints (before the int8 centroids): a whole graph in format 4 and a summary in
+     * format 2 (its edges beside it) restore to the same halves, and the flushes after the
+     * restore give exactly the deltas of the graph never stored; each centroid the next flushes
+     * change is back on its grid, and the graph written again in the current format is smaller.
+     */
+    @Test
+    void todaysFormatsRestoreAndContinueExactly() throws Exception {
+        GraphUpdater updater = new GraphUpdater(params());
+        for (long seed = 11; seed <= 15; seed++) {
+            Workload workload = new Workload(seed);
+            UserGraph kept = null;
+            for (int step = 0; step < 60; step++) {
+                kept = updater.flush(kept, "u", workload.next()).graph;
+            }
+            UserGraph whole = read(UserGraphSerializer.INSTANCE, version4(kept));
+            DataOutputSerializer out = new DataOutputSerializer(1024);
+            UserGraphSummarySerializer.serialize(kept, out, 2);
+            byte[] summary2 = out.getCopyOfBuffer();
+            assertThat(summary2[0]).isEqualTo((byte) 2);
+            UserGraph summary = read(UserGraphSummarySerializer.INSTANCE, summary2);
+            assertThat(summary.interests.keySet()).isEqualTo(kept.interests.keySet());
+            for (Interest interest : kept.interests.values()) {
+                assertThat(whole.interests.get(interest.id).centroid.mean)
+                        .isEqualTo(interest.centroid.mean);
+                assertThat(summary.interests.get(interest.id).centroid.mean)
+                        .isEqualTo(interest.centroid.mean);
+                assertThat(summary.interests.get(interest.id).centroid.scale).isNaN();
+            }
+            assertThat(summary.longTerm.mean).isEqualTo(kept.longTerm.mean);
+            for (int step = 0; step < 40; step++) {
+                List<EnrichedAction> flush = workload.next();
+                GraphUpdater.Result a = updater.flush(kept, "u", flush);
+                GraphUpdater.Result b = updater.flush(whole, "u", flush);
+                assertThat(b.deltas).as("seed %d step %d", seed, step).isEqualTo(a.deltas);
+                kept = a.graph;
+                whole = b.graph;
+            }
+            byte[] current = bytes(UserGraphSerializer.INSTANCE, whole);
+            assertThat(current[0]).isEqualTo((byte) UserGraphSerializer.FORMAT_VERSION);
+            assertThat(current.length).isLessThan(version4(whole).length);
+            UserGraphSerializerTest.assertSameGraph(read(UserGraphSerializer.INSTANCE, current),
+                    kept);
         }
     }
 

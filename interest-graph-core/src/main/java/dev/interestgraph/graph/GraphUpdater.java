@@ -491,6 +491,7 @@ public final class GraphUpdater {
             }
             best = new Interest(graph.nextInterestId++, new DecayedMean(event.vector.clone(), 0,
                     event.eventTimeMs, event.modelVersion));
+            best.centroid.keepOnGrid();
             graph.interests.put(best.id, best);
             result.interestsOpened++;
         }

@@ -2,6 +2,7 @@ package dev.interestgraph.graph;
 
 import dev.interestgraph.vector.CosineCalibration;
 import dev.interestgraph.vector.HalfFloats;
+import dev.interestgraph.vector.ScaledInt8;
 import dev.interestgraph.vector.VectorMath;
 import dev.interestgraph.model.Action;
 import java.util.Collection;
@@ -137,7 +138,9 @@ public final class UserGraph {
     /**
      * An exponentially decayed weighted mean of embeddings of one model version: the interest
      * centroids and the profiles. The mean is kept in half precision (see {@link HalfFloats}) and
-     * updated in place: folding in a vector allocates nothing.
+     * updated in place: folding in a vector allocates nothing. A centroid's halves are moreover
+     * on an int8 grid ({@link ScaledInt8}, {@link #scale}), so that state stores a byte per
+     * component; every change rounds it back there.
      *
      * <p>It also remembers what the delta topic knows of it (delta contract v2): the event time
      * it was last sent at and an upper bound of the angle it moved since (the sum of bounds of the
@@ -151,6 +154,25 @@ public final class UserGraph {
         public static final float NEVER_SENT = Float.POSITIVE_INFINITY;
 
         public short[] mean;
+        /**
+         * The step of the int8 grid {@link #mean} is on ({@link ScaledInt8}: every half is a
+         * code in ±127 times it, so that state stores a code per component), or NaN when the
+         * halves are not on one (profiles; a centroid restored from a format before the grid,
+         * until its next change; a vector no grid keeps exactly).
+         */
+        public float scale = Float.NaN;
+        /**
+         * The codes state holds for this mean (on its grid), kept from a read until the mean
+         * changes, so that writing back a centroid the flush did not change is a copy instead of
+         * a conversion per component (on RocksDB every flush writes all centroids and changes
+         * one or two); null otherwise.
+         */
+        public byte[] codes;
+        /**
+         * Whether every change rounds the mean to its int8 grid (the interest centroids; the
+         * profiles, folded with small rates, stay halves: docs/benchmarks.md, state size step 2).
+         */
+        boolean onGrid;
         public double weight;
         public long lastMs;
         public String modelVersion;
@@ -282,11 +304,32 @@ public final class UserGraph {
         }
 
         /**
-         * mean ← (mean·wa + x·wb) / (wa + wb), in place, one pass; adds the angle the direction
-         * turned by to {@link #sentAngle}. {@code x} is either a float array or, when null,
+         * mean ← (mean·wa + x·wb) / (wa + wb), in place, rounded to halves or, for a mean kept on
+         * its int8 grid, to the grid ({@link #foldOnGrid}); adds the angle the direction turned
+         * by to {@link #sentAngle}. {@code x} is either a float array or, when null,
          * {@code xHalves}.
          */
         private void fold(double wa, float[] x, short[] xHalves, double wb) {
+            if (onGrid) {
+                double total = wa + wb;
+                codes = null;
+                if (foldOnGrid(wa / total, x, xHalves, wb / total,
+                        Double.doubleToRawLongBits(total) * 31 + lastMs)) {
+                    return;
+                }
+                scale = Float.NaN; // no grid keeps it (ScaledInt8.scaleFor): halves
+            }
+            foldToHalves(wa, x, xHalves, wb);
+        }
+
+        /**
+         * The fold of the profiles (and of a centroid no grid keeps): one pass, each component
+         * rounded to a half. Its own method, as it was before the grid: with the grid's branch
+         * and pass inside the same method, the heap pass measured ~0.7× main's CPU speed, the
+         * profiles' folds taking ~1.6× their share of the samples (docs/benchmarks.md, state
+         * size step 2).
+         */
+        private void foldToHalves(double wa, float[] x, short[] xHalves, double wb) {
             double total = wa + wb;
             double ka = wa / total;
             double kb = wb / total;
@@ -311,6 +354,84 @@ public final class UserGraph {
             double cos = denominator == 0 ? 1 : Math.max(-1, Math.min(1, dot / denominator));
             sentAngle += (float) turnBound(cos);
             norm = Math.sqrt(newSquares);
+            direction = null;
+        }
+
+        /** Each thread's array for a grid fold's unrounded components (no allocation per fold). */
+        private static final ThreadLocal<float[]> EXACT = ThreadLocal.withInitial(() -> new float[0]);
+
+        /**
+         * The fold of {@link #fold} rounded to the int8 grid of the new mean: a first pass
+         * computes the components (into a per-thread array) and their largest magnitude, which
+         * sets the grid's scale; the second rounds each to the grid. False, with nothing
+         * changed, when no grid keeps the new mean exactly ({@link ScaledInt8#scaleFor}).
+         *
+         * <p>Dithered, not nearest, rounding: a fold of weight kb moves a component by
+         * kb·(x − mean), below half a grid step once kb is under ~1/60, and rounding to the
+         * nearest code would then undo it — a centroid with a few hundred items' weight stopped
+         * following its items (CentroidGridTest). Rounded up or down with the probabilities that
+         * make the code's expectation exact, it keeps moving on average. The draws come from
+         * {@code seed} (a hash of the new weight and the last update's time: what state holds
+         * and the event brings), so the same fold after a restore rounds the same way.
+         */
+        private boolean foldOnGrid(double ka, float[] x, short[] xHalves, double kb, long seed) {
+            float[] exact = EXACT.get();
+            if (exact.length < mean.length) {
+                exact = new float[mean.length];
+                EXACT.set(exact);
+            }
+            float[] decoded = values;
+            float max = 0;
+            for (int i = 0; i < mean.length; i++) {
+                float old = decoded != null ? decoded[i] : HalfFloats.toFloat(mean[i]);
+                float xi = x != null ? x[i] : HalfFloats.toFloat(xHalves[i]);
+                float e = (float) (old * ka + xi * kb);
+                exact[i] = e;
+                max = Math.max(max, Math.abs(e));
+            }
+            float grid = ScaledInt8.scaleFor(max);
+            if (Float.isNaN(grid)) {
+                return false;
+            }
+            float inverse = ScaledInt8.inverse(grid);
+            int dither = ScaledInt8.ditherStart(seed);
+            double dot = 0;
+            double oldSquares = 0;
+            double newSquares = 0;
+            for (int i = 0; i < mean.length; i++) {
+                float old = decoded != null ? decoded[i] : HalfFloats.toFloat(mean[i]);
+                // code·grid is exactly a half: no conversion back
+                float now = ScaledInt8.ditheredCode(exact[i], inverse,
+                        ScaledInt8.dither(dither + i)) * grid;
+                mean[i] = HalfFloats.toHalf(now);
+                if (decoded != null) {
+                    decoded[i] = now;
+                }
+                dot += (double) old * now;
+                oldSquares += (double) old * old;
+                newSquares += (double) now * now;
+            }
+            double denominator = Math.sqrt(oldSquares * newSquares);
+            double cos = denominator == 0 ? 1 : Math.max(-1, Math.min(1, dot / denominator));
+            sentAngle += (float) turnBound(cos);
+            norm = Math.sqrt(newSquares);
+            direction = null;
+            scale = grid;
+            return true;
+        }
+
+        /**
+         * Keeps this mean on its int8 grid from now on (an interest's centroid) and rounds it
+         * there now: its first vector enters state as codes, as every later change will.
+         */
+        void keepOnGrid() {
+            onGrid = true;
+            scale = ScaledInt8.roundInPlace(mean);
+            codes = null;
+            if (values != null) {
+                HalfFloats.toFloats(mean, values);
+            }
+            norm = Double.NaN;
             direction = null;
         }
 
@@ -408,9 +529,15 @@ public final class UserGraph {
          */
         private Set<String> touched;
 
+        /**
+         * An interest of {@code centroid}, which is kept on its int8 grid at every change from
+         * now on (a centroid restored off the grid, from an older state format, stays as it was
+         * until its next change, so that the restore itself changes nothing).
+         */
         public Interest(int id, DecayedMean centroid) {
             this.id = id;
             this.centroid = centroid;
+            centroid.onGrid = true;
         }
 
         /** How many edges name this interest (derived; see {@link UserGraph#derivedKnown}). */

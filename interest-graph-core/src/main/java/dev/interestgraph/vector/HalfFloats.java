@@ -2,9 +2,10 @@ package dev.interestgraph.vector;
 
 /**
  * IEEE 754 half-precision (binary16) vectors. State keeps embeddings as halves: 768 bytes per
- * 384-dimensional vector instead of 1,536, which is what keeps a user with 50 edges and 5
- * interests under 8 KB. Values are rounded to half precision the moment they enter state, so the
- * in-memory graph, its snapshot and the graph restored from it are the same bits.
+ * 384-dimensional vector instead of 1,536 (the interest centroids, further on an int8 grid of
+ * halves, {@link ScaledInt8}, take 386). Values are rounded to half precision the moment they
+ * enter state, so the in-memory graph, its snapshot and the graph restored from it are the same
+ * bits.
  *
  * <p>Java 17 has no {@code Float.floatToFloat16}; this is the standard round-to-nearest-even
  * conversion.

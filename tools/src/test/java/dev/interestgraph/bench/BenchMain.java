@@ -147,7 +147,7 @@ public final class BenchMain {
             System.out.printf(Locale.ROOT, "state bytes/user (%d edges, %d interests, %d dims, "
                     + "model \"%s\", summary value + map entry per edge, RocksDB keys counted): "
                     + "%,d B (target <= %,d: %s); summary %,d B, edges %,d B (keys' prefix and "
-                    + "user id %,d B), vector halves %,d B; the whole graph as one value %,d B; "
+                    + "user id %,d B), vector payload (centroid codes, profile halves) %,d B; the whole graph as one value %,d B; "
                     + "Kryo %s%n", r.edges, r.interests, r.dimension, r.modelVersion,
                     r.totalBytes, StateSizeBenchmark.TARGET_BYTES,
                     r.totalBytes <= StateSizeBenchmark.TARGET_BYTES ? "OK" : "OVER",

@@ -24,7 +24,8 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  * check behind "same deltas" in docs/benchmarks.md's throughput steps.
  *
  * <p>From {@code tools/} with the bench classpath: {@code java -cp ... DeltaDigest
- * heap|rocksdb [users eventsPerUser [tight|decay]]}; {@code tight}: 3 interests and 40 edges per
+ * heap|rocksdb [users eventsPerUser [tight|decay]]} (with {@code -Ddelta-digest.dump=FILE} it also
+ * writes the payloads for {@link DeltaCompare}); {@code tight}: 3 interests and 40 edges per
  * user, so that evictions, merges and the cap run often; {@code decay}: a 12-hour edge half-life
  * and a sweep every 6 hours, so that sweeps prune.
  */
@@ -36,6 +37,11 @@ public final class DeltaDigest {
         int users = args.length > 1 ? Integer.parseInt(args[1]) : 300;
         int eventsPerUser = args.length > 2 ? Integer.parseInt(args[2]) : 100;
         String mode = args.length > 3 ? args[3] : "";
+        // -Ddelta-digest.dump=FILE: every payload, length-prefixed, for DeltaCompare
+        String dump = System.getProperty("delta-digest.dump");
+        java.io.DataOutputStream dumpOut = dump == null ? null
+                : new java.io.DataOutputStream(new java.io.BufferedOutputStream(
+                        Files.newOutputStream(Path.of(dump))));
         GraphParameters params = switch (mode) {
             case "tight" -> GraphParameters.builder().maxInterests(3).maxEdgesPerUser(40).build();
             case "decay" -> GraphParameters.builder().edgeHalfLife(Duration.ofHours(12))
@@ -75,6 +81,10 @@ public final class DeltaDigest {
                     if (record instanceof StreamRecord<?> stream
                             && stream.getValue() instanceof DeltaRecord delta) {
                         digest.update(delta.payload);
+                        if (dumpOut != null) {
+                            dumpOut.writeInt(delta.payload.length);
+                            dumpOut.write(delta.payload);
+                        }
                         deltas++;
                         bytes += delta.payload.length;
                     }
@@ -82,6 +92,9 @@ public final class DeltaDigest {
             }
         }
         harness.close();
+        if (dumpOut != null) {
+            dumpOut.close();
+        }
         if (rocksDir != null) {
             UserGraphBenchmark.deleteRecursively(rocksDir);
         }

@@ -57,17 +57,21 @@ public final class StateSizeBenchmark {
         public int summaryBytes;
         /** The layout before issue 16: the whole graph as one value, with its key. */
         public int wholeGraphBytes;
-        /** Interest centroids (half floats + weight/time/version) and their labels and terms. */
+        /**
+         * Interest centroids (int8 codes and a scale, or halves for one off its grid, + weight,
+         * time, version) and their labels and terms.
+         */
         public int interestBytes;
+        /** The centroids' payload: codes and scales (halves for a centroid off its grid). */
         public int interestVectorBytes;
         public int profileBytes;
         /** -1 when Kryo could not serialise the graph. */
         public int kryoBytes = -1;
         public String kryoError;
 
-        /** The half-float payload of all vectors (centroids and both profiles). */
+        /** The payload of all vectors: the centroids' and both profiles' halves. */
         public int vectorBytes() {
-            return (interests + 2) * dimension * 2;
+            return interestVectorBytes + 2 * dimension * 2;
         }
     }
 
@@ -103,7 +107,10 @@ public final class StateSizeBenchmark {
         UserGraph noInterests = copy(graph);
         noInterests.interests.clear();
         report.interestBytes = report.summaryBytes - summaryBytes(noInterests);
-        report.interestVectorBytes = report.interests * report.dimension * 2;
+        for (UserGraph.Interest interest : graph.interests.values()) {
+            report.interestVectorBytes += Float.isNaN(interest.centroid.scale)
+                    ? interest.centroid.mean.length * 2 : interest.centroid.mean.length + 2;
+        }
         UserGraph bare = copy(noInterests);
         bare.longTerm = null;
         bare.shortTerm = null;
@@ -132,16 +139,16 @@ public final class StateSizeBenchmark {
                 (double) r.edgeBytes / Math.max(1, r.edges),
                 (double) r.edgeKeyOverheadBytes / Math.max(1, r.edges));
         System.out.printf("  summary          %6d bytes  (key and value)%n", r.summaryBytes);
-        System.out.printf("  interests        %6d bytes  (of which centroid halves %d)%n",
+        System.out.printf("  interests        %6d bytes  (of which centroid codes and scales %d)%n",
                 r.interestBytes, r.interestVectorBytes);
         System.out.printf("  profiles (2)     %6d bytes%n", r.profileBytes);
         System.out.printf("  header           %6d bytes  (summary key, header, edge count)%n",
                 r.headerBytes);
         System.out.printf("  layout before    %6d bytes  (the whole graph as one value)%n",
                 r.wholeGraphBytes);
-        System.out.printf("  vector halves    %6d bytes  (%.0f %% of total: %d vectors x %d dims x 2)%n",
-                r.vectorBytes(), 100.0 * r.vectorBytes() / r.totalBytes, r.interests + 2,
-                r.dimension);
+        System.out.printf("  vector payload   %6d bytes  (%.0f %% of total: %d centroids' codes and"
+                + " 2 profiles' halves, %d dims)%n", r.vectorBytes(),
+                100.0 * r.vectorBytes() / r.totalBytes, r.interests, r.dimension);
         if (r.kryoBytes > 0) {
             System.out.printf("  Kryo (Flink KryoSerializer, same object): %d bytes = %.2fx%n",
                     r.kryoBytes, (double) r.kryoBytes / r.totalBytes);
