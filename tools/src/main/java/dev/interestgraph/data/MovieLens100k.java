@@ -1,15 +1,11 @@
 package dev.interestgraph.data;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The ml-100k layout: {@code u.data} (user id, item id, rating, timestamp; tab-separated),
@@ -25,6 +21,9 @@ final class MovieLens100k implements MovieLensLayout {
      * genre rather than one called "unknown".
      */
     private static final String UNKNOWN = "unknown";
+
+    private static final Pattern PIPE = Pattern.compile("|", Pattern.LITERAL);
+    private static final Pattern TAB = Pattern.compile("\t", Pattern.LITERAL);
 
     private final Path dir;
 
@@ -44,13 +43,7 @@ final class MovieLens100k implements MovieLensLayout {
         List<String> genres = genreNames();
         Path file = dir.resolve("u.item");
         Map<String, Movie> movies = new HashMap<>();
-        long line = 0;
-        for (String text : (Iterable<String>) MovieLensLayout.readText(file).lines()::iterator) {
-            line++;
-            if (text.isBlank()) {
-                continue;
-            }
-            String[] fields = text.split("\\|", -1);
+        MovieLensLayout.forEachLine(MovieLensLayout.readText(file), PIPE, (fields, line) -> {
             if (fields.length != FLAGS_FROM + genres.size()) {
                 throw MovieLensLayout.malformed(file, line, "expected " + (FLAGS_FROM
                         + genres.size()) + " fields (5, then one flag per genre of u.genre), "
@@ -63,7 +56,7 @@ final class MovieLens100k implements MovieLensLayout {
                 }
             }
             movies.put(fields[0], new Movie(fields[1], flagged));
-        }
+        });
         return movies;
     }
 
@@ -71,18 +64,12 @@ final class MovieLens100k implements MovieLensLayout {
     private List<String> genreNames() {
         Path file = dir.resolve("u.genre");
         Map<Integer, String> byIndex = new HashMap<>();
-        long line = 0;
-        for (String text : (Iterable<String>) MovieLensLayout.readText(file).lines()::iterator) {
-            line++;
-            if (text.isBlank()) {
-                continue;
-            }
-            String[] fields = text.split("\\|", -1);
+        MovieLensLayout.forEachLine(MovieLensLayout.readText(file), PIPE, (fields, line) -> {
             if (fields.length != 2) {
                 throw MovieLensLayout.malformed(file, line, "expected name|index");
             }
             byIndex.put(Integer.parseInt(fields[1].trim()), fields[0]);
-        }
+        });
         List<String> names = new ArrayList<>();
         for (int i = 0; i < byIndex.size(); i++) {
             if (!byIndex.containsKey(i)) {
@@ -97,23 +84,13 @@ final class MovieLens100k implements MovieLensLayout {
     @Override
     public void ratings(RowSink sink) {
         Path file = dir.resolve("u.data");
-        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1)) {
-            long line = 0;
-            for (String text = reader.readLine(); text != null; text = reader.readLine()) {
-                line++;
-                if (text.isBlank()) {
-                    continue;
-                }
-                String[] fields = text.split("\t", -1);
-                if (fields.length != 4) {
-                    throw MovieLensLayout.malformed(file, line,
-                            "expected user id, item id, rating, timestamp (tab-separated)");
-                }
-                sink.row(fields[0], fields[1], fields[2], Long.parseLong(fields[3]));
+        MovieLensLayout.forEachLine(file, TAB, (fields, line) -> {
+            if (fields.length != 4) {
+                throw MovieLensLayout.malformed(file, line,
+                        "expected user id, item id, rating, timestamp (tab-separated)");
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("Could not read " + file, e);
-        }
+            sink.row(fields[0], fields[1], fields[2], Long.parseLong(fields[3]));
+        });
     }
 
     @Override

@@ -1,14 +1,9 @@
 package dev.interestgraph.data;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -38,7 +33,7 @@ final class MovieLensDat implements MovieLensLayout {
     public Map<String, Movie> movies() {
         Path file = dir.resolve("movies.dat");
         Map<String, Movie> movies = new HashMap<>();
-        forEachLine(file, MovieLensLayout.readText(file).lines().iterator(), (fields, line) -> {
+        MovieLensLayout.forEachLine(MovieLensLayout.readText(file), SEPARATOR, (fields, line) -> {
             if (fields.length < 3) {
                 throw MovieLensLayout.malformed(file, line, "expected MovieID::Title::Genres");
             }
@@ -53,19 +48,13 @@ final class MovieLensDat implements MovieLensLayout {
     @Override
     public void ratings(RowSink sink) {
         Path file = dir.resolve("ratings.dat");
-        // ml-10m's ratings.dat is 250 MB: streamed, not decoded whole; digits only, so the
-        // charset does not matter
-        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1)) {
-            forEachLine(file, reader.lines().iterator(), (fields, line) -> {
-                if (fields.length != 4) {
-                    throw MovieLensLayout.malformed(file, line,
-                            "expected UserID::MovieID::Rating::Timestamp");
-                }
-                sink.row(fields[0], fields[1], fields[2], Long.parseLong(fields[3]));
-            });
-        } catch (IOException e) {
-            throw new UncheckedIOException("Could not read " + file, e);
-        }
+        MovieLensLayout.forEachLine(file, SEPARATOR, (fields, line) -> {
+            if (fields.length != 4) {
+                throw MovieLensLayout.malformed(file, line,
+                        "expected UserID::MovieID::Rating::Timestamp");
+            }
+            sink.row(fields[0], fields[1], fields[2], Long.parseLong(fields[3]));
+        });
     }
 
     @Override
@@ -74,7 +63,7 @@ final class MovieLensDat implements MovieLensLayout {
         if (!Files.isRegularFile(file)) {
             return; // ml-1m has no tags
         }
-        forEachLine(file, MovieLensLayout.readText(file).lines().iterator(), (fields, line) -> {
+        MovieLensLayout.forEachLine(MovieLensLayout.readText(file), SEPARATOR, (fields, line) -> {
             if (fields.length < 4) {
                 throw MovieLensLayout.malformed(file, line,
                         "expected UserID::MovieID::Tag::Timestamp");
@@ -82,21 +71,5 @@ final class MovieLensDat implements MovieLensLayout {
             String tag = String.join("::", Arrays.copyOfRange(fields, 2, fields.length - 1));
             sink.row(fields[0], fields[1], tag, Long.parseLong(fields[fields.length - 1]));
         });
-    }
-
-    private interface FieldsSink {
-        void accept(String[] fields, long line);
-    }
-
-    /** Splits every non-blank line at {@code ::}; line numbers from 1 for the messages. */
-    private static void forEachLine(Path file, Iterator<String> lines, FieldsSink sink) {
-        long line = 0;
-        while (lines.hasNext()) {
-            String text = lines.next();
-            line++;
-            if (!text.isBlank()) {
-                sink.accept(SEPARATOR.split(text, -1), line);
-            }
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.interestgraph.data;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -8,8 +9,10 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The files of one MovieLens release, read into one shape: the movies, then the rating rows and
@@ -93,6 +96,43 @@ interface MovieLensLayout {
             } catch (CharacterCodingException notUtf8) {
                 return new String(bytes, StandardCharsets.ISO_8859_1);
             }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not read " + file, e);
+        }
+    }
+
+    /** The fields of one line of a layout's file, with its line number (from 1) for messages. */
+    @FunctionalInterface
+    interface FieldsSink {
+        void accept(String[] fields, long line);
+    }
+
+    /** Splits every non-blank line of {@code lines} at {@code separator}, numbering the lines. */
+    static void forEachLine(Iterator<String> lines, Pattern separator, FieldsSink sink) {
+        long line = 0;
+        while (lines.hasNext()) {
+            String text = lines.next();
+            line++;
+            if (!text.isBlank()) {
+                sink.accept(separator.split(text, -1), line);
+            }
+        }
+    }
+
+    /** {@link #forEachLine(Iterator, Pattern, FieldsSink)} over a decoded text file's lines. */
+    static void forEachLine(String text, Pattern separator, FieldsSink sink) {
+        forEachLine(text.lines().iterator(), separator, sink);
+    }
+
+    /**
+     * {@link #forEachLine(Iterator, Pattern, FieldsSink)} over a ratings file, streamed rather
+     * than decoded whole (ml-10m's ratings.dat is 250 MB; digits only, so the charset does not
+     * matter).
+     */
+    static void forEachLine(Path file, Pattern separator, FieldsSink sink) {
+        try (BufferedReader reader = Files.newBufferedReader(file,
+                StandardCharsets.ISO_8859_1)) {
+            forEachLine(reader.lines().iterator(), separator, sink);
         } catch (IOException e) {
             throw new UncheckedIOException("Could not read " + file, e);
         }
