@@ -25,14 +25,8 @@ class EvaluationTest {
     void theUpdatedGraphBeatsTheFrozenGraphAfterThePlantedDrift() throws Exception {
         SyntheticDataset data = SyntheticDataset.builder().users(60).itemsPerTopic(25)
                 .eventsPerUser(50).spanMs(100 * DAY).noise(0.05).build();
-        Map<String, ItemVersion> items = new HashMap<>();
-        Map<String, float[]> embeddings = new HashMap<>();
-        for (ItemVersion item : data.items()) {
-            item.embedding = HashingTestEmbedder.embed(item.text());
-            item.modelVersion = HashingTestEmbedder.MODEL_VERSION;
-            items.put(item.itemId, item);
-            embeddings.put(item.itemId, item.embedding);
-        }
+        Map<String, ItemVersion> items = embed(data);
+        Map<String, float[]> embeddings = embeddings(items);
         Evaluation.GraphSource source =
                 GraphReplay.source(GraphParameters.defaults(), items);
 
@@ -66,14 +60,8 @@ class EvaluationTest {
             BlendFit.Objective objective) throws Exception {
         SyntheticDataset data = SyntheticDataset.builder().users(60).itemsPerTopic(25)
                 .eventsPerUser(50).spanMs(100 * DAY).noise(0.05).build();
-        Map<String, ItemVersion> items = new HashMap<>();
-        Map<String, float[]> embeddings = new HashMap<>();
-        for (ItemVersion item : data.items()) {
-            item.embedding = HashingTestEmbedder.embed(item.text());
-            item.modelVersion = HashingTestEmbedder.MODEL_VERSION;
-            items.put(item.itemId, item);
-            embeddings.put(item.itemId, item.embedding);
-        }
+        Map<String, ItemVersion> items = embed(data);
+        Map<String, float[]> embeddings = embeddings(items);
         Evaluation.GraphSource source =
                 GraphReplay.source(GraphParameters.defaults(), items);
         Evaluation.Result result = new Evaluation(data.items(), data.events(), embeddings,
@@ -181,14 +169,8 @@ class EvaluationTest {
     void easeBeyondItsItemLimitIsReportedAsNotComputedAndTheOtherRowsGoOn() throws Exception {
         SyntheticDataset data = SyntheticDataset.builder().users(40).itemsPerTopic(20)
                 .eventsPerUser(40).spanMs(100 * DAY).noise(0.05).build();
-        Map<String, ItemVersion> items = new HashMap<>();
-        Map<String, float[]> embeddings = new HashMap<>();
-        for (ItemVersion item : data.items()) {
-            item.embedding = HashingTestEmbedder.embed(item.text());
-            item.modelVersion = HashingTestEmbedder.MODEL_VERSION;
-            items.put(item.itemId, item);
-            embeddings.put(item.itemId, item.embedding);
-        }
+        Map<String, ItemVersion> items = embed(data);
+        Map<String, float[]> embeddings = embeddings(items);
         int liked = dev.interestgraph.analytics.EaseModel.itemCount(EaseBaseline.likedByUser(
                 TemporalSplit.standard(data.events()).afterUpdate()));
         int limit = liked / 2;
@@ -239,16 +221,10 @@ class EvaluationTest {
             throws Exception {
         SyntheticDataset data = SyntheticDataset.builder().users(80).itemsPerTopic(20)
                 .eventsPerUser(40).spanMs(100 * DAY).noise(0.05).build();
-        Map<String, ItemVersion> items = new HashMap<>();
-        Map<String, float[]> embeddings = new HashMap<>();
+        Map<String, ItemVersion> items = embed(data);
+        Map<String, float[]> embeddings = embeddings(items);
         Map<String, String> texts = new HashMap<>();
-        for (ItemVersion item : data.items()) {
-            item.embedding = HashingTestEmbedder.embed(item.text());
-            item.modelVersion = HashingTestEmbedder.MODEL_VERSION;
-            items.put(item.itemId, item);
-            embeddings.put(item.itemId, item.embedding);
-            texts.put(item.itemId, item.text());
-        }
+        items.values().forEach(item -> texts.put(item.itemId, item.text()));
         int[] runs = {0};
         Evaluation.GraphAnalytics gelly = (graphs, ranking) -> {
             GraphAnalyticsJob.Settings settings = new GraphAnalyticsJob.Settings();
@@ -277,5 +253,23 @@ class EvaluationTest {
             assertThat(withGelly).as(gellyRow + " vs popularity (%.4f)", popularity)
                     .isGreaterThan(3 * popularity);
         }
+    }
+
+    /** The data set's items by id, each embedded by the test embedder. */
+    private static Map<String, ItemVersion> embed(SyntheticDataset data) {
+        Map<String, ItemVersion> items = new HashMap<>();
+        for (ItemVersion item : data.items()) {
+            item.embedding = HashingTestEmbedder.embed(item.text());
+            item.modelVersion = HashingTestEmbedder.MODEL_VERSION;
+            items.put(item.itemId, item);
+        }
+        return items;
+    }
+
+    /** Each item's embedding by item id. */
+    private static Map<String, float[]> embeddings(Map<String, ItemVersion> items) {
+        Map<String, float[]> embeddings = new HashMap<>();
+        items.forEach((id, item) -> embeddings.put(id, item.embedding));
+        return embeddings;
     }
 }
