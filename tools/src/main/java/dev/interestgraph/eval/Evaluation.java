@@ -402,8 +402,8 @@ public final class Evaluation {
 
     /**
      * One point of the EASE blend fit: the neighbour evidence, the EASE neighbours per item of
-     * the table, and the scale of the negative neighbour weights, the best weights of the coarse grid with them, and those weights'
-     * validation NDCG@10 ranked right after the validation cut (fresh) and from the graph at the
+     * the table and the scale of the negative neighbour weights; the best weights of the coarse
+     * grid with them, and those weights' validation NDCG@10 ranked right after the validation cut (fresh) and from the graph at the
      * stale cut (stale), by the fit's objective ({@link #withBlendObjective}). {@code guardMet}
      * false: no weights of this scale's grid reach a guarded objective's stale floor; {@code
      * weights} are then the hand-set ones.
