@@ -33,7 +33,10 @@ import org.apache.flink.configuration.Configuration;
  * --eval.ease-lambdas 100,300,1000}, {@code --eval.ease-max-items N} (beyond N liked items the
  * EASE rows are reported as not computed; default EaseModel.PRACTICAL_MAX_ITEMS), {@code
  * --eval.blend true|false}, {@code --eval.blend-objective guarded|fresh|mean} (what the blend fit
- * maximises, {@link BlendFit.Objective}; default guarded), {@code --eval.blend-ease-neighbours
+ * maximises, {@link BlendFit.Objective}; default guarded), {@code --eval.blend-floor
+ * item-item|hand-set} (a guarded fit's stale floor, {@link BlendFit.Floor}; default item-item),
+ * {@code --eval.blend-floor-margin 1} (the item-item floor's margin in standard errors across
+ * users, {@link BlendFit.StaleFloor}), {@code --eval.blend-ease-neighbours
  * 20,100,300,1000} (the EASE neighbours per item the blend fit chooses among), {@code
  * --eval.gelly true|false} (the Gelly rows; default true), and
  * for reduced runs {@code --eval.max-users N} (the first N users by id, all their events); job
@@ -77,6 +80,12 @@ public final class EvaluationMain {
         }
         BlendFit.Objective blendObjective = BlendFit.Objective.parse(
                 options.getString("eval.blend-objective", BlendFit.Objective.GUARDED.option()));
+        // a guarded fit's stale floor: by default item-item's stale validation NDCG@10 (the
+        // "before the update" goal) plus a margin in its standard errors across users
+        BlendFit.Floor blendFloor = BlendFit.Floor.parse(
+                options.getString("eval.blend-floor", BlendFit.Floor.ITEM_ITEM.option()));
+        double blendFloorMargin = Double.parseDouble(options.getString("eval.blend-floor-margin",
+                String.valueOf(Evaluation.DEFAULT_FLOOR_MARGIN)));
         // the EASE neighbours per item the blend fit chooses among with its weights: on the
         // validation window 100 beat the evaluation's 1,000 and the analytics job's 20
         // (docs/evaluation-ease.md), so the fit chooses among them, on every run's own window
@@ -185,6 +194,7 @@ public final class EvaluationMain {
                 };
                 evaluation.withBlendFit(validation, BlendFit.Grid.standard())
                         .withBlendEvidence(evidence).withBlendObjective(blendObjective)
+                        .withBlendFloor(blendFloor, blendFloorMargin)
                         .withBlendEaseNeighbours(blendEaseNeighbours);
             }
             if (validationOnly) {
@@ -373,7 +383,8 @@ public final class EvaluationMain {
                     + "per evidence); chosen **%s, evidence %s, %d EASE neighbours per item**, "
                     + "validation NDCG@10 %.4f (fresh "
                     + "%.4f, stale %.4f; the default weights above: %.4f, fresh %.4f, stale "
-                    + "%.4f).%n%n",
+                    + "%.4f; item–item cosine on the same window: fresh %.4f, stale %.4f ± %.4f, "
+                    + "one standard error across users).%n%n",
                     blend.cases(), objective(result),
                     BlendFit.describe(result.blendGrid),
                     result.blendChoices.stream().map(c -> c.evidence().name()).distinct()
@@ -383,7 +394,8 @@ public final class EvaluationMain {
                     blend.describe(), blend.weights().evidence, result.blendEaseNeighbours,
                     blend.ndcg(),
                     result.blendFresh, result.blendStale, blend.baseNdcg(), result.baseFresh,
-                    result.baseStale));
+                    result.baseStale, result.itemItemFresh, result.itemItemStale.mean(),
+                    result.itemItemStale.standardError()));
             md.append("| neighbour evidence | EASE neighbours per item | negative weights × | "
                     + "best weights of the coarse grid | fresh NDCG@10 | stale NDCG@10 | mean |\n"
                     + "|---|---|---|---|---|---|---|\n");
@@ -396,8 +408,9 @@ public final class EvaluationMain {
                         choice.fresh(), choice.stale(), choice.mean()));
             }
             if (!blend.guardMet()) {
-                md.append("\nNo weights of the grid reach the hand-set weights' stale figure: "
-                        + "the fitted blend is the hand-set weights.\n");
+                md.append(String.format("%nNo weights of the grid reach the stale floor "
+                        + "(%.4f): the fitted blend is the hand-set weights.%n",
+                        result.staleFloor));
             }
             if (result.blendCosine != null) {
                 BlendFit.Result cosine = result.blendCosine;
@@ -422,10 +435,28 @@ public final class EvaluationMain {
                 return "the mean of both conditions' NDCG@10 (`--eval.blend-objective mean`)";
             default:
                 return String.format("the fresh condition's NDCG@10 among the weights whose "
-                        + "stale NDCG@10 is at least the default weights' (%.4f; "
+                        + "stale NDCG@10 is at least the **stale floor, %.4f** (%s; "
                         + "`--eval.blend-objective guarded`, the default; `fresh` and `mean` "
-                        + "are the others)", result.baseStale);
+                        + "are the others)", result.staleFloor, floor(result));
         }
+    }
+
+    /** Where a guarded fit's stale floor came from, in words, with the options that set it. */
+    static String floor(Evaluation.Result result) {
+        BlendFit.StaleFloor itemItem = result.itemItemStale;
+        if (result.blendFloor == BlendFit.Floor.HAND_SET) {
+            return String.format("the default weights' stale NDCG@10, `--eval.blend-floor "
+                    + "hand-set`; the item–item cosine recommender's on the same window: %.4f",
+                    itemItem.mean());
+        }
+        return String.format("the item–item cosine recommender's stale NDCG@10 on the same "
+                + "window, %.4f, plus %s standard errors across users (%.4f each) — the goal "
+                + "\"ours before the update stays ahead of item–item\" on the validation window; "
+                + "`--eval.blend-floor item-item` and `--eval.blend-floor-margin %s`, the "
+                + "defaults; `--eval.blend-floor hand-set` holds the fit to the default weights' "
+                + "stale NDCG@10 instead, here %.4f", itemItem.mean(),
+                BlendFit.number(itemItem.margin()), itemItem.standardError(),
+                BlendFit.number(itemItem.margin()), result.baseStale);
     }
 
     /**
