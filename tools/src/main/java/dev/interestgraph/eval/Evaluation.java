@@ -137,6 +137,8 @@ public final class Evaluation {
         public BlendFit.Objective blendObjective;
         /** EASE neighbours per item of the fitted blend's table (chosen with its weights). */
         public int blendEaseNeighbours;
+        /** λ of the fitted blend's EASE neighbour table (chosen with its weights). */
+        public double blendEaseLambda;
         /** The chosen blend's and the hand-set weights' validation NDCG@10, fresh and stale. */
         public double blendFresh;
         public double blendStale;
@@ -263,6 +265,8 @@ public final class Evaluation {
     private double blendFloorMargin = DEFAULT_FLOOR_MARGIN;
     /** The EASE neighbours per item the blend fit chooses among (null: neighboursPerItem). */
     private int[] blendEaseNeighbours;
+    /** The λ values of the EASE neighbour table the blend fit chooses among (null: EASE^R's). */
+    private double[] blendEaseLambdas;
     private Map<String, Map<String, Float>> cosine;
 
     /**
@@ -370,6 +374,18 @@ public final class Evaluation {
         return this;
     }
 
+    /**
+     * The λ values of the EASE model whose neighbour table the blend fit chooses among with the
+     * weights and the neighbours per item, by the same objective on the same validation window
+     * (default: only EASE^R's λ, chosen by EASE^R's own validation NDCG@10, which is always
+     * fitted first: the hand-set weights' validation figures are its). The EASE^R row keeps its
+     * own λ; the fitted blend's row ranks with a model of the chosen λ on every user's events[:b].
+     */
+    public Evaluation withBlendEaseLambdas(double... lambdas) {
+        this.blendEaseLambdas = lambdas.clone();
+        return this;
+    }
+
     /** Also ranks each prequential event with the interests-only recommender (no neighbours). */
     public Evaluation withPrequentialInterestsOnly() {
         this.prequentialInterestsOnly = true;
@@ -440,7 +456,7 @@ public final class Evaluation {
      */
     public record BlendChoice(Recommender.NeighbourEvidence evidence, int neighbours,
             double negativeScale, Recommender.Weights weights, double fresh, double stale,
-            boolean guardMet) {
+            boolean guardMet, double lambda) {
         public double mean() {
             return (fresh + stale) / 2;
         }
@@ -602,9 +618,15 @@ public final class Evaluation {
             oursEaseAlone = new Ranker(e -> new Recommender(e, easeNeighbours, popularity, alone));
             if (result.blend != null) {
                 Recommender.Weights fitted = result.blend.weights();
+                // the chosen λ's model when it is not EASE^R's (one more fit on events[:b];
+                // only its table is kept)
+                boolean sameModel = result.blendEaseLambda == ease.lambda();
                 Map<String, Map<String, Float>> fittedNeighbours =
-                        result.blendEaseNeighbours == neighboursPerItem ? easeNeighbours
-                                : ease.neighbours(result.blendEaseNeighbours, negatives);
+                        sameModel && result.blendEaseNeighbours == neighboursPerItem
+                                ? easeNeighbours
+                                : (sameModel ? ease : EaseModel.fit(EaseBaseline.likedByUser(
+                                        afterEvents), result.blendEaseLambda))
+                                        .neighbours(result.blendEaseNeighbours, negatives);
                 oursEaseFitted = new Ranker(
                         e -> new Recommender(e, fittedNeighbours, popularity, fitted));
             }
@@ -975,10 +997,31 @@ public final class Evaluation {
         int[] ordered = java.util.stream.IntStream.concat(
                 java.util.stream.IntStream.of(neighboursPerItem),
                 java.util.Arrays.stream(counts).filter(n -> n != neighboursPerItem)).toArray();
-        for (int count : ordered) {
+        // EASE^R's own λ first: the hand-set weights' validation figures are its
+        double[] lambdas = java.util.stream.DoubleStream.concat(
+                java.util.stream.DoubleStream.of(selection.lambda()),
+                blendEaseLambdas == null ? java.util.stream.DoubleStream.empty()
+                        : java.util.Arrays.stream(blendEaseLambdas)
+                                .filter(l -> l != selection.lambda())).distinct().toArray();
+        result.blendEaseLambda = selection.lambda();
+        List<double[]> tables = new ArrayList<>(); // (λ, neighbours per item), in fit order
+        for (double lambda : lambdas) {
+            for (int count : ordered) {
+                tables.add(new double[] {lambda, count});
+            }
+        }
+        EaseModel model = null;
+        for (double[] table : tables) {
+            double lambda = table[0];
+            int count = (int) table[1];
+            if (model == null || model.lambda() != lambda) {
+                // another λ's validation model: fitted on the same events[:⌊0.8·b⌋], one at a
+                // time (16·n² bytes each)
+                model = lambda == selection.lambda() ? selection.validationModel()
+                        : EaseModel.fit(EaseBaseline.likedByUser(validation.fitEvents), lambda);
+            }
             // the EASE table with its negative weights, so that the fit can weigh them
-            Map<String, Map<String, Float>> ease =
-                    selection.validationModel().neighbours(count, true);
+            Map<String, Map<String, Float>> ease = model.neighbours(count, true);
             for (Recommender.NeighbourEvidence evidence : evidences) {
                 long started = System.nanoTime();
                 Recommender.Weights signalWeights = weights.copy();
@@ -988,7 +1031,8 @@ public final class Evaluation {
                         e -> new Recommender(e, ease, popularity, signalWeights));
                 List<BlendFit.Case> fresh = validation.cases(ranker, targets, false);
                 List<BlendFit.Case> stale = validation.cases(ranker, targets, true);
-                if (evidence == weights.evidence && count == neighboursPerItem) {
+                if (evidence == weights.evidence && count == neighboursPerItem
+                        && lambda == selection.lambda()) {
                     // the hand-set weights' figures, and so a guarded fit's stale floor (the
                     // weights' own evidence and the evaluation's count come first): every
                     // evidence and count is held to the defaults' stale figure
@@ -1012,16 +1056,16 @@ public final class Evaluation {
                     double[] w = BlendFit.vector(fit.weights());
                     result.blendChoices.add(new BlendChoice(evidence, count, scale, fit.weights(),
                             BlendFit.ndcg(fresh, w, 10), BlendFit.ndcg(stale, w, 10),
-                            fit.guardMet()));
+                            fit.guardMet(), lambda));
                     if (fit.guardMet() && (coarse == null || fit.ndcg() > coarse.ndcg())) {
                         coarse = fit;
                     }
                 }
                 if (coarse == null) {
                     // a guarded fit where no weights of this evidence reach the stale floor
-                    System.out.printf("      blend fit, %d EASE neighbours, evidence %s: no "
-                            + "weights reach the stale floor %.4f (%.0f s)%n",
-                            count, evidence, result.staleFloor,
+                    System.out.printf("      blend fit, λ %.0f, %d EASE neighbours, evidence %s: "
+                            + "no weights reach the stale floor %.4f (%.0f s)%n",
+                            lambda, count, evidence, result.staleFloor,
                             (System.nanoTime() - started) / 1e9);
                     continue;
                 }
@@ -1035,9 +1079,9 @@ public final class Evaluation {
                 BlendFit.Result fit = new BlendFit.Result(refined.weights(), refined.ndcg(),
                         objectiveOfHandSet(result), grid.size() + fine.combinations(),
                         fresh.size());
-                System.out.printf("      blend fit, %d EASE neighbours, evidence %s: %s, "
+                System.out.printf("      blend fit, λ %.0f, %d EASE neighbours, evidence %s: %s, "
                         + "validation NDCG@10 %.4f (fresh %.4f, stale %.4f; objective %s; %.0f "
-                        + "candidates a case after pruning; %.0f s)%n", count, evidence,
+                        + "candidates a case after pruning; %.0f s)%n", lambda, count, evidence,
                         fit.describe(), fit.ndcg(),
                         BlendFit.ndcg(fresh, BlendFit.vector(fit.weights()), 10),
                         BlendFit.ndcg(stale, BlendFit.vector(fit.weights()), 10),
@@ -1049,6 +1093,7 @@ public final class Evaluation {
                     best = fit;
                     bestEvidence = evidence;
                     result.blendEaseNeighbours = count;
+                    result.blendEaseLambda = lambda;
                     double[] w = BlendFit.vector(fit.weights());
                     result.blendFresh = BlendFit.ndcg(fresh, w, 10);
                     result.blendStale = BlendFit.ndcg(stale, w, 10);

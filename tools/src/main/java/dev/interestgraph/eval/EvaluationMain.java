@@ -36,7 +36,9 @@ import org.apache.flink.configuration.Configuration;
  * maximises, {@link BlendFit.Objective}; default guarded), {@code --eval.blend-floor
  * item-item|hand-set} (a guarded fit's stale floor, {@link BlendFit.Floor}; default item-item),
  * {@code --eval.blend-floor-margin 1} (the item-item floor's margin in standard errors across
- * users, {@link BlendFit.StaleFloor}), {@code --eval.blend-ease-neighbours
+ * users, {@link BlendFit.StaleFloor}), {@code --eval.blend-ease-lambdas 30,50} (the λ values
+ * of the EASE neighbour table the blend fit chooses among besides EASE^R's own; default none),
+ * {@code --eval.blend-ease-neighbours
  * 20,100,300,1000} (the EASE neighbours per item the blend fit chooses among), {@code
  * --eval.gelly true|false} (the Gelly rows; default true), and
  * for reduced runs {@code --eval.max-users N} (the first N users by id, all their events); job
@@ -92,6 +94,13 @@ public final class EvaluationMain {
         int[] blendEaseNeighbours = java.util.Arrays.stream(options.getString(
                         "eval.blend-ease-neighbours", BLEND_EASE_NEIGHBOURS).split(","))
                 .map(String::trim).filter(v -> !v.isEmpty()).mapToInt(Integer::parseInt)
+                .toArray();
+        // the λ of the blend's EASE neighbour table, chosen with its weights besides EASE^R's
+        // own λ (which EASE^R's validation NDCG chooses): a lever measured on the validation
+        // window (docs/evaluation-ease.md, "The stale floor from the goal")
+        double[] blendEaseLambdas = java.util.Arrays.stream(options.getString(
+                        "eval.blend-ease-lambdas", "").split(","))
+                .map(String::trim).filter(v -> !v.isEmpty()).mapToDouble(Double::parseDouble)
                 .toArray();
         Configuration jobOptions = jobOptions(options);
 
@@ -195,6 +204,7 @@ public final class EvaluationMain {
                 evaluation.withBlendFit(validation, BlendFit.Grid.standard())
                         .withBlendEvidence(evidence).withBlendObjective(blendObjective)
                         .withBlendFloor(blendFloor, blendFloorMargin)
+                        .withBlendEaseLambdas(blendEaseLambdas)
                         .withBlendEaseNeighbours(blendEaseNeighbours);
             }
             if (validationOnly) {
@@ -377,10 +387,12 @@ public final class EvaluationMain {
                     + "update; **stale**, graphs at ⌊0.6·b⌋, as before it — the same targets; "
                     + "objective: %s): "
                     + "grid %s (negative neighbours: the scale of EASE's negative weights), "
-                    + "per neighbour evidence (%s) and EASE neighbours per item (%s), then one "
+                    + "per neighbour evidence (%s), λ of the EASE model (%s) and EASE neighbours "
+                    + "per item (%s), then one "
                     + "step finer around the best (the chosen "
                     + "value and the geometric midpoints to its grid neighbours: %d combinations "
-                    + "per evidence); chosen **%s, evidence %s, %d EASE neighbours per item**, "
+                    + "per evidence); chosen **%s, evidence %s, %d EASE neighbours per item of "
+                    + "the model at λ = %s**, "
                     + "validation NDCG@10 %.4f (fresh "
                     + "%.4f, stale %.4f; the default weights above: %.4f, fresh %.4f, stale "
                     + "%.4f; item–item cosine on the same window: fresh %.4f, stale %.4f ± %.4f, "
@@ -389,19 +401,22 @@ public final class EvaluationMain {
                     BlendFit.describe(result.blendGrid),
                     result.blendChoices.stream().map(c -> c.evidence().name()).distinct()
                             .collect(Collectors.joining(", ")),
+                    result.blendChoices.stream().map(c -> BlendFit.number(c.lambda()))
+                            .distinct().collect(Collectors.joining(", ")),
                     result.blendChoices.stream().map(c -> "" + c.neighbours()).distinct()
                             .collect(Collectors.joining(", ")), blend.combinations(),
                     blend.describe(), blend.weights().evidence, result.blendEaseNeighbours,
+                    BlendFit.number(result.blendEaseLambda),
                     blend.ndcg(),
                     result.blendFresh, result.blendStale, blend.baseNdcg(), result.baseFresh,
                     result.baseStale, result.itemItemFresh, result.itemItemStale.mean(),
                     result.itemItemStale.standardError()));
-            md.append("| neighbour evidence | EASE neighbours per item | negative weights × | "
+            md.append("| neighbour evidence | λ | EASE neighbours per item | negative weights × | "
                     + "best weights of the coarse grid | fresh NDCG@10 | stale NDCG@10 | mean |\n"
-                    + "|---|---|---|---|---|---|---|\n");
+                    + "|---|---|---|---|---|---|---|---|\n");
             for (Evaluation.BlendChoice choice : result.blendChoices) {
-                md.append(String.format("| %s | %,d | %s | %s | %.4f | %.4f | %.4f |%n",
-                        choice.evidence(), choice.neighbours(),
+                md.append(String.format("| %s | %s | %,d | %s | %s | %.4f | %.4f | %.4f |%n",
+                        choice.evidence(), BlendFit.number(choice.lambda()), choice.neighbours(),
                         BlendFit.number(choice.negativeScale()),
                         choice.guardMet() ? BlendFit.Result.describe(choice.weights())
                                 : "none reaches the stale floor (the hand-set weights)",

@@ -173,6 +173,41 @@ class EvaluationTest {
     }
 
     /**
+     * The λ of the blend's EASE neighbour table as a lever beside EASE^R's own: every λ asked
+     * for is fitted on the validation window (EASE^R's first: the hand-set figures are its), the
+     * blend takes the best by its objective, and the EASE^R row keeps the λ its own validation
+     * chose; the fitted blend's row is scored with a table of the chosen λ.
+     */
+    @Test
+    void theBlendChoosesTheLambdaOfItsNeighbourTableBesideEaseRsOwn() throws Exception {
+        SyntheticDataset data = SyntheticDataset.builder().users(50).itemsPerTopic(20)
+                .eventsPerUser(40).spanMs(100 * DAY).noise(0.05).build();
+        Map<String, ItemVersion> items = embed(data);
+        Evaluation.GraphSource source = GraphReplay.source(GraphParameters.defaults(), items);
+        Evaluation.Result result = new Evaluation(data.items(), data.events(), embeddings(items),
+                new Recommender.Weights(), 200, 100)
+                .withEase(100)
+                .withBlendFit(source, BlendFit.Grid.standard())
+                .withBlendEaseLambdas(1, 100) // EASE^R's 100 listed again: fitted once
+                .evaluate(source, false);
+
+        assertThat(result.ease.lambda()).isEqualTo(100.0);
+        assertThat(result.blendChoices).extracting(c -> c.lambda() + "@" + c.negativeScale())
+                .containsExactly("100.0@0.0", "100.0@0.25", "100.0@0.5", "100.0@1.0",
+                        "1.0@0.0", "1.0@0.25", "1.0@0.5", "1.0@1.0");
+        assertThat(result.blendEaseLambda).isIn(1.0, 100.0);
+        assertThat(result.blendChoices).filteredOn(Evaluation.BlendChoice::guardMet)
+                .isNotEmpty().allSatisfy(c -> {
+                    assertThat(result.blend.ndcg()).isGreaterThanOrEqualTo(c.fresh() - 1e-12);
+                    assertThat(c.stale()).isGreaterThanOrEqualTo(result.staleFloor);
+                });
+        for (String phase : List.of("before", "after")) {
+            assertThat(result.row(Evaluation.OURS_EASE_FITTED, phase).at(10).users())
+                    .isEqualTo(result.scoredUsers).isPositive();
+        }
+    }
+
+    /**
      * A catalogue beyond the dense EASE model's limit (a small limit here, 10,000 items in a
      * real run) leaves the EASE rows out, named with the item count and the limit, and the run
      * goes on: every other row and the content fits are scored.
