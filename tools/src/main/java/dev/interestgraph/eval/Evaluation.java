@@ -154,6 +154,12 @@ public final class Evaluation {
         public BlendFit.Floor blendFloor;
         public double staleFloor;
         /**
+         * The chosen blend's stale lead over item–item on the validation window, per user
+         * (blend − item–item, the same users and targets): its mean and standard error — how far
+         * the "before the update" goal is met on the window, beyond the floor's own noise.
+         */
+        public BlendFit.StaleFloor blendStaleLead;
+        /**
          * The no-neighbour weights (interests, short-term, popularity) fitted on the same
          * validation window for "interests only" ({@link BlendFit#fitRefined}, on {@link
          * BlendFit.Grid#noNeighbours}) and for multi-interest retrieval ({@link BlendFit#search});
@@ -976,8 +982,8 @@ public final class Evaluation {
                 ItemItemCosine.neighbours(validation.fitEvents, neighboursPerItem);
         result.itemItemFresh = java.util.Arrays.stream(
                 validation.itemItemNdcg(cosine, targets, false)).average().orElse(0);
-        result.itemItemStale = BlendFit.StaleFloor.of(
-                validation.itemItemNdcg(cosine, targets, true), blendFloorMargin);
+        double[] itemItemStale = validation.itemItemNdcg(cosine, targets, true);
+        result.itemItemStale = BlendFit.StaleFloor.of(itemItemStale, blendFloorMargin);
         System.out.printf("      item-item cosine on the validation window: NDCG@10 fresh %.4f, "
                 + "stale %.4f (standard error %.4f; %d users)%n", result.itemItemFresh,
                 result.itemItemStale.mean(), result.itemItemStale.standardError(),
@@ -1097,6 +1103,10 @@ public final class Evaluation {
                     double[] w = BlendFit.vector(fit.weights());
                     result.blendFresh = BlendFit.ndcg(fresh, w, 10);
                     result.blendStale = BlendFit.ndcg(stale, w, 10);
+                    // the cases are in targets' order, as item-item's per-user figures
+                    result.blendStaleLead = BlendFit.StaleFloor.of(java.util.stream.IntStream
+                            .range(0, stale.size()).mapToDouble(u -> BlendFit.ndcg(stale.get(u),
+                                    w, 10) - itemItemStale[u]).toArray(), 0);
                 }
             }
         }

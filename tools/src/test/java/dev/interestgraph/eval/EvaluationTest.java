@@ -106,6 +106,10 @@ class EvaluationTest {
         if (objective == BlendFit.Objective.GUARDED) {
             assertThat(result.blendStale).isGreaterThanOrEqualTo(result.staleFloor);
         }
+        // the chosen blend's stale lead over item-item, user by user: the difference of means
+        assertThat(result.blendStaleLead.mean()).isCloseTo(
+                result.blendStale - result.itemItemStale.mean(), within(1e-9));
+        assertThat(result.blendStaleLead.standardError()).isPositive();
         // per count of EASE neighbours (the evaluation's first), evidence and scale
         assertThat(result.blendChoices).extracting(
                 c -> c.neighbours() + "/" + c.evidence() + "@" + c.negativeScale())
