@@ -1047,7 +1047,7 @@ public final class Evaluation {
                     result.staleFloor = blendFloor == BlendFit.Floor.HAND_SET
                             ? result.baseStale : result.itemItemStale.value();
                     System.out.printf("      hand-set weights: NDCG@10 fresh %.4f, stale %.4f; "
-                            + "stale floor (%s, %s standard errors): %.4f%n", result.baseFresh,
+                            + "stale floor (%s, margin %s standard errors): %.4f%n", result.baseFresh,
                             result.baseStale, blendFloor.option(),
                             BlendFit.number(blendFloorMargin), result.staleFloor);
                 }

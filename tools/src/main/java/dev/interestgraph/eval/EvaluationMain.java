@@ -74,8 +74,8 @@ public final class EvaluationMain {
                         .replace('-', '_')))
                 .collect(Collectors.toList());
         // the blend fit's objective (BlendFit.Objective): fresh validation graphs (what the
-        // operator ranks from), the mean of fresh and stale ones, or fresh among the weights no
-        // worse than the hand-set ones on stale graphs
+        // operator ranks from), the mean of fresh and stale ones, or fresh among the weights
+        // that reach a floor on stale graphs (--eval.blend-floor)
         if (options.containsKey("eval.blend-stale")) {
             throw new IllegalArgumentException("--eval.blend-stale was replaced by "
                     + "--eval.blend-objective fresh|mean|guarded (true was mean)");
@@ -472,7 +472,7 @@ public final class EvaluationMain {
                     itemItem.mean());
         }
         return String.format("the item–item cosine recommender's stale NDCG@10 on the same "
-                + "window, %.4f, plus %s standard errors across users (%.4f each) — the goal "
+                + "window, %.4f, plus %s × its standard error across users (%.4f) — the goal "
                 + "\"ours before the update stays ahead of item–item\" on the validation window; "
                 + "`--eval.blend-floor item-item` and `--eval.blend-floor-margin %s`, the "
                 + "defaults; `--eval.blend-floor hand-set` holds the fit to the default weights' "
