@@ -348,8 +348,8 @@ public final class Evaluation {
     /**
      * What the blend fits maximise ({@link BlendFit.Objective}): the fresh condition's validation
      * NDCG@10 alone, the mean of fresh and stale, or — the default — the fresh one among the
-     * weights that reach a floor on the stale condition ({@link #withBlendFloor}). Both conditions are
-     * reported either way.
+     * weights that reach a floor on the stale condition ({@link #withBlendFloor}). Both
+     * conditions are reported either way.
      */
     public Evaluation withBlendObjective(BlendFit.Objective objective) {
         this.blendObjective = objective;
@@ -1039,16 +1039,16 @@ public final class Evaluation {
                 List<BlendFit.Case> stale = validation.cases(ranker, targets, true);
                 if (evidence == weights.evidence && count == neighboursPerItem
                         && lambda == selection.lambda()) {
-                    // the hand-set weights' figures, and so a guarded fit's stale floor (the
-                    // weights' own evidence and the evaluation's count come first): every
-                    // evidence and count is held to the defaults' stale figure
+                    // the hand-set weights' figures (the weights' own evidence, the
+                    // evaluation's count and EASE^R's λ come first), and so the hand-set floor;
+                    // every evidence, count and λ is held to the one floor
                     result.baseFresh = BlendFit.ndcg(fresh, BlendFit.vector(handSet), 10);
                     result.baseStale = BlendFit.ndcg(stale, BlendFit.vector(handSet), 10);
                     result.staleFloor = blendFloor == BlendFit.Floor.HAND_SET
                             ? result.baseStale : result.itemItemStale.value();
                     System.out.printf("      hand-set weights: NDCG@10 fresh %.4f, stale %.4f; "
-                            + "stale floor (%s, margin %s standard errors): %.4f%n", result.baseFresh,
-                            result.baseStale, blendFloor.option(),
+                            + "stale floor (%s, margin %s standard errors): %.4f%n",
+                            result.baseFresh, result.baseStale, blendFloor.option(),
                             BlendFit.number(blendFloorMargin), result.staleFloor);
                 }
                 BlendFit.Window window = new BlendFit.Window(fresh, stale, blendObjective,
