@@ -611,6 +611,11 @@ public final class Evaluation {
                 // the table carries negative weights where the fit weighs them
                 negatives |= result.blend.weights().negativeNeighbours != 0;
             }
+            // the validation model (n² doubles) has served: the report keeps its figures only
+            // (freed before the final tables, one of which may need a model of another λ)
+            EaseBaseline.Selection s = result.ease;
+            result.ease = new EaseBaseline.Selection(s.lambda(), s.validationNdcg(), null,
+                    s.validationItems(), s.secondsPerFit(), s.cpuSecondsPerFit(), s.inner());
             Map<String, Map<String, Float>> easeNeighbours = ease.neighbours(neighboursPerItem,
                     negatives);
             // the hand-set rows take the negative weights as analytics.ease.negatives says
@@ -636,10 +641,6 @@ public final class Evaluation {
                 oursEaseFitted = new Ranker(
                         e -> new Recommender(e, fittedNeighbours, popularity, fitted));
             }
-            // the validation model (n² doubles) has served: the report keeps its figures only
-            EaseBaseline.Selection s = result.ease;
-            result.ease = new EaseBaseline.Selection(s.lambda(), s.validationNdcg(), null,
-                    s.validationItems(), s.secondsPerFit(), s.cpuSecondsPerFit(), s.inner());
         }
         result.scoredUsers = relevant.size();
         result.edgesPerUserAfter = after.values().stream().mapToInt(u -> u.edges().size())

@@ -36,8 +36,9 @@ import org.apache.flink.configuration.Configuration;
  * maximises, {@link BlendFit.Objective}; default guarded), {@code --eval.blend-floor
  * item-item|hand-set} (a guarded fit's stale floor, {@link BlendFit.Floor}; default item-item),
  * {@code --eval.blend-floor-margin 1} (the item-item floor's margin in standard errors across
- * users, {@link BlendFit.StaleFloor}), {@code --eval.blend-ease-lambdas 30,50} (the λ values
- * of the EASE neighbour table the blend fit chooses among besides EASE^R's own; default none),
+ * users, {@link BlendFit.StaleFloor}), {@code --eval.blend-ease-lambdas 100,300,1000} (the λ
+ * values of the EASE neighbour table the blend fit chooses among besides EASE^R's own; default
+ * the {@code --eval.ease-lambdas} values),
  * {@code --eval.blend-ease-neighbours
  * 20,100,300,1000} (the EASE neighbours per item the blend fit chooses among), {@code
  * --eval.gelly true|false} (the Gelly rows; default true), and
@@ -96,10 +97,13 @@ public final class EvaluationMain {
                 .map(String::trim).filter(v -> !v.isEmpty()).mapToInt(Integer::parseInt)
                 .toArray();
         // the λ of the blend's EASE neighbour table, chosen with its weights besides EASE^R's
-        // own λ (which EASE^R's validation NDCG chooses): a lever measured on the validation
-        // window (docs/evaluation-ease.md, "The stale floor from the goal")
+        // own λ (which EASE^R's validation NDCG chooses): by default among EASE^R's λ values,
+        // since on the validation window the blend's best table (λ = 300) was not EASE^R's best
+        // (λ = 100; docs/evaluation-ease.md, "The stale floor from the goal")
         double[] blendEaseLambdas = java.util.Arrays.stream(options.getString(
-                        "eval.blend-ease-lambdas", "").split(","))
+                        "eval.blend-ease-lambdas", java.util.Arrays.stream(lambdas)
+                                .mapToObj(d -> "" + d).collect(Collectors.joining(",")))
+                        .split(","))
                 .map(String::trim).filter(v -> !v.isEmpty()).mapToDouble(Double::parseDouble)
                 .toArray();
         Configuration jobOptions = jobOptions(options);
