@@ -41,6 +41,12 @@ import java.util.stream.Collectors;
 public final class Evaluation {
     public static final int[] KS = {5, 10, 20};
     static final int MAX_K = 20;
+    /**
+     * The default margin of the item–item stale floor, in standard errors of item–item's mean
+     * stale validation NDCG@10 across users (docs/evaluation-ease.md, "The stale floor from
+     * the goal").
+     */
+    public static final double DEFAULT_FLOOR_MARGIN = 1;
 
     /** Turns events (in replay order) into the job's deltas: the real job, or the replay. */
     @FunctionalInterface
@@ -131,11 +137,28 @@ public final class Evaluation {
         public BlendFit.Objective blendObjective;
         /** EASE neighbours per item of the fitted blend's table (chosen with its weights). */
         public int blendEaseNeighbours;
+        /** λ of the fitted blend's EASE neighbour table (chosen with its weights). */
+        public double blendEaseLambda;
         /** The chosen blend's and the hand-set weights' validation NDCG@10, fresh and stale. */
         public double blendFresh;
         public double blendStale;
         public double baseFresh;
         public double baseStale;
+        /**
+         * The item–item cosine recommender on the blend fit's validation window (cosine table of
+         * every user's events[:⌊0.8·b⌋]): its fresh and stale NDCG@10 and where a guarded fit's
+         * floor came from ({@link BlendFit.Floor}) with its value.
+         */
+        public double itemItemFresh;
+        public BlendFit.StaleFloor itemItemStale;
+        public BlendFit.Floor blendFloor;
+        public double staleFloor;
+        /**
+         * The chosen blend's stale lead over item–item on the validation window, per user
+         * (blend − item–item, the same users and targets): its mean and standard error — how far
+         * the "before the update" goal is met on the window, beyond the floor's own noise.
+         */
+        public BlendFit.StaleFloor blendStaleLead;
         /**
          * The no-neighbour weights (interests, short-term, popularity) fitted on the same
          * validation window for "interests only" ({@link BlendFit#fitRefined}, on {@link
@@ -243,8 +266,13 @@ public final class Evaluation {
     private List<Recommender.NeighbourEvidence> blendEvidence;
     /** What the blend fits maximise over the validation window's fresh and stale conditions. */
     private BlendFit.Objective blendObjective = BlendFit.Objective.GUARDED;
+    /** Where a guarded blend fit's stale floor comes from, and its margin in standard errors. */
+    private BlendFit.Floor blendFloor = BlendFit.Floor.ITEM_ITEM;
+    private double blendFloorMargin = DEFAULT_FLOOR_MARGIN;
     /** The EASE neighbours per item the blend fit chooses among (null: neighboursPerItem). */
     private int[] blendEaseNeighbours;
+    /** The λ values of the EASE neighbour table the blend fit chooses among (null: EASE^R's). */
+    private double[] blendEaseLambdas;
     private Map<String, Map<String, Float>> cosine;
 
     /**
@@ -320,11 +348,23 @@ public final class Evaluation {
     /**
      * What the blend fits maximise ({@link BlendFit.Objective}): the fresh condition's validation
      * NDCG@10 alone, the mean of fresh and stale, or — the default — the fresh one among the
-     * weights no worse than the hand-set ones on the stale condition. Both conditions are
-     * reported either way.
+     * weights that reach a floor on the stale condition ({@link #withBlendFloor}). Both
+     * conditions are reported either way.
      */
     public Evaluation withBlendObjective(BlendFit.Objective objective) {
         this.blendObjective = objective;
+        return this;
+    }
+
+    /**
+     * Where a guarded blend fit's stale floor comes from ({@link BlendFit.Floor}; default the
+     * item–item cosine recommender's stale validation NDCG@10) and, for {@link
+     * BlendFit.Floor#ITEM_ITEM}, the margin above it in standard errors across users ({@link
+     * BlendFit.StaleFloor}; default {@link #DEFAULT_FLOOR_MARGIN}).
+     */
+    public Evaluation withBlendFloor(BlendFit.Floor floor, double marginStandardErrors) {
+        this.blendFloor = floor;
+        this.blendFloorMargin = marginStandardErrors;
         return this;
     }
 
@@ -337,6 +377,18 @@ public final class Evaluation {
      */
     public Evaluation withBlendEaseNeighbours(int... counts) {
         this.blendEaseNeighbours = counts.clone();
+        return this;
+    }
+
+    /**
+     * The λ values of the EASE model whose neighbour table the blend fit chooses among with the
+     * weights and the neighbours per item, by the same objective on the same validation window
+     * (default: only EASE^R's λ, chosen by EASE^R's own validation NDCG@10, which is always
+     * fitted first: the hand-set weights' validation figures are its). The EASE^R row keeps its
+     * own λ; the fitted blend's row ranks with a model of the chosen λ on every user's events[:b].
+     */
+    public Evaluation withBlendEaseLambdas(double... lambdas) {
+        this.blendEaseLambdas = lambdas.clone();
         return this;
     }
 
@@ -410,7 +462,7 @@ public final class Evaluation {
      */
     public record BlendChoice(Recommender.NeighbourEvidence evidence, int neighbours,
             double negativeScale, Recommender.Weights weights, double fresh, double stale,
-            boolean guardMet) {
+            boolean guardMet, double lambda) {
         public double mean() {
             return (fresh + stale) / 2;
         }
@@ -559,6 +611,11 @@ public final class Evaluation {
                 // the table carries negative weights where the fit weighs them
                 negatives |= result.blend.weights().negativeNeighbours != 0;
             }
+            // the validation model (n² doubles) has served: the report keeps its figures only
+            // (freed before the final tables, one of which may need a model of another λ)
+            EaseBaseline.Selection s = result.ease;
+            result.ease = new EaseBaseline.Selection(s.lambda(), s.validationNdcg(), null,
+                    s.validationItems(), s.secondsPerFit(), s.cpuSecondsPerFit(), s.inner());
             Map<String, Map<String, Float>> easeNeighbours = ease.neighbours(neighboursPerItem,
                     negatives);
             // the hand-set rows take the negative weights as analytics.ease.negatives says
@@ -572,16 +629,18 @@ public final class Evaluation {
             oursEaseAlone = new Ranker(e -> new Recommender(e, easeNeighbours, popularity, alone));
             if (result.blend != null) {
                 Recommender.Weights fitted = result.blend.weights();
+                // the chosen λ's model when it is not EASE^R's (one more fit on events[:b];
+                // only its table is kept)
+                boolean sameModel = result.blendEaseLambda == ease.lambda();
                 Map<String, Map<String, Float>> fittedNeighbours =
-                        result.blendEaseNeighbours == neighboursPerItem ? easeNeighbours
-                                : ease.neighbours(result.blendEaseNeighbours, negatives);
+                        sameModel && result.blendEaseNeighbours == neighboursPerItem
+                                ? easeNeighbours
+                                : (sameModel ? ease : EaseModel.fit(EaseBaseline.likedByUser(
+                                        afterEvents), result.blendEaseLambda))
+                                        .neighbours(result.blendEaseNeighbours, negatives);
                 oursEaseFitted = new Ranker(
                         e -> new Recommender(e, fittedNeighbours, popularity, fitted));
             }
-            // the validation model (n² doubles) has served: the report keeps its figures only
-            EaseBaseline.Selection s = result.ease;
-            result.ease = new EaseBaseline.Selection(s.lambda(), s.validationNdcg(), null,
-                    s.validationItems(), s.secondsPerFit(), s.cpuSecondsPerFit(), s.inner());
         }
         result.scoredUsers = relevant.size();
         result.edgesPerUserAfter = after.values().stream().mapToInt(u -> u.edges().size())
@@ -900,9 +959,11 @@ public final class Evaluation {
      * the chosen λ), targets their liked items of events[⌊0.8·b⌋:b]. Nothing of events[b:] is
      * seen. Each combination is scored by its objective ({@link #withBlendObjective}): by default
      * the mean NDCG@10 over the fresh condition's cases — the graphs the streaming operator ranks
-     * from — among the combinations whose stale NDCG@10 is at least the hand-set weights', since
-     * a choice that helps fresh graphs can cost stale ones far more (docs/evaluation-ease.md);
-     * both conditions' figures are reported either way. With EASE neighbours the fit also
+     * from — among the combinations whose stale NDCG@10 is at least a floor ({@link
+     * #withBlendFloor}: by default the item–item cosine recommender's stale NDCG@10 on the same
+     * window plus a margin, the "before the update" goal), since a choice that helps fresh
+     * graphs can cost stale ones far more (docs/evaluation-ease.md); both conditions' figures,
+     * and item–item's, are reported either way. With EASE neighbours the fit also
      * chooses the neighbour evidence ({@link Recommender.NeighbourEvidence}) and the scale of the
      * negative neighbour weights ({@link BlendFit.Grid#NEGATIVE_SCALES}): per evidence and scale,
      * the coarse grid (recorded in {@code result.blendChoices}); the best is refined once.
@@ -913,7 +974,21 @@ public final class Evaluation {
         Map<String, Integer> popularity = validation.popularity;
         BlendFit.Result[] fits = new BlendFit.Result[2];
         result.blendObjective = blendObjective;
+        result.blendFloor = blendFloor;
         Recommender.Weights handSet = handSetForEase();
+        // the item–item cosine recommender on the same window, both conditions: the goal the
+        // guard protects ("ours before the update stays ahead of item–item before") measured
+        // where the fit can see it, and by default the guard's floor
+        Map<String, Map<String, Float>> cosine =
+                ItemItemCosine.neighbours(validation.fitEvents, neighboursPerItem);
+        result.itemItemFresh = java.util.Arrays.stream(
+                validation.itemItemNdcg(cosine, targets, false)).average().orElse(0);
+        double[] itemItemStale = validation.itemItemNdcg(cosine, targets, true);
+        result.itemItemStale = BlendFit.StaleFloor.of(itemItemStale, blendFloorMargin);
+        System.out.printf("      item-item cosine on the validation window: NDCG@10 fresh %.4f, "
+                + "stale %.4f (standard error %.4f; %d users)%n", result.itemItemFresh,
+                result.itemItemStale.mean(), result.itemItemStale.standardError(),
+                targets.size());
         int[] counts = blendEaseNeighbours != null ? blendEaseNeighbours
                 : new int[] {neighboursPerItem};
         result.blendEaseNeighbours = neighboursPerItem;
@@ -929,10 +1004,31 @@ public final class Evaluation {
         int[] ordered = java.util.stream.IntStream.concat(
                 java.util.stream.IntStream.of(neighboursPerItem),
                 java.util.Arrays.stream(counts).filter(n -> n != neighboursPerItem)).toArray();
-        for (int count : ordered) {
+        // EASE^R's own λ first: the hand-set weights' validation figures are its
+        double[] lambdas = java.util.stream.DoubleStream.concat(
+                java.util.stream.DoubleStream.of(selection.lambda()),
+                blendEaseLambdas == null ? java.util.stream.DoubleStream.empty()
+                        : java.util.Arrays.stream(blendEaseLambdas)
+                                .filter(l -> l != selection.lambda())).distinct().toArray();
+        result.blendEaseLambda = selection.lambda();
+        List<double[]> tables = new ArrayList<>(); // (λ, neighbours per item), in fit order
+        for (double lambda : lambdas) {
+            for (int count : ordered) {
+                tables.add(new double[] {lambda, count});
+            }
+        }
+        EaseModel model = null;
+        for (double[] table : tables) {
+            double lambda = table[0];
+            int count = (int) table[1];
+            if (model == null || model.lambda() != lambda) {
+                // another λ's validation model: fitted on the same events[:⌊0.8·b⌋], one at a
+                // time (16·n² bytes each)
+                model = lambda == selection.lambda() ? selection.validationModel()
+                        : EaseModel.fit(EaseBaseline.likedByUser(validation.fitEvents), lambda);
+            }
             // the EASE table with its negative weights, so that the fit can weigh them
-            Map<String, Map<String, Float>> ease =
-                    selection.validationModel().neighbours(count, true);
+            Map<String, Map<String, Float>> ease = model.neighbours(count, true);
             for (Recommender.NeighbourEvidence evidence : evidences) {
                 long started = System.nanoTime();
                 Recommender.Weights signalWeights = weights.copy();
@@ -942,15 +1038,22 @@ public final class Evaluation {
                         e -> new Recommender(e, ease, popularity, signalWeights));
                 List<BlendFit.Case> fresh = validation.cases(ranker, targets, false);
                 List<BlendFit.Case> stale = validation.cases(ranker, targets, true);
-                if (evidence == weights.evidence && count == neighboursPerItem) {
-                    // the hand-set weights' figures, and so a guarded fit's stale floor (the
-                    // weights' own evidence and the evaluation's count come first): every
-                    // evidence and count is held to the defaults' stale figure
+                if (evidence == weights.evidence && count == neighboursPerItem
+                        && lambda == selection.lambda()) {
+                    // the hand-set weights' figures (the weights' own evidence, the
+                    // evaluation's count and EASE^R's λ come first), and so the hand-set floor;
+                    // every evidence, count and λ is held to the one floor
                     result.baseFresh = BlendFit.ndcg(fresh, BlendFit.vector(handSet), 10);
                     result.baseStale = BlendFit.ndcg(stale, BlendFit.vector(handSet), 10);
+                    result.staleFloor = blendFloor == BlendFit.Floor.HAND_SET
+                            ? result.baseStale : result.itemItemStale.value();
+                    System.out.printf("      hand-set weights: NDCG@10 fresh %.4f, stale %.4f; "
+                            + "stale floor (%s, margin %s standard errors): %.4f%n",
+                            result.baseFresh, result.baseStale, blendFloor.option(),
+                            BlendFit.number(blendFloorMargin), result.staleFloor);
                 }
                 BlendFit.Window window = new BlendFit.Window(fresh, stale, blendObjective,
-                        result.baseStale);
+                        result.staleFloor);
                 BlendFit.Result coarse = null;
                 for (double scale : BlendFit.Grid.NEGATIVE_SCALES) {
                     Recommender.Weights base = handSet.copy();
@@ -960,16 +1063,17 @@ public final class Evaluation {
                     double[] w = BlendFit.vector(fit.weights());
                     result.blendChoices.add(new BlendChoice(evidence, count, scale, fit.weights(),
                             BlendFit.ndcg(fresh, w, 10), BlendFit.ndcg(stale, w, 10),
-                            fit.guardMet()));
+                            fit.guardMet(), lambda));
                     if (fit.guardMet() && (coarse == null || fit.ndcg() > coarse.ndcg())) {
                         coarse = fit;
                     }
                 }
                 if (coarse == null) {
                     // a guarded fit where no weights of this evidence reach the stale floor
-                    System.out.printf("      blend fit, %d EASE neighbours, evidence %s: no "
-                            + "weights reach the hand-set weights' stale NDCG@10 %.4f (%.0f s)%n",
-                            count, evidence, result.baseStale, (System.nanoTime() - started) / 1e9);
+                    System.out.printf("      blend fit, λ %.0f, %d EASE neighbours, evidence %s: "
+                            + "no weights reach the stale floor %.4f (%.0f s)%n",
+                            lambda, count, evidence, result.staleFloor,
+                            (System.nanoTime() - started) / 1e9);
                     continue;
                 }
                 Recommender.Weights base = handSet.copy();
@@ -982,9 +1086,9 @@ public final class Evaluation {
                 BlendFit.Result fit = new BlendFit.Result(refined.weights(), refined.ndcg(),
                         objectiveOfHandSet(result), grid.size() + fine.combinations(),
                         fresh.size());
-                System.out.printf("      blend fit, %d EASE neighbours, evidence %s: %s, "
+                System.out.printf("      blend fit, λ %.0f, %d EASE neighbours, evidence %s: %s, "
                         + "validation NDCG@10 %.4f (fresh %.4f, stale %.4f; objective %s; %.0f "
-                        + "candidates a case after pruning; %.0f s)%n", count, evidence,
+                        + "candidates a case after pruning; %.0f s)%n", lambda, count, evidence,
                         fit.describe(), fit.ndcg(),
                         BlendFit.ndcg(fresh, BlendFit.vector(fit.weights()), 10),
                         BlendFit.ndcg(stale, BlendFit.vector(fit.weights()), 10),
@@ -996,9 +1100,14 @@ public final class Evaluation {
                     best = fit;
                     bestEvidence = evidence;
                     result.blendEaseNeighbours = count;
+                    result.blendEaseLambda = lambda;
                     double[] w = BlendFit.vector(fit.weights());
                     result.blendFresh = BlendFit.ndcg(fresh, w, 10);
                     result.blendStale = BlendFit.ndcg(stale, w, 10);
+                    // the cases are in targets' order, as item-item's per-user figures
+                    result.blendStaleLead = BlendFit.StaleFloor.of(java.util.stream.IntStream
+                            .range(0, stale.size()).mapToDouble(u -> BlendFit.ndcg(stale.get(u),
+                                    w, 10) - itemItemStale[u]).toArray(), 0);
                 }
             }
         }
@@ -1013,16 +1122,19 @@ public final class Evaluation {
         }
         fits[0] = best;
         Recommender.Weights base = weights.copy();
-        Map<String, Map<String, Float>> cosine =
-                ItemItemCosine.neighbours(validation.fitEvents, neighboursPerItem);
         Ranker ranker = new Ranker(e -> new Recommender(e, cosine, popularity, base));
         List<BlendFit.Case> fresh = validation.cases(ranker, targets, false);
         List<BlendFit.Case> stale = blendObjective == BlendFit.Objective.FRESH ? List.of()
                 : validation.cases(ranker, targets, true);
         // the grid, then one step finer around its choice (BlendFit.fitRefined); a guarded fit
-        // holds these weights to the hand-set weights' stale figure with cosine neighbours
-        fits[1] = BlendFit.fitRefined(BlendFit.Window.of(fresh, stale, blendObjective, base, 10),
-                blendGrid, base, 10);
+        // holds these weights to the same floor (the hand-set one: the hand-set weights' stale
+        // figure with cosine neighbours)
+        BlendFit.Window window = blendFloor == BlendFit.Floor.HAND_SET
+                ? BlendFit.Window.of(fresh, stale, blendObjective, base, 10)
+                : new BlendFit.Window(fresh, stale, blendObjective,
+                        blendObjective == BlendFit.Objective.GUARDED ? result.staleFloor
+                                : Double.NaN);
+        fits[1] = BlendFit.fitRefined(window, blendGrid, base, 10);
         return fits;
     }
 
@@ -1049,6 +1161,7 @@ public final class Evaluation {
         private final List<UserAction> training;
         private Map<String, UserView> staleGraphs;
         private Map<String, Set<String>> staleSeen;
+        private Map<String, Set<String>> staleLiked;
 
         Validation(List<UserAction> training) throws Exception {
             this.training = training;
@@ -1066,19 +1179,52 @@ public final class Evaluation {
                 throws Exception {
             if (stale && staleGraphs == null) {
                 // replayed once, when the first fit asks for it
-                List<UserAction> staleEvents = new TemporalSplit(training,
-                        EaseBaseline.STALE_CUT, EaseBaseline.VALIDATION_CUT).beforeUpdate();
-                staleGraphs = materializeAtCut(validationSource.deltas(staleEvents),
-                        lastEventTimes(staleEvents));
-                staleSeen = itemsByUser(staleEvents, e -> true);
+                staleGraphs = materializeAtCut(validationSource.deltas(staleEvents()),
+                        lastEventTimes(staleEvents()));
             }
             Map<String, UserView> at = stale ? staleGraphs : graphs;
-            Map<String, Set<String>> excluded = stale ? staleSeen : seen;
+            Map<String, Set<String>> excluded = stale ? staleSeen() : seen;
             List<BlendFit.Case> cases = new ArrayList<>();
             targets.forEach((user, relevant) -> cases.add(BlendFit.prune(new BlendFit.Case(
                     ranker.signals(at.get(user), excluded.getOrDefault(user, Set.of())),
                     relevant), 10))); // the fits score @10: the same figures, a fraction of the rows
             return cases;
+        }
+
+        /**
+         * The item–item cosine recommender's NDCG@10 per target user (in {@code targets}'
+         * order), as its evaluation row ranks: {@code cosine}'s neighbours of the items the user
+         * liked by the condition's cut (⌊0.8·b⌋ fresh, ⌊0.6·b⌋ stale), without what the user had
+         * seen by then.
+         */
+        double[] itemItemNdcg(Map<String, Map<String, Float>> cosine,
+                Map<String, Set<String>> targets, boolean stale) {
+            Map<String, Set<String>> liked = stale ? staleLiked()
+                    : itemsByUser(fitEvents, TemporalSplit::isRelevant);
+            Map<String, Set<String>> excluded = stale ? staleSeen() : seen;
+            return targets.entrySet().stream().mapToDouble(t -> RankingMetrics.at(10,
+                    itemItem(liked.getOrDefault(t.getKey(), Set.of()), cosine,
+                            excluded.getOrDefault(t.getKey(), Set.of())), t.getValue()).ndcg)
+                    .toArray();
+        }
+
+        private List<UserAction> staleEvents() {
+            return new TemporalSplit(training, EaseBaseline.STALE_CUT,
+                    EaseBaseline.VALIDATION_CUT).beforeUpdate();
+        }
+
+        private Map<String, Set<String>> staleSeen() {
+            if (staleSeen == null) {
+                staleSeen = itemsByUser(staleEvents(), e -> true);
+            }
+            return staleSeen;
+        }
+
+        private Map<String, Set<String>> staleLiked() {
+            if (staleLiked == null) {
+                staleLiked = itemsByUser(staleEvents(), TemporalSplit::isRelevant);
+            }
+            return staleLiked;
         }
     }
 

@@ -33,7 +33,13 @@ import org.apache.flink.configuration.Configuration;
  * --eval.ease-lambdas 100,300,1000}, {@code --eval.ease-max-items N} (beyond N liked items the
  * EASE rows are reported as not computed; default EaseModel.PRACTICAL_MAX_ITEMS), {@code
  * --eval.blend true|false}, {@code --eval.blend-objective guarded|fresh|mean} (what the blend fit
- * maximises, {@link BlendFit.Objective}; default guarded), {@code --eval.blend-ease-neighbours
+ * maximises, {@link BlendFit.Objective}; default guarded), {@code --eval.blend-floor
+ * item-item|hand-set} (a guarded fit's stale floor, {@link BlendFit.Floor}; default item-item),
+ * {@code --eval.blend-floor-margin 1} (the item-item floor's margin in standard errors across
+ * users, {@link BlendFit.StaleFloor}), {@code --eval.blend-ease-lambdas 100,300,1000} (the λ
+ * values of the EASE neighbour table the blend fit chooses among besides EASE^R's own; default
+ * the {@code --eval.ease-lambdas} values),
+ * {@code --eval.blend-ease-neighbours
  * 20,100,300,1000} (the EASE neighbours per item the blend fit chooses among), {@code
  * --eval.gelly true|false} (the Gelly rows; default true), and
  * for reduced runs {@code --eval.max-users N} (the first N users by id, all their events); job
@@ -69,20 +75,36 @@ public final class EvaluationMain {
                         .replace('-', '_')))
                 .collect(Collectors.toList());
         // the blend fit's objective (BlendFit.Objective): fresh validation graphs (what the
-        // operator ranks from), the mean of fresh and stale ones, or fresh among the weights no
-        // worse than the hand-set ones on stale graphs
+        // operator ranks from), the mean of fresh and stale ones, or fresh among the weights
+        // that reach a floor on stale graphs (--eval.blend-floor)
         if (options.containsKey("eval.blend-stale")) {
             throw new IllegalArgumentException("--eval.blend-stale was replaced by "
                     + "--eval.blend-objective fresh|mean|guarded (true was mean)");
         }
         BlendFit.Objective blendObjective = BlendFit.Objective.parse(
                 options.getString("eval.blend-objective", BlendFit.Objective.GUARDED.option()));
+        // a guarded fit's stale floor: by default item-item's stale validation NDCG@10 (the
+        // "before the update" goal) plus a margin in its standard errors across users
+        BlendFit.Floor blendFloor = BlendFit.Floor.parse(
+                options.getString("eval.blend-floor", BlendFit.Floor.ITEM_ITEM.option()));
+        double blendFloorMargin = Double.parseDouble(options.getString("eval.blend-floor-margin",
+                String.valueOf(Evaluation.DEFAULT_FLOOR_MARGIN)));
         // the EASE neighbours per item the blend fit chooses among with its weights: on the
         // validation window 100 beat the evaluation's 1,000 and the analytics job's 20
         // (docs/evaluation-ease.md), so the fit chooses among them, on every run's own window
         int[] blendEaseNeighbours = java.util.Arrays.stream(options.getString(
                         "eval.blend-ease-neighbours", BLEND_EASE_NEIGHBOURS).split(","))
                 .map(String::trim).filter(v -> !v.isEmpty()).mapToInt(Integer::parseInt)
+                .toArray();
+        // the λ of the blend's EASE neighbour table, chosen with its weights besides EASE^R's
+        // own λ (which EASE^R's validation NDCG chooses): by default among EASE^R's λ values,
+        // since on the validation window the blend's best table (λ = 300) was not EASE^R's best
+        // (λ = 100; docs/evaluation-ease.md, "The stale floor from the goal")
+        double[] blendEaseLambdas = java.util.Arrays.stream(options.getString(
+                        "eval.blend-ease-lambdas", java.util.Arrays.stream(lambdas)
+                                .mapToObj(d -> "" + d).collect(Collectors.joining(",")))
+                        .split(","))
+                .map(String::trim).filter(v -> !v.isEmpty()).mapToDouble(Double::parseDouble)
                 .toArray();
         Configuration jobOptions = jobOptions(options);
 
@@ -185,6 +207,8 @@ public final class EvaluationMain {
                 };
                 evaluation.withBlendFit(validation, BlendFit.Grid.standard())
                         .withBlendEvidence(evidence).withBlendObjective(blendObjective)
+                        .withBlendFloor(blendFloor, blendFloorMargin)
+                        .withBlendEaseLambdas(blendEaseLambdas)
                         .withBlendEaseNeighbours(blendEaseNeighbours);
             }
             if (validationOnly) {
@@ -367,37 +391,52 @@ public final class EvaluationMain {
                     + "update; **stale**, graphs at ⌊0.6·b⌋, as before it — the same targets; "
                     + "objective: %s): "
                     + "grid %s (negative neighbours: the scale of EASE's negative weights), "
-                    + "per neighbour evidence (%s) and EASE neighbours per item (%s), then one "
+                    + "per neighbour evidence (%s), λ of the EASE model (%s) and EASE neighbours "
+                    + "per item (%s), then one "
                     + "step finer around the best (the chosen "
                     + "value and the geometric midpoints to its grid neighbours: %d combinations "
-                    + "per evidence); chosen **%s, evidence %s, %d EASE neighbours per item**, "
+                    + "per evidence); chosen **%s, evidence %s, %d EASE neighbours per item of "
+                    + "the model at λ = %s**, "
                     + "validation NDCG@10 %.4f (fresh "
                     + "%.4f, stale %.4f; the default weights above: %.4f, fresh %.4f, stale "
-                    + "%.4f).%n%n",
+                    + "%.4f; item–item cosine on the same window: fresh %.4f, stale %.4f ± %.4f, "
+                    + "one standard error across users).%n%n",
                     blend.cases(), objective(result),
                     BlendFit.describe(result.blendGrid),
                     result.blendChoices.stream().map(c -> c.evidence().name()).distinct()
                             .collect(Collectors.joining(", ")),
+                    result.blendChoices.stream().map(c -> BlendFit.number(c.lambda()))
+                            .distinct().collect(Collectors.joining(", ")),
                     result.blendChoices.stream().map(c -> "" + c.neighbours()).distinct()
                             .collect(Collectors.joining(", ")), blend.combinations(),
                     blend.describe(), blend.weights().evidence, result.blendEaseNeighbours,
+                    BlendFit.number(result.blendEaseLambda),
                     blend.ndcg(),
                     result.blendFresh, result.blendStale, blend.baseNdcg(), result.baseFresh,
-                    result.baseStale));
-            md.append("| neighbour evidence | EASE neighbours per item | negative weights × | "
+                    result.baseStale, result.itemItemFresh, result.itemItemStale.mean(),
+                    result.itemItemStale.standardError()));
+            if (result.blendStaleLead != null) {
+                md.append(String.format("On the stale condition the chosen blend leads "
+                        + "item–item cosine by %+.4f NDCG@10 ± %.4f (the standard error of the "
+                        + "per-user difference, the same users and targets): the \"before the "
+                        + "update\" goal as the validation window measures it.%n%n",
+                        result.blendStaleLead.mean(), result.blendStaleLead.standardError()));
+            }
+            md.append("| neighbour evidence | λ | EASE neighbours per item | negative weights × | "
                     + "best weights of the coarse grid | fresh NDCG@10 | stale NDCG@10 | mean |\n"
-                    + "|---|---|---|---|---|---|---|\n");
+                    + "|---|---|---|---|---|---|---|---|\n");
             for (Evaluation.BlendChoice choice : result.blendChoices) {
-                md.append(String.format("| %s | %,d | %s | %s | %.4f | %.4f | %.4f |%n",
-                        choice.evidence(), choice.neighbours(),
+                md.append(String.format("| %s | %s | %,d | %s | %s | %.4f | %.4f | %.4f |%n",
+                        choice.evidence(), BlendFit.number(choice.lambda()), choice.neighbours(),
                         BlendFit.number(choice.negativeScale()),
                         choice.guardMet() ? BlendFit.Result.describe(choice.weights())
                                 : "none reaches the stale floor (the hand-set weights)",
                         choice.fresh(), choice.stale(), choice.mean()));
             }
             if (!blend.guardMet()) {
-                md.append("\nNo weights of the grid reach the hand-set weights' stale figure: "
-                        + "the fitted blend is the hand-set weights.\n");
+                md.append(String.format("%nNo weights of the grid reach the stale floor "
+                        + "(%.4f): the fitted blend is the hand-set weights.%n",
+                        result.staleFloor));
             }
             if (result.blendCosine != null) {
                 BlendFit.Result cosine = result.blendCosine;
@@ -422,10 +461,28 @@ public final class EvaluationMain {
                 return "the mean of both conditions' NDCG@10 (`--eval.blend-objective mean`)";
             default:
                 return String.format("the fresh condition's NDCG@10 among the weights whose "
-                        + "stale NDCG@10 is at least the default weights' (%.4f; "
+                        + "stale NDCG@10 is at least the **stale floor, %.4f** (%s; "
                         + "`--eval.blend-objective guarded`, the default; `fresh` and `mean` "
-                        + "are the others)", result.baseStale);
+                        + "are the others)", result.staleFloor, floor(result));
         }
+    }
+
+    /** Where a guarded fit's stale floor came from, in words, with the options that set it. */
+    static String floor(Evaluation.Result result) {
+        BlendFit.StaleFloor itemItem = result.itemItemStale;
+        if (result.blendFloor == BlendFit.Floor.HAND_SET) {
+            return String.format("the default weights' stale NDCG@10, `--eval.blend-floor "
+                    + "hand-set`; the item–item cosine recommender's on the same window: %.4f",
+                    itemItem.mean());
+        }
+        return String.format("the item–item cosine recommender's stale NDCG@10 on the same "
+                + "window, %.4f, plus %s × its standard error across users (%.4f) — the goal "
+                + "\"ours before the update stays ahead of item–item\" on the validation window; "
+                + "`--eval.blend-floor item-item` and `--eval.blend-floor-margin %s`, the "
+                + "defaults; `--eval.blend-floor hand-set` holds the fit to the default weights' "
+                + "stale NDCG@10 instead, here %.4f", itemItem.mean(),
+                BlendFit.number(itemItem.margin()), itemItem.standardError(),
+                BlendFit.number(itemItem.margin()), result.baseStale);
     }
 
     /**

@@ -363,6 +363,82 @@ class BlendFitTest {
         assertThat(unguarded.ndcg()).isGreaterThan(fit.ndcg());
     }
 
+    /**
+     * The floor from the goal: on the planted fresh and stale cases the hand-set weights
+     * (interests 0.3, no negatives) rank the stale graphs perfectly, so holding the fit to their
+     * stale figure keeps them although the fresh graphs reward the negative neighbours. A weaker
+     * baseline — neighbours alone, standing in for item–item — is what the "before the update"
+     * goal asks the blend to stay ahead of: its floor admits interests 0.3 with the negatives at
+     * half scale (far better fresh, still ahead of the baseline stale) and still rules out the
+     * fresh optimum (negatives at full scale, below the baseline stale). A margin of standard
+     * errors that lifts the floor past that point's stale figure rules it out again.
+     */
+    @Test
+    void theItemItemFloorAdmitsABetterFreshPointThanTheHandSetFloor() {
+        List<BlendFit.Case> fresh = freshOrStaleCases(false);
+        List<BlendFit.Case> stale = freshOrStaleCases(true);
+        Recommender.Weights handSet = new Recommender.Weights();
+        handSet.interests = 0.3;
+        handSet.shortTerm = 0;
+        handSet.community = 0;
+        handSet.popularity = 0;
+        handSet.negativeNeighbours = 0;
+        BlendFit.Grid grid = new BlendFit.Grid(new double[] {0, 0.3}, new double[] {0},
+                new double[] {1}, new double[] {0}, new double[] {0})
+                .withNegativeNeighbours(new double[] {0, 0.5, 1});
+        double[] baseline = stale.stream().mapToDouble(c -> BlendFit.ndcg(c, weights(0, 0), 10))
+                .toArray();
+        BlendFit.StaleFloor itemItem = BlendFit.StaleFloor.of(baseline, 0);
+
+        BlendFit.Result handSetFloor = BlendFit.fit(
+                BlendFit.Window.of(fresh, stale, BlendFit.Objective.GUARDED, handSet, 10), grid,
+                handSet, 10);
+        BlendFit.Result itemItemFloor = BlendFit.fit(new BlendFit.Window(fresh, stale,
+                BlendFit.Objective.GUARDED, itemItem.value()), grid, handSet, 10);
+
+        // the planted facts: the hand-set weights are perfect on the stale graphs, the baseline
+        // is not, and the fresh optimum falls below the baseline there
+        assertThat(BlendFit.ndcg(stale, BlendFit.vector(handSet), 10)).isEqualTo(1.0,
+                within(1e-12));
+        assertThat(itemItem.value()).isLessThan(0.9);
+        assertThat(BlendFit.ndcg(stale, weights(0.3, 1), 10)).isLessThan(itemItem.value());
+        // the hand-set floor keeps the hand-set point; the item-item floor admits the half scale
+        assertThat(handSetFloor.guardMet()).isTrue();
+        assertThat(handSetFloor.weights().negativeNeighbours).isZero();
+        assertThat(itemItemFloor.guardMet()).isTrue();
+        assertThat(itemItemFloor.weights().interests).isEqualTo(0.3);
+        assertThat(itemItemFloor.weights().negativeNeighbours).isEqualTo(0.5);
+        double halfScaleStale = BlendFit.ndcg(stale, weights(0.3, 0.5), 10);
+        assertThat(halfScaleStale).isGreaterThanOrEqualTo(itemItem.value());
+        assertThat(itemItemFloor.ndcg()).isEqualTo(BlendFit.ndcg(fresh, weights(0.3, 0.5), 10))
+                .isGreaterThan(handSetFloor.ndcg() + 0.05);
+        // a margin that puts the floor just above the half-scale point's stale figure: back to
+        // the point without negatives (stale 1), the only one left
+        double margin = (halfScaleStale - itemItem.mean()) / itemItem.standardError() + 0.01;
+        BlendFit.StaleFloor withMargin = BlendFit.StaleFloor.of(baseline, margin);
+        assertThat(withMargin.value()).isGreaterThan(halfScaleStale).isLessThan(1.0);
+        BlendFit.Result marginFit = BlendFit.fit(new BlendFit.Window(fresh, stale,
+                BlendFit.Objective.GUARDED, withMargin.value()), grid, handSet, 10);
+        assertThat(marginFit.weights().negativeNeighbours).isZero();
+        assertThat(marginFit.ndcg()).isEqualTo(handSetFloor.ndcg());
+    }
+
+    /** The floor's arithmetic on values worked by hand: mean + margin · sd / √n. */
+    @Test
+    void aStaleFloorIsTheMeanPlusItsMarginInStandardErrors() {
+        double[] perUser = {0, 0, 0.25, 0.5, 0.5, 0.75, 1, 1};
+        // deviations -0.5, -0.5, -0.25, 0, 0, 0.25, 0.5, 0.5: squares sum 1.125; sd √(1.125/7)
+        double se = Math.sqrt(1.125 / 7) / Math.sqrt(8);
+        BlendFit.StaleFloor floor = BlendFit.StaleFloor.of(perUser, 2);
+        assertThat(floor.mean()).isEqualTo(0.5, within(1e-12));
+        assertThat(floor.standardError()).isEqualTo(se, within(1e-12));
+        assertThat(floor.value()).isEqualTo(0.5 + 2 * se, within(1e-12));
+        assertThat(BlendFit.StaleFloor.of(perUser, 0).value()).isEqualTo(0.5, within(1e-12));
+        assertThat(BlendFit.StaleFloor.of(new double[0], 1).value()).isZero();
+        assertThat(BlendFit.Floor.parse("item-item")).isEqualTo(BlendFit.Floor.ITEM_ITEM);
+        assertThat(BlendFit.Floor.HAND_SET.option()).isEqualTo("hand-set");
+    }
+
     private static double[] weights(double interests, double negative) {
         double[] w = new double[Recommender.Signal.values().length];
         w[Recommender.Signal.NEIGHBOURS.ordinal()] = 1;

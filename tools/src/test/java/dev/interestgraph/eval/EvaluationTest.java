@@ -54,10 +54,11 @@ class EvaluationTest {
                         m -> assertThat(result.row(m, "after").at(10).users()).isEqualTo(60));
     }
 
-    @org.junit.jupiter.params.ParameterizedTest(name = "blend objective {0}")
-    @org.junit.jupiter.params.provider.EnumSource(BlendFit.Objective.class)
+    @org.junit.jupiter.params.ParameterizedTest(name = "blend objective {0}, floor {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"FRESH, ITEM_ITEM", "MEAN, ITEM_ITEM",
+            "GUARDED, ITEM_ITEM", "GUARDED, HAND_SET"})
     void easeBaselineEaseNeighboursAndTheFittedBlendAreScoredWithSlices(
-            BlendFit.Objective objective) throws Exception {
+            BlendFit.Objective objective, BlendFit.Floor floor) throws Exception {
         SyntheticDataset data = SyntheticDataset.builder().users(60).itemsPerTopic(25)
                 .eventsPerUser(50).spanMs(100 * DAY).noise(0.05).build();
         Map<String, ItemVersion> items = embed(data);
@@ -70,6 +71,7 @@ class EvaluationTest {
                 .withBlendFit(source, BlendFit.Grid.standard())
                 .withBlendEvidence(List.of(Recommender.NeighbourEvidence.LIKED))
                 .withBlendObjective(objective)
+                .withBlendFloor(floor, 1)
                 .withBlendEaseNeighbours(50, 200) // the evaluation's 200 and a smaller table
                 .evaluate(source, false);
 
@@ -77,10 +79,20 @@ class EvaluationTest {
         assertThat(result.ease.lambda()).isIn(100.0, 300.0, 1000.0);
         assertThat(result.easeItems).isPositive().isLessThanOrEqualTo(data.items().size());
         // the default weights are a point of the standard grid: the fit cannot do worse (and
-        // they reach the guarded objective's stale floor, their own figure)
+        // some weights reach the guarded objective's stale floor: the hand-set weights' own
+        // figure, or item-item's and a standard error, which the grid beats on this data)
         assertThat(result.blend.ndcg()).isGreaterThanOrEqualTo(result.blend.baseNdcg());
         assertThat(result.blend.cases()).isPositive();
         assertThat(result.blend.guardMet()).isTrue();
+        // item-item on the same window, both conditions, and the floor taken as asked
+        assertThat(result.blendFloor).isEqualTo(floor);
+        assertThat(result.itemItemFresh).isBetween(0.0, 1.0);
+        assertThat(result.itemItemStale.mean()).isBetween(0.0, 1.0);
+        assertThat(result.itemItemStale.standardError()).isPositive();
+        assertThat(result.itemItemStale.margin()).isEqualTo(1.0);
+        assertThat(result.staleFloor).isEqualTo(floor == BlendFit.Floor.HAND_SET
+                ? result.baseStale : result.itemItemStale.mean()
+                        + result.itemItemStale.standardError());
         // the objective: the fresh validation graphs' NDCG, fresh and stale weighed equally, or
         // (the default) fresh among the weights no worse than the defaults on stale graphs; per
         // evidence (the weights' own first) every graded scale of EASE's negative weights was
@@ -92,8 +104,12 @@ class EvaluationTest {
         assertThat(result.blend.baseNdcg()).isCloseTo(mean
                 ? (result.baseFresh + result.baseStale) / 2 : result.baseFresh, within(1e-12));
         if (objective == BlendFit.Objective.GUARDED) {
-            assertThat(result.blendStale).isGreaterThanOrEqualTo(result.baseStale);
+            assertThat(result.blendStale).isGreaterThanOrEqualTo(result.staleFloor);
         }
+        // the chosen blend's stale lead over item-item, user by user: the difference of means
+        assertThat(result.blendStaleLead.mean()).isCloseTo(
+                result.blendStale - result.itemItemStale.mean(), within(1e-9));
+        assertThat(result.blendStaleLead.standardError()).isPositive();
         // per count of EASE neighbours (the evaluation's first), evidence and scale
         assertThat(result.blendChoices).extracting(
                 c -> c.neighbours() + "/" + c.evidence() + "@" + c.negativeScale())
@@ -111,7 +127,7 @@ class EvaluationTest {
                     assertThat(result.blend.ndcg())
                             .isGreaterThanOrEqualTo((mean ? c.mean() : c.fresh()) - 1e-12);
                     if (objective == BlendFit.Objective.GUARDED) {
-                        assertThat(c.stale()).isGreaterThanOrEqualTo(result.baseStale);
+                        assertThat(c.stale()).isGreaterThanOrEqualTo(result.staleFloor);
                     }
                 });
         if (objective != BlendFit.Objective.GUARDED) {
@@ -158,6 +174,43 @@ class EvaluationTest {
                 .contains(Evaluation.OURS, Evaluation.INTERESTS_ONLY, Evaluation.ITEM_ITEM,
                         Evaluation.POPULARITY, Evaluation.EASE, Evaluation.OURS_EASE,
                         Evaluation.OURS_EASE_FITTED);
+    }
+
+    /**
+     * The λ of the blend's EASE neighbour table as a lever beside EASE^R's own: every λ asked
+     * for is fitted on the validation window (EASE^R's first: the hand-set figures are its), the
+     * blend takes the best by its objective, and the EASE^R row keeps the λ its own validation
+     * chose; the fitted blend's row is scored with a table of the chosen λ.
+     */
+    @Test
+    void theBlendChoosesTheLambdaOfItsNeighbourTableBesideEaseRsOwn() throws Exception {
+        SyntheticDataset data = SyntheticDataset.builder().users(50).itemsPerTopic(20)
+                .eventsPerUser(40).spanMs(100 * DAY).noise(0.05).build();
+        Map<String, ItemVersion> items = embed(data);
+        Evaluation.GraphSource source = GraphReplay.source(GraphParameters.defaults(), items);
+        Evaluation.Result result = new Evaluation(data.items(), data.events(), embeddings(items),
+                new Recommender.Weights(), 200, 100)
+                .withEase(100)
+                .withBlendFit(source, BlendFit.Grid.standard())
+                .withBlendEaseLambdas(1, 100) // EASE^R's 100 listed again: fitted once
+                .evaluate(source, false);
+
+        assertThat(result.ease.lambda()).isEqualTo(100.0);
+        assertThat(result.blendChoices).extracting(c -> c.lambda() + "@" + c.negativeScale())
+                .containsExactly("100.0@0.0", "100.0@0.25", "100.0@0.5", "100.0@1.0",
+                        "1.0@0.0", "1.0@0.25", "1.0@0.5", "1.0@1.0");
+        // on this data set only λ = 1's table has weights above the stale floor: the fitted
+        // row then ranks with a second final model, of λ = 1, beside EASE^R's
+        assertThat(result.blendEaseLambda).isEqualTo(1.0);
+        assertThat(result.blendChoices).filteredOn(Evaluation.BlendChoice::guardMet)
+                .isNotEmpty().allSatisfy(c -> {
+                    assertThat(result.blend.ndcg()).isGreaterThanOrEqualTo(c.fresh() - 1e-12);
+                    assertThat(c.stale()).isGreaterThanOrEqualTo(result.staleFloor);
+                });
+        for (String phase : List.of("before", "after")) {
+            assertThat(result.row(Evaluation.OURS_EASE_FITTED, phase).at(10).users())
+                    .isEqualTo(result.scoredUsers).isPositive();
+        }
     }
 
     /**
