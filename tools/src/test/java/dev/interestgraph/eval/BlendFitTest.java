@@ -331,18 +331,27 @@ class BlendFitTest {
         }
     }
 
-    /** When no grid point reaches the stale floor, the guarded fit keeps the hand-set weights. */
-    @Test
-    void aGuardedFitWithoutAPointAtTheStaleFloorKeepsTheHandSetWeights() {
-        List<BlendFit.Case> fresh = freshOrStaleCases(false);
-        List<BlendFit.Case> stale = freshOrStaleCases(true);
-        // the hand-set weights rank the stale graphs as planted (NDCG 1); no grid point does
+    /**
+     * The hand-set weights of the fresh-or-stale planted cases: interests 0.3 and the neighbours
+     * alone, no negatives — they rank the stale graphs as planted.
+     */
+    private static Recommender.Weights plantedHandSet() {
         Recommender.Weights handSet = new Recommender.Weights();
         handSet.interests = 0.3;
         handSet.shortTerm = 0;
         handSet.community = 0;
         handSet.popularity = 0;
         handSet.negativeNeighbours = 0;
+        return handSet;
+    }
+
+    /** When no grid point reaches the stale floor, the guarded fit keeps the hand-set weights. */
+    @Test
+    void aGuardedFitWithoutAPointAtTheStaleFloorKeepsTheHandSetWeights() {
+        List<BlendFit.Case> fresh = freshOrStaleCases(false);
+        List<BlendFit.Case> stale = freshOrStaleCases(true);
+        // the hand-set weights rank the stale graphs as planted (NDCG 1); no grid point does
+        Recommender.Weights handSet = plantedHandSet();
         BlendFit.Grid grid = new BlendFit.Grid(new double[] {0, 1}, new double[] {0},
                 new double[] {1}, new double[] {0}, new double[] {0})
                 .withNegativeNeighbours(new double[] {0.5, 1});
@@ -377,12 +386,7 @@ class BlendFitTest {
     void theItemItemFloorAdmitsABetterFreshPointThanTheHandSetFloor() {
         List<BlendFit.Case> fresh = freshOrStaleCases(false);
         List<BlendFit.Case> stale = freshOrStaleCases(true);
-        Recommender.Weights handSet = new Recommender.Weights();
-        handSet.interests = 0.3;
-        handSet.shortTerm = 0;
-        handSet.community = 0;
-        handSet.popularity = 0;
-        handSet.negativeNeighbours = 0;
+        Recommender.Weights handSet = plantedHandSet();
         BlendFit.Grid grid = new BlendFit.Grid(new double[] {0, 0.3}, new double[] {0},
                 new double[] {1}, new double[] {0}, new double[] {0})
                 .withNegativeNeighbours(new double[] {0, 0.5, 1});
