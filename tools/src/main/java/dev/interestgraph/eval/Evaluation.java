@@ -47,6 +47,8 @@ public final class Evaluation {
      * the goal").
      */
     public static final double DEFAULT_FLOOR_MARGIN = 1;
+    /** Validation windows the blend fits pool by default ({@link #withBlendWindows}). */
+    public static final int DEFAULT_BLEND_WINDOWS = 2;
 
     /** Turns events (in replay order) into the job's deltas: the real job, or the replay. */
     @FunctionalInterface
@@ -135,6 +137,11 @@ public final class Evaluation {
         public final List<BlendChoice> blendChoices = new ArrayList<>();
         /** What the blend fits maximised on the validation window ({@link BlendFit.Objective}). */
         public BlendFit.Objective blendObjective;
+        /**
+         * Validation users of each window the blend fits pooled ({@link #withBlendWindows}),
+         * the λ validation's window first; their sum is the fits' number of cases.
+         */
+        public final List<Integer> blendWindowUsers = new ArrayList<>();
         /** EASE neighbours per item of the fitted blend's table (chosen with its weights). */
         public int blendEaseNeighbours;
         /** λ of the fitted blend's EASE neighbour table (chosen with its weights). */
@@ -273,6 +280,8 @@ public final class Evaluation {
     private int[] blendEaseNeighbours;
     /** The λ values of the EASE neighbour table the blend fit chooses among (null: EASE^R's). */
     private double[] blendEaseLambdas;
+    /** Validation windows the blend fits pool (1: the λ validation's window only). */
+    private int blendWindows = DEFAULT_BLEND_WINDOWS;
     private Map<String, Map<String, Float>> cosine;
 
     /**
@@ -389,6 +398,25 @@ public final class Evaluation {
      */
     public Evaluation withBlendEaseLambdas(double... lambdas) {
         this.blendEaseLambdas = lambdas.clone();
+        return this;
+    }
+
+    /**
+     * The blend fits' validation windows, pooled (default {@link #DEFAULT_BLEND_WINDOWS}): the
+     * first is the λ validation's (every user's events[:b] cut again at ⌊0.8·b⌋); each further
+     * one cuts the previous one's training events again the same way (the second: graphs at
+     * ⌊0.64·b⌋, stale at ⌊0.48·b⌋, targets the liked items of events[⌊0.64·b⌋:⌊0.8·b⌋], its own
+     * EASE model, cosine table and popularity). The fits score every window's users as one set
+     * of cases, so that a choice no longer rests on one cut's few hundred users (a guarded fit
+     * chose at the floor's edge and moved ±0.007 on the target between runs,
+     * docs/evaluation-ease.md). The content fits of issue 17 keep the first window.
+     */
+    public Evaluation withBlendWindows(int windows) {
+        if (windows < 1) {
+            throw new IllegalArgumentException("blend windows must be at least 1, got "
+                    + windows);
+        }
+        this.blendWindows = windows;
         return this;
     }
 
@@ -970,8 +998,8 @@ public final class Evaluation {
      */
     private BlendFit.Result[] fitBlend(EaseBaseline.Selection selection, Validation validation,
             Result result) throws Exception {
-        Map<String, Set<String>> targets = validation.inner.relevantTargets();
-        Map<String, Integer> popularity = validation.popularity;
+        List<Validation> windows = blendWindows(validation);
+        windows.forEach(w -> result.blendWindowUsers.add(w.targets().size()));
         BlendFit.Result[] fits = new BlendFit.Result[2];
         result.blendObjective = blendObjective;
         result.blendFloor = blendFloor;
@@ -979,16 +1007,29 @@ public final class Evaluation {
         // the item–item cosine recommender on the same window, both conditions: the goal the
         // guard protects ("ours before the update stays ahead of item–item before") measured
         // where the fit can see it, and by default the guard's floor
-        Map<String, Map<String, Float>> cosine =
-                ItemItemCosine.neighbours(validation.fitEvents, neighboursPerItem);
-        result.itemItemFresh = java.util.Arrays.stream(
-                validation.itemItemNdcg(cosine, targets, false)).average().orElse(0);
-        double[] itemItemStale = validation.itemItemNdcg(cosine, targets, true);
+        // (each window's own cosine table; every window's users, in the cases' order)
+        List<Map<String, Map<String, Float>>> cosines = new ArrayList<>();
+        java.util.stream.DoubleStream.Builder itemItemFresh = java.util.stream.DoubleStream.builder();
+        java.util.stream.DoubleStream.Builder staleBuilder = java.util.stream.DoubleStream.builder();
+        for (Validation window : windows) {
+            Map<String, Map<String, Float>> cosine =
+                    ItemItemCosine.neighbours(window.fitEvents, neighboursPerItem);
+            cosines.add(cosine);
+            for (double x : window.itemItemNdcg(cosine, window.targets(), false)) {
+                itemItemFresh.add(x);
+            }
+            for (double x : window.itemItemNdcg(cosine, window.targets(), true)) {
+                staleBuilder.add(x);
+            }
+        }
+        result.itemItemFresh = itemItemFresh.build().average().orElse(0);
+        double[] itemItemStale = staleBuilder.build().toArray();
         result.itemItemStale = BlendFit.StaleFloor.of(itemItemStale, blendFloorMargin);
         System.out.printf("      item-item cosine on the validation window: NDCG@10 fresh %.4f, "
-                + "stale %.4f (standard error %.4f; %d users)%n", result.itemItemFresh,
-                result.itemItemStale.mean(), result.itemItemStale.standardError(),
-                targets.size());
+                + "stale %.4f (standard error %.4f; %d cases: users per window %s)%n",
+                result.itemItemFresh, result.itemItemStale.mean(),
+                result.itemItemStale.standardError(), itemItemStale.length,
+                result.blendWindowUsers);
         int[] counts = blendEaseNeighbours != null ? blendEaseNeighbours
                 : new int[] {neighboursPerItem};
         result.blendEaseNeighbours = neighboursPerItem;
@@ -1017,27 +1058,36 @@ public final class Evaluation {
                 tables.add(new double[] {lambda, count});
             }
         }
-        EaseModel model = null;
+        // each window's EASE model at the table's λ: the first window's at EASE^R's λ is the λ
+        // validation's own; the others are fitted on the window's events, one λ at a time
+        // (16·n² bytes each)
+        EaseModel[] models = new EaseModel[windows.size()];
         for (double[] table : tables) {
             double lambda = table[0];
             int count = (int) table[1];
-            if (model == null || model.lambda() != lambda) {
-                // another λ's validation model: fitted on the same events[:⌊0.8·b⌋], one at a
-                // time (16·n² bytes each)
-                model = lambda == selection.lambda() ? selection.validationModel()
-                        : EaseModel.fit(EaseBaseline.likedByUser(validation.fitEvents), lambda);
+            for (int k = 0; k < windows.size(); k++) {
+                if (models[k] == null || models[k].lambda() != lambda) {
+                    models[k] = null; // the previous λ's model goes before the next is fitted
+                    models[k] = k == 0 && lambda == selection.lambda()
+                            ? selection.validationModel()
+                            : EaseModel.fit(EaseBaseline.likedByUser(windows.get(k).fitEvents),
+                                    lambda);
+                }
             }
-            // the EASE table with its negative weights, so that the fit can weigh them
-            Map<String, Map<String, Float>> ease = model.neighbours(count, true);
+            // the EASE tables with their negative weights, so that the fit can weigh them
+            List<Map<String, Map<String, Float>>> ease = new ArrayList<>();
+            for (EaseModel model : models) {
+                ease.add(model.neighbours(count, true));
+            }
             for (Recommender.NeighbourEvidence evidence : evidences) {
                 long started = System.nanoTime();
                 Recommender.Weights signalWeights = weights.copy();
                 signalWeights.evidence = evidence;
                 signalWeights.negativeNeighbours = 1; // computed, whatever the weight: fitted
-                Ranker ranker = new Ranker(
-                        e -> new Recommender(e, ease, popularity, signalWeights));
-                List<BlendFit.Case> fresh = validation.cases(ranker, targets, false);
-                List<BlendFit.Case> stale = validation.cases(ranker, targets, true);
+                List<BlendFit.Case> fresh = pooledCases(windows, (k, w) -> new Ranker(
+                        e -> new Recommender(e, ease.get(k), w.popularity, signalWeights)), false);
+                List<BlendFit.Case> stale = pooledCases(windows, (k, w) -> new Ranker(
+                        e -> new Recommender(e, ease.get(k), w.popularity, signalWeights)), true);
                 if (evidence == weights.evidence && count == neighboursPerItem
                         && lambda == selection.lambda()) {
                     // the hand-set weights' figures (the weights' own evidence, the
@@ -1116,16 +1166,17 @@ public final class Evaluation {
             double value = objectiveOfHandSet(result);
             best = new BlendFit.Result(handSet.copy(), value, value,
                     blendGrid.withNegativeNeighbours(BlendFit.Grid.NEGATIVE_SCALES).size(),
-                    targets.size(), false);
+                    itemItemStale.length, false);
             result.blendFresh = result.baseFresh;
             result.blendStale = result.baseStale;
         }
         fits[0] = best;
         Recommender.Weights base = weights.copy();
-        Ranker ranker = new Ranker(e -> new Recommender(e, cosine, popularity, base));
-        List<BlendFit.Case> fresh = validation.cases(ranker, targets, false);
+        java.util.function.BiFunction<Integer, Validation, Ranker> cosineRanker = (k, w) ->
+                new Ranker(e -> new Recommender(e, cosines.get(k), w.popularity, base));
+        List<BlendFit.Case> fresh = pooledCases(windows, cosineRanker, false);
         List<BlendFit.Case> stale = blendObjective == BlendFit.Objective.FRESH ? List.of()
-                : validation.cases(ranker, targets, true);
+                : pooledCases(windows, cosineRanker, true);
         // the grid, then one step finer around its choice (BlendFit.fitRefined); a guarded fit
         // holds these weights to the same floor (the hand-set one: the hand-set weights' stale
         // figure with cosine neighbours)
@@ -1136,6 +1187,33 @@ public final class Evaluation {
                                 : Double.NaN);
         fits[1] = BlendFit.fitRefined(window, blendGrid, base, 10);
         return fits;
+    }
+
+    /**
+     * The blend fits' windows ({@link #withBlendWindows}): {@code first}, then each further one
+     * cut from the previous one's training events as {@code first} is cut from events[:b].
+     */
+    private List<Validation> blendWindows(Validation first) throws Exception {
+        List<Validation> windows = new ArrayList<>(List.of(first));
+        while (windows.size() < blendWindows) {
+            windows.add(new Validation(windows.get(windows.size() - 1).fitEvents));
+        }
+        return windows;
+    }
+
+    /**
+     * Every window's cases (fresh or stale graphs), window after window, each ranked by the
+     * ranker {@code rankerFor} gives for the window's index and window (its own tables).
+     */
+    private static List<BlendFit.Case> pooledCases(List<Validation> windows,
+            java.util.function.BiFunction<Integer, Validation, Ranker> rankerFor, boolean stale)
+            throws Exception {
+        List<BlendFit.Case> cases = new ArrayList<>();
+        for (int k = 0; k < windows.size(); k++) {
+            Validation window = windows.get(k);
+            cases.addAll(window.cases(rankerFor.apply(k, window), window.targets(), stale));
+        }
+        return cases;
     }
 
     /** The hand-set weights' value under the blend objective (their validation figures). */
@@ -1162,6 +1240,7 @@ public final class Evaluation {
         private Map<String, UserView> staleGraphs;
         private Map<String, Set<String>> staleSeen;
         private Map<String, Set<String>> staleLiked;
+        private Map<String, Set<String>> targets;
 
         Validation(List<UserAction> training) throws Exception {
             this.training = training;
@@ -1172,6 +1251,14 @@ public final class Evaluation {
                     lastEventTimes(fitEvents));
             seen = itemsByUser(fitEvents, e -> true);
             popularity = ItemItemCosine.popularity(fitEvents);
+        }
+
+        /** The targets: every user's liked items between the window's cut and its end. */
+        Map<String, Set<String>> targets() {
+            if (targets == null) {
+                targets = inner.relevantTargets();
+            }
+            return targets;
         }
 
         /** Each target user's candidates' signals (fresh or stale graph) and their targets. */

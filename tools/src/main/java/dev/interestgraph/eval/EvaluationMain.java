@@ -41,7 +41,8 @@ import org.apache.flink.configuration.Configuration;
  * none: EASE^R's λ only),
  * {@code --eval.blend-ease-neighbours
  * 20,100,300,1000} (the EASE neighbours per item the blend fit chooses among), {@code
- * --eval.gelly true|false} (the Gelly rows; default true), and
+ * --eval.blend-windows 2} (validation windows the blend fits pool, {@link
+ * Evaluation#withBlendWindows}; 1 is the λ validation's window alone), {@code --eval.gelly true|false} (the Gelly rows; default true), and
  * for reduced runs {@code --eval.max-users N} (the first N users by id, all their events); job
  * options ({@code --graph.prune-threshold 0.1}) apply to every replay.
  */
@@ -106,6 +107,10 @@ public final class EvaluationMain {
                         "eval.blend-ease-lambdas", "").split(","))
                 .map(String::trim).filter(v -> !v.isEmpty()).mapToDouble(Double::parseDouble)
                 .toArray();
+        // validation windows the blend fits pool: one more cut of the training part, so that the
+        // choice rests on twice the cases (docs/evaluation-ease.md, "Two validation windows")
+        int blendWindows = options.getInteger("eval.blend-windows",
+                Evaluation.DEFAULT_BLEND_WINDOWS);
         Configuration jobOptions = jobOptions(options);
 
         List<ItemVersion> items;
@@ -209,7 +214,8 @@ public final class EvaluationMain {
                         .withBlendEvidence(evidence).withBlendObjective(blendObjective)
                         .withBlendFloor(blendFloor, blendFloorMargin)
                         .withBlendEaseLambdas(blendEaseLambdas)
-                        .withBlendEaseNeighbours(blendEaseNeighbours);
+                        .withBlendEaseNeighbours(blendEaseNeighbours)
+                        .withBlendWindows(blendWindows);
             }
             if (validationOnly) {
                 // the job embeds the whole catalogue in its first replay, whatever the events:
@@ -385,10 +391,10 @@ public final class EvaluationMain {
         if (result.blend != null) {
             BlendFit.Result blend = result.blend;
             md.append(String.format("%nFitted blend (our recommender with EASE neighbours; "
-                    + "popularity and EASE neighbours of every user's events[:⌊0.8·b⌋]; %d "
-                    + "validation users in two conditions: **fresh**, graphs of "
-                    + "the in-process replay at each user's validation cut ⌊0.8·b⌋, as after the "
-                    + "update; **stale**, graphs at ⌊0.6·b⌋, as before it — the same targets; "
+                    + "%s; %,d validation cases in two conditions: **fresh**, graphs of "
+                    + "the in-process replay at each user's validation cut, as after the "
+                    + "update; **stale**, graphs at 0.75 of the cut (⌊0.6·b⌋ for the first "
+                    + "window), as before it — the same targets; "
                     + "objective: %s): "
                     + "grid %s (negative neighbours: the scale of EASE's negative weights), "
                     + "per neighbour evidence (%s), λ of the EASE model (%s) and EASE neighbours "
@@ -399,9 +405,9 @@ public final class EvaluationMain {
                     + "the model at λ = %s**, "
                     + "validation NDCG@10 %.4f (fresh "
                     + "%.4f, stale %.4f; the default weights above: %.4f, fresh %.4f, stale "
-                    + "%.4f; item–item cosine on the same window: fresh %.4f, stale %.4f ± %.4f, "
+                    + "%.4f; item–item cosine on the same cases: fresh %.4f, stale %.4f ± %.4f, "
                     + "one standard error across users).%n%n",
-                    blend.cases(), objective(result),
+                    windows(result), blend.cases(), objective(result),
                     BlendFit.describe(result.blendGrid),
                     result.blendChoices.stream().map(c -> c.evidence().name()).distinct()
                             .collect(Collectors.joining(", ")),
@@ -418,8 +424,8 @@ public final class EvaluationMain {
             if (result.blendStaleLead != null) {
                 md.append(String.format("On the stale condition the chosen blend leads "
                         + "item–item cosine by %+.4f NDCG@10 ± %.4f (the standard error of the "
-                        + "per-user difference, the same users and targets): the \"before the "
-                        + "update\" goal as the validation window measures it.%n%n",
+                        + "per-case difference, the same users and targets): the \"before the "
+                        + "update\" goal as the validation windows measure it.%n%n",
                         result.blendStaleLead.mean(), result.blendStaleLead.standardError()));
             }
             md.append("| neighbour evidence | λ | EASE neighbours per item | negative weights × | "
@@ -440,8 +446,8 @@ public final class EvaluationMain {
             }
             if (result.blendCosine != null) {
                 BlendFit.Result cosine = result.blendCosine;
-                md.append(String.format("%nThe same fit with cosine neighbours (of every user's "
-                        + "events[:⌊0.8·b⌋]) in place of EASE's — the scale of the \"interest "
+                md.append(String.format("%nThe same fit with cosine neighbours (each window's, "
+                        + "of every user's events up to its cut; the same cases) in place of EASE's — the scale of the \"interest "
                         + "graph (ours)\" row: chosen **%s**, validation NDCG@10 %.4f (the "
                         + "default weights above: %.4f). One set of defaults serves every "
                         + "neighbour model; where the two fits differ, the operator's "
@@ -450,6 +456,31 @@ public final class EvaluationMain {
             }
         }
         return md.toString();
+    }
+
+    /**
+     * The blend fits' validation windows in words: each window's cut, its users, and where its
+     * models come from ({@link Evaluation#withBlendWindows}).
+     */
+    static String windows(Evaluation.Result result) {
+        List<Integer> users = result.blendWindowUsers;
+        StringBuilder text = new StringBuilder(users.size() == 1 ? "one validation window"
+                : users.size() + " validation windows, pooled (`--eval.blend-windows "
+                        + users.size() + "`)");
+        text.append(": ");
+        double cut = EaseBaseline.VALIDATION_CUT;
+        double end = 1;
+        for (int k = 0; k < users.size(); k++) {
+            text.append(k == 0 ? "" : "; ").append(String.format(
+                    "graphs at ⌊%s·b⌋, targets the liked items of events[⌊%s·b⌋:%s], "
+                            + "popularity, cosine and EASE neighbours of every user's "
+                            + "events[:⌊%s·b⌋] (%,d users)", BlendFit.number(cut),
+                    BlendFit.number(cut), end == 1 ? "b" : "⌊" + BlendFit.number(end) + "·b⌋",
+                    BlendFit.number(cut), users.get(k)));
+            end = cut;
+            cut *= EaseBaseline.VALIDATION_CUT;
+        }
+        return text.toString();
     }
 
     /** The blend fit's objective, in words, with the option that selects it. */

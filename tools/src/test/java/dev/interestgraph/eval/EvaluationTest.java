@@ -1,6 +1,7 @@
 package dev.interestgraph.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.interestgraph.analytics.GraphAnalyticsJob;
@@ -8,6 +9,7 @@ import dev.interestgraph.analytics.GraphSnapshot;
 import dev.interestgraph.data.SyntheticDataset;
 import dev.interestgraph.graph.GraphParameters;
 import dev.interestgraph.model.ItemVersion;
+import dev.interestgraph.model.UserAction;
 import dev.interestgraph.recommend.Recommender;
 import dev.interestgraph.testing.HashingTestEmbedder;
 import java.nio.file.Path;
@@ -146,7 +148,8 @@ class EvaluationTest {
         }
         // issue 17: the no-neighbour fits on the same validation window. Popularity alone and
         // the hand-set content weights are points of the grids, so neither fit is below them
-        assertThat(result.contentFit.cases()).isEqualTo(result.blend.cases());
+        // (the content fits keep the first of the blend fits' validation windows)
+        assertThat(result.contentFit.cases()).isEqualTo(result.blendWindowUsers.get(0));
         assertThat(result.contentFit.weights().neighbours).isZero();
         assertThat(result.contentFit.ndcg())
                 .isGreaterThanOrEqualTo(result.validationPopularityNdcg)
@@ -174,6 +177,63 @@ class EvaluationTest {
                 .contains(Evaluation.OURS, Evaluation.INTERESTS_ONLY, Evaluation.ITEM_ITEM,
                         Evaluation.POPULARITY, Evaluation.EASE, Evaluation.OURS_EASE,
                         Evaluation.OURS_EASE_FITTED);
+    }
+
+    /**
+     * The blend fits pool two validation windows by default: the λ validation's (every user's
+     * events[:b] cut again at 0.8) and the same cut of its training events. Its cases are every
+     * target user of both, the first window alone is what one window fits on, and the floor is
+     * item-item's over the same pooled cases.
+     */
+    @Test
+    void theBlendFitPoolsTwoNestedValidationWindows() throws Exception {
+        SyntheticDataset data = SyntheticDataset.builder().users(50).itemsPerTopic(20)
+                .eventsPerUser(40).spanMs(100 * DAY).noise(0.05).build();
+        Map<String, ItemVersion> items = embed(data);
+        Evaluation.GraphSource source = GraphReplay.source(GraphParameters.defaults(), items);
+        java.util.function.IntFunction<Evaluation.Result> fit = windows -> {
+            try {
+                return new Evaluation(data.items(), data.events(), embeddings(items),
+                        new Recommender.Weights(), 200, 100)
+                        .withEase(100)
+                        .withBlendFit(source, BlendFit.Grid.standard())
+                        .withBlendWindows(windows)
+                        // every weight chosen, so that the stale lead is always computed
+                        .withBlendObjective(BlendFit.Objective.FRESH)
+                        .validate();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        Evaluation.Result two = fit.apply(Evaluation.DEFAULT_BLEND_WINDOWS);
+        Evaluation.Result one = fit.apply(1);
+
+        // the windows' users, counted here from the splits themselves
+        List<UserAction> training = new TemporalSplit(data.events(), 0.6, 0.8).afterUpdate();
+        TemporalSplit first = new TemporalSplit(training, EaseBaseline.VALIDATION_CUT,
+                EaseBaseline.VALIDATION_CUT);
+        TemporalSplit second = new TemporalSplit(first.afterUpdate(),
+                EaseBaseline.VALIDATION_CUT, EaseBaseline.VALIDATION_CUT);
+        int firstUsers = first.relevantTargets().size();
+        int secondUsers = second.relevantTargets().size();
+        assertThat(firstUsers).isPositive();
+        assertThat(secondUsers).isPositive();
+        assertThat(one.blendWindowUsers).containsExactly(firstUsers);
+        assertThat(two.blendWindowUsers).containsExactly(firstUsers, secondUsers);
+        assertThat(one.blend.cases()).isEqualTo(firstUsers);
+        assertThat(two.blend.cases()).isEqualTo(firstUsers + secondUsers);
+        assertThat(two.blendCosine.cases()).isEqualTo(firstUsers + secondUsers);
+        // item-item's stale figure and its standard error are taken over the pooled cases:
+        // another mean than the first window's alone
+        assertThat(two.itemItemStale.mean()).isNotEqualTo(one.itemItemStale.mean());
+        assertThat(two.itemItemStale.standardError()).isPositive();
+        // the stale lead is per case too: the difference of the pooled means
+        assertThat(two.blendStaleLead.mean()).isCloseTo(
+                two.blendStale - two.itemItemStale.mean(), within(1e-9));
+        assertThatThrownBy(() -> new Evaluation(data.items(), data.events(), embeddings(items),
+                new Recommender.Weights(), 200, 100).withBlendWindows(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("at least 1");
     }
 
     /**
