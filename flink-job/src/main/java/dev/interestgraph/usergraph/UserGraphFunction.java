@@ -121,11 +121,14 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
      */
     static volatile TypeSerializer<EnrichedAction> pendingSerializer =
             PendingActionSerializer.INSTANCE;
-    /**
-     * The earliest registered flush tick with pending actions; null when none is pending. In
-     * arrival order: the processing time of the registered flush timer.
-     */
+    /** The earliest registered flush tick with pending actions; null when none is pending. */
     private transient ValueState<Long> nextFlush;
+    /**
+     * Arrival order: the processing time of the registered flush timer of the user's batch; null
+     * when none is pending. A state of its own, so that either order finds what the other left
+     * pending when a savepoint of one restores into the other ({@link #onTimer}).
+     */
+    private transient ValueState<Long> arrivalFlushAt;
     /**
      * Event ids applied (or pending) recently, each with its arrival number: a redelivered copy is
      * dropped. TTL'd (graph.dedup-window) and capped (graph.dedup-max-ids) through
@@ -240,6 +243,8 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
                 pendingSerializer));
         nextFlush = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("next-flush", Types.LONG));
+        arrivalFlushAt = getRuntimeContext().getState(
+                new ValueStateDescriptor<>("arrival-flush-at", Types.LONG));
         // processing time: Flink's state TTL knows no other; expired ids are never read back.
         // Cleaned in snapshots and by RocksDB's compaction; not incrementally on heap (that walks
         // whole maps on every state access): there the ring's cap and expiry bound the ids.
@@ -336,10 +341,10 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             return;
         }
         pending.add(action);
-        if (nextFlush.value() == null) {
+        if (arrivalFlushAt.value() == null) {
             long at = ctx.timerService().currentProcessingTime() + arrivalIntervalMs;
             ctx.timerService().registerProcessingTimeTimer(at);
-            nextFlush.update(at);
+            arrivalFlushAt.update(at);
             if (boundedInput) {
                 ctx.timerService().registerEventTimeTimer(END_OF_INPUT_FLUSH);
             }
@@ -354,9 +359,37 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             waiting.forEach(due::add);
         }
         pending.clear();
-        nextFlush.clear();
+        nextFlush.clear(); // (set only when event-time order left actions pending)
+        arrivalFlushAt.clear();
         if (!due.isEmpty()) {
             fireArrived(due, ctx, out);
+        }
+    }
+
+    /**
+     * Event-time order restored from a savepoint of arrival order, with a batch still pending
+     * (its processing-time timer fired here): the actions join event-time order's schedule —
+     * the earliest of their slots not yet passed by the watermark gets the flush timer, and each
+     * flush takes every pending action of its slot or before, so none is left behind.
+     */
+    private void adoptArrivalBatch(Context ctx) throws Exception {
+        arrivalFlushAt.clear();
+        long tick = Long.MAX_VALUE;
+        Iterable<EnrichedAction> waiting = pending.get();
+        for (EnrichedAction action : waiting == null ? List.<EnrichedAction>of() : waiting) {
+            tick = Math.min(tick, updater.flushTick(action.eventTimeMs));
+        }
+        if (tick == Long.MAX_VALUE) {
+            return; // nothing pending
+        }
+        long watermark = ctx.timerService().currentWatermark();
+        if (tick <= watermark) {
+            tick = watermark == Long.MAX_VALUE ? watermark : updater.flushTick(watermark + 1);
+        }
+        Long registered = nextFlush.value();
+        if (registered == null || tick < registered) {
+            ctx.timerService().registerEventTimeTimer(tick);
+            nextFlush.update(tick);
         }
     }
 
@@ -394,21 +427,29 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<DeltaRecord> out)
             throws Exception {
         if (arrival()) {
-            Long flushAt = nextFlush.value();
             if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
+                Long flushAt = arrivalFlushAt.value();
                 if (flushAt != null && flushAt == timestamp) {
                     flushArrived(ctx, out); // (an older timer: its batch left at the end of input)
                 }
                 return;
             }
-            if (flushAt != null && ctx.timerService().currentWatermark() == Long.MAX_VALUE) {
-                flushArrived(ctx, out); // the end of input: before the maintenance it brings
+            // actions that event-time order left pending (a restore after switching: their
+            // slot's timer fired), or the end of input, before the maintenance it brings
+            if (nextFlush.value() != null || (arrivalFlushAt.value() != null
+                    && ctx.timerService().currentWatermark() == Long.MAX_VALUE)) {
+                flushArrived(ctx, out);
             }
             if (timestamp != END_OF_INPUT_FLUSH) {
                 fire(timestamp, List.of(), ctx, out); // maintenance only: no event waits for it
             }
         } else if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
-            retryHeldFlush(ctx, out, false);
+            if (arrivalFlushAt.value() != null) {
+                adoptArrivalBatch(ctx); // a batch that arrival order left pending
+            }
+            if (fineTuningSupport != null) {
+                retryHeldFlush(ctx, out, false);
+            }
         } else if (fineTuningSupport != null && heldTick.value() != null) {
             heldTimers.add(timestamp); // runs, in order, after the held flush
             if (ctx.timerService().currentWatermark() == Long.MAX_VALUE) {
@@ -673,8 +714,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
         if (timerBefore != Long.MIN_VALUE && !sameGraph) {
             // the graph ended (erased, expired): its timer goes with it, unless it is also a
             // pending flush tick (timers are unique per user and time)
-            // (in arrival order next-flush is a processing time: no event-time timer of its own)
-            Long flushTick = arrival() ? null : nextFlush.value();
+            Long flushTick = nextFlush.value();
             if (flushTick == null || flushTick != timerBefore) {
                 ctx.timerService().deleteEventTimeTimer(timerBefore);
             }

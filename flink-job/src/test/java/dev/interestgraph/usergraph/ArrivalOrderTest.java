@@ -20,6 +20,7 @@ import java.util.stream.Collectors;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
@@ -37,14 +38,26 @@ class ArrivalOrderTest {
 
     private static KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord>
             harness(long emitIntervalMs, boolean bounded) throws Exception {
-        var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(UserGraphFunction.arrivalOrder(
-                        InterestGraphOptions.graphParameters(new Configuration()), emitIntervalMs,
-                        bounded)),
+        return restored(UserGraphFunction.arrivalOrder(
+                InterestGraphOptions.graphParameters(new Configuration()), emitIntervalMs,
+                bounded), null);
+    }
+
+    /** A harness of {@code function}, restored from {@code snapshot} when not null. */
+    private static KeyedOneInputStreamOperatorTestHarness<String, EnrichedAction, DeltaRecord>
+            restored(UserGraphFunction function, OperatorSubtaskState snapshot) throws Exception {
+        var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(function),
                 (EnrichedAction action) -> action.userId, Types.STRING);
+        if (snapshot != null) {
+            h.initializeState(snapshot);
+        }
         h.open();
         h.setProcessingTime(NOW);
         return h;
+    }
+
+    private static UserGraphFunction eventTimeOrder() {
+        return new UserGraphFunction(InterestGraphOptions.graphParameters(new Configuration()));
     }
 
     private static List<String> itemsOf(GraphDelta delta) {
@@ -202,5 +215,49 @@ class ArrivalOrderTest {
         assertThat(maintenance).isNotEmpty();
         assertThat(stateOf(h, "u")).isNull();
         h.close();
+    }
+
+    @Test
+    void actionsThatEventTimeOrderLeftPendingFlushAfterASwitchToArrivalOrder() throws Exception {
+        var before = restored(eventTimeOrder(), null);
+        send(before, action("u", "a", Action.CLICK, T0));
+        assertThat(drain(before)).isEmpty(); // waits for the watermark
+        OperatorSubtaskState snapshot = before.snapshot(1L, NOW);
+        before.close();
+
+        var after = restored(UserGraphFunction.arrivalOrder(
+                InterestGraphOptions.graphParameters(new Configuration()), 100, false), snapshot);
+        send(after, action("u", "b", Action.CLICK, T0 + 10)); // a batch of arrival order
+        // the slot's event-time timer, restored, takes every pending action when it fires
+        after.processWatermark(T0 + 1_000);
+        assertThat(drain(after)).singleElement()
+                .satisfies(d -> assertThat(itemsOf(d)).containsExactly("a", "b"));
+        assertThat(pending(after, "u")).isZero();
+        after.setProcessingTime(NOW + 100); // the batch's own timer: nothing left
+        assertThat(drain(after)).isEmpty();
+        after.close();
+    }
+
+    @Test
+    void aBatchThatArrivalOrderLeftPendingFlushesAfterASwitchToEventTimeOrder() throws Exception {
+        var before = harness(100, false);
+        send(before, action("u", "a", Action.CLICK, T0));
+        send(before, action("u", "b", Action.CLICK, T0 + 2_500));
+        OperatorSubtaskState snapshot = before.snapshot(1L, NOW);
+        before.close();
+
+        var after = restored(eventTimeOrder(), snapshot);
+        // the batch's processing-time timer, restored, hands it to the event-time slots
+        after.setProcessingTime(NOW + 100);
+        assertThat(drain(after)).isEmpty();
+        assertThat(after.numEventTimeTimers()).isEqualTo(1);
+        after.processWatermark(T0 + 999); // the first slot (1 s): a alone
+        assertThat(drain(after)).singleElement()
+                .satisfies(d -> assertThat(itemsOf(d)).containsExactly("a"));
+        after.processWatermark(T0 + 2_999);
+        assertThat(drain(after)).singleElement()
+                .satisfies(d -> assertThat(itemsOf(d)).containsExactly("b"));
+        assertThat(pending(after, "u")).isZero();
+        after.close();
     }
 }
