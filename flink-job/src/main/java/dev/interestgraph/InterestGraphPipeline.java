@@ -100,6 +100,7 @@ public final class InterestGraphPipeline {
 
         // ---- fine-tuning: the encoder versions the tuner announces, pinned by event time
         boolean fineTune = config.get(FINE_TUNE_ENABLED);
+        boolean arrival = config.get(GRAPH_ORDERING) == GraphOrdering.ARRIVAL;
         BroadcastStream<ModelVersionAnnouncement> modelVersions =
                 fineTune ? modelVersions(env) : null;
 
@@ -153,8 +154,9 @@ public final class InterestGraphPipeline {
         SingleOutputStreamOperator<EnrichedAction> enriched = embeddedActions
                 .keyBy(action -> action.itemId)
                 .connect(embeddedItems.keyBy(item -> item.itemId))
-                .process(new ItemEnrichFunction())
-                .name("item-enrich (temporal join)")
+                .process(new ItemEnrichFunction(arrival))
+                .name(arrival ? "item-enrich (lookup join, arrival order)"
+                        : "item-enrich (temporal join)")
                 .uid("item-enrich");
 
         DataStream<EnrichedAction> toGraph = enriched;
@@ -170,7 +172,11 @@ public final class InterestGraphPipeline {
         // ---- user-graph: the per-user interest graph, one delta per user per flush
         SingleOutputStreamOperator<DeltaRecord> deltas = toGraph
                 .keyBy(action -> action.userId)
-                .process(new UserGraphFunction(InterestGraphOptions.graphParameters(config), fineTune
+                .process(arrival
+                        // (validate() rejects arrival order with fine-tuning)
+                        ? UserGraphFunction.arrivalOrder(InterestGraphOptions.graphParameters(config),
+                                config.get(EMIT_INTERVAL).toMillis(), config.get(KAFKA_BOUNDED))
+                        : new UserGraphFunction(InterestGraphOptions.graphParameters(config), fineTune
                         ? new FineTuningSupport.Settings(embeddings,
                                 config.get(FINE_TUNE_CONTEXT_ITEMS), batching,
                                 config.get(EMBED_TIMEOUT),

@@ -233,7 +233,24 @@ public final class InterestGraphOptions {
                             + "of one interval are applied together and leave as one GraphDelta "
                             + "carrying every change of the interval (at most one per user per "
                             + "interval). Adds up to this much to freshness, on top of the "
-                            + "watermark's out-of-orderness; was graph.flush-interval.");
+                            + "watermark's out-of-orderness; was graph.flush-interval. With "
+                            + "graph.ordering arrival: the processing time a user's actions "
+                            + "are coalesced for, 0 for a delta per action.");
+
+    public static final ConfigOption<GraphOrdering> GRAPH_ORDERING =
+            key("graph.ordering").enumType(GraphOrdering.class)
+                    .defaultValue(GraphOrdering.EVENT_TIME)
+                    .withDescription("In what order actions reach users' graphs. event-time: "
+                            + "item-enrich and user-graph wait for the watermark, so each user's "
+                            + "actions are applied in event-time order and a replay or a restart "
+                            + "gives the same deltas; freshness pays the watermark's "
+                            + "out-of-orderness, its interval and the graph.emit-interval slot. "
+                            + "arrival: an action whose item version is known joins it at once, "
+                            + "and user-graph applies actions in the order they arrive, with no "
+                            + "watermark wait, coalesced for graph.emit-interval of processing "
+                            + "time (0: one delta per action): fresher deltas, but replays and "
+                            + "restarts may give other deltas, and late events have no meaning. "
+                            + "Not with fine-tune.enabled (docs/architecture.md).");
 
     /** The option's former name; {@link #EMIT_INTERVAL} reads both keys. */
     @Deprecated
@@ -588,7 +605,8 @@ public final class InterestGraphOptions {
                 WATERMARK_OUT_OF_ORDERNESS, WATERMARK_IDLENESS, EDGE_HALF_LIFE, PRUNE_THRESHOLD,
                 MAX_EDGES_PER_USER, MAX_INTERESTS, INTEREST_JOIN_THRESHOLD, INTEREST_MERGE_THRESHOLD,
                 INTEREST_MIN_ITEMS, INTEREST_MIN_WEIGHT, INTEREST_TOP_ITEMS,
-                PROFILE_LONG_HALF_LIFE, PROFILE_SHORT_HALF_LIFE, EMIT_INTERVAL, DELTA_VECTOR_MIN_DISTANCE,
+                PROFILE_LONG_HALF_LIFE, PROFILE_SHORT_HALF_LIFE, EMIT_INTERVAL, GRAPH_ORDERING,
+                DELTA_VECTOR_MIN_DISTANCE,
                 DELTA_VECTOR_MAX_AGE, DELTA_VECTOR_ENCODING, DEDUP_WINDOW, DEDUP_MAX_IDS, SWEEP_INTERVAL,
                 IDLE_TTL, WEIGHT_VIEW, WEIGHT_CLICK, WEIGHT_CART, WEIGHT_PURCHASE, WEIGHT_COMMENT,
                 WEIGHT_SHARE, WEIGHT_DISLIKE, TRITON_ENDPOINT, TRITON_MODEL, TRITON_MODEL_VERSION,
@@ -617,6 +635,24 @@ public final class InterestGraphOptions {
 
     /** Encoding of the input topics. */
     public enum InputFormat { JSON, PROTOBUF }
+
+    /** {@link #GRAPH_ORDERING}: written and parsed as event-time / arrival. */
+    public enum GraphOrdering {
+        EVENT_TIME("event-time"),
+        ARRIVAL("arrival");
+
+        private final String value;
+
+        GraphOrdering(String value) {
+            this.value = value;
+        }
+
+        /** The option's spelling (Flink matches enum values on toString, ignoring case). */
+        @Override
+        public String toString() {
+            return value;
+        }
+    }
 
     /** Encodings of delta vectors (delta contract v2; docs/architecture.md). */
     public enum DeltaVectorEncoding { INT8, INT6, INT5, INT4, FLOAT16 }
@@ -709,7 +745,25 @@ public final class InterestGraphOptions {
                 Duration.ofDays(36500), problems);
         durationBetween(config, PROFILE_SHORT_HALF_LIFE, Duration.ofSeconds(1),
                 Duration.ofDays(36500), problems);
-        durationBetween(config, EMIT_INTERVAL, Duration.ofMillis(1), Duration.ofDays(1), problems);
+        GraphOrdering ordering = readOrReport(config, GRAPH_ORDERING, problems);
+        // 0 means a delta per action: only arrival order has no event-time slot to align to
+        durationBetween(config, EMIT_INTERVAL,
+                ordering == GraphOrdering.ARRIVAL ? Duration.ZERO : Duration.ofMillis(1),
+                Duration.ofDays(1), problems);
+        if (ordering == GraphOrdering.EVENT_TIME
+                && Duration.ZERO.equals(readOrReport(config, EMIT_INTERVAL, new ArrayList<>()))) {
+            problems.add("graph.emit-interval 0 (a delta per action) needs graph.ordering "
+                    + "arrival: event-time order applies a slot at a time; pass --graph.ordering "
+                    + "arrival or an interval of at least 1 ms");
+        }
+        Boolean fineTuneOn = readOrReport(config, FINE_TUNE_ENABLED, new ArrayList<>());
+        if (ordering == GraphOrdering.ARRIVAL && Boolean.TRUE.equals(fineTuneOn)) {
+            // the re-base hold of fine-tuning waits on processing-time timers and replays the
+            // event-time timers that fired meanwhile: arrival order's own processing-time flush
+            // timers would mix with both
+            problems.add("graph.ordering arrival does not work with fine-tune.enabled: pass "
+                    + "--graph.ordering event-time or --fine-tune.enabled false");
+        }
         durationBetween(config, DELTA_VECTOR_MAX_AGE, Duration.ofMillis(1), Duration.ofDays(3650),
                 problems);
         durationBetween(config, DEDUP_WINDOW, Duration.ofSeconds(1), Duration.ofDays(30), problems);
@@ -942,7 +996,9 @@ public final class InterestGraphOptions {
                 .interestTopItems(config.get(INTEREST_TOP_ITEMS))
                 .longTermHalfLife(config.get(PROFILE_LONG_HALF_LIFE))
                 .shortTermHalfLife(config.get(PROFILE_SHORT_HALF_LIFE))
-                .flushInterval(config.get(EMIT_INTERVAL))
+                // arrival order's 0 (a delta per action) still aligns maintenance to 1 ms
+                .flushInterval(config.get(EMIT_INTERVAL).isZero() ? Duration.ofMillis(1)
+                        : config.get(EMIT_INTERVAL))
                 .vectorMinDistance(config.get(DELTA_VECTOR_MIN_DISTANCE))
                 .vectorMaxAge(config.get(DELTA_VECTOR_MAX_AGE))
                 .vectorEncoding(VectorEncoding.valueOf(config.get(DELTA_VECTOR_ENCODING).name()))

@@ -30,6 +30,12 @@ import org.apache.flink.util.OutputTag;
  *
  * <p>State per item: the versions that can still be needed (the newest one at or before the
  * watermark and any later ones) and the actions waiting for the watermark.
+ *
+ * <p>Arrival order ({@code graph.ordering arrival}): an action whose item has a known version
+ * with {@code updated_ms <= event_time_ms} leaves at once, joined with the newest such version
+ * (a lookup join on what is known now: a version that arrives later with an
+ * {@code updated_ms} between the two is not used). Only an action with no such version waits
+ * for the watermark as above, since its version may still arrive.
  */
 public class ItemEnrichFunction
         extends KeyedCoProcessFunction<String, UserAction, ItemVersion, EnrichedAction> {
@@ -45,6 +51,18 @@ public class ItemEnrichFunction
     private transient ValueState<List<ItemVersion>> versions;
     private transient MapState<Long, List<UserAction>> waiting;
     private transient Counter actionsWithoutItem;
+    /** Arrival order: join on the versions known now when one fits (see the class comment). */
+    private final boolean arrival;
+
+    /** The event-time temporal join. */
+    public ItemEnrichFunction() {
+        this(false);
+    }
+
+    /** With {@code arrival}, the lookup join of arrival order (see the class comment). */
+    public ItemEnrichFunction(boolean arrival) {
+        this.arrival = arrival;
+    }
 
     @Override
     public void open(Configuration parameters) {
@@ -61,6 +79,13 @@ public class ItemEnrichFunction
         if (action.action == Action.FORGET_USER) {
             out.collect(ItemJoin.enrich(action, null)); // erasure concerns no item: on at once
             return;
+        }
+        if (arrival) {
+            ItemVersion version = ItemJoin.versionAt(versions.value(), action.eventTimeMs);
+            if (version != null) {
+                out.collect(ItemJoin.enrich(action, version));
+                return;
+            }
         }
         TimeBuckets.add(waiting, action.eventTimeMs, action);
         // A late action's timer is already in the past: it fires with the next watermark.

@@ -59,6 +59,15 @@ import org.apache.flink.util.OutputTag;
  *       its own tick — or never, after the user's last event — so that a bounded replay's deltas
  *       do not depend on how far the watermark got before the input ended.
  * </ul>
+ *
+ * <p>Arrival order ({@code graph.ordering arrival}, {@link #arrivalOrder}): no wait for the
+ * watermark. After the duplicate check an action joins the user's pending actions; with an emit
+ * interval of 0 it is applied and emitted at once, otherwise the first pending action registers
+ * a processing-time timer an interval later, which applies all of them (in event-time order
+ * within the batch) as one flush, one delta. The flush's time is the batch's newest event time,
+ * never earlier than the graph's newest applied time. Maintenance stays on the event-time timer.
+ * In a bounded run the pending actions also flush at the end of input (an event-time timer at
+ * {@link #END_OF_INPUT_FLUSH}): Flink drops the processing-time timers still registered then.
  */
 public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedAction, DeltaRecord>
         implements CheckpointedFunction {
@@ -67,6 +76,17 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     /** Fine-tuning: training examples, the texts of users' positive items (docs/fine-tuning.md). */
     public static final OutputTag<TrainingExample> TRAINING_EXAMPLES =
             new OutputTag<>("training-examples", TypeInformation.of(TrainingExample.class));
+
+    /**
+     * Arrival order in a bounded run: the event-time timer that flushes the pending actions when
+     * the input ends (the watermark jumps to +∞; processing-time timers do not fire after it).
+     * Never a maintenance tick: those are flush ticks below Long.MAX_VALUE − emit interval, or
+     * Long.MAX_VALUE itself.
+     */
+    static final long END_OF_INPUT_FLUSH = Long.MAX_VALUE - 1;
+
+    /** {@link #arrivalIntervalMs} of event-time order. */
+    private static final long EVENT_TIME_ORDER = -1;
 
     /** How often a flush held for re-embedded vectors looks whether they have arrived. */
     static final long REBASE_POLL_MS = 10;
@@ -77,6 +97,11 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     /** Null without fine-tuning. */
     private final FineTuningSupport.Settings fineTuning;
     private transient FineTuningSupport fineTuningSupport;
+    /**
+     * Arrival order: how long (processing time) a user's actions are coalesced, 0 for a delta per
+     * action; {@link #EVENT_TIME_ORDER} (negative) in event-time order.
+     */
+    private final long arrivalIntervalMs;
 
     private transient GraphUpdater updater;
     /**
@@ -98,6 +123,12 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             PendingActionSerializer.INSTANCE;
     /** The earliest registered flush tick with pending actions; null when none is pending. */
     private transient ValueState<Long> nextFlush;
+    /**
+     * Arrival order: the processing time of the registered flush timer of the user's batch; null
+     * when none is pending. A state of its own, so that either order finds what the other left
+     * pending when a savepoint of one restores into the other ({@link #onTimer}).
+     */
+    private transient ValueState<Long> arrivalFlushAt;
     /**
      * Event ids applied (or pending) recently, each with its arrival number: a redelivered copy is
      * dropped. TTL'd (graph.dedup-window) and capped (graph.dedup-max-ids) through
@@ -157,9 +188,33 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
      */
     public UserGraphFunction(GraphParameters params, FineTuningSupport.Settings fineTuning,
             boolean boundedInput) {
+        this(params, fineTuning, boundedInput, EVENT_TIME_ORDER);
+    }
+
+    private UserGraphFunction(GraphParameters params, FineTuningSupport.Settings fineTuning,
+            boolean boundedInput, long arrivalIntervalMs) {
         this.params = params;
         this.fineTuning = fineTuning;
         this.boundedInput = boundedInput;
+        this.arrivalIntervalMs = arrivalIntervalMs;
+    }
+
+    /**
+     * The operator in arrival order ({@code graph.ordering arrival}): actions are applied as
+     * they arrive, coalesced for {@code emitIntervalMs} of processing time (0: a delta per
+     * action). Without fine-tuning: its re-base hold runs on processing-time timers too, and
+     * the options reject the combination.
+     */
+    public static UserGraphFunction arrivalOrder(GraphParameters params, long emitIntervalMs,
+            boolean boundedInput) {
+        if (emitIntervalMs < 0) {
+            throw new IllegalArgumentException("emit interval " + emitIntervalMs + " ms < 0");
+        }
+        return new UserGraphFunction(params, null, boundedInput, emitIntervalMs);
+    }
+
+    private boolean arrival() {
+        return arrivalIntervalMs >= 0;
     }
 
     /**
@@ -188,6 +243,8 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
                 pendingSerializer));
         nextFlush = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("next-flush", Types.LONG));
+        arrivalFlushAt = getRuntimeContext().getState(
+                new ValueStateDescriptor<>("arrival-flush-at", Types.LONG));
         // processing time: Flink's state TTL knows no other; expired ids are never read back.
         // Cleaned in snapshots and by RocksDB's compaction; not incrementally on heap (that walks
         // whole maps on every state access): there the ring's cap and expiry bound the ids.
@@ -253,6 +310,10 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             }
             remember(action.eventId);
         }
+        if (arrival()) {
+            arrive(action, ctx, out);
+            return;
+        }
         long watermark = ctx.timerService().currentWatermark();
         long tick = updater.flushTick(action.eventTimeMs);
         if (tick <= watermark) {
@@ -267,6 +328,82 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             ctx.timerService().registerEventTimeTimer(tick);
             nextFlush.update(tick);
         }
+    }
+
+    /**
+     * Arrival order: applies the action now (interval 0) or adds it to the user's batch, whose
+     * first action registers the processing-time timer that flushes it.
+     */
+    private void arrive(EnrichedAction action, Context ctx, Collector<DeltaRecord> out)
+            throws Exception {
+        if (arrivalIntervalMs == 0) {
+            fireArrived(List.of(action), ctx, out); // nothing pending: no state write for it
+            return;
+        }
+        pending.add(action);
+        if (arrivalFlushAt.value() == null) {
+            long at = ctx.timerService().currentProcessingTime() + arrivalIntervalMs;
+            ctx.timerService().registerProcessingTimeTimer(at);
+            arrivalFlushAt.update(at);
+            if (boundedInput) {
+                ctx.timerService().registerEventTimeTimer(END_OF_INPUT_FLUSH);
+            }
+        }
+    }
+
+    /** Arrival order: flushes every pending action of the user (none: nothing happens). */
+    private void flushArrived(Context ctx, Collector<DeltaRecord> out) throws Exception {
+        List<EnrichedAction> due = new ArrayList<>();
+        Iterable<EnrichedAction> waiting = pending.get();
+        if (waiting != null) {
+            waiting.forEach(due::add);
+        }
+        pending.clear();
+        nextFlush.clear(); // (set only when event-time order left actions pending)
+        arrivalFlushAt.clear();
+        if (!due.isEmpty()) {
+            fireArrived(due, ctx, out);
+        }
+    }
+
+    /**
+     * Event-time order restored from a savepoint of arrival order, with a batch still pending
+     * (its processing-time timer fired here): the actions join event-time order's schedule —
+     * the earliest of their slots not yet passed by the watermark gets the flush timer, and each
+     * flush takes every pending action of its slot or before, so none is left behind.
+     */
+    private void adoptArrivalBatch(Context ctx) throws Exception {
+        arrivalFlushAt.clear();
+        long tick = Long.MAX_VALUE;
+        Iterable<EnrichedAction> waiting = pending.get();
+        for (EnrichedAction action : waiting == null ? List.<EnrichedAction>of() : waiting) {
+            tick = Math.min(tick, updater.flushTick(action.eventTimeMs));
+        }
+        if (tick == Long.MAX_VALUE) {
+            return; // nothing pending
+        }
+        long watermark = ctx.timerService().currentWatermark();
+        if (tick <= watermark) {
+            tick = watermark == Long.MAX_VALUE ? watermark : updater.flushTick(watermark + 1);
+        }
+        Long registered = nextFlush.value();
+        if (registered == null || tick < registered) {
+            ctx.timerService().registerEventTimeTimer(tick);
+            nextFlush.update(tick);
+        }
+    }
+
+    /**
+     * Arrival order: one flush of {@code due} through {@link #fire}, at the batch's newest event
+     * time ({@link #fire} keeps it from stepping back behind the graph's).
+     */
+    private void fireArrived(List<EnrichedAction> due, Context ctx, Collector<DeltaRecord> out)
+            throws Exception {
+        long newest = Long.MIN_VALUE;
+        for (EnrichedAction action : due) {
+            newest = Math.max(newest, action.eventTimeMs);
+        }
+        fire(newest, due, ctx, out);
     }
 
     /** Remembers an event id, forgetting the user's oldest when graph.dedup-max-ids are held. */
@@ -289,8 +426,30 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<DeltaRecord> out)
             throws Exception {
-        if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
-            retryHeldFlush(ctx, out, false);
+        if (arrival()) {
+            if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
+                Long flushAt = arrivalFlushAt.value();
+                if (flushAt != null && flushAt == timestamp) {
+                    flushArrived(ctx, out); // (an older timer: its batch left at the end of input)
+                }
+                return;
+            }
+            // actions that event-time order left pending (a restore after switching: their
+            // slot's timer fired), or the end of input, before the maintenance it brings
+            if (nextFlush.value() != null || (arrivalFlushAt.value() != null
+                    && ctx.timerService().currentWatermark() == Long.MAX_VALUE)) {
+                flushArrived(ctx, out);
+            }
+            if (timestamp != END_OF_INPUT_FLUSH) {
+                fire(timestamp, List.of(), ctx, out); // maintenance only: no event waits for it
+            }
+        } else if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
+            if (arrivalFlushAt.value() != null) {
+                adoptArrivalBatch(ctx); // a batch that arrival order left pending
+            }
+            if (fineTuningSupport != null) {
+                retryHeldFlush(ctx, out, false);
+            }
         } else if (fineTuningSupport != null && heldTick.value() != null) {
             heldTimers.add(timestamp); // runs, in order, after the held flush
             if (ctx.timerService().currentWatermark() == Long.MAX_VALUE) {
@@ -305,15 +464,25 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
 
     /**
      * What an event-time timer at {@code timestamp} does: the flush of the slot it ends (of
-     * {@code heldDue} when a held flush resumes) and, when it is the user's maintenance timer, the
-     * sweep or idle expiry. Returns false, changing nothing but the pending actions (moved to the
-     * hold), when the flush has to wait for re-embedded vectors first.
+     * {@code given} when a held flush resumes, or of an arrival-order batch) and, when it is the
+     * user's maintenance timer, the sweep or idle expiry. Returns false, changing nothing but the
+     * pending actions (moved to the hold), when the flush has to wait for re-embedded vectors
+     * first.
      */
-    private boolean fire(long timestamp, List<EnrichedAction> heldDue, Context ctx,
+    private boolean fire(long timestamp, List<EnrichedAction> given, Context ctx,
             Collector<DeltaRecord> out) throws Exception {
         String userId = ctx.getCurrentKey();
-        List<EnrichedAction> due = heldDue != null ? heldDue : takeDue(timestamp, ctx);
+        List<EnrichedAction> due = given != null ? given : takeDue(timestamp, ctx);
         UserGraph graph = graphs.load();
+        // arrival order: a batch of only older events than the graph's flushes at the graph's
+        // time (decay never runs backwards, deltas never step back)
+        long notBefore = Long.MIN_VALUE;
+        if (arrival() && !due.isEmpty()) {
+            if (graph != null) {
+                timestamp = Math.max(timestamp, graph.lastEventMs);
+            }
+            notBefore = timestamp;
+        }
         if (fineTuningSupport != null && !due.isEmpty()) {
             if (ctx.timerService().currentWatermark() == Long.MAX_VALUE) {
                 fineTuningSupport.awaitVectors(userId, graph, due); // end of input: see onTimer
@@ -362,7 +531,7 @@ public class UserGraphFunction extends KeyedProcessFunction<String, EnrichedActi
             fineTuningSupport.flushed(userId);
             fineTuningSupport.afterUpdate(result, due);
         } else {
-            result = updater.flush(graph, userId, due, null, sweepAt);
+            result = updater.flush(graph, userId, due, null, sweepAt, notBefore);
         }
         store(result, maintenance ? Long.MIN_VALUE : timerBefore, timestamp, ctx, out);
         return true;

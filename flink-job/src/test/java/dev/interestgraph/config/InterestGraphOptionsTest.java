@@ -344,4 +344,41 @@ class InterestGraphOptionsTest {
         negative.setString("recommend.weight.popularity", "-1");
         assertThat(validationMessage(negative)).contains("recommend.weight.popularity");
     }
+    @Test
+    void graphOrderingReadsBothSpellingsAndDefaultsToEventTime() {
+        assertThat(valid().get(InterestGraphOptions.GRAPH_ORDERING))
+                .isEqualTo(InterestGraphOptions.GraphOrdering.EVENT_TIME);
+        Configuration arrival = InterestGraphOptions.fromArgs(new String[] {
+            "--kafka.bootstrap", "broker:9092", "--graph.ordering", "arrival",
+            "--graph.emit-interval", "0 ms"});
+        InterestGraphOptions.validate(arrival); // 0: a delta per action, arrival order only
+        assertThat(arrival.get(InterestGraphOptions.GRAPH_ORDERING))
+                .isEqualTo(InterestGraphOptions.GraphOrdering.ARRIVAL);
+        // the event-time slots still need a positive width for maintenance ticks
+        assertThat(InterestGraphOptions.graphParameters(arrival).flushIntervalMs).isEqualTo(1);
+    }
+
+    @Test
+    void arrivalOrderWithFineTuningFailsNamingBothKeys() {
+        Configuration config = valid();
+        config.setString("graph.ordering", "arrival");
+        config.setString("fine-tune.enabled", "true");
+        assertThat(validationMessage(config)).contains("graph.ordering arrival")
+                .contains("fine-tune.enabled").contains("--graph.ordering event-time");
+    }
+
+    @Test
+    void anEmitIntervalOfZeroNeedsArrivalOrder() {
+        Configuration config = valid();
+        config.setString("graph.emit-interval", "0 ms");
+        assertThat(validationMessage(config)).contains("graph.emit-interval 0")
+                .contains("--graph.ordering arrival");
+    }
+
+    @Test
+    void anUnknownOrderingIsReportedWithItsKey() {
+        Configuration config = valid();
+        config.setString("graph.ordering", "processing-time");
+        assertThat(validationMessage(config)).contains("graph.ordering");
+    }
 }

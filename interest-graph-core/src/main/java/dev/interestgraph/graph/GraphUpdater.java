@@ -143,22 +143,33 @@ public final class GraphUpdater {
      */
     public Result flush(UserGraph graph, String userId, List<EnrichedAction> events,
             ItemVectors itemVectors, long sweepAtMs) {
+        return flush(graph, userId, events, itemVectors, sweepAtMs, Long.MIN_VALUE);
+    }
+
+    /**
+     * As {@link #flush(UserGraph, String, List, ItemVectors, long)}, with the flush's time (the
+     * decay "now" of its end, the delta's event time) at least {@code notBeforeMs}: in arrival
+     * order a batch may hold only events older than what the graph has applied, and its delta
+     * must not step back in time.
+     */
+    public Result flush(UserGraph graph, String userId, List<EnrichedAction> events,
+            ItemVectors itemVectors, long sweepAtMs, long notBeforeMs) {
         try {
-            return flushDecoding(graph, userId, events, itemVectors, sweepAtMs);
+            return flushDecoding(graph, userId, events, itemVectors, sweepAtMs, notBeforeMs);
         } finally {
             releaseDecoded();
         }
     }
 
     private Result flushDecoding(UserGraph graph, String userId, List<EnrichedAction> events,
-            ItemVectors itemVectors, long sweepAtMs) {
+            ItemVectors itemVectors, long sweepAtMs, long notBeforeMs) {
         List<EnrichedAction> sorted = new ArrayList<>(events);
         sorted.sort(EVENT_ORDER);
         derive(graph);
         Result result = new Result();
         Changes changes = new Changes();
         Set<String> seenEventIds = new HashSet<>();
-        long flushTime = Long.MIN_VALUE;
+        long flushTime = notBeforeMs;
         for (EnrichedAction event : sorted) {
             if (event.eventId != null && !seenEventIds.add(event.eventId)) {
                 result.duplicatesDropped++;

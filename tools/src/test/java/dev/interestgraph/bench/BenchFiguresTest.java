@@ -45,6 +45,25 @@ class BenchFiguresTest {
     }
 
     @Test
+    void theFreshnessRowShowsArrivalOrderBesideTheDefaultWhoseVerdictItKeeps() {
+        BenchFigures figures = new BenchFigures();
+        figures.freshnessBaseline = "same-shape";
+        figures.freshAloGraph = 200L;
+        figures.freshAloBare = 20L;
+        figures.freshEoGraph = 1_600L;
+        figures.freshEoBare = 1_000L;
+        figures.freshAloArrival = 25L;
+
+        String freshness = row(figures.goalsTable(), "freshness");
+
+        assertThat(freshness).contains("10.00× / 1.60× same-shape")
+                .contains("arrival order (graph.ordering arrival, opt-in): at-least-once 1.25× "
+                        + "(p99 25 vs 20 ms, ≤ 1.5×)")
+                .doesNotContain("exactly-once 1.")
+                .endsWith("| no |"); // the default (event-time) misses the goal
+    }
+
+    @Test
     void partsThatDidNotRunSayNotRun() {
         List<String> rows = new BenchFigures().goalsTable();
         assertThat(rows.subList(2, rows.size())).allSatisfy(row ->

@@ -33,9 +33,11 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * e2e.eventTimeRate=10000 e2e.managedMbPerSlot=256 tput.backends=heap,rocksdb
  * tput.parallelism=1,2 tput.warmup=8 tput.window=30 tput.baselines=same-shape
  * tput.bareWindow=20 replay.window=120 fresh.rate=5000 fresh.seconds=30 fresh.warmup=5
- * fresh.users=10000 fresh.backend=heap fresh.bare=same-shape} ({@code fresh.bare=same-shape,
- * keyed-map} adds the one-keyBy bare pipeline of issue 9; the first listed is the Goals table's
- * baseline) {@code
+ * fresh.users=10000 fresh.backend=heap fresh.bare=same-shape fresh.orderings=event-time,arrival
+ * fresh.eo-orderings=event-time fresh.emit-interval=100ms fresh.arrival-emit-interval=0ms}
+ * ({@code fresh.bare=same-shape,keyed-map} adds the one-keyBy bare pipeline of issue 9; the
+ * first listed is the Goals table's baseline; {@code fresh.orderings}: the graph job's
+ * {@code graph.ordering}s at at-least-once, {@code fresh.eo-orderings} at exactly-once) {@code
  * state.users=10000,20000,40000 state.eventsPerUser=10
  * png=../docs/benchmarks-freshness.png}. Run from {@code tools/} with the test classpath.
  */

@@ -62,6 +62,7 @@ import org.apache.flink.streaming.api.functions.sink.DiscardingSink;
 import org.apache.flink.streaming.api.functions.sink.RichSinkFunction;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.TimeUtils;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -94,7 +95,10 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  *   <li><b>freshness</b>: event → delta latency at a paced input rate, at-least-once and
  *       exactly-once, against the same-shape bare pipeline (and, with {@code
  *       fresh.bare=same-shape,keyed-map}, issue 9's Kafka → keyed map → Kafka pipeline), plus a
- *       PNG over time;
+ *       PNG over time; the graph job in each {@code graph.ordering} of {@code fresh.orderings}
+ *       (at-least-once; default event-time and arrival) and {@code fresh.eo-orderings}
+ *       (exactly-once; default event-time), with {@code fresh.emit-interval} (event-time slots,
+ *       default 100 ms) and {@code fresh.arrival-emit-interval} (arrival coalescing, default 0);
  *   <li><b>state</b>: snapshot size of the user-graph operator against the number of users.
  * </ul>
  * Every figure is printed as one line starting with its name (THROUGHPUT, VOLUME, REPLAY,
@@ -845,65 +849,107 @@ final class PipelineBench {
             for (String kind : bares) {
                 bareRuns.add(freshnessRun(exactlyOnce, kind));
             }
-            Latencies graph = freshnessRun(exactlyOnce, "graph");
             all.addAll(bareRuns);
-            all.add(graph);
-            long[] g = graph.sorted();
-            if (exactlyOnce) {
-                figures.freshEoGraph = Latencies.pct(g, 0.99);
-                figures.freshEoBare = Latencies.pct(bareRuns.get(0).sorted(), 0.99);
-            } else {
-                figures.freshAloGraph = Latencies.pct(g, 0.99);
-                figures.freshAloBare = Latencies.pct(bareRuns.get(0).sorted(), 0.99);
-            }
-            if (graph.deltaBytes > 0) {
-                line("VOLUME freshness %s deltas: %,d B in %,d records for %,d input events = "
-                        + "%,.0f B per input event, %.1f× the input topic (%,d B on the broker"
-                        + "; latency-tuned: 100 ms flush slots, %,d users at %,d ev/s)", mode,
-                        graph.deltaBytes, graph.deltaRecords, graph.inputEvents,
-                        (double) graph.deltaBytes / graph.inputEvents,
-                        (double) graph.deltaBytes / Math.max(1, graph.inputBytes),
-                        graph.inputBytes, intOpt("fresh.users", 10_000),
-                        intOpt("fresh.rate", 5_000));
-            }
-            // a run whose deltas stop early (the job stalled or fell far behind) measured only
-            // the start of the window: say so next to its figures
-            long windowMs = TimeUnit.SECONDS.toMillis(intOpt("fresh.seconds", 30)
-                    - intOpt("fresh.warmup", 5));
-            if (graph.spanMs() < windowMs * 8 / 10) {
-                line("FRESHNESS %s WARNING: the graph's deltas cover only %.1f s of the %.1f s "
-                        + "window (%,d events delivered, %,d not by the end): the job stalled "
-                        + "or fell behind, its latency figures describe the start of the window "
-                        + "only", mode, graph.spanMs() / 1000.0, windowMs / 1000.0, g.length,
-                        graph.undelivered);
-            }
-            for (int k = 0; k < bares.size(); k++) {
-                Latencies bare = bareRuns.get(k);
-                long[] b = bare.sorted();
-                line("FRESHNESS %s (bare = %s) graph p50 first/last 5 s of the window=%d/%d ms "
-                        + "bare %d/%d ms (last well above first: a backlog grew, the run fell "
-                        + "behind)", mode, bares.get(k), graph.p50Between(0, 5_000),
-                        graph.p50Between(graph.spanMs() - 5_000, Long.MAX_VALUE),
-                        bare.p50Between(0, 5_000),
-                        bare.p50Between(bare.spanMs() - 5_000, Long.MAX_VALUE));
-                line("FRESHNESS %s (bare = %s) graph p50=%d p99=%d max=%d ms bare p50=%d p99=%d "
-                        + "max=%d ms ratio(p99)=%.2f (%,d ev/s for %d s, %,d users, p=2, %s, %s; "
-                        + "latency per input event; graph delivered %,d events (%,d not by the "
-                        + "end), bare %,d)", mode, bares.get(k),
-                        Latencies.pct(g, 0.5), Latencies.pct(g, 0.99),
-                        Latencies.pct(g, 1), Latencies.pct(b, 0.5), Latencies.pct(b, 0.99),
-                        Latencies.pct(b, 1),
-                        (double) Latencies.pct(g, 0.99) / Math.max(1, Latencies.pct(b, 0.99)),
-                        intOpt("fresh.rate", 5_000), intOpt("fresh.seconds", 30),
-                        intOpt("fresh.users", 10_000), opt("fresh.backend", "heap"),
-                        exactlyOnce ? "1 s checkpoints, read_committed"
-                                : "10 ms buffer timeout, read_uncommitted",
-                        g.length, graph.undelivered, b.length);
+            String orderings = exactlyOnce ? opt("fresh.eo-orderings", "event-time")
+                    : opt("fresh.orderings", "event-time,arrival");
+            for (String ordering : orderings.split(",")) {
+                freshnessOfGraph(exactlyOnce, ordering.trim(), bares, bareRuns, all);
             }
         }
         String png = opt("png", "../docs/benchmarks-freshness.png");
         latencyChart(all, png);
         line("FRESHNESS chart written to %s", png);
+    }
+
+    /** The event-time slot of the graph runs in event-time order (a latency-tuned 100 ms). */
+    private Duration freshEmitInterval() {
+        return TimeUtils.parseDuration(opt("fresh.emit-interval", "100 ms"));
+    }
+
+    /** The coalescing interval of the graph runs in arrival order (0: a delta per action). */
+    private Duration freshArrivalEmitInterval() {
+        return TimeUtils.parseDuration(opt("fresh.arrival-emit-interval", "0 ms"));
+    }
+
+    /** One graph run in {@code ordering} and its FRESHNESS lines against the bare runs. */
+    private void freshnessOfGraph(boolean exactlyOnce, String ordering, List<String> bares,
+            List<Latencies> bareRuns, List<Latencies> all) throws Exception {
+        boolean arrival = "arrival".equals(ordering);
+        if (!arrival && !"event-time".equals(ordering)) {
+            throw new IllegalArgumentException("fresh.orderings: event-time or arrival, not "
+                    + ordering);
+        }
+        // event-time lines keep the words of the runs before arrival order existed (grep)
+        String mode = (exactlyOnce ? "exactly-once" : "at-least-once") + (arrival
+                ? String.format(Locale.ROOT, " arrival order (%d ms coalescing)",
+                        freshArrivalEmitInterval().toMillis())
+                : "");
+        String slots = arrival
+                ? String.format(Locale.ROOT, "arrival order, %d ms processing-time coalescing",
+                        freshArrivalEmitInterval().toMillis())
+                : String.format(Locale.ROOT, "%d ms flush slots", freshEmitInterval().toMillis());
+        Latencies graph = freshnessRun(exactlyOnce, "graph", ordering);
+        all.add(graph);
+        long[] g = graph.sorted();
+        Long p99 = Latencies.pct(g, 0.99);
+        Long bareP99 = Latencies.pct(bareRuns.get(0).sorted(), 0.99);
+        if (exactlyOnce && arrival) {
+            figures.freshEoArrival = p99;
+            figures.freshEoBare = bareP99;
+        } else if (exactlyOnce) {
+            figures.freshEoGraph = p99;
+            figures.freshEoBare = bareP99;
+        } else if (arrival) {
+            figures.freshAloArrival = p99;
+            figures.freshAloBare = bareP99;
+        } else {
+            figures.freshAloGraph = p99;
+            figures.freshAloBare = bareP99;
+        }
+        if (graph.deltaBytes > 0) {
+            line("VOLUME freshness %s deltas: %,d B in %,d records for %,d input events = "
+                    + "%,.0f B per input event, %.1f× the input topic (%,d B on the broker"
+                    + "; latency-tuned: %s, %,d users at %,d ev/s)", mode,
+                    graph.deltaBytes, graph.deltaRecords, graph.inputEvents,
+                    (double) graph.deltaBytes / graph.inputEvents,
+                    (double) graph.deltaBytes / Math.max(1, graph.inputBytes),
+                    graph.inputBytes, slots, intOpt("fresh.users", 10_000),
+                    intOpt("fresh.rate", 5_000));
+        }
+        // a run whose deltas stop early (the job stalled or fell far behind) measured only
+        // the start of the window: say so next to its figures
+        long windowMs = TimeUnit.SECONDS.toMillis(intOpt("fresh.seconds", 30)
+                - intOpt("fresh.warmup", 5));
+        if (graph.spanMs() < windowMs * 8 / 10) {
+            line("FRESHNESS %s WARNING: the graph's deltas cover only %.1f s of the %.1f s "
+                    + "window (%,d events delivered, %,d not by the end): the job stalled "
+                    + "or fell behind, its latency figures describe the start of the window "
+                    + "only", mode, graph.spanMs() / 1000.0, windowMs / 1000.0, g.length,
+                    graph.undelivered);
+        }
+        for (int k = 0; k < bares.size(); k++) {
+            Latencies bare = bareRuns.get(k);
+            long[] b = bare.sorted();
+            line("FRESHNESS %s (bare = %s) graph p50 first/last 5 s of the window=%d/%d ms "
+                    + "bare %d/%d ms (last well above first: a backlog grew, the run fell "
+                    + "behind)", mode, bares.get(k), graph.p50Between(0, 5_000),
+                    graph.p50Between(graph.spanMs() - 5_000, Long.MAX_VALUE),
+                    bare.p50Between(0, 5_000),
+                    bare.p50Between(bare.spanMs() - 5_000, Long.MAX_VALUE));
+            line("FRESHNESS %s (bare = %s) graph p50=%d p99=%d max=%d ms bare p50=%d p99=%d "
+                    + "max=%d ms ratio(p99)=%.2f (%,d ev/s for %d s, %,d users, p=2, %s, %s; "
+                    + "latency per input event; graph delivered %,d events (%,d not by the "
+                    + "end), bare %,d)", mode, bares.get(k),
+                    Latencies.pct(g, 0.5), Latencies.pct(g, 0.99),
+                    Latencies.pct(g, 1), Latencies.pct(b, 0.5), Latencies.pct(b, 0.99),
+                    Latencies.pct(b, 1),
+                    (double) Latencies.pct(g, 0.99) / Math.max(1, Latencies.pct(b, 0.99)),
+                    intOpt("fresh.rate", 5_000), intOpt("fresh.seconds", 30),
+                    intOpt("fresh.users", 10_000), opt("fresh.backend", "heap"),
+                    exactlyOnce ? "1 s checkpoints, read_committed"
+                            : "10 ms buffer timeout, read_uncommitted",
+                    g.length, graph.undelivered, b.length);
+        }
     }
 
     private boolean endOffsetsOrEmpty(String topic) {
@@ -916,6 +962,13 @@ final class PipelineBench {
 
     /** One freshness run of {@code kind}: graph, same-shape or keyed-map (the bare ones). */
     private Latencies freshnessRun(boolean exactlyOnce, String kind) throws Exception {
+        return freshnessRun(exactlyOnce, kind, "event-time");
+    }
+
+    /** As above; a graph run in {@code ordering} (graph.ordering: event-time or arrival). */
+    private Latencies freshnessRun(boolean exactlyOnce, String kind, String ordering)
+            throws Exception {
+        boolean arrival = "arrival".equals(ordering);
         int parallelism = 2;
         boolean graph = "graph".equals(kind);
         String runId = "fresh-" + kind + (++runs);
@@ -933,9 +986,15 @@ final class PipelineBench {
         if (graph) {
             jobConfig = job(config, runId, eventsTopic, parallelism);
             // the paced producer writes in event-time order per partition: a tight bound is
-            // right here; flush slots of 100 ms instead of 1 s (graph.flush-interval is a knob)
+            // right here; flush slots of 100 ms instead of 1 s (fresh.emit-interval)
             jobConfig.set(WATERMARK_OUT_OF_ORDERNESS, Duration.ofMillis(50));
-            jobConfig.set(FLUSH_INTERVAL, Duration.ofMillis(100));
+            jobConfig.set(FLUSH_INTERVAL, freshEmitInterval());
+            if (arrival) {
+                // no watermark wait: the same bound and interval still drive item-enrich's
+                // unknown-version actions and the maintenance timers
+                jobConfig.set(GRAPH_ORDERING, GraphOrdering.ARRIVAL);
+                jobConfig.set(EMIT_INTERVAL, freshArrivalEmitInterval());
+            }
             jobConfig.set(WATERMARK_IDLENESS, Duration.ofSeconds(1));
             env = env(jobConfig, parallelism);
             new InterestGraphPipeline(jobConfig, EmbeddingBackends.fromConfig(jobConfig))
@@ -964,7 +1023,8 @@ final class PipelineBench {
                         + kind);
             }
         }
-        Latencies latencies = new Latencies((graph ? "graph " : kind + " bare ")
+        Latencies latencies = new Latencies((graph ? (arrival ? "graph arrival " : "graph ")
+                : kind + " bare ")
                 + (exactlyOnce ? "exactly-once" : "at-least-once"));
         AtomicBoolean stop = new AtomicBoolean();
         long warmupMs = TimeUnit.SECONDS.toMillis(intOpt("fresh.warmup", 5));
