@@ -406,7 +406,7 @@ public final class EvaluationMain {
                     + "validation NDCG@10 %.4f (fresh "
                     + "%.4f, stale %.4f; the default weights above: %.4f, fresh %.4f, stale "
                     + "%.4f; item–item cosine on the same cases: fresh %.4f, stale %.4f ± %.4f, "
-                    + "one standard error across users).%n%n",
+                    + "one standard error across cases).%n%n",
                     windows(result), blend.cases(), objective(result),
                     BlendFit.describe(result.blendGrid),
                     result.blendChoices.stream().map(c -> c.evidence().name()).distinct()
@@ -503,12 +503,12 @@ public final class EvaluationMain {
         BlendFit.StaleFloor itemItem = result.itemItemStale;
         if (result.blendFloor == BlendFit.Floor.HAND_SET) {
             return String.format("the default weights' stale NDCG@10, `--eval.blend-floor "
-                    + "hand-set`; the item–item cosine recommender's on the same window: %.4f",
+                    + "hand-set`; the item–item cosine recommender's on the same cases: %.4f",
                     itemItem.mean());
         }
         return String.format("the item–item cosine recommender's stale NDCG@10 on the same "
-                + "window, %.4f, plus %s × its standard error across users (%.4f) — the goal "
-                + "\"ours before the update stays ahead of item–item\" on the validation window; "
+                + "cases, %.4f, plus %s × its standard error across cases (%.4f) — the goal "
+                + "\"ours before the update stays ahead of item–item\" on the validation windows; "
                 + "`--eval.blend-floor item-item` and `--eval.blend-floor-margin %s`, the "
                 + "defaults; `--eval.blend-floor hand-set` holds the fit to the default weights' "
                 + "stale NDCG@10 instead, here %.4f", itemItem.mean(),
