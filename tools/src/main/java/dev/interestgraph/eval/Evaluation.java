@@ -994,7 +994,9 @@ public final class Evaluation {
      * and item–item's, are reported either way. With EASE neighbours the fit also
      * chooses the neighbour evidence ({@link Recommender.NeighbourEvidence}) and the scale of the
      * negative neighbour weights ({@link BlendFit.Grid#NEGATIVE_SCALES}): per evidence and scale,
-     * the coarse grid (recorded in {@code result.blendChoices}); the best is refined once.
+     * the coarse grid (recorded in {@code result.blendChoices}); the best is refined once. All of
+     * it over every window of {@link #withBlendWindows} at once: {@code validation} is the first,
+     * the others are cut from it, each with its own tables, and their users are one set of cases.
      */
     private BlendFit.Result[] fitBlend(EaseBaseline.Selection selection, Validation validation,
             Result result) throws Exception {
