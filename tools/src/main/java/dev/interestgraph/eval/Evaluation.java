@@ -103,7 +103,8 @@ public final class Evaluation {
         public final Map<String, Integer> sliceUsers = new TreeMap<>();
         /**
          * The cold-start item protocol ({@link ColdRanking}): every method's rows with the
-         * candidates restricted to cold items, both phases; slice {@link #COLD_ONLY}.
+         * candidates restricted to cold items, both phases; slice {@link #COLD_ONLY}, then the
+         * same lists scored against each part of the cold targets ({@link #COLD_PARTS}).
          */
         public final List<Row> coldRows = new ArrayList<>();
         /** Per phase: users scored in the cold-only table, and the cold candidates. */
@@ -204,6 +205,9 @@ public final class Evaluation {
             "multi-interest retrieval (per interest, quotas by weight)";
     public static final String POPULARITY = "popularity";
     public static final String ITEM_ITEM = "item-item cosine";
+    /** The cold-start protocol only: {@link ContentKnn}, the item texts' embeddings alone. */
+    public static final String CONTENT_KNN =
+            "content kNN (embeddings only: mean cosine of the 3 nearest liked items)";
     public static final String OURS_GELLY_ADAMIC_ADAR = "interest graph + Gelly Adamic-Adar";
     public static final String OURS_GELLY_JACCARD = "interest graph + Gelly Jaccard";
     public static final String EASE = "EASE^R";
@@ -234,6 +238,14 @@ public final class Evaluation {
     public static final int COLD_BELOW = 5;
     /** The cold-start item protocol's slice: cold targets ranked among cold items only. */
     public static final String COLD_ONLY = "cold items, ranked among cold items";
+    /**
+     * The cold-start protocol's two parts, scored on the same lists: targets nobody interacted
+     * with before the cut (no collaborative method can score them) and targets with 1 to
+     * {@value #COLD_BELOW} − 1 interactions (a collaborative model has them, with little evidence).
+     */
+    public static final String COLD_UNSEEN = "no interaction before the cut";
+    public static final String COLD_RARE = "1-4 interactions before the cut";
+    public static final List<String> COLD_PARTS = List.of(COLD_ONLY, COLD_UNSEEN, COLD_RARE);
 
     /** Prequential: the interests-only recommender on the graph just before the event. */
     public static final String PREQUENTIAL_INTERESTS_ONLY = "updated graph, interests only";
@@ -686,6 +698,9 @@ public final class Evaluation {
             Slicer slicer = new Slicer(phase, isAfter ? afterEvents : beforeEvents);
             ColdRanking cold = new ColdRanking(phase, slicer, catalogue(),
                     isAfter ? afterEvents : beforeEvents);
+            // one vector space only (a fine-tuning run's versions would need one per version)
+            ContentKnn contentKnn = versioned == null && !oursAfterOnly
+                    ? new ContentKnn(embeddings, cold.coldItems()) : null;
             if (analytics != null && !oursAfterOnly) {
                 result.rows.addAll(scoreWithGraphAnalytics(phase, graphs, relevant,
                         isAfter ? seenAfter : seenBefore, popularity, slicer));
@@ -764,6 +779,10 @@ public final class Evaluation {
                 cold.score(MULTI_INTEREST, user,
                         positive(interestsOnly.recommendPerInterest(graph, notCold, MAX_K)),
                         targets, exclude);
+                if (contentKnn != null) {
+                    cold.score(CONTENT_KNN, user, contentKnn.recommend(userLiked, exclude,
+                            MAX_K), targets, exclude);
+                }
                 cold.score(POPULARITY, user, positive(popular.recommend(null, notCold, MAX_K)),
                         targets, exclude);
                 cold.score(ITEM_ITEM, user, itemItem(userLiked, neighbours, notCold), targets,
@@ -1446,7 +1465,9 @@ public final class Evaluation {
         private final Set<String> notCold = new HashSet<>();
         private final List<String> fillOrder = new ArrayList<>();
         private final Set<String> coldItems = new HashSet<>();
-        private final Map<String, Row> rows = new LinkedHashMap<>();
+        private final Map<String, Integer> interactions;
+        /** Per part ({@link #COLD_PARTS}): method → row. */
+        private final Map<String, Map<String, Row>> rows = new LinkedHashMap<>();
         private final Set<String> users = new HashSet<>();
 
         /**
@@ -1457,7 +1478,8 @@ public final class Evaluation {
                 List<UserAction> beforeCut) {
             this.phase = phase;
             this.slicer = slicer;
-            Map<String, Integer> interactions = ItemItemCosine.popularity(beforeCut);
+            this.interactions = ItemItemCosine.popularity(beforeCut);
+            COLD_PARTS.forEach(part -> rows.put(part, new LinkedHashMap<>()));
             Set<String> all = new HashSet<>(catalogue);
             all.addAll(interactions.keySet());
             for (String item : all) {
@@ -1507,13 +1529,33 @@ public final class Evaluation {
             if (relevant.isEmpty()) {
                 return;
             }
-            Evaluation.score(rows.computeIfAbsent(method, m -> new Row(m, phase, COLD_ONLY)),
-                    ranked(methodRanked, seen), relevant);
+            List<String> ranked = ranked(methodRanked, seen);
+            score(COLD_ONLY, method, ranked, relevant);
+            // the same list against each part of the user's cold targets: where the content side
+            // can win (nobody interacted) and where a collaborative model has a little evidence
+            Set<String> unseen = new HashSet<>();
+            Set<String> rare = new HashSet<>();
+            relevant.forEach(item -> (interactions.getOrDefault(item, 0) == 0 ? unseen : rare)
+                    .add(item));
+            if (!unseen.isEmpty()) {
+                score(COLD_UNSEEN, method, ranked, unseen);
+            }
+            if (!rare.isEmpty()) {
+                score(COLD_RARE, method, ranked, rare);
+            }
             users.add(user);
         }
 
+        private void score(String part, String method, List<String> ranked, Set<String> relevant) {
+            Evaluation.score(rows.get(part).computeIfAbsent(method, m -> new Row(m, phase, part)),
+                    ranked, relevant);
+        }
+
+        /** Every method's row of the whole protocol, then of each part ({@link #COLD_PARTS}). */
         List<Row> rows() {
-            return new ArrayList<>(rows.values());
+            List<Row> all = new ArrayList<>();
+            rows.values().forEach(byMethod -> all.addAll(byMethod.values()));
+            return all;
         }
 
         int users() {
@@ -1522,6 +1564,11 @@ public final class Evaluation {
 
         int candidates() {
             return coldItems.size();
+        }
+
+        /** Every cold item (what the protocol ranks, before a user's exclusions). */
+        Set<String> coldItems() {
+            return java.util.Collections.unmodifiableSet(coldItems);
         }
     }
 
@@ -1545,11 +1592,6 @@ public final class Evaluation {
         return recommendations.stream().map(r -> r.itemId).collect(Collectors.toList());
     }
 
-    /**
-     * Each user's graph right after their last event of the replay: deltas after it are the
-     * decay sweeps and idle expiry that the global event time (other users' events) triggers
-     * later, which would otherwise wipe the graph of a user whose cut lies years before the end.
-     */
     /**
      * Each user's graph at the time of their own last event in {@code events}: what the
      * evaluation scores (idle expiry later in the replay does not erase a user's graph at the cut).

@@ -100,14 +100,55 @@ class SlicesTest {
         cold.score("content", "u", List.of("c0"), Set.of("c0", "hot"), Set.of("c1"));
         cold.score("content", "v", List.of("c0"), Set.of("hot"), Set.of()); // no cold target
         assertThat(cold.users()).isEqualTo(1);
-        Evaluation.Row collaborative = cold.rows().get(0);
-        Evaluation.Row content = cold.rows().get(1);
-        assertThat(collaborative.method).isEqualTo("collaborative");
-        assertThat(collaborative.slice).isEqualTo(Evaluation.COLD_ONLY);
+        Evaluation.Row collaborative = row(cold, "collaborative", Evaluation.COLD_ONLY);
+        Evaluation.Row content = row(cold, "content", Evaluation.COLD_ONLY);
         assertThat(content.at(10).users()).isEqualTo(1);
         assertThat(content.at(10).ndcg()).isEqualTo(1.0); // c0 first, the only relevant item
         // c0 third in the fill order: 1 / log2(4)
         assertThat(collaborative.at(10).ndcg()).isCloseTo(0.5, within(1e-9));
         assertThat(collaborative.at(10).hitRate()).isEqualTo(1.0);
+    }
+
+    @Test
+    void theColdTargetsSplitIntoItemsNobodyInteractedWithAndItemsWithAFewInteractions() {
+        // before the cut: "hot" 5 interactions (warm), "c2" 2, "c1" 1 (rare), "c0" none (unseen)
+        List<UserAction> beforeCut = new ArrayList<>();
+        for (String user : List.of("a", "b", "c", "d", "e")) {
+            rate(beforeCut, user, "hot");
+        }
+        rate(beforeCut, "a", "c2");
+        rate(beforeCut, "b", "c2");
+        rate(beforeCut, "a", "c1");
+        Evaluation.Slicer slicer = new Evaluation.Slicer("after", beforeCut);
+        Evaluation.ColdRanking cold = new Evaluation.ColdRanking("after", slicer,
+                List.of("hot", "c2", "c1", "c0"), beforeCut);
+
+        // "u" wants c0 and c1; "v" only c2; "w" only c0. The method ranks c1, c0, c2 for all.
+        List<String> ranks = List.of("c1", "c0", "c2");
+        cold.score("m", "u", ranks, Set.of("c0", "c1", "hot"), Set.of());
+        cold.score("m", "v", ranks, Set.of("c2"), Set.of());
+        cold.score("m", "w", ranks, Set.of("c0"), Set.of());
+
+        assertThat(cold.users()).isEqualTo(3);
+        Evaluation.Row all = row(cold, "m", Evaluation.COLD_ONLY);
+        Evaluation.Row unseen = row(cold, "m", Evaluation.COLD_UNSEEN);
+        Evaluation.Row rare = row(cold, "m", Evaluation.COLD_RARE);
+        assertThat(all.at(10).users()).isEqualTo(3);
+        assertThat(unseen.at(10).users()).as("u and w have a target nobody interacted with")
+                .isEqualTo(2);
+        assertThat(rare.at(10).users()).as("u (c1) and v (c2)").isEqualTo(2);
+        // the same list in every part: c0 is second (1/log2 3) for u and w
+        assertThat(unseen.at(10).ndcg()).isCloseTo(1 / (Math.log(3) / Math.log(2)),
+                within(1e-9));
+        // rare: u's c1 first (1.0), v's c2 third (1/log2 4 = 0.5)
+        assertThat(rare.at(10).ndcg()).isCloseTo((1.0 + 0.5) / 2, within(1e-9));
+        // the rows come whole protocol first, then the parts in order
+        assertThat(cold.rows()).extracting(r -> r.slice).containsExactly(Evaluation.COLD_ONLY,
+                Evaluation.COLD_UNSEEN, Evaluation.COLD_RARE);
+    }
+
+    private static Evaluation.Row row(Evaluation.ColdRanking cold, String method, String part) {
+        return cold.rows().stream().filter(r -> r.method.equals(method) && r.slice.equals(part))
+                .findFirst().orElseThrow();
     }
 }
