@@ -156,8 +156,8 @@ public final class EvaluationMain {
         CachingEmbeddings cachedModel =
                 new CachingEmbeddings(EmbeddingBackends.fromConfig(jobOptions));
         try (JobReplay job = new JobReplay(2, cachedModel)) {
-            // the blend fit replays the validation window twice: fresh and stale graphs
-            Step step = new Step(3 + (sweep ? 1 : 0) + (withBlend ? 2 : 0));
+            // the blend fit replays each validation window twice: fresh and stale graphs
+            Step step = new Step(3 + (sweep ? 1 : 0) + (withBlend ? 2 * blendWindows : 0));
             // the job computes the item embeddings; every scoring reuses them
             Map<String, float[]> computed = new HashMap<>();
             Evaluation.GraphSource viaJob = events -> {
