@@ -352,13 +352,15 @@ public final class EvaluationMain {
                     + "in this table only, content kNN: each cold item scored by the mean cosine "
                     + "of its embedding with the 3 nearest of the user's liked items (3 fixed, "
                     + "not fitted; no interaction with the item is read); collaborative side = "
-                    + "item-item cosine and EASE^R. The same lists are then scored against two parts of "
-                    + "each user's cold targets (a user is counted in a part when they have a "
-                    + "target in it): items **nobody interacted with** before the cut, which no "
-                    + "collaborative model can score (they reach its lists only through the "
-                    + "fill), and items with **1-4 interactions**, which a collaborative model "
-                    + "holds with little evidence. The two parts show where the embeddings carry "
-                    + "the ranking and where a few interactions already beat them.\n\n");
+                    + "item-item cosine and EASE^R. The same lists are then scored against two "
+                    + "parts of each user's cold targets (a user is counted in a part when they "
+                    + "have a target in it): items **nobody interacted with** before the cut, "
+                    + "which no collaborative model can score after the update (they reach its "
+                    + "lists only through the fill; before it the collaborative tables are "
+                    + "events[:b]'s, as in every \"before\" row), and items with **1-4 "
+                    + "interactions**, which a collaborative model holds with little evidence. "
+                    + "The two parts show where the embeddings carry the ranking and where a few "
+                    + "interactions already beat them.\n\n");
             md.append(EvaluationReport.coldTable(result));
         }
         md.append("\n## Prequential\n\n");
