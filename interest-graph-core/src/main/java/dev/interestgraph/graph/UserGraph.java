@@ -328,12 +328,6 @@ public final class UserGraph {
          * and pass inside the same method, the heap pass measured ~0.7× main's CPU speed, the
          * profiles' folds taking ~1.6× their share of the samples (docs/benchmarks.md, state
          * size step 2).
-         *
-         * <p>The loop reads and writes the halves through a local, not the field {@link #mean}
-         * (the same operations in the same order): a micro-benchmark first showed the loop with
-         * the field ~2.5× slower; the operator's CPU-time pairs did not confirm it
-         * (docs/benchmarks.md, "Today's profile of the user-graph operator, and the folds'
-         * loops"). {@link #foldOnGrid} does the same.
          */
         private void foldToHalves(double wa, float[] x, short[] xHalves, double wb) {
             double total = wa + wb;
@@ -343,13 +337,12 @@ public final class UserGraph {
             double oldSquares = 0;
             double newSquares = 0;
             float[] decoded = values;
-            short[] halves = mean;
-            for (int i = 0; i < halves.length; i++) {
-                float old = decoded != null ? decoded[i] : HalfFloats.toFloat(halves[i]);
+            for (int i = 0; i < mean.length; i++) {
+                float old = decoded != null ? decoded[i] : HalfFloats.toFloat(mean[i]);
                 float xi = x != null ? x[i] : HalfFloats.toFloat(xHalves[i]);
                 short rounded = HalfFloats.toHalf((float) (old * ka + xi * kb));
                 float now = HalfFloats.toFloat(rounded);
-                halves[i] = rounded;
+                mean[i] = rounded;
                 if (decoded != null) {
                     decoded[i] = now;
                 }
@@ -382,16 +375,15 @@ public final class UserGraph {
          * and the event brings), so the same fold after a restore rounds the same way.
          */
         private boolean foldOnGrid(double ka, float[] x, short[] xHalves, double kb, long seed) {
-            short[] halves = mean; // a local in the loops, as in foldToHalves (why: there)
             float[] exact = EXACT.get();
-            if (exact.length < halves.length) {
-                exact = new float[halves.length];
+            if (exact.length < mean.length) {
+                exact = new float[mean.length];
                 EXACT.set(exact);
             }
             float[] decoded = values;
             float max = 0;
-            for (int i = 0; i < halves.length; i++) {
-                float old = decoded != null ? decoded[i] : HalfFloats.toFloat(halves[i]);
+            for (int i = 0; i < mean.length; i++) {
+                float old = decoded != null ? decoded[i] : HalfFloats.toFloat(mean[i]);
                 float xi = x != null ? x[i] : HalfFloats.toFloat(xHalves[i]);
                 float e = (float) (old * ka + xi * kb);
                 exact[i] = e;
@@ -406,12 +398,12 @@ public final class UserGraph {
             double dot = 0;
             double oldSquares = 0;
             double newSquares = 0;
-            for (int i = 0; i < halves.length; i++) {
-                float old = decoded != null ? decoded[i] : HalfFloats.toFloat(halves[i]);
+            for (int i = 0; i < mean.length; i++) {
+                float old = decoded != null ? decoded[i] : HalfFloats.toFloat(mean[i]);
                 // code·grid is exactly a half: no conversion back
                 float now = ScaledInt8.ditheredCode(exact[i], inverse,
                         ScaledInt8.dither(dither + i)) * grid;
-                halves[i] = HalfFloats.toHalf(now);
+                mean[i] = HalfFloats.toHalf(now);
                 if (decoded != null) {
                     decoded[i] = now;
                 }

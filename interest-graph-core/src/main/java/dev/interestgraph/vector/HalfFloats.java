@@ -89,23 +89,11 @@ public final class HalfFloats {
             // The usual case, a normal half (2^-14 <= |value| < 65536), without branches: adding
             // 0xfff plus the kept mantissa's lowest bit carries exactly when round-to-nearest-even
             // rounds up (a carry into the exponent, up to infinity, is the right rounding). The
-            // general path (toHalfRare) made this conversion the largest cost of folding a vector
-            // into a mean (docs/benchmarks.md, issue 16's profile).
+            // general path below made this conversion the largest cost of folding a vector into
+            // a mean (docs/benchmarks.md, issue 16's profile).
             int rounded = magnitude + 0xfff + ((magnitude >>> 13) & 1);
             return (short) (sign | (rounded - 0x38000000) >>> 13);
         }
-        return toHalfRare(bits);
-    }
-
-    /**
-     * {@link #toHalf} for subnormal halves, zero, overflow, infinities and NaN. Its own method so
-     * that {@code toHalf} stays small (61 bytecodes instead of 264): C2 inlines a callee by its
-     * bytecode size and refuses one that would make the caller's compilation too big, and the
-     * folds call it per component (docs/benchmarks.md, "Today's profile of the user-graph
-     * operator, and the folds' loops").
-     */
-    private static short toHalfRare(int bits) {
-        int sign = (bits >>> 16) & 0x8000;
         int exponent = ((bits >>> 23) & 0xff) - 127 + 15;
         int mantissa = bits & 0x7fffff;
         if (((bits >>> 23) & 0xff) == 0xff) { // Inf or NaN
