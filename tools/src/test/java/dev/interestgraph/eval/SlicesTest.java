@@ -73,13 +73,7 @@ class SlicesTest {
     @Test
     void coldItemsAreRankedAmongColdItemsOnlyWithTheSameFillForEveryMethod() {
         // before the cut: "hot" 5 interactions (warm), "c2" 2, "c1" 1, "c0" and "a0" none (cold)
-        List<UserAction> beforeCut = new ArrayList<>();
-        for (String user : List.of("u", "a", "b", "c", "d")) {
-            rate(beforeCut, user, "hot");
-        }
-        rate(beforeCut, "a", "c2");
-        rate(beforeCut, "b", "c2");
-        rate(beforeCut, "u", "c1");
+        List<UserAction> beforeCut = hotC2AndC1RatedBy("u");
         Evaluation.Slicer slicer = new Evaluation.Slicer("after", beforeCut);
         Evaluation.ColdRanking cold = new Evaluation.ColdRanking("after", slicer,
                 List.of("hot", "c2", "c1", "c0", "a0"), beforeCut);
@@ -112,13 +106,7 @@ class SlicesTest {
     @Test
     void theColdTargetsSplitIntoItemsNobodyInteractedWithAndItemsWithAFewInteractions() {
         // before the cut: "hot" 5 interactions (warm), "c2" 2, "c1" 1 (rare), "c0" none (unseen)
-        List<UserAction> beforeCut = new ArrayList<>();
-        for (String user : List.of("a", "b", "c", "d", "e")) {
-            rate(beforeCut, user, "hot");
-        }
-        rate(beforeCut, "a", "c2");
-        rate(beforeCut, "b", "c2");
-        rate(beforeCut, "a", "c1");
+        List<UserAction> beforeCut = hotC2AndC1RatedBy("a");
         Evaluation.Slicer slicer = new Evaluation.Slicer("after", beforeCut);
         Evaluation.ColdRanking cold = new Evaluation.ColdRanking("after", slicer,
                 List.of("hot", "c2", "c1", "c0"), beforeCut);
@@ -145,6 +133,18 @@ class SlicesTest {
         // the rows come whole protocol first, then the parts in order
         assertThat(cold.rows()).extracting(r -> r.slice).containsExactly(Evaluation.COLD_ONLY,
                 Evaluation.COLD_UNSEEN, Evaluation.COLD_RARE);
+    }
+
+    /** "hot" rated by u, a, b, c and d (warm: 5), "c2" by a and b, "c1" by {@code c1Rater}. */
+    private static List<UserAction> hotC2AndC1RatedBy(String c1Rater) {
+        List<UserAction> beforeCut = new ArrayList<>();
+        for (String user : List.of("u", "a", "b", "c", "d")) {
+            rate(beforeCut, user, "hot");
+        }
+        rate(beforeCut, "a", "c2");
+        rate(beforeCut, "b", "c2");
+        rate(beforeCut, c1Rater, "c1");
+        return beforeCut;
     }
 
     private static Evaluation.Row row(Evaluation.ColdRanking cold, String method, String part) {
