@@ -95,9 +95,6 @@ def parse_args(argv=None):
     p.add_argument("--warmup-steps", type=int, default=None,
                    help="pytriton mode, tuner: linear learning-rate warm-up over the first N steps "
                         "(default: the tuner's, 0)")
-    p.add_argument("--negative-queue", type=int, default=None,
-                   help="pytriton mode, tuner: the last N positives' vectors as extra negatives of each step "
-                        "(cross-batch memory; default: the tuner's, 0 = in-batch negatives only)")
     p.add_argument("--lora-rank", type=int, default=None,
                    help="pytriton mode, tuner: 0 trains every weight (default), r > 0 LoRA adapters of rank r")
     p.add_argument("--keep-versions", type=int, default=0,
@@ -188,7 +185,6 @@ def tuner_parameters(args) -> dict:
         "uniformity_weight": "" if args.uniformity_weight is None else repr(float(args.uniformity_weight)),
         "temperature": "" if args.temperature is None else repr(float(args.temperature)),
         "warmup_steps": "" if args.warmup_steps is None else str(int(args.warmup_steps)),
-        "negative_queue": "" if args.negative_queue is None else str(int(args.negative_queue)),
         "keep_versions": str(args.keep_versions) if args.keep_versions > 0 else "",
     }
 

@@ -8,9 +8,7 @@ PyTriton (serve_pytriton.py --tuner) and the tests share it.
   and checked against ONNX Runtime; every weight is trained (or LoRA adapters, `lora_rank` > 0)
   with the symmetric in-batch InfoNCE (τ 0.05, a repeated positive is not its own negative) plus
   the uniformity term, and AdamW (optionally a linear learning-rate warm-up); bf16 autocast on a
-  GPU, fp32 on the CPU. Optionally (`negative_queue` Q > 0) a FIFO of the last Q positives'
-  vectors from earlier steps joins the context→positive logits as extra negatives (cross-batch
-  memory, MoCo / XBM), so a small batch sees batch + Q negatives.
+  GPU, fp32 on the CPU.
 - A training batch carries a batch id; a batch id already applied is not trained again (the
   response repeats the loss and step of the first time, with applied = False). The weights, the
   optimiser's state and the applied ids (the last `max_applied_ids`) are one checkpoint, written
@@ -214,7 +212,7 @@ class EncoderTrainer:
     def __init__(self, model_dir: str, device: str = "cpu", learning_rate: float = 5e-5,
                  weight_decay: float = 0.01, temperature: float = 0.05, lora_rank: int = 0,
                  max_tokens: int = 128, threads: int = 0, seed: int = 0,
-                 uniformity_weight: float = 0.5, warmup_steps: int = 0, negative_queue: int = 0) -> None:
+                 uniformity_weight: float = 0.5, warmup_steps: int = 0) -> None:
         import torch
 
         from encoder import torch_minilm
@@ -243,15 +241,6 @@ class EncoderTrainer:
         if warmup_steps < 0:
             raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps}")
         self.warmup_steps = int(warmup_steps)
-        if negative_queue < 0:
-            raise ValueError(f"negative_queue must be >= 0 (0: in-batch negatives only), got {negative_queue}")
-        # Cross-batch negatives: at batch 32 on a CPU plain InfoNCE sees 31 negatives a row and
-        # collapses the space (docs/evaluation-fine-tuning.md); the last Q positives' vectors,
-        # detached, add Q more for one extra matrix product. Oldest first; the texts mask a
-        # queued copy of a row's own positive, as negatives_mask does in the batch.
-        self.negative_queue = int(negative_queue)
-        self.queue_vectors = None  # (n <= Q, 384) float32 on the device, or None while empty
-        self.queue_texts: List[str] = []
         # Linear warm-up: Adam's first steps move every weight by about the full learning rate,
         # whatever the size of its gradient (the moments are not yet estimated); on MovieLens two
         # such steps of plain InfoNCE raised the cosine of random item pairs from 0.37 to 0.63
@@ -271,10 +260,7 @@ class EncoderTrainer:
             hidden = self.model(ids, mask, types)
         return self._torch_minilm.mean_pool_normalise(hidden, mask)
 
-    def _loss(self, contexts: List[str], positives: List[str], use_queue: bool = True):
-        """(training loss, the batch's symmetric in-batch InfoNCE, the positives' vectors). With a
-        non-empty negative queue the training loss's context→positive term also ranks the queued
-        vectors; the reported InfoNCE stays in-batch, comparable whatever the queue."""
+    def _loss(self, contexts: List[str], positives: List[str]):
         torch = self.torch
         u, v = self._embed(contexts), self._embed(positives)
         logits = u @ v.t() / self.temperature
@@ -282,17 +268,9 @@ class EncoderTrainer:
         if same is not None:
             logits = logits.masked_fill(torch.as_tensor(same, device=logits.device), float("-inf"))
         target = torch.arange(len(contexts), device=logits.device)
-        cross_entropy = torch.nn.functional.cross_entropy
-        backward = cross_entropy(logits.t(), target)
-        infonce = 0.5 * (cross_entropy(logits, target) + backward)
+        infonce = 0.5 * (torch.nn.functional.cross_entropy(logits, target)
+                         + torch.nn.functional.cross_entropy(logits.t(), target))
         loss = infonce
-        if use_queue and self.queue_vectors is not None:
-            queued = u @ self.queue_vectors.to(u.dtype).t() / self.temperature
-            own = queue_mask(positives, self.queue_texts)
-            if own is not None:
-                queued = queued.masked_fill(torch.as_tensor(own, device=queued.device), float("-inf"))
-            # the symmetric term stays in-batch: the queue holds positives, not contexts
-            loss = 0.5 * (cross_entropy(torch.cat([logits, queued], 1), target) + backward)
         if self.uniformity_weight > 0:
             # InfoNCE cannot see a shift shared by every vector, and unrelated items grow alike
             # (docs/fine-tuning.md): the uniformity term of Wang & Isola (2020) keeps them spread,
@@ -302,37 +280,23 @@ class EncoderTrainer:
             off = ~torch.eye(len(x), dtype=torch.bool, device=x.device)
             loss = loss + self.uniformity_weight * torch.logsumexp(-2 * distances[off], 0).sub(
                 math.log(int(off.sum())))
-        return loss, infonce, v
+        return loss, infonce
 
     def step(self, contexts: List[str], positives: List[str]) -> float:
-        """One optimiser step; returns the batch's in-batch InfoNCE loss before it (the
-        uniformity term, which can be negative, and the queued negatives are trained on but not
-        reported). Then the batch's positives join the negative queue."""
+        """One optimiser step; returns the batch's InfoNCE loss before it (the uniformity term,
+        which can be negative, is trained on but not reported)."""
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
-        loss, infonce, v = self._loss(contexts, positives)
+        loss, infonce = self._loss(contexts, positives)
         loss.backward()
         self.optimizer.step()
         self.scheduler.step()
-        self._enqueue(v, positives)
         return float(infonce.detach())
 
-    def _enqueue(self, vectors, texts: List[str]) -> None:
-        """FIFO: the newest Q positives' vectors (as computed in this step, before its update)."""
-        if self.negative_queue <= 0:
-            return
-        torch = self.torch
-        vectors = vectors.detach().float()
-        if self.queue_vectors is not None:
-            vectors = torch.cat([self.queue_vectors, vectors])
-            texts = self.queue_texts + list(texts)
-        self.queue_vectors = vectors[-self.negative_queue:].clone()
-        self.queue_texts = list(texts)[-self.negative_queue:]
-
     def evaluate(self, contexts: List[str], positives: List[str]) -> float:
-        """The batch's in-batch InfoNCE loss under the current weights, without training."""
+        """The batch's InfoNCE loss under the current weights, without training."""
         with self.torch.no_grad():
-            return float(self._loss(contexts, positives, use_queue=False)[1])
+            return float(self._loss(contexts, positives)[1])
 
     def encode(self, texts: Sequence) -> np.ndarray:
         """Sentence vectors of the current weights (serving truncation, fp32 on the CPU)."""
@@ -355,21 +319,14 @@ class EncoderTrainer:
         return self._torch_minilm.check_parity(model, onnx_path, self._eval_tokens, minimum=minimum_cosine)
 
     def state_dict(self) -> dict:
-        # the queue is part of what the checkpointed steps did: a restart resumes with it
-        queue = None if self.queue_vectors is None else {"vectors": self.queue_vectors.cpu(), "texts": self.queue_texts}
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(), "negative_queue": queue}
+                "scheduler": self.scheduler.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if "scheduler" in state:  # checkpoints written before the warm-up existed have none
             self.scheduler.load_state_dict(state["scheduler"])
-        self.queue_vectors, self.queue_texts = None, []
-        queue = state.get("negative_queue")  # none in checkpoints written before the queue existed
-        if queue is not None and self.negative_queue > 0:  # a smaller Q now keeps the newest
-            self.queue_vectors = queue["vectors"][-self.negative_queue:].to(self.device)
-            self.queue_texts = list(queue["texts"])[-self.negative_queue:]
 
 
 def pair_cosine_stats(vectors: np.ndarray) -> dict:
@@ -389,19 +346,6 @@ def negatives_mask(positives: Sequence) -> Optional[np.ndarray]:
         return None
     same = ids[:, None] == ids[None, :]
     np.fill_diagonal(same, False)
-    return same
-
-
-def queue_mask(positives: Sequence, queued: Sequence) -> Optional[np.ndarray]:
-    """True at (i, k) where queued text k is row i's own positive: no negative for i (None: none is)."""
-    rows: dict = {}
-    for i, text in enumerate(positives):
-        rows.setdefault(text, []).append(i)
-    hits = [(i, k) for k, text in enumerate(queued) for i in rows.get(text, ())]
-    if not hits:
-        return None
-    same = np.zeros((len(positives), len(queued)), dtype=bool)
-    same[tuple(np.array(hits).T)] = True
     return same
 
 
@@ -705,7 +649,6 @@ DEFAULTS = {
     "lora_rank": "0",                # 0: every weight is trained (docs/fine-tuning.md: why)
     "uniformity_weight": "0.5",      # keeps unrelated items apart (docs/fine-tuning.md: measured)
     "warmup_steps": "0",             # linear learning-rate warm-up over the first N steps
-    "negative_queue": "0",           # Q earlier positives as extra negatives (0: in-batch only)
     "max_train_tokens": "128",
     "max_applied_ids": "10000",
     "applies_from_lead_ms": "0",     # announce versions this far ahead of the trained event time
@@ -731,8 +674,7 @@ def build(parameters: dict, repository: str, default_state_dir: str, device: str
         learning_rate=float(p["learning_rate"]), weight_decay=float(p["weight_decay"]),
         temperature=float(p["temperature"]), lora_rank=int(p["lora_rank"]),
         max_tokens=int(p["max_train_tokens"]), threads=int(p["intra_op_threads"]), seed=int(p["seed"]),
-        uniformity_weight=float(p["uniformity_weight"]), warmup_steps=int(p["warmup_steps"]),
-        negative_queue=int(p["negative_queue"]))
+        uniformity_weight=float(p["uniformity_weight"]), warmup_steps=int(p["warmup_steps"]))
     state_dir = p["state_dir"] or default_state_dir
     servers = p["kafka_bootstrap_servers"] or os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
     announcer = make_announcer(servers, p["announce_topic"],

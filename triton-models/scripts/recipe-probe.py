@@ -13,9 +13,8 @@ Also reported per checkpoint: the mean cosine of random item pairs (how spread t
 which the user-graph's absolute cosine thresholds see) and the share of random pairs at or above
 the interest join threshold (0.5).
 
-A recipe is `lr:uniformity_weight:temperature:lora_rank[:warmup_steps[:negative_queue]]`
-(negative_queue Q: the last Q positives' vectors as extra negatives, EncoderTrainer); recipes are
-separated by spaces:
+A recipe is `lr:uniformity_weight:temperature:lora_rank[:warmup_steps]`; recipes are separated by
+spaces:
 
   .venv/bin/python scripts/recipe-probe.py --data ../../shared/data/ml-latest-small \
       --steps 100 --eval-every 50 --recipes "5e-5:0.5:0.05:0 5e-5:0:0.05:0"
@@ -130,16 +129,12 @@ def main():
 
     frozen_done = False
     for recipe in args.recipes.split():
-        lr, uniformity, tau, lora, *optional = recipe.split(":")
-        if len(optional) > 2:
-            raise SystemExit(f"recipe {recipe!r}: lr:uniformity:tau:lora[:warmup[:queue]] expected")
-        warmup, queue = (optional + ["0", "0"])[:2]
+        lr, uniformity, tau, lora, *warmup = recipe.split(":")
         trainer = EncoderTrainer(args.model_dir, learning_rate=float(lr), weight_decay=args.weight_decay,
                                  temperature=float(tau), lora_rank=int(lora), threads=args.threads,
-                                 uniformity_weight=float(uniformity), warmup_steps=int(warmup),
-                                 negative_queue=int(queue))
+                                 uniformity_weight=float(uniformity), warmup_steps=int((warmup or ["0"])[0]))
         print(f"recipe lr {lr}, uniformity {uniformity}, tau {tau}, lora {lora}, warm-up {trainer.warmup_steps}, "
-              f"negative queue {trainer.negative_queue}, batch {args.batch}", flush=True)
+              f"batch {args.batch}", flush=True)
         if not frozen_done and not args.skip_frozen:
             measure(trainer, "frozen")
             frozen_done = True

@@ -12,7 +12,7 @@ from conftest import MODEL_DIR, ROOT
 from encoder import torch_minilm
 from encoder.minilm import MODEL_FILE, TOKENIZER_FILE, MiniLmEncoder
 from encoder.tuner import VERSION_META_FILE, EncoderTrainer, FileAnnouncer, KafkaAnnouncer, Tuner, \
-    negatives_mask, pair_cosine_stats, queue_mask, version_numbers
+    negatives_mask, pair_cosine_stats, version_numbers
 from pb_stub import Request, load_model
 
 
@@ -67,96 +67,6 @@ def test_duplicate_positives_are_not_negatives():
     assert negatives_mask(["a", "b", "c"]) is None
     np.testing.assert_array_equal(negatives_mask(["a", "b", "a"]),
                                   [[False, False, True], [False, False, False], [True, False, False]])
-
-
-def _loss_before_the_queue(trainer, contexts, positives):
-    """EncoderTrainer._loss as it was before the negative queue existed (commit 60a1e0c)."""
-    import math
-
-    import torch
-
-    u, v = trainer._embed(contexts), trainer._embed(positives)
-    logits = u @ v.t() / trainer.temperature
-    same = negatives_mask(positives)
-    if same is not None:
-        logits = logits.masked_fill(torch.as_tensor(same, device=logits.device), float("-inf"))
-    target = torch.arange(len(contexts), device=logits.device)
-    infonce = 0.5 * (torch.nn.functional.cross_entropy(logits, target)
-                     + torch.nn.functional.cross_entropy(logits.t(), target))
-    loss = infonce
-    if trainer.uniformity_weight > 0:
-        x = torch.cat([u, v]).float()
-        distances = torch.cdist(x, x).pow(2)
-        off = ~torch.eye(len(x), dtype=torch.bool, device=x.device)
-        loss = loss + trainer.uniformity_weight * torch.logsumexp(-2 * distances[off], 0).sub(
-            math.log(int(off.sum())))
-    return loss, infonce
-
-
-def test_without_a_queue_the_loss_is_bit_identical_to_the_loss_before_it():
-    import torch
-
-    trainer = _trainer(negative_queue=0)
-    contexts, positives = BATCH[0], BATCH[1][:2] + BATCH[1][:1]  # a duplicate positive, masked in-batch
-    with torch.no_grad():
-        loss, infonce, _ = trainer._loss(contexts, positives)
-        reference_loss, reference_infonce = _loss_before_the_queue(trainer, contexts, positives)
-    assert torch.equal(loss, reference_loss) and torch.equal(infonce, reference_infonce)
-    trainer.step(contexts, positives)  # queue 0: nothing is remembered, the next step is today's again
-    assert trainer.queue_vectors is None and trainer.queue_texts == []
-    with torch.no_grad():
-        assert torch.equal(trainer._loss(contexts, positives)[0], _loss_before_the_queue(trainer, contexts, positives)[0])
-
-
-def test_the_negative_queue_keeps_the_last_q_positives_first_in_first_out():
-    import torch
-
-    trainer = _trainer(negative_queue=5)
-    contexts, positives = BATCH[0], BATCH[1]
-    with torch.no_grad():  # an empty queue adds nothing: the first step's loss is the in-batch one
-        assert torch.equal(trainer._loss(contexts, positives)[0], _loss_before_the_queue(trainer, contexts, positives)[0])
-    before = trainer.encode(positives)  # the queue holds the vectors of the step's own forward pass
-    trainer.step(contexts, positives)
-    assert trainer.queue_texts == positives and tuple(trainer.queue_vectors.shape) == (3, 384)
-    np.testing.assert_allclose(trainer.queue_vectors.numpy(), before, atol=1e-5)
-    assert not trainer.queue_vectors.requires_grad
-    later = ["Violin sonata 10", "Harbour fishing boats 11", "Mountain trail hiking 12"]
-    trainer.step(contexts, later)
-    # 6 enqueued, Q 5: the oldest one went
-    assert trainer.queue_texts == positives[1:] + later and tuple(trainer.queue_vectors.shape) == (5, 384)
-    np.testing.assert_allclose(trainer.queue_vectors[:2].numpy(), before[1:], atol=1e-5)
-    with torch.no_grad():  # a full queue joins the loss
-        assert not torch.equal(trainer._loss(contexts, positives)[0],
-                               _loss_before_the_queue(trainer, contexts, positives)[0])
-
-    restarted = _trainer(negative_queue=4)  # the checkpoint carries it; a smaller Q keeps the newest
-    restarted.load_state_dict(trainer.state_dict())
-    assert restarted.queue_texts == positives[2:] + later
-    assert torch.equal(restarted.queue_vectors, trainer.queue_vectors[1:])
-    with pytest.raises(ValueError, match="negative_queue"):
-        _trainer(negative_queue=-1)
-
-
-def test_a_queued_copy_of_a_rows_own_positive_is_not_its_negative():
-    import torch
-
-    assert queue_mask(["a", "b"], ["c"]) is None
-    np.testing.assert_array_equal(queue_mask(["a", "b", "a"], ["b", "a", "c"]),
-                                  [[False, True, False], [True, False, False], [False, True, False]])
-    trainer = _trainer(negative_queue=8, uniformity_weight=0.0)
-    contexts, positive = BATCH[0], BATCH[1][0]
-    positives = [positive] * len(contexts)  # every row's positive is the same text: a queued copy is no row's negative
-    other, copy = trainer.encode(["Violin sonata 10", positive])
-
-    def loss(vectors, texts):
-        trainer.queue_vectors, trainer.queue_texts = torch.as_tensor(np.array(vectors)), list(texts)
-        with torch.no_grad():
-            return float(trainer._loss(contexts, positives)[0])
-
-    without = loss([other], ["Violin sonata 10"])
-    assert loss([other, copy], ["Violin sonata 10", positive]) == pytest.approx(without, rel=1e-6, abs=1e-7)
-    # the same vector under another text is a negative, as close as the positive itself: the loss rises
-    assert loss([other, copy], ["Violin sonata 10", "Oven baking spice 7b"]) > without + 0.1
 
 
 def test_the_same_batch_id_twice_is_one_step(repository):

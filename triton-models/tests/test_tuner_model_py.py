@@ -103,8 +103,3 @@ def test_learning_rate_lora_weight_decay_and_kept_versions_reach_the_tuner_param
         serve_pytriton.parse_args(["--uniformity-weight", "0", "--temperature", "0.1", "--warmup-steps", "20"]))
     assert float(recipe["uniformity_weight"]) == 0.0 and float(recipe["temperature"]) == 0.1
     assert recipe["warmup_steps"] == "20"
-    assert defaults["negative_queue"] == "" and tuner_module.DEFAULTS["negative_queue"] == "0"
-    assert serve_pytriton.tuner_parameters(serve_pytriton.parse_args(["--negative-queue", "1024"]))[
-        "negative_queue"] == "1024"
-    for path in (ROOT / "item_encoder_tuner" / "config.pbtxt", ROOT / "item_encoder_tuner" / "configs" / "cpu.pbtxt"):
-        assert re.search(r'key: "negative_queue"\s*value: \{ string_value: "0" \}', path.read_text()), path
