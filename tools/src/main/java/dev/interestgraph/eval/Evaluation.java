@@ -206,8 +206,8 @@ public final class Evaluation {
     public static final String POPULARITY = "popularity";
     public static final String ITEM_ITEM = "item-item cosine";
     /** The cold-start protocol only: {@link ContentKnn}, the item texts' embeddings alone. */
-    public static final String CONTENT_KNN =
-            "content kNN (embeddings only: mean cosine of the 3 nearest liked items)";
+    public static final String CONTENT_KNN = "content kNN (embeddings only: mean cosine of the "
+            + ContentKnn.NEAREST + " nearest liked items)";
     public static final String OURS_GELLY_ADAMIC_ADAR = "interest graph + Gelly Adamic-Adar";
     public static final String OURS_GELLY_JACCARD = "interest graph + Gelly Jaccard";
     public static final String EASE = "EASE^R";
@@ -240,11 +240,13 @@ public final class Evaluation {
     public static final String COLD_ONLY = "cold items, ranked among cold items";
     /**
      * The cold-start protocol's two parts, scored on the same lists: targets nobody interacted
-     * with before the cut (no collaborative method can score them) and targets with 1 to
-     * {@value #COLD_BELOW} − 1 interactions (a collaborative model has them, with little evidence).
+     * with before the cut (a collaborative model fitted on the same events cannot score them)
+     * and targets with 1 to {@value #COLD_BELOW} − 1 interactions (a collaborative model has
+     * them, with little evidence).
      */
     public static final String COLD_UNSEEN = "no interaction before the cut";
-    public static final String COLD_RARE = "1-4 interactions before the cut";
+    public static final String COLD_RARE =
+            "1-" + (COLD_BELOW - 1) + " interactions before the cut";
     public static final List<String> COLD_PARTS = List.of(COLD_ONLY, COLD_UNSEEN, COLD_RARE);
 
     /** Prequential: the interests-only recommender on the graph just before the event. */
