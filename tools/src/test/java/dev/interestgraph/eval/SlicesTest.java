@@ -133,6 +133,16 @@ class SlicesTest {
         // the rows come whole protocol first, then the parts in order
         assertThat(cold.rows()).extracting(r -> r.slice).containsExactly(Evaluation.COLD_ONLY,
                 Evaluation.COLD_UNSEEN, Evaluation.COLD_RARE);
+        // and so does the report's table, each row naming its part and its own users
+        Evaluation.Result result = new Evaluation.Result();
+        result.coldRows.addAll(cold.rows());
+        result.coldCandidates.put("after", cold.candidates());
+        // (graph, cold targets, method, users: the first four cells of each row)
+        assertThat(EvaluationReport.coldTable(result).lines().skip(2))
+                .extracting(line -> String.join(" | ", List.of(line.split(" \\| ")).subList(0, 4)))
+                .containsExactly("| after update | all | m | 3",
+                        "| after update | no interaction before the cut | m | 2",
+                        "| after update | 1-4 interactions before the cut | m | 2");
     }
 
     /** "hot" rated by u, a, b, c and d (warm: 5), "c2" by a and b, "c1" by {@code c1Rater}. */
