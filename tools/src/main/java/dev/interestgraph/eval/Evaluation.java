@@ -698,8 +698,7 @@ public final class Evaluation {
             boolean isAfter = phase.equals("after");
             Map<String, UserView> graphs = isAfter ? after : before;
             Slicer slicer = new Slicer(phase, isAfter ? afterEvents : beforeEvents);
-            ColdRanking cold = new ColdRanking(phase, slicer, catalogue(),
-                    isAfter ? afterEvents : beforeEvents);
+            ColdRanking cold = new ColdRanking(phase, slicer, catalogue());
             // one vector space only (a fine-tuning run's versions would need one per version)
             ContentKnn contentKnn = versioned == null && !oursAfterOnly
                     ? new ContentKnn(embeddings, cold.coldItems()) : null;
@@ -1107,10 +1106,10 @@ public final class Evaluation {
                 Recommender.Weights signalWeights = weights.copy();
                 signalWeights.evidence = evidence;
                 signalWeights.negativeNeighbours = 1; // computed, whatever the weight: fitted
-                List<BlendFit.Case> fresh = pooledCases(windows, (k, w) -> new Ranker(
-                        e -> new Recommender(e, ease.get(k), w.popularity, signalWeights)), false);
-                List<BlendFit.Case> stale = pooledCases(windows, (k, w) -> new Ranker(
-                        e -> new Recommender(e, ease.get(k), w.popularity, signalWeights)), true);
+                List<Ranker> rankers = perWindow(windows, (k, w) -> new Ranker(
+                        e -> new Recommender(e, ease.get(k), w.popularity, signalWeights)));
+                List<BlendFit.Case> fresh = pooledCases(windows, rankers, false);
+                List<BlendFit.Case> stale = pooledCases(windows, rankers, true);
                 if (evidence == weights.evidence && count == neighboursPerItem
                         && lambda == selection.lambda()) {
                     // the hand-set weights' figures (the weights' own evidence, the
@@ -1195,11 +1194,11 @@ public final class Evaluation {
         }
         fits[0] = best;
         Recommender.Weights base = weights.copy();
-        java.util.function.BiFunction<Integer, Validation, Ranker> cosineRanker = (k, w) ->
-                new Ranker(e -> new Recommender(e, cosines.get(k), w.popularity, base));
-        List<BlendFit.Case> fresh = pooledCases(windows, cosineRanker, false);
+        List<Ranker> cosineRankers = perWindow(windows, (k, w) ->
+                new Ranker(e -> new Recommender(e, cosines.get(k), w.popularity, base)));
+        List<BlendFit.Case> fresh = pooledCases(windows, cosineRankers, false);
         List<BlendFit.Case> stale = blendObjective == BlendFit.Objective.FRESH ? List.of()
-                : pooledCases(windows, cosineRanker, true);
+                : pooledCases(windows, cosineRankers, true);
         // the grid, then one step finer around its choice (BlendFit.fitRefined); a guarded fit
         // holds these weights to the same floor (the hand-set one: the hand-set weights' stale
         // figure with cosine neighbours)
@@ -1225,16 +1224,28 @@ public final class Evaluation {
     }
 
     /**
-     * Every window's cases (fresh or stale graphs), window after window, each ranked by the
-     * ranker {@code rankerFor} gives for the window's index and window (its own tables).
+     * One ranker per window, built once ({@code rankerFor} gets the window's index and the
+     * window: its own tables), for both its fresh and its stale cases.
      */
-    private static List<BlendFit.Case> pooledCases(List<Validation> windows,
-            java.util.function.BiFunction<Integer, Validation, Ranker> rankerFor, boolean stale)
-            throws Exception {
+    private static List<Ranker> perWindow(List<Validation> windows,
+            java.util.function.BiFunction<Integer, Validation, Ranker> rankerFor) {
+        List<Ranker> rankers = new ArrayList<>();
+        for (int k = 0; k < windows.size(); k++) {
+            rankers.add(rankerFor.apply(k, windows.get(k)));
+        }
+        return rankers;
+    }
+
+    /**
+     * Every window's cases (fresh or stale graphs), window after window, each ranked by its
+     * window's ranker.
+     */
+    private static List<BlendFit.Case> pooledCases(List<Validation> windows, List<Ranker> rankers,
+            boolean stale) throws Exception {
         List<BlendFit.Case> cases = new ArrayList<>();
         for (int k = 0; k < windows.size(); k++) {
             Validation window = windows.get(k);
-            cases.addAll(window.cases(rankerFor.apply(k, window), window.targets(), stale));
+            cases.addAll(window.cases(rankers.get(k), window.targets(), stale));
         }
         return cases;
     }
@@ -1401,7 +1412,17 @@ public final class Evaluation {
         }
 
         boolean isColdItem(String item) {
-            return interactions.getOrDefault(item, 0) < COLD_BELOW;
+            return interactions(item) < COLD_BELOW;
+        }
+
+        /** Interactions with {@code item} across all users before the cut. */
+        int interactions(String item) {
+            return interactions.getOrDefault(item, 0);
+        }
+
+        /** Every item with an interaction before the cut. */
+        Set<String> itemsWithInteractions() {
+            return java.util.Collections.unmodifiableSet(interactions.keySet());
         }
 
         /** The slices' relevant sets of one user: slice → targets (only non-empty slices). */
@@ -1467,29 +1488,26 @@ public final class Evaluation {
         private final Set<String> notCold = new HashSet<>();
         private final List<String> fillOrder = new ArrayList<>();
         private final Set<String> coldItems = new HashSet<>();
-        private final Map<String, Integer> interactions;
         /** Per part ({@link #COLD_PARTS}): method → row. */
         private final Map<String, Map<String, Row>> rows = new LinkedHashMap<>();
         private final Set<String> users = new HashSet<>();
 
         /**
+         * @param slicer the phase's slices: its interactions before the cut say what is cold
          * @param catalogue every candidate item
-         * @param beforeCut every user's events before the phase's cut (what "cold" counts)
          */
-        ColdRanking(String phase, Slicer slicer, Collection<String> catalogue,
-                List<UserAction> beforeCut) {
+        ColdRanking(String phase, Slicer slicer, Collection<String> catalogue) {
             this.phase = phase;
             this.slicer = slicer;
-            this.interactions = ItemItemCosine.popularity(beforeCut);
             COLD_PARTS.forEach(part -> rows.put(part, new LinkedHashMap<>()));
             Set<String> all = new HashSet<>(catalogue);
-            all.addAll(interactions.keySet());
+            all.addAll(slicer.itemsWithInteractions());
             for (String item : all) {
                 (slicer.isColdItem(item) ? coldItems : notCold).add(item);
             }
             fillOrder.addAll(coldItems);
-            fillOrder.sort(Comparator.<String>comparingInt(
-                    item -> -interactions.getOrDefault(item, 0)).thenComparing(item -> item));
+            fillOrder.sort(Comparator.<String>comparingInt(item -> -slicer.interactions(item))
+                    .thenComparing(item -> item));
         }
 
         boolean hasColdTarget(Set<String> targets) {
@@ -1537,8 +1555,7 @@ public final class Evaluation {
             // can win (nobody interacted) and where a collaborative model has a little evidence
             Set<String> unseen = new HashSet<>();
             Set<String> rare = new HashSet<>();
-            relevant.forEach(item -> (interactions.getOrDefault(item, 0) == 0 ? unseen : rare)
-                    .add(item));
+            relevant.forEach(item -> (slicer.interactions(item) == 0 ? unseen : rare).add(item));
             if (!unseen.isEmpty()) {
                 score(COLD_UNSEEN, method, ranked, unseen);
             }

@@ -76,7 +76,7 @@ class SlicesTest {
         List<UserAction> beforeCut = hotC2AndC1RatedBy("u");
         Evaluation.Slicer slicer = new Evaluation.Slicer("after", beforeCut);
         Evaluation.ColdRanking cold = new Evaluation.ColdRanking("after", slicer,
-                List.of("hot", "c2", "c1", "c0", "a0"), beforeCut);
+                List.of("hot", "c2", "c1", "c0", "a0"));
 
         assertThat(cold.candidates()).isEqualTo(4);
         assertThat(cold.hasColdTarget(Set.of("hot"))).isFalse();
@@ -109,7 +109,7 @@ class SlicesTest {
         List<UserAction> beforeCut = hotC2AndC1RatedBy("a");
         Evaluation.Slicer slicer = new Evaluation.Slicer("after", beforeCut);
         Evaluation.ColdRanking cold = new Evaluation.ColdRanking("after", slicer,
-                List.of("hot", "c2", "c1", "c0"), beforeCut);
+                List.of("hot", "c2", "c1", "c0"));
 
         // "u" wants c0 and c1; "v" only c2; "w" only c0. The method ranks c1, c0, c2 for all.
         List<String> ranks = List.of("c1", "c0", "c2");
