@@ -853,7 +853,8 @@ final class PipelineBench {
             String orderings = exactlyOnce ? opt("fresh.eo-orderings", "event-time")
                     : opt("fresh.orderings", "event-time,arrival");
             for (String ordering : orderings.split(",")) {
-                freshnessOfGraph(exactlyOnce, ordering.trim(), bares, bareRuns, all);
+                freshnessOfGraph(exactlyOnce, graphOrdering(ordering.trim()), bares, bareRuns,
+                        all);
             }
         }
         String png = opt("png", "../docs/benchmarks-freshness.png");
@@ -871,14 +872,21 @@ final class PipelineBench {
         return TimeUtils.parseDuration(opt("fresh.arrival-emit-interval", "0 ms"));
     }
 
-    /** One graph run in {@code ordering} and its FRESHNESS lines against the bare runs. */
-    private void freshnessOfGraph(boolean exactlyOnce, String ordering, List<String> bares,
-            List<Latencies> bareRuns, List<Latencies> all) throws Exception {
-        boolean arrival = "arrival".equals(ordering);
-        if (!arrival && !"event-time".equals(ordering)) {
-            throw new IllegalArgumentException("fresh.orderings: event-time or arrival, not "
-                    + ordering);
+    /** A {@code fresh.orderings} value in the option's own spelling (event-time, arrival). */
+    private static GraphOrdering graphOrdering(String name) {
+        for (GraphOrdering ordering : GraphOrdering.values()) {
+            if (ordering.toString().equals(name)) {
+                return ordering;
+            }
         }
+        throw new IllegalArgumentException("fresh.orderings / fresh.eo-orderings: event-time or "
+                + "arrival, not " + name);
+    }
+
+    /** One graph run in {@code ordering} and its FRESHNESS lines against the bare runs. */
+    private void freshnessOfGraph(boolean exactlyOnce, GraphOrdering ordering, List<String> bares,
+            List<Latencies> bareRuns, List<Latencies> all) throws Exception {
+        boolean arrival = ordering == GraphOrdering.ARRIVAL;
         // event-time lines keep the words of the runs before arrival order existed (grep)
         String mode = (exactlyOnce ? "exactly-once" : "at-least-once") + (arrival
                 ? String.format(Locale.ROOT, " arrival order (%d ms coalescing)",
@@ -964,13 +972,13 @@ final class PipelineBench {
 
     /** One freshness run of {@code kind}: graph, same-shape or keyed-map (the bare ones). */
     private Latencies freshnessRun(boolean exactlyOnce, String kind) throws Exception {
-        return freshnessRun(exactlyOnce, kind, "event-time");
+        return freshnessRun(exactlyOnce, kind, GraphOrdering.EVENT_TIME);
     }
 
     /** As above; a graph run in {@code ordering} (graph.ordering: event-time or arrival). */
-    private Latencies freshnessRun(boolean exactlyOnce, String kind, String ordering)
+    private Latencies freshnessRun(boolean exactlyOnce, String kind, GraphOrdering ordering)
             throws Exception {
-        boolean arrival = "arrival".equals(ordering);
+        boolean arrival = ordering == GraphOrdering.ARRIVAL;
         int parallelism = 2;
         boolean graph = "graph".equals(kind);
         String runId = "fresh-" + kind + (++runs);
@@ -992,8 +1000,7 @@ final class PipelineBench {
             jobConfig.set(WATERMARK_OUT_OF_ORDERNESS, Duration.ofMillis(50));
             // arrival order: no watermark wait; the same bound still drives item-enrich's
             // unknown-version actions and the maintenance timers
-            jobConfig.set(GRAPH_ORDERING,
-                    arrival ? GraphOrdering.ARRIVAL : GraphOrdering.EVENT_TIME);
+            jobConfig.set(GRAPH_ORDERING, ordering);
             jobConfig.set(EMIT_INTERVAL,
                     arrival ? freshArrivalEmitInterval() : freshEmitInterval());
             jobConfig.set(WATERMARK_IDLENESS, Duration.ofSeconds(1));
