@@ -1,17 +1,14 @@
 package dev.interestgraph.faults;
 
 import static dev.interestgraph.faults.FaultTestSupport.assertContiguous;
-import static dev.interestgraph.faults.FaultTestSupport.bytes;
 import static dev.interestgraph.faults.FaultTestSupport.materialize;
+import static dev.interestgraph.faults.FaultTestSupport.publishInput;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.interestgraph.config.InterestGraphOptions;
-import dev.interestgraph.data.EventJson;
 import dev.interestgraph.data.SyntheticDataset;
 import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.local.LocalKafkaBroker;
-import dev.interestgraph.local.Topics;
-import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
 import dev.interestgraph.proto.v1.GraphDelta;
 import java.time.Duration;
@@ -21,8 +18,6 @@ import java.util.TreeMap;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -49,19 +44,7 @@ class ArrivalOrderIT {
             // on stays an edge and the graphs can be compared with the input
             SyntheticDataset data = SyntheticDataset.builder().users(12).itemsPerTopic(6)
                     .eventsPerUser(25).spanMs(HOUR).seed(16).build();
-            kafka.createTopic("user-events", 2);
-            kafka.createTopic("item-catalog", 1);
-            kafka.createTopic("dead-letters", 1);
-            try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
-                for (ItemVersion item : data.items()) {
-                    producer.send(new ProducerRecord<>("item-catalog", bytes(item.itemId),
-                            EventJson.toJson(item)));
-                }
-                for (UserAction event : data.events()) {
-                    producer.send(new ProducerRecord<>("user-events", bytes(event.userId),
-                            EventJson.toJson(event)));
-                }
-            }
+            publishInput(kafka, data.items(), data.events());
 
             Configuration config = FaultTestSupport.replayOptions(kafka, "arrival-");
             config.set(InterestGraphOptions.GRAPH_ORDERING,

@@ -1,37 +1,26 @@
 package dev.interestgraph.faults;
 
 import static dev.interestgraph.faults.FaultTestSupport.assertContiguous;
-import static dev.interestgraph.faults.FaultTestSupport.bytes;
-import static dev.interestgraph.faults.FaultTestSupport.deltasByUser;
 import static dev.interestgraph.faults.FaultTestSupport.graphs;
 import static dev.interestgraph.faults.FaultTestSupport.materialize;
+import static dev.interestgraph.faults.FaultTestSupport.publishInput;
 import static dev.interestgraph.faults.UserGraphHarness.action;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.interestgraph.InterestGraphPipeline;
-import dev.interestgraph.config.InterestGraphOptions;
-import dev.interestgraph.data.EventJson;
 import dev.interestgraph.data.SyntheticDataset;
 import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.local.LocalKafkaBroker;
-import dev.interestgraph.local.Topics;
 import dev.interestgraph.model.Action;
-import dev.interestgraph.model.ItemVersion;
 import dev.interestgraph.model.UserAction;
 import dev.interestgraph.proto.v1.DeltaOp;
 import dev.interestgraph.proto.v1.GraphDelta;
-import dev.interestgraph.testing.HashingTestEmbedder;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -113,19 +102,7 @@ class ErasureIT {
             events.add(new UserAction("forget-5", "user-5", "", Action.FORGET_USER, erasedAt, 0,
                     null));
             events.sort((a, b) -> Long.compare(a.eventTimeMs, b.eventTimeMs));
-            kafka.createTopic("user-events", 2);
-            kafka.createTopic("item-catalog", 1);
-            kafka.createTopic("dead-letters", 1);
-            try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
-                for (ItemVersion item : data.items()) {
-                    producer.send(new ProducerRecord<>("item-catalog", bytes(item.itemId),
-                            EventJson.toJson(item)));
-                }
-                for (UserAction event : events) {
-                    producer.send(new ProducerRecord<>("user-events", bytes(event.userId),
-                            EventJson.toJson(event)));
-                }
-            }
+            publishInput(kafka, data.items(), events);
 
             Map<String, List<GraphDelta>> first = run(kafka, "first-");
             assertContiguous(first);

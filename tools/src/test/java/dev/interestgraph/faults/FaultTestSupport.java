@@ -240,6 +240,28 @@ final class FaultTestSupport {
     }
 
     /**
+     * The shared input topics of {@link #replayOptions} runs — user-events (2 partitions, keyed by
+     * user), item-catalog (keyed by item) and dead-letters — with {@code items} and
+     * {@code events} written to them as JSON.
+     */
+    static void publishInput(LocalKafkaBroker kafka, List<ItemVersion> items,
+            List<UserAction> events) {
+        kafka.createTopic("user-events", 2);
+        kafka.createTopic("item-catalog", 1);
+        kafka.createTopic("dead-letters", 1);
+        try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
+            for (ItemVersion item : items) {
+                producer.send(new ProducerRecord<>("item-catalog", bytes(item.itemId),
+                        EventJson.toJson(item)));
+            }
+            for (UserAction event : events) {
+                producer.send(new ProducerRecord<>("user-events", bytes(event.userId),
+                        EventJson.toJson(event)));
+            }
+        }
+    }
+
+    /**
      * Options of a bounded run over the shared input topics that writes to a delta topic, a
      * consumer group and transactional ids of its own ({@code prefix}), so that several runs can
      * replay the same input and be compared.

@@ -1,26 +1,20 @@
 package dev.interestgraph.faults;
 
 import static dev.interestgraph.faults.FaultTestSupport.assertContiguous;
-import static dev.interestgraph.faults.FaultTestSupport.deltasByUser;
+import static dev.interestgraph.faults.FaultTestSupport.publishInput;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.interestgraph.InterestGraphPipeline;
 import dev.interestgraph.config.InterestGraphOptions;
-import dev.interestgraph.data.EventJson;
 import dev.interestgraph.data.SyntheticDataset;
 import dev.interestgraph.delta.DeltaMaterializer;
 import dev.interestgraph.local.LocalKafkaBroker;
 import dev.interestgraph.local.Topics;
-import dev.interestgraph.model.ItemVersion;
-import dev.interestgraph.model.UserAction;
 import dev.interestgraph.proto.v1.DeltaOp;
 import dev.interestgraph.proto.v1.GraphDelta;
 import dev.interestgraph.testing.HashingTestEmbedder;
 import dev.interestgraph.versions.ModelVersionAnnouncement;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,7 +22,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -63,19 +56,9 @@ class VersionSwitchReplayIT {
             long first = data.events().stream().mapToLong(e -> e.eventTimeMs).min().orElseThrow();
             long switchTo2 = first + 7 * DAY;
             long switchTo3 = first + 14 * DAY;
-            kafka.createTopic("user-events", 2);
-            kafka.createTopic("item-catalog", 1);
-            kafka.createTopic("dead-letters", 1);
+            publishInput(kafka, data.items(), data.events());
             kafka.createTopic("model-versions", 1);
             try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
-                for (ItemVersion item : data.items()) {
-                    producer.send(new ProducerRecord<>("item-catalog", bytes(item.itemId),
-                            EventJson.toJson(item)));
-                }
-                for (UserAction event : data.events()) {
-                    producer.send(new ProducerRecord<>("user-events", bytes(event.userId),
-                            EventJson.toJson(event)));
-                }
                 for (ModelVersionAnnouncement announcement : List.of(
                         new ModelVersionAnnouncement("item_encoder", "2", switchTo2, 50),
                         new ModelVersionAnnouncement("other_model", "9", first, 1),
